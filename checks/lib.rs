@@ -1,0 +1,1 @@
+//! Case files live in `cases/`; `tests/` runs them.

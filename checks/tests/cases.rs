@@ -1,0 +1,136 @@
+//! Runs every case file in `checks/cases/`, asserting each verdict, each pinned state
+//! count and the pinned counterexample shapes and lengths.
+//!
+//! One test per group of cases, so a failure names its case and the groups run in
+//! parallel. A pinned count that moves must be explained, not just updated.
+
+use std::path::PathBuf;
+use switchpath::case;
+use switchpath::report::RunOptions;
+
+fn cases_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("cases")
+}
+
+fn case_files(prefix: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(cases_dir())
+        .expect("checks/cases exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn run_group(prefix: &str) {
+    let files = case_files(prefix);
+    assert!(!files.is_empty(), "no case files start with `{prefix}`");
+    let mut failures = Vec::new();
+    for path in files {
+        let c = case::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let (report, problems) = case::check(&c, &RunOptions::default()).expect("the case runs");
+        assert!(report.complete, "{}: the search must finish", c.name);
+        for p in problems {
+            failures.push(format!("{}: {p}", c.name));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "case mismatches:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn rhel_cases_are_as_expected() {
+    run_group("rhel-");
+}
+
+#[test]
+fn always_cases_are_as_expected() {
+    run_group("always-");
+}
+
+#[test]
+fn none_cases_are_as_expected() {
+    run_group("none-");
+}
+
+#[test]
+fn upstream_dumpable_cases_are_as_expected() {
+    run_group("upstream-dumpable-");
+}
+
+#[test]
+fn upstream_ptrace_sched_cases_are_as_expected() {
+    run_group("upstream-ptrace-sched-");
+}
+
+#[test]
+fn upstream_cond_ibpb_cases_are_as_expected() {
+    run_group("upstream-cond-ibpb-");
+}
+
+#[test]
+fn isolation_cases_tell_the_policies_apart() {
+    for prefix in ["dumpable-", "ptrace-sched-", "cond-ibpb-"] {
+        run_group(prefix);
+    }
+}
+
+#[test]
+fn every_case_file_belongs_to_a_group() {
+    let groups = [
+        "rhel-",
+        "always-",
+        "none-",
+        "upstream-dumpable-",
+        "upstream-ptrace-sched-",
+        "upstream-cond-ibpb-",
+        "dumpable-",
+        "ptrace-sched-",
+        "cond-ibpb-",
+    ];
+    for path in case_files("") {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("utf-8 name");
+        assert!(
+            groups.iter().any(|g| name.starts_with(g)),
+            "{name} is run by no test"
+        );
+    }
+}
+
+#[test]
+fn the_known_outcomes_of_the_design_brief_have_cases() {
+    let names: Vec<String> = case_files("")
+        .iter()
+        .map(|p| {
+            p.file_stem()
+                .and_then(|s| s.to_str())
+                .expect("utf-8")
+                .to_string()
+        })
+        .collect();
+    for needed in [
+        "rhel-1cpu-aa",
+        "rhel-2cpu-aa",
+        "rhel-selinux-off",
+        "rhel-nocb-off",
+        "rhel-defer-wakeup",
+        "rhel-avc-never-full-1cpu",
+        "rhel-one-uid-via-kthread",
+        "upstream-dumpable-3cpu",
+        "upstream-ptrace-sched-3cpu",
+        "upstream-cond-ibpb-3cpu",
+    ] {
+        assert!(names.iter().any(|n| n == needed), "missing case {needed}");
+    }
+}

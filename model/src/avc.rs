@@ -1,0 +1,73 @@
+//! The SELinux access vector cache (3.10 `security/selinux/avc.c`).
+//!
+//! A capability check (`cred_has_capability`) asks `avc_has_perm_noaudit(ssid, ssid,
+//! SECCLASS_CAPABILITY, ...)`. A hit is an RCU read. A miss computes the decision and
+//! inserts it: `avc_alloc_node` bumps `active_nodes`, and when that exceeds
+//! `avc_cache_threshold` calls `avc_reclaim_node`, which `spin_trylock`s a slot and
+//! deletes up to 16 nodes with `avc_node_delete` → `call_rcu`, *under the slot lock*;
+//! then `avc_insert` takes the slot lock (`spin_lock_irqsave`) and adds the node, or,
+//! if another CPU inserted the same key meanwhile, replaces it (`avc_node_replace` →
+//! `call_rcu`).
+//!
+//! Abstraction: one slot; a threshold of one node, with a node of other SIDs in the
+//! initial cache standing for a busy system's full cache (`--avc-full on`); with
+//! `--avc-full off` the threshold is never reached. A reclaim frees every node of the
+//! slot with one `call_rcu` (the later ones of the 16 find the queue non-empty and
+//! wake nobody). The second `ptrace_has_cap` call of `___ptrace_may_access` (for a
+//! non-dumpable prev) is folded into the first.
+
+use crate::machine::SwitchModel;
+use crate::state::*;
+
+/// `avc_cache_threshold` in the model.
+pub const AVC_THRESHOLD: u8 = 1;
+
+impl SwitchModel {
+    /// `avc_has_perm_noaudit`: the lookup of `current`'s key.
+    pub(crate) fn avc_lookup(&self, s: &mut State, c: u8) {
+        let key = self.avc_key(s.cpu[c as usize].prev);
+        if s.avc & key != 0 {
+            s.cpu[c as usize].pop();
+            return;
+        }
+        // avc_compute_av → avc_insert → avc_alloc_node.
+        s.cpu[c as usize].set_top(Loc::AvcInsertLock);
+        if self.config.avc_full {
+            s.avc_nodes = (s.avc_nodes + 1).min(7);
+            if s.avc_nodes > AVC_THRESHOLD {
+                s.cpu[c as usize].push(Loc::AvcReclaim);
+            }
+        }
+    }
+
+    /// `avc_reclaim_node`: `spin_trylock_irqsave(slot)`; on success delete the slot's
+    /// nodes, each with `call_rcu`.
+    pub(crate) fn avc_reclaim(&self, s: &mut State, c: u8) {
+        if s.holder_of(Lock::AvcSlot).is_some() {
+            s.cpu[c as usize].pop();
+            return;
+        }
+        s.take(Lock::AvcSlot, c);
+        let victims = s.avc.count_ones() as u8;
+        s.avc = 0;
+        s.avc_nodes = s.avc_nodes.saturating_sub(victims);
+        s.cpu[c as usize].set_top(Loc::AvcReclaimUnlock);
+        if victims > 0 {
+            self.nested_call_rcu(s, c);
+        }
+    }
+
+    /// `avc_insert` holds the slot lock: add the node, or replace a racing one.
+    pub(crate) fn avc_insert(&self, s: &mut State, c: u8) {
+        let key = self.avc_key(s.cpu[c as usize].prev);
+        s.cpu[c as usize].set_top(Loc::AvcInsertUnlock);
+        if s.avc & key != 0 {
+            if self.config.avc_full {
+                s.avc_nodes = s.avc_nodes.saturating_sub(1);
+            }
+            self.nested_call_rcu(s, c);
+        } else {
+            s.avc |= key;
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! The kernel configuration a model instance is built from: CPUs, tasks and knobs.
+//!
+//! A [`Config`] is the finite instance (in TLA+ terms, the `.cfg`): it fixes how many
+//! CPUs there are, which user tasks run where, and which kernel features are on. The
+//! model derives everything else from it: one idle task per CPU, one `rcuo` kthread
+//! per no-CBs CPU, and the AVC keys.
+//!
+//! Parsing lives here too, so that the CLI, case files and traces reject the same bad
+//! input with the same one-line message.
+
+use crate::policy::Policy;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Most CPUs a model instance may have.
+pub const MAX_CPUS: usize = 4;
+/// Most user tasks a model instance may have.
+pub const MAX_USER_TASKS: usize = 8;
+
+/// One user task as given on the command line: `1000`, `1001:nondumpable`, `0:root`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct TaskSpec {
+    /// The task's uid (and gid: the model compares one credential triple).
+    pub uid: u32,
+    /// Holds `CAP_SYS_PTRACE` (`:root`).
+    #[serde(default)]
+    pub cap_sys_ptrace: bool,
+    /// Its mm is not `SUID_DUMP_USER` (`:nondumpable`).
+    #[serde(default)]
+    pub nondumpable: bool,
+    /// `TIF_SPEC_IB` is set (`:spec-ib`, opted in by prctl or seccomp).
+    #[serde(default)]
+    pub spec_ib: bool,
+}
+
+impl TaskSpec {
+    /// Parses one task: a uid followed by `:`-flags.
+    pub fn parse(text: &str) -> Result<TaskSpec, String> {
+        let mut parts = text.trim().split(':');
+        let uid_text = parts.next().unwrap_or("");
+        let uid = uid_text.parse::<u32>().map_err(|_| {
+            format!("task `{text}`: `{uid_text}` is not a uid (a number such as 1000)")
+        })?;
+        let mut spec = TaskSpec {
+            uid,
+            cap_sys_ptrace: false,
+            nondumpable: false,
+            spec_ib: false,
+        };
+        for flag in parts {
+            match flag {
+                "root" => spec.cap_sys_ptrace = true,
+                "nondumpable" => spec.nondumpable = true,
+                "spec-ib" => spec.spec_ib = true,
+                other => return Err(format!(
+                    "task `{text}`: unknown flag `{other}` (expected root, nondumpable or spec-ib)"
+                )),
+            }
+        }
+        Ok(spec)
+    }
+
+    /// Parses a comma-separated task list.
+    pub fn parse_list(text: &str) -> Result<Vec<TaskSpec>, String> {
+        if text.trim().is_empty() {
+            return Err("--tasks: the task list is empty".into());
+        }
+        text.split(',').map(TaskSpec::parse).collect()
+    }
+}
+
+impl fmt::Display for TaskSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.uid)?;
+        if self.cap_sys_ptrace {
+            write!(f, ":root")?;
+        }
+        if self.nondumpable {
+            write!(f, ":nondumpable")?;
+        }
+        if self.spec_ib {
+            write!(f, ":spec-ib")?;
+        }
+        Ok(())
+    }
+}
+
+/// Formats a task list back into the `--tasks` syntax.
+pub fn format_tasks(tasks: &[TaskSpec]) -> String {
+    tasks
+        .iter()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Where each `rcuo` kthread sits (it is not bound to its CPU in 3.10).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RcuoPlacement {
+    /// `rcuoN` runs on CPU N.
+    Same,
+    /// `rcuoN` runs on CPU N+1 (mod the CPU count): always on another CPU when there are two.
+    Next,
+    /// `rcuoN` runs on the CPU at index N of the list.
+    List(Vec<u8>),
+}
+
+impl RcuoPlacement {
+    /// Parses `same`, `next` or a comma-separated CPU list such as `0,0`.
+    pub fn parse(text: &str) -> Result<RcuoPlacement, String> {
+        match text {
+            "same" => Ok(RcuoPlacement::Same),
+            "next" => Ok(RcuoPlacement::Next),
+            list => list
+                .split(',')
+                .map(|c| c.trim().parse::<u8>())
+                .collect::<Result<Vec<_>, _>>()
+                .map(RcuoPlacement::List)
+                .map_err(|_| {
+                    format!(
+                        "--rcuo-cpu: `{text}` is not `same`, `next` or a CPU list such as `0,0`"
+                    )
+                }),
+        }
+    }
+
+    /// The CPU `rcuo` number `k` runs on.
+    pub fn cpu_of(&self, k: usize, cpus: usize) -> usize {
+        match self {
+            RcuoPlacement::Same => k,
+            RcuoPlacement::Next => (k + 1) % cpus,
+            RcuoPlacement::List(list) => list[k] as usize,
+        }
+    }
+}
+
+impl fmt::Display for RcuoPlacement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RcuoPlacement::Same => write!(f, "same"),
+            RcuoPlacement::Next => write!(f, "next"),
+            RcuoPlacement::List(l) => {
+                let parts: Vec<String> = l.iter().map(|c| c.to_string()).collect();
+                write!(f, "{}", parts.join(","))
+            }
+        }
+    }
+}
+
+/// Whether CPUs share a last-level cache (decides whether a remote wake-up takes the
+/// remote runqueue lock, or goes by IPI).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Llc {
+    /// All CPUs share one LLC: `ttwu_queue` locks the remote runqueue directly.
+    Shared,
+    /// Every CPU is its own LLC: a cross-CPU wake-up is queued and sent by IPI.
+    Split,
+}
+
+/// Which CPUs may wake an `rcuo` kthread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RcuoWakers {
+    /// Only an enqueue onto its own CPU's no-CBs queue (the 3.10 code).
+    Own,
+    /// Also any user task on any CPU (an assumption: some other path wakes it).
+    Any,
+}
+
+/// A complete model instance.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Config {
+    /// The IBPB policy in `switch_mm`.
+    pub policy: Policy,
+    /// CPUs, 1..=4.
+    pub cpus: usize,
+    /// User tasks; task `i` starts on CPU `i mod cpus`.
+    pub tasks: Vec<TaskSpec>,
+    /// SELinux is the LSM (capability checks go through the AVC).
+    pub selinux: bool,
+    /// Every CPU is a no-CBs CPU (`rcu_nocbs=` all), each with its `rcuo` kthread.
+    pub rcu_nocb: bool,
+    /// 96d3fd0d315a: an enqueue with interrupts off defers the `rcuo` wake-up.
+    pub defer_wakeup: bool,
+    /// The AVC starts full (a miss reclaims a node, freeing it with `call_rcu`).
+    pub avc_full: bool,
+    /// Where each `rcuo` runs.
+    pub rcuo_cpu: RcuoPlacement,
+    /// LLC topology.
+    pub llc: Llc,
+    /// `double_rq_lock` load balancing, and wake-ups that may pick another CPU.
+    pub load_balance: bool,
+    /// Who may wake an `rcuo` kthread.
+    pub rcuo_wakers: RcuoWakers,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            policy: Policy::RhelPtraceCreds,
+            cpus: 1,
+            tasks: TaskSpec::parse_list("1000,1001").expect("default tasks parse"),
+            selinux: true,
+            rcu_nocb: true,
+            defer_wakeup: false,
+            avc_full: true,
+            rcuo_cpu: RcuoPlacement::Same,
+            llc: Llc::Shared,
+            load_balance: false,
+            rcuo_wakers: RcuoWakers::Own,
+        }
+    }
+}
+
+impl Config {
+    /// Checks the bounds the fixed-size state relies on; the error is one line.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.cpus == 0 || self.cpus > MAX_CPUS {
+            return Err(format!(
+                "--cpus {}: must be between 1 and {MAX_CPUS}",
+                self.cpus
+            ));
+        }
+        if self.tasks.is_empty() || self.tasks.len() > MAX_USER_TASKS {
+            return Err(format!(
+                "--tasks: {} user tasks given; between 1 and {MAX_USER_TASKS} are supported",
+                self.tasks.len()
+            ));
+        }
+        if let RcuoPlacement::List(list) = &self.rcuo_cpu {
+            if list.len() != self.cpus {
+                return Err(format!(
+                    "--rcuo-cpu {}: needs one CPU per rcuo kthread ({} CPUs)",
+                    self.rcuo_cpu, self.cpus
+                ));
+            }
+            if let Some(bad) = list.iter().find(|&&c| c as usize >= self.cpus) {
+                return Err(format!(
+                    "--rcuo-cpu: CPU {bad} does not exist ({} CPUs)",
+                    self.cpus
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// One line naming every knob, as the CLI spells it.
+    pub fn describe(&self) -> String {
+        let onoff = |b: bool| if b { "on" } else { "off" };
+        format!(
+            "--policy {} --cpus {} --tasks {} --selinux {} --rcu-nocb {} --defer-wakeup {} --avc-full {} --rcuo-cpu {} --llc {} --load-balance {} --rcuo-wakers {}",
+            self.policy,
+            self.cpus,
+            format_tasks(&self.tasks),
+            onoff(self.selinux),
+            onoff(self.rcu_nocb),
+            onoff(self.defer_wakeup),
+            onoff(self.avc_full),
+            self.rcuo_cpu,
+            match self.llc {
+                Llc::Shared => "shared",
+                Llc::Split => "split",
+            },
+            onoff(self.load_balance),
+            match self.rcuo_wakers {
+                RcuoWakers::Own => "own",
+                RcuoWakers::Any => "any",
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_flags_parse_and_print_back() {
+        let tasks = TaskSpec::parse_list("1000,1001:nondumpable,0:root,1002:spec-ib").unwrap();
+        assert_eq!(tasks.len(), 4);
+        assert!(tasks[1].nondumpable && tasks[2].cap_sys_ptrace && tasks[3].spec_ib);
+        assert_eq!(
+            format_tasks(&tasks),
+            "1000,1001:nondumpable,0:root,1002:spec-ib"
+        );
+    }
+
+    #[test]
+    fn bad_tasks_are_rejected_with_the_culprit_named() {
+        assert!(TaskSpec::parse_list("").unwrap_err().contains("empty"));
+        assert!(TaskSpec::parse("abc")
+            .unwrap_err()
+            .contains("`abc` is not a uid"));
+        assert!(TaskSpec::parse("1000:admin")
+            .unwrap_err()
+            .contains("unknown flag `admin`"));
+    }
+
+    #[test]
+    fn cpu_bounds_are_checked() {
+        let mut c = Config {
+            cpus: 0,
+            ..Config::default()
+        };
+        assert!(c.validate().unwrap_err().contains("between 1 and 4"));
+        c.cpus = 2;
+        c.rcuo_cpu = RcuoPlacement::List(vec![0, 5]);
+        assert!(c.validate().unwrap_err().contains("CPU 5 does not exist"));
+    }
+}

@@ -1,0 +1,147 @@
+//! Human-readable names: locks, resources, actions and steps, as traces print them.
+
+use crate::frames::{cpu_frames, is_inlined};
+use crate::machine::{Action, Kind, Op, SwitchModel};
+use crate::properties::Resource;
+use crate::state::*;
+
+impl SwitchModel {
+    /// `rq0.lock`, `nocb_wq0.lock`, `avc slot lock`, `A.pi_lock`.
+    pub fn lock_name(&self, lock: Lock) -> String {
+        match lock {
+            Lock::Rq(c) => format!("rq{c}.lock"),
+            Lock::Wq(c) => format!("nocb_wq{c}.lock"),
+            Lock::AvcSlot => "avc slot lock".into(),
+            Lock::Pi(t) => format!("{}.pi_lock", self.task_name(t)),
+        }
+    }
+
+    /// A lock's class, for lock-order reports.
+    pub fn lock_class(lock: Lock) -> &'static str {
+        match lock {
+            Lock::Rq(_) => "rq->lock",
+            Lock::Wq(_) => "nocb_wq.lock",
+            Lock::AvcSlot => "avc slot lock",
+            Lock::Pi(_) => "p->pi_lock",
+        }
+    }
+
+    /// A lock, or `A->on_cpu`.
+    pub fn resource_name(&self, r: Resource) -> String {
+        match r {
+            Resource::Lock(l) => self.lock_name(l),
+            Resource::OnCpu(t) => format!("{}->on_cpu", self.task_name(t)),
+        }
+    }
+
+    /// The locks CPU `c` holds, in lock-table order.
+    pub fn held_by(&self, s: &State, c: u8) -> Vec<Lock> {
+        let mut out = Vec::new();
+        for cpu in self.cpus() {
+            out.push(Lock::Rq(cpu));
+        }
+        for cpu in self.cpus() {
+            out.push(Lock::Wq(cpu));
+        }
+        out.push(Lock::AvcSlot);
+        for t in self.task_ids() {
+            out.push(Lock::Pi(t));
+        }
+        out.retain(|&l| s.holder_of(l) == Some(c));
+        out
+    }
+
+    /// The CPU's frames, outermost first, without the functions inlined in 3.10.
+    pub fn frames(&self, s: &State, c: u8) -> Vec<String> {
+        cpu_frames(&s.cpu[c as usize])
+            .into_iter()
+            .filter(|f| !is_inlined(f))
+            .map(String::from)
+            .collect()
+    }
+
+    /// The innermost non-inlined frame that is not a lock primitive, or the running
+    /// task's context.
+    pub fn where_is(&self, s: &State, c: u8) -> String {
+        self.frames(s, c)
+            .into_iter()
+            .rev()
+            .find(|f| !f.starts_with("_raw_spin"))
+            .unwrap_or_else(|| "task context".into())
+    }
+
+    /// The action alone: `CPU0 pick B`.
+    pub fn describe_action(&self, a: &Action) -> String {
+        let what = match a.kind {
+            Kind::Step => "step".to_string(),
+            Kind::Pick(t) => format!("pick {}", self.task_name(t)),
+            Kind::Place(x) => format!("select CPU{x}"),
+            Kind::Migrate(t) if t == NOBODY => "move no task".into(),
+            Kind::Migrate(t) => format!("pull {}", self.task_name(t)),
+            Kind::Preempt => "preempt".into(),
+            Kind::Block => "block".into(),
+            Kind::Wake(t) => format!("wake {}", self.task_name(t)),
+            Kind::CallRcu => "call_rcu".into(),
+            Kind::RcuoDrain => "rcuo invokes callbacks".into(),
+            Kind::RcuoSleep => "rcuo waits".into(),
+            Kind::DeferredWake => "deferred rcuo wake-up".into(),
+            Kind::SchedIpi => "scheduler IPI".into(),
+            Kind::Balance(o) => format!("load_balance with CPU{o}"),
+        };
+        format!("CPU{} {what}", a.cpu)
+    }
+
+    /// What the action does from state `s`, in kernel terms.
+    pub fn describe_step(&self, s: &State, a: &Action) -> String {
+        let c = a.cpu;
+        let cpu = &s.cpu[c as usize];
+        let curr = self.task_name(cpu.curr);
+        match a.kind {
+            Kind::Step => match self.op(s, c) {
+                Op::Acquire(l) => {
+                    format!("acquires {} in {}", self.lock_name(l), self.where_is(s, c))
+                }
+                Op::Release(l) => {
+                    format!("releases {} in {}", self.lock_name(l), self.where_is(s, c))
+                }
+                _ => match cpu.top() {
+                    Some(Loc::AvcLookup) => {
+                        let key = self.avc_key(cpu.prev);
+                        let hit = s.avc & key != 0;
+                        format!(
+                            "AVC lookup for {} (uid {}): {}",
+                            self.task_name(cpu.prev),
+                            self.view(cpu.prev).uid,
+                            if hit { "hit" } else { "miss" }
+                        )
+                    }
+                    Some(Loc::AvcReclaim) => match s.holder_of(Lock::AvcSlot) {
+                        Some(_) => "avc_reclaim_node: trylock fails, nothing reclaimed".into(),
+                        None => "avc_reclaim_node: trylock avc slot lock, delete nodes".into(),
+                    },
+                    Some(Loc::CallRcu) => {
+                        let empty = cpu.flags & F_QUEUED == 0;
+                        format!(
+                            "__call_rcu_nocb_enqueue on CPU{c}'s queue ({})",
+                            if empty { "was empty" } else { "was not empty" }
+                        )
+                    }
+                    other => format!("step at {other:?}"),
+                },
+            },
+            Kind::Pick(t) => format!("pick_next_task: {} → {}", curr, self.task_name(t)),
+            Kind::Place(x) => format!("select_task_rq({}) = CPU{x}", self.task_name(cpu.wakee)),
+            Kind::Migrate(t) if t == NOBODY => "move_tasks moves nothing".into(),
+            Kind::Migrate(t) => format!("move_tasks pulls {} to CPU{c}", self.task_name(t)),
+            Kind::Preempt => format!("{curr} is preempted: schedule()"),
+            Kind::Block => format!("{curr} blocks: schedule()"),
+            Kind::Wake(t) => format!("{curr} wakes {}: try_to_wake_up", self.task_name(t)),
+            Kind::CallRcu => format!("{curr} calls call_rcu()"),
+            Kind::RcuoDrain => format!("{curr} invokes its callbacks"),
+            Kind::RcuoSleep => format!("{curr} finds no callbacks: prepare_to_wait"),
+            Kind::DeferredWake => "do_nocb_deferred_wakeup".into(),
+            Kind::SchedIpi => "scheduler_ipi: sched_ttwu_pending".into(),
+            Kind::Balance(o) => format!("load_balance: double_rq_lock(rq{c}, rq{o})"),
+        }
+    }
+}

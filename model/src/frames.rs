@@ -1,0 +1,229 @@
+//! Frame names: how a CPU's stack of resume points reads as a kernel backtrace.
+//!
+//! Each [`Loc`] stands for one or more kernel functions. When the `Loc` is a caller
+//! (not on top) it shows the functions down to the call it is waiting on; when it is
+//! on top it shows where the CPU is, ending in `_raw_spin_lock*` at a lock
+//! acquisition. Names follow the 3.10 code and the vmcore of the 2018 incident;
+//! functions the compiler inlined there (and so are missing from the vmcore) are
+//! listed in [`INLINED`].
+
+use crate::state::{Cpu, Loc};
+
+/// Functions that are inlined in the 3.10 build (absent from its backtraces).
+pub const INLINED: &[&str] = &[
+    "context_switch",
+    "switch_mm",
+    "spec_ctrl_ibpb_if_different_creds",
+    "avc_insert",
+    "avc_reclaim_node",
+    "ttwu_queue",
+];
+
+/// Whether `frame` is inlined in the 3.10 build.
+pub fn is_inlined(frame: &str) -> bool {
+    INLINED.contains(&frame)
+}
+
+const SCHED: &[&str] = &["schedule", "__schedule"];
+const CAP_CHECK: &[&str] = &[
+    "context_switch",
+    "switch_mm",
+    "spec_ctrl_ibpb_if_different_creds",
+    "___ptrace_may_access",
+    "ptrace_has_cap",
+    "has_ns_capability_noaudit",
+    "security_capable_noaudit",
+    "selinux_capable",
+    "cred_has_capability",
+];
+
+/// The frames of `loc`, outermost first; `on_top` says whether the CPU is there.
+pub fn loc_frames(loc: Loc, on_top: bool) -> Vec<&'static str> {
+    let (caller, top): (&[&str], &[&str]) = match loc {
+        Loc::Empty => (&[], &[]),
+        Loc::SchedLock => (&[], &["_raw_spin_lock_irq"]),
+        Loc::SchedPick => (&[], &["pick_next_task"]),
+        Loc::SwitchMm => (CAP_CHECK, CAP_CHECK),
+        Loc::SchedUnlock => (&[], &["finish_task_switch"]),
+        Loc::AvcLookup => (&["avc_has_perm_noaudit"], &["avc_has_perm_noaudit"]),
+        Loc::AvcInsertLock => (
+            &["avc_has_perm_noaudit", "avc_compute_av", "avc_insert"],
+            &[
+                "avc_has_perm_noaudit",
+                "avc_compute_av",
+                "avc_insert",
+                "_raw_spin_lock_irqsave",
+            ],
+        ),
+        Loc::AvcReclaim => (
+            &["avc_alloc_node", "avc_reclaim_node"],
+            &["avc_alloc_node", "avc_reclaim_node", "_raw_spin_trylock"],
+        ),
+        Loc::AvcReclaimUnlock => (
+            &["avc_alloc_node", "avc_reclaim_node", "avc_node_delete"],
+            &["avc_alloc_node", "avc_reclaim_node"],
+        ),
+        Loc::AvcInsertUnlock => (
+            &[
+                "avc_has_perm_noaudit",
+                "avc_compute_av",
+                "avc_insert",
+                "avc_node_replace",
+            ],
+            &["avc_has_perm_noaudit", "avc_compute_av", "avc_insert"],
+        ),
+        Loc::CallRcu => (
+            &["call_rcu_sched", "__call_rcu", "__call_rcu_nocb_enqueue"],
+            &["call_rcu_sched", "__call_rcu", "__call_rcu_nocb_enqueue"],
+        ),
+        Loc::WakeLock => (&["__wake_up"], &["__wake_up", "_raw_spin_lock_irqsave"]),
+        Loc::WakeUnlock => (
+            &[
+                "__wake_up",
+                "__wake_up_common",
+                "autoremove_wake_function",
+                "default_wake_function",
+            ],
+            &["__wake_up"],
+        ),
+        Loc::TtwuPi => (
+            &["try_to_wake_up"],
+            &["try_to_wake_up", "_raw_spin_lock_irqsave"],
+        ),
+        Loc::TtwuSelect => (&["try_to_wake_up"], &["try_to_wake_up"]),
+        Loc::TtwuRemoteLock => (
+            &["try_to_wake_up", "ttwu_remote"],
+            &[
+                "try_to_wake_up",
+                "ttwu_remote",
+                "__task_rq_lock",
+                "_raw_spin_lock",
+            ],
+        ),
+        Loc::TtwuRemoteUnlock => (
+            &["try_to_wake_up", "ttwu_remote"],
+            &["try_to_wake_up", "ttwu_remote"],
+        ),
+        Loc::TtwuQueueLock => (
+            &["try_to_wake_up"],
+            &["try_to_wake_up", "ttwu_queue", "_raw_spin_lock"],
+        ),
+        Loc::TtwuQueueUnlock => (&["try_to_wake_up"], &["try_to_wake_up", "ttwu_queue"]),
+        Loc::TtwuUnlockPi => (&["try_to_wake_up"], &["try_to_wake_up"]),
+        Loc::PipeWrite => (
+            &[
+                "pipe_write",
+                "__wake_up_sync_key",
+                "__wake_up_common",
+                "pollwake",
+                "default_wake_function",
+            ],
+            &["pipe_write"],
+        ),
+        Loc::DeferredWake => (&["do_nocb_deferred_wakeup"], &["do_nocb_deferred_wakeup"]),
+        Loc::CallRcuReturn => (
+            &["call_rcu_sched", "__call_rcu", "__call_rcu_nocb_enqueue"],
+            &["call_rcu_sched", "__call_rcu"],
+        ),
+        Loc::RcuoPrepareWait => (
+            &["rcu_nocb_kthread", "prepare_to_wait"],
+            &[
+                "rcu_nocb_kthread",
+                "prepare_to_wait",
+                "_raw_spin_lock_irqsave",
+            ],
+        ),
+        Loc::BalanceLock1 | Loc::BalanceLock2 => (
+            &["run_rebalance_domains", "load_balance"],
+            &[
+                "run_rebalance_domains",
+                "load_balance",
+                "double_rq_lock",
+                "_raw_spin_lock",
+            ],
+        ),
+        Loc::BalanceMove => (
+            &["run_rebalance_domains", "load_balance"],
+            &["run_rebalance_domains", "load_balance", "move_tasks"],
+        ),
+        Loc::IpiLock => (
+            &["scheduler_ipi", "sched_ttwu_pending"],
+            &["scheduler_ipi", "sched_ttwu_pending", "_raw_spin_lock"],
+        ),
+        Loc::IpiUnlock => (
+            &["scheduler_ipi", "sched_ttwu_pending"],
+            &["scheduler_ipi", "sched_ttwu_pending"],
+        ),
+    };
+    let own = if on_top { top } else { caller };
+    let sched = matches!(
+        loc,
+        Loc::SchedLock | Loc::SchedPick | Loc::SwitchMm | Loc::SchedUnlock
+    );
+    let mut out = Vec::with_capacity(own.len() + 2);
+    if sched {
+        out.extend_from_slice(SCHED);
+    }
+    out.extend_from_slice(own);
+    out
+}
+
+/// The CPU's whole stack as frame names, outermost first.
+pub fn cpu_frames(cpu: &Cpu) -> Vec<&'static str> {
+    let locs = cpu.locs();
+    let mut out = Vec::new();
+    for (i, &loc) in locs.iter().enumerate() {
+        out.extend(loc_frames(loc, i + 1 == locs.len()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rhel_lockup_stack_reads_like_the_vmcore() {
+        let mut cpu = Cpu::default();
+        for loc in [
+            Loc::SwitchMm,
+            Loc::AvcInsertLock,
+            Loc::AvcReclaimUnlock,
+            Loc::CallRcuReturn,
+            Loc::WakeUnlock,
+        ] {
+            cpu.push(loc);
+        }
+        cpu.push(Loc::TtwuQueueLock);
+        let frames: Vec<_> = cpu_frames(&cpu)
+            .into_iter()
+            .filter(|f| !is_inlined(f))
+            .rev()
+            .collect();
+        // The vmcore, innermost first (frames #4 .. #24).
+        let vmcore = [
+            "_raw_spin_lock",
+            "try_to_wake_up",
+            "default_wake_function",
+            "autoremove_wake_function",
+            "__wake_up_common",
+            "__wake_up",
+            "__call_rcu_nocb_enqueue",
+            "__call_rcu",
+            "call_rcu_sched",
+            "avc_node_delete",
+            "avc_alloc_node",
+            "avc_compute_av",
+            "avc_has_perm_noaudit",
+            "cred_has_capability",
+            "selinux_capable",
+            "security_capable_noaudit",
+            "has_ns_capability_noaudit",
+            "ptrace_has_cap",
+            "___ptrace_may_access",
+            "__schedule",
+            "schedule",
+        ];
+        assert_eq!(frames, vmcore);
+    }
+}

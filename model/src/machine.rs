@@ -1,0 +1,520 @@
+//! The stateright [`Model`]: actions, steps and the dispatch to each mechanism.
+//!
+//! A CPU at rest always sits either at top level (task context, interrupts on,
+//! nothing held) or at a *shared operation*: a lock acquisition or release, an AVC
+//! lookup, the no-CBs enqueue, or a choice the kernel makes under a lock (which task
+//! to pick, which CPU to wake on, which task to pull). One action performs exactly
+//! one shared operation and then runs the CPU's local code up to the next one
+//! ([`SwitchModel::advance`]). Local code touches only per-CPU data and data under a
+//! lock the CPU holds, so every interleaving of two CPUs' critical sections is still
+//! explored; in particular every lock acquisition is its own step.
+//!
+//! Each mechanism lives in its own file: `runqueue.rs` (`__schedule`), `wakeup.rs`
+//! (`try_to_wake_up`), `rcu_nocb.rs` (`call_rcu`, `rcuo`), `avc.rs` (the SELinux
+//! AVC), `balance.rs` (`double_rq_lock`); `properties.rs` has what is checked.
+
+use crate::config::{Config, RcuoWakers};
+use crate::policy::TaskView;
+use crate::state::*;
+use serde::{Deserialize, Serialize};
+use stateright::{Model, Property};
+
+/// What kind of task a task id is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskKind {
+    /// A user task (it has its own mm).
+    User,
+    /// The `rcuo` kthread serving CPU n's no-CBs queue.
+    Rcuo(u8),
+}
+
+/// What the model knows of a task that never changes.
+#[derive(Clone, Debug)]
+pub struct TaskInfo {
+    /// `A`, `B`, ... for user tasks, `rcuo0`, ... for the kthreads.
+    pub name: String,
+    /// Credentials and flags.
+    pub view: TaskView,
+    /// User task or `rcuo`.
+    pub kind: TaskKind,
+    /// The CPU whose runqueue it starts on.
+    pub home: u8,
+    /// Its AVC key bit (one per uid: the model's stand-in for a SELinux SID).
+    pub avc_key: u16,
+}
+
+/// One step of one CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Action {
+    /// The CPU that moves.
+    pub cpu: u8,
+    /// What it does.
+    pub kind: Kind,
+}
+
+/// What a CPU does in one step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// Perform the shared operation it sits at (acquire, release, lookup, enqueue).
+    Step,
+    /// `pick_next_task` returns this task.
+    Pick(u8),
+    /// `select_task_rq` returns this CPU.
+    Place(u8),
+    /// `move_tasks` pulls this task (`255`: none).
+    Migrate(u8),
+    /// The running task is preempted (`schedule()` with need_resched).
+    Preempt,
+    /// The running user task blocks (`ppoll` → `schedule()`).
+    Block,
+    /// The running user task wakes this task (`pipe_write` → `pollwake`).
+    Wake(u8),
+    /// The running task calls `call_rcu()` from task context.
+    CallRcu,
+    /// The running `rcuo` kthread takes and invokes its callbacks.
+    RcuoDrain,
+    /// The running `rcuo` kthread finds no callbacks and waits on `nocb_wq`.
+    RcuoSleep,
+    /// `do_nocb_deferred_wakeup` runs the pending `rcuo` wake-up.
+    DeferredWake,
+    /// `scheduler_ipi` enqueues tasks woken by IPI.
+    SchedIpi,
+    /// `load_balance` against this CPU's runqueue.
+    Balance(u8),
+}
+
+/// What the operation at the top of a CPU's stack needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Local code: run by `advance`, never a resting point.
+    Local,
+    /// A blocking acquisition (`_raw_spin_lock*`).
+    Acquire(Lock),
+    /// A release.
+    Release(Lock),
+    /// A shared read or atomic update that cannot block.
+    Shared,
+    /// A choice made under a lock, one action per outcome.
+    Choice,
+}
+
+/// The switch-path model for one [`Config`].
+#[derive(Clone, Debug)]
+pub struct SwitchModel {
+    /// The instance.
+    pub config: Config,
+    /// User tasks first, then one `rcuo` per no-CBs CPU.
+    pub tasks: Vec<TaskInfo>,
+    /// AVC key of kernel threads (uid 0).
+    pub kernel_key: u16,
+}
+
+/// What idle and kernel threads look like to the policies: uid 0, every capability,
+/// no mm.
+pub const KTHREAD: TaskView = TaskView {
+    uid: 0,
+    cap_sys_ptrace: true,
+    has_mm: false,
+    dumpable: false,
+    spec_ib: false,
+};
+
+impl SwitchModel {
+    /// Builds the model; the configuration must validate.
+    pub fn new(config: Config) -> Result<SwitchModel, String> {
+        config.validate()?;
+        let mut uids: Vec<u32> = vec![0];
+        for t in &config.tasks {
+            if !uids.contains(&t.uid) {
+                uids.push(t.uid);
+            }
+        }
+        let key = |uid: u32| 1u16 << uids.iter().position(|&u| u == uid).expect("uid listed");
+        let mut tasks = Vec::new();
+        for (i, spec) in config.tasks.iter().enumerate() {
+            tasks.push(TaskInfo {
+                name: ((b'A' + i as u8) as char).to_string(),
+                view: TaskView {
+                    uid: spec.uid,
+                    cap_sys_ptrace: spec.cap_sys_ptrace,
+                    has_mm: true,
+                    dumpable: !spec.nondumpable,
+                    spec_ib: spec.spec_ib,
+                },
+                kind: TaskKind::User,
+                home: (i % config.cpus) as u8,
+                avc_key: key(spec.uid),
+            });
+        }
+        if config.rcu_nocb {
+            for k in 0..config.cpus {
+                tasks.push(TaskInfo {
+                    name: format!("rcuo{k}"),
+                    view: KTHREAD,
+                    kind: TaskKind::Rcuo(k as u8),
+                    home: config.rcuo_cpu.cpu_of(k, config.cpus) as u8,
+                    avc_key: key(0),
+                });
+            }
+        }
+        assert!(
+            tasks.len() <= MAX_TASKS,
+            "MAX_TASKS is too small for this configuration"
+        );
+        Ok(SwitchModel {
+            kernel_key: key(0),
+            tasks,
+            config,
+        })
+    }
+
+    /// CPUs as `u8`s.
+    pub fn cpus(&self) -> impl Iterator<Item = u8> {
+        0..self.config.cpus as u8
+    }
+
+    /// Ids of the tasks with dynamic state.
+    pub fn task_ids(&self) -> impl Iterator<Item = u8> {
+        0..self.tasks.len() as u8
+    }
+
+    /// Whether `t` is a user task.
+    pub fn is_user(&self, t: u8) -> bool {
+        (t as usize) < self.config.tasks.len()
+    }
+
+    /// The `rcuo` kthread serving CPU `c`'s queue.
+    pub fn rcuo_of(&self, c: u8) -> u8 {
+        debug_assert!(self.config.rcu_nocb);
+        (self.config.tasks.len() + c as usize) as u8
+    }
+
+    /// Which queue task `t` serves, if it is an `rcuo`.
+    pub fn rcuo_queue(&self, t: u8) -> Option<u8> {
+        match self.tasks.get(t as usize)?.kind {
+            TaskKind::Rcuo(k) => Some(k),
+            TaskKind::User => None,
+        }
+    }
+
+    /// Credentials and flags of any task, idle included.
+    pub fn view(&self, t: u8) -> TaskView {
+        if t >= IDLE {
+            KTHREAD
+        } else {
+            self.tasks[t as usize].view
+        }
+    }
+
+    /// AVC key of any task.
+    pub fn avc_key(&self, t: u8) -> u16 {
+        if t >= IDLE {
+            self.kernel_key
+        } else {
+            self.tasks[t as usize].avc_key
+        }
+    }
+
+    /// A task's name: `A`, `rcuo0`, `swapper/1`.
+    pub fn task_name(&self, t: u8) -> String {
+        if t == NOBODY {
+            "-".into()
+        } else if t >= IDLE {
+            format!("swapper/{}", t - IDLE)
+        } else {
+            self.tasks[t as usize].name.clone()
+        }
+    }
+
+    /// The one initial state: each CPU runs its first user task (or idle), every
+    /// other task is runnable on its home CPU, `rcuo` kthreads sleep on their wait
+    /// queues, and the AVC is full of other SIDs' entries if `avc_full`.
+    pub fn initial_state(&self) -> State {
+        let mut s = State::empty();
+        for c in self.cpus() {
+            let cpu = &mut s.cpu[c as usize];
+            cpu.curr = IDLE + c;
+            cpu.prev = NOBODY;
+            cpu.next = NOBODY;
+            cpu.wakee = NOBODY;
+            cpu.target = NOBODY;
+            cpu.trained_by = NOBODY;
+            cpu.last_mm = NOBODY;
+        }
+        for (t, info) in self.tasks.iter().enumerate() {
+            let t = t as u8;
+            match info.kind {
+                TaskKind::Rcuo(_) => s.set_task(t, TaskState::Sleeping, info.home),
+                TaskKind::User => {
+                    let cpu = &mut s.cpu[info.home as usize];
+                    if cpu.curr >= IDLE {
+                        cpu.curr = t;
+                        cpu.trained_by = t;
+                        cpu.last_mm = t;
+                        s.set_task(t, TaskState::Running, info.home);
+                    } else {
+                        s.set_task(t, TaskState::Runnable, info.home);
+                    }
+                }
+            }
+        }
+        if self.config.avc_full {
+            s.avc = AVC_FOREIGN;
+            s.avc_nodes = 1;
+        }
+        s
+    }
+
+    /// What the operation at the top of CPU `c`'s stack needs.
+    pub fn op(&self, s: &State, c: u8) -> Op {
+        let cpu = &s.cpu[c as usize];
+        let Some(top) = cpu.top() else {
+            return Op::Local;
+        };
+        match top {
+            Loc::Empty => unreachable!("an empty slot on top of the stack"),
+            Loc::SchedLock | Loc::IpiLock => Op::Acquire(Lock::Rq(c)),
+            Loc::SchedUnlock | Loc::IpiUnlock => Op::Release(Lock::Rq(c)),
+            Loc::SchedPick | Loc::TtwuSelect | Loc::BalanceMove => Op::Choice,
+            Loc::SwitchMm | Loc::PipeWrite | Loc::DeferredWake | Loc::CallRcuReturn => Op::Local,
+            Loc::AvcLookup | Loc::AvcReclaim | Loc::CallRcu => Op::Shared,
+            Loc::AvcInsertLock => Op::Acquire(Lock::AvcSlot),
+            Loc::AvcReclaimUnlock | Loc::AvcInsertUnlock => Op::Release(Lock::AvcSlot),
+            Loc::WakeLock => Op::Acquire(Lock::Wq(c)),
+            Loc::WakeUnlock => Op::Release(Lock::Wq(c)),
+            Loc::RcuoPrepareWait => {
+                let k = self
+                    .rcuo_queue(cpu.curr)
+                    .expect("only rcuo waits on nocb_wq");
+                Op::Acquire(Lock::Wq(k))
+            }
+            Loc::TtwuPi => Op::Acquire(Lock::Pi(cpu.wakee)),
+            Loc::TtwuUnlockPi => Op::Release(Lock::Pi(cpu.wakee)),
+            Loc::TtwuRemoteLock => Op::Acquire(Lock::Rq(s.task_cpu(cpu.wakee))),
+            Loc::TtwuRemoteUnlock => Op::Release(Lock::Rq(s.task_cpu(cpu.wakee))),
+            Loc::TtwuQueueLock => Op::Acquire(Lock::Rq(cpu.target)),
+            Loc::TtwuQueueUnlock => Op::Release(Lock::Rq(cpu.target)),
+            Loc::BalanceLock1 => Op::Acquire(Lock::Rq(c.min(cpu.target))),
+            Loc::BalanceLock2 => Op::Acquire(Lock::Rq(c.max(cpu.target))),
+        }
+    }
+
+    /// Every enabled action of CPU `c`, in a fixed order.
+    pub fn cpu_actions(&self, s: &State, c: u8, out: &mut Vec<Action>) {
+        let cpu = &s.cpu[c as usize];
+        let mut push = |kind| out.push(Action { cpu: c, kind });
+        if cpu.at_top_level() {
+            for kind in self.top_level_actions(s, c) {
+                push(kind);
+            }
+            return;
+        }
+        match self.op(s, c) {
+            Op::Local => unreachable!("CPU{c} rests on local code at {:?}", cpu.top()),
+            Op::Acquire(lock) => {
+                if s.holder_of(lock).is_none() {
+                    push(Kind::Step)
+                }
+            }
+            Op::Release(_) | Op::Shared => push(Kind::Step),
+            Op::Choice => match cpu.top() {
+                Some(Loc::SchedPick) => {
+                    for t in self.pick_candidates(s, c) {
+                        push(Kind::Pick(t))
+                    }
+                }
+                Some(Loc::TtwuSelect) => {
+                    if self.on_cpu_holder(s, cpu.wakee).is_none() {
+                        for x in self.place_candidates(s, cpu.wakee) {
+                            push(Kind::Place(x))
+                        }
+                    }
+                }
+                Some(Loc::BalanceMove) => {
+                    for t in self.migrate_candidates(s, c) {
+                        push(Kind::Migrate(t))
+                    }
+                }
+                other => unreachable!("no choice at {other:?}"),
+            },
+        }
+    }
+
+    /// The actions a CPU may start from task context.
+    fn top_level_actions(&self, s: &State, c: u8) -> Vec<Kind> {
+        let cfg = &self.config;
+        let cpu = &s.cpu[c as usize];
+        let curr = cpu.curr;
+        let mut kinds = Vec::new();
+        if self.runnable_others(s, c, curr) {
+            kinds.push(Kind::Preempt);
+        }
+        if self.is_user(curr) {
+            kinds.push(Kind::Block);
+            for t in self.task_ids() {
+                let wakeable = self.is_user(t) || cfg.rcuo_wakers == RcuoWakers::Any;
+                if t != curr
+                    && wakeable
+                    && matches!(s.task_state(t), TaskState::Sleeping | TaskState::Blocking)
+                {
+                    kinds.push(Kind::Wake(t));
+                }
+            }
+            if cfg.rcu_nocb {
+                kinds.push(Kind::CallRcu);
+            }
+        }
+        if let Some(k) = self.rcuo_queue(curr) {
+            if s.cpu[k as usize].flags & F_QUEUED != 0 {
+                kinds.push(Kind::RcuoDrain);
+            } else {
+                kinds.push(Kind::RcuoSleep);
+            }
+        }
+        if cpu.flags & F_DEFER != 0 {
+            kinds.push(Kind::DeferredWake);
+        }
+        if self
+            .task_ids()
+            .any(|t| s.task_state(t) == TaskState::Waking && s.task_cpu(t) == c)
+        {
+            kinds.push(Kind::SchedIpi);
+        }
+        if cfg.load_balance {
+            for o in self.cpus().filter(|&o| o != c) {
+                kinds.push(Kind::Balance(o));
+            }
+        }
+        kinds
+    }
+
+    /// Performs `kind` on CPU `c`, then runs its local code to the next resting point.
+    pub fn perform(&self, s: &mut State, c: u8, kind: Kind) {
+        let top_level = s.cpu[c as usize].at_top_level();
+        if top_level && self.is_user(s.cpu[c as usize].curr) {
+            // The running user task ran user code before it entered the kernel.
+            s.cpu[c as usize].trained_by = s.cpu[c as usize].curr;
+        }
+        match kind {
+            Kind::Preempt => self.enter_schedule(s, c, false),
+            Kind::Block => self.enter_schedule(s, c, true),
+            Kind::Wake(t) => self.enter_pipe_write(s, c, t),
+            Kind::CallRcu => self.call_rcu(s, c),
+            Kind::RcuoDrain => self.rcuo_drain(s, c),
+            Kind::RcuoSleep => s.cpu[c as usize].push(Loc::RcuoPrepareWait),
+            Kind::DeferredWake => self.deferred_wakeup(s, c),
+            Kind::SchedIpi => s.cpu[c as usize].push(Loc::IpiLock),
+            Kind::Balance(o) => self.enter_balance(s, c, o),
+            Kind::Pick(t) => self.pick(s, c, t),
+            Kind::Place(x) => self.place(s, c, x),
+            Kind::Migrate(t) => self.migrate(s, c, t),
+            Kind::Step => self.step(s, c),
+        }
+        self.advance(s, c);
+    }
+
+    /// Performs the shared operation at the top of CPU `c`'s stack.
+    fn step(&self, s: &mut State, c: u8) {
+        let top = s.cpu[c as usize].top().expect("Step at top level");
+        match self.op(s, c) {
+            Op::Acquire(lock) => {
+                s.take(lock, c);
+                self.after_acquire(s, c, top);
+            }
+            Op::Release(lock) => {
+                s.release(lock, c);
+                self.after_release(s, c, top);
+            }
+            Op::Shared => match top {
+                Loc::AvcLookup => self.avc_lookup(s, c),
+                Loc::AvcReclaim => self.avc_reclaim(s, c),
+                Loc::CallRcu => self.nocb_enqueue(s, c),
+                other => unreachable!("no shared operation at {other:?}"),
+            },
+            op => unreachable!("Step at {top:?} needs {op:?}"),
+        }
+    }
+
+    fn after_acquire(&self, s: &mut State, c: u8, at: Loc) {
+        match at {
+            Loc::SchedLock => s.cpu[c as usize].set_top(Loc::SchedPick),
+            Loc::AvcInsertLock => self.avc_insert(s, c),
+            Loc::WakeLock => self.wake_up_nocb_locked(s, c),
+            Loc::RcuoPrepareWait => self.rcuo_prepare_wait_locked(s, c),
+            Loc::TtwuPi => self.ttwu_pi_locked(s, c),
+            Loc::TtwuRemoteLock => self.ttwu_remote_locked(s, c),
+            Loc::TtwuQueueLock => self.ttwu_queue_locked(s, c),
+            Loc::BalanceLock1 => s.cpu[c as usize].set_top(Loc::BalanceLock2),
+            Loc::BalanceLock2 => s.cpu[c as usize].set_top(Loc::BalanceMove),
+            Loc::IpiLock => self.ipi_locked(s, c),
+            other => unreachable!("no acquisition at {other:?}"),
+        }
+    }
+
+    fn after_release(&self, s: &mut State, c: u8, at: Loc) {
+        let cpu = &mut s.cpu[c as usize];
+        match at {
+            Loc::SchedUnlock => self.finish_task_switch(s, c),
+            Loc::AvcReclaimUnlock => cpu.set_top(Loc::AvcInsertLock),
+            Loc::TtwuRemoteUnlock => self.ttwu_remote_unlocked(s, c),
+            Loc::TtwuQueueUnlock => cpu.set_top(Loc::TtwuUnlockPi),
+            Loc::TtwuUnlockPi => {
+                cpu.wakee = NOBODY;
+                cpu.target = NOBODY;
+                cpu.pop();
+            }
+            Loc::AvcInsertUnlock | Loc::WakeUnlock | Loc::IpiUnlock => cpu.pop(),
+            other => unreachable!("no release at {other:?}"),
+        }
+    }
+
+    /// Runs CPU `c`'s local code until it rests at a shared operation or top level.
+    pub fn advance(&self, s: &mut State, c: u8) {
+        while let Some(top) = s.cpu[c as usize].top() {
+            if self.op(s, c) != Op::Local {
+                return;
+            }
+            match top {
+                Loc::SwitchMm => self.complete_switch_mm(s, c),
+                Loc::PipeWrite | Loc::DeferredWake | Loc::CallRcuReturn => s.cpu[c as usize].pop(),
+                other => unreachable!("{other:?} is not local code"),
+            }
+        }
+    }
+}
+
+impl Model for SwitchModel {
+    type State = State;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<State> {
+        vec![self.initial_state()]
+    }
+
+    /// A deadlocked state has no successors: the cycle never dissolves, and the
+    /// machine is then lost (the NMI watchdog panics it). This also keeps the first
+    /// deadlock BFS meets the shortest one.
+    fn actions(&self, s: &State, out: &mut Vec<Action>) {
+        if self.deadlock_cycle(s).is_some() {
+            return;
+        }
+        for c in self.cpus() {
+            self.cpu_actions(s, c, out);
+        }
+    }
+
+    fn next_state(&self, s: &State, a: Action) -> Option<State> {
+        let mut next = *s;
+        self.perform(&mut next, a.cpu, a.kind);
+        Some(next)
+    }
+
+    fn format_action(&self, a: &Action) -> String {
+        self.describe_action(a)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        crate::properties::all()
+    }
+}

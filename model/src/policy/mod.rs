@@ -1,0 +1,224 @@
+//! The IBPB decision in `switch_mm`, one file per policy the kernel has shipped.
+//!
+//! Every policy is consulted at the same point: `switch_mm` (3.10) or
+//! `switch_mm_irqs_off` (4.x), under this CPU's `rq->lock` with interrupts off, and
+//! only when the mm really changes (the task switched in has a user mm and it is not
+//! the one loaded; kernel threads borrow the loaded mm, so a switch A → kthread → A
+//! changes nothing). Each policy file states:
+//!
+//! - `ibpb(sw)`: the decision, exactly as the kernel computes it;
+//! - `asks_capability(sw)`: whether the decision runs the capability check, which
+//!   under SELinux consults the AVC (only `rhel-ptrace-creds` ever does);
+//! - `promise_kept(trainer, next)`: the narrower promise the policy itself makes,
+//!   stated over the user task whose branch-predictor training is live on the CPU
+//!   (`trainer`) and the user task about to run (`next`).
+//!
+//! These functions are the single implementation of each rule: the model calls them,
+//! and so does everything built on it.
+
+mod always;
+mod none;
+mod rhel_ptrace_creds;
+mod upstream_cond_ibpb;
+mod upstream_dumpable;
+mod upstream_ptrace_sched;
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What the policies may read of a task: its credentials, its mm, its flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TaskView {
+    /// The uid (and gid: the model compares one credential triple).
+    pub uid: u32,
+    /// Holds `CAP_SYS_PTRACE` (kernel threads hold every capability).
+    pub cap_sys_ptrace: bool,
+    /// Has a user mm (kernel threads and idle do not).
+    pub has_mm: bool,
+    /// `get_dumpable(mm) == SUID_DUMP_USER`; false without an mm.
+    pub dumpable: bool,
+    /// `TIF_SPEC_IB` is set.
+    pub spec_ib: bool,
+}
+
+impl TaskView {
+    /// "`self` may ptrace `target`": the same uid and `target` dumpable, or
+    /// `CAP_SYS_PTRACE`. This is the isolation properties' reference rule.
+    pub fn may_ptrace(&self, target: &TaskView) -> bool {
+        self.cap_sys_ptrace || (self.uid == target.uid && target.dumpable)
+    }
+}
+
+/// One switch as `switch_mm` sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Switch {
+    /// `current`: the task being switched out (may be a kernel thread).
+    pub prev: TaskView,
+    /// The task being switched in; it has a user mm and it is not the loaded one.
+    pub next: TaskView,
+    /// The owner of the last user mm loaded on this CPU (the per-CPU
+    /// `last_ctx_id` / `last_user_mm_ibpb`), if any user mm was loaded yet.
+    pub last_user: Option<TaskView>,
+}
+
+/// The IBPB policies (rows of the verdict table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Policy {
+    /// IBPB on every switch to a different user mm.
+    Always,
+    /// RHEL 7 backport: IBPB unless `next` may ptrace `prev` (full capability check).
+    RhelPtraceCreds,
+    /// v4.16: IBPB into a non-dumpable task of another mm.
+    UpstreamDumpable,
+    /// Sep 2018 (Kosina): IBPB unless `prev` may ptrace `next`, scheduler-safe check.
+    UpstreamPtraceSched,
+    /// Nov 2018 onward (Gleixner): IBPB when either side has `TIF_SPEC_IB`.
+    UpstreamCondIbpb,
+    /// No mitigation.
+    None,
+}
+
+impl Policy {
+    /// Every policy, in table order.
+    pub const ALL: [Policy; 6] = [
+        Policy::Always,
+        Policy::RhelPtraceCreds,
+        Policy::UpstreamDumpable,
+        Policy::UpstreamPtraceSched,
+        Policy::UpstreamCondIbpb,
+        Policy::None,
+    ];
+
+    /// The name used on the command line and in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::Always => "always",
+            Policy::RhelPtraceCreds => "rhel-ptrace-creds",
+            Policy::UpstreamDumpable => "upstream-dumpable",
+            Policy::UpstreamPtraceSched => "upstream-ptrace-sched",
+            Policy::UpstreamCondIbpb => "upstream-cond-ibpb",
+            Policy::None => "none",
+        }
+    }
+
+    /// Looks a policy up by its name.
+    pub fn parse(name: &str) -> Result<Policy, String> {
+        Policy::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<_> = Policy::ALL.iter().map(|p| p.name()).collect();
+                format!(
+                    "unknown policy `{name}` (expected one of: {})",
+                    names.join(", ")
+                )
+            })
+    }
+
+    /// Whether `switch_mm` issues an IBPB for this switch.
+    pub fn ibpb(self, sw: &Switch) -> bool {
+        match self {
+            Policy::Always => always::ibpb(sw),
+            Policy::RhelPtraceCreds => rhel_ptrace_creds::ibpb(sw),
+            Policy::UpstreamDumpable => upstream_dumpable::ibpb(sw),
+            Policy::UpstreamPtraceSched => upstream_ptrace_sched::ibpb(sw),
+            Policy::UpstreamCondIbpb => upstream_cond_ibpb::ibpb(sw),
+            Policy::None => none::ibpb(sw),
+        }
+    }
+
+    /// Whether deciding runs the capability check (`ptrace_has_cap`), which under
+    /// SELinux reaches the AVC.
+    pub fn asks_capability(self, sw: &Switch) -> bool {
+        match self {
+            Policy::RhelPtraceCreds => rhel_ptrace_creds::asks_capability(sw),
+            _ => false,
+        }
+    }
+
+    /// The policy's own promise: may `next` start on a predictor that `trainer`, a
+    /// different user task, trained last?
+    pub fn promise_kept(self, trainer: &TaskView, next: &TaskView) -> bool {
+        match self {
+            Policy::Always => always::promise_kept(trainer, next),
+            Policy::RhelPtraceCreds => rhel_ptrace_creds::promise_kept(trainer, next),
+            Policy::UpstreamDumpable => upstream_dumpable::promise_kept(trainer, next),
+            Policy::UpstreamPtraceSched => upstream_ptrace_sched::promise_kept(trainer, next),
+            Policy::UpstreamCondIbpb => upstream_cond_ibpb::promise_kept(trainer, next),
+            Policy::None => none::promise_kept(trainer, next),
+        }
+    }
+
+    /// The promise in one sentence, for reports and docs.
+    pub fn promise(self) -> &'static str {
+        match self {
+            Policy::Always => always::PROMISE,
+            Policy::RhelPtraceCreds => rhel_ptrace_creds::PROMISE,
+            Policy::UpstreamDumpable => upstream_dumpable::PROMISE,
+            Policy::UpstreamPtraceSched => upstream_ptrace_sched::PROMISE,
+            Policy::UpstreamCondIbpb => upstream_cond_ibpb::PROMISE,
+            Policy::None => none::PROMISE,
+        }
+    }
+
+    /// Where the rule comes from.
+    pub fn origin(self) -> &'static str {
+        match self {
+            Policy::Always => always::ORIGIN,
+            Policy::RhelPtraceCreds => rhel_ptrace_creds::ORIGIN,
+            Policy::UpstreamDumpable => upstream_dumpable::ORIGIN,
+            Policy::UpstreamPtraceSched => upstream_ptrace_sched::ORIGIN,
+            Policy::UpstreamCondIbpb => upstream_cond_ibpb::ORIGIN,
+            Policy::None => none::ORIGIN,
+        }
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::TaskView;
+
+    /// A user task with a dumpable mm and no capability.
+    pub fn user(uid: u32) -> TaskView {
+        TaskView {
+            uid,
+            cap_sys_ptrace: false,
+            has_mm: true,
+            dumpable: true,
+            spec_ib: false,
+        }
+    }
+
+    /// A kernel thread: uid 0, every capability, no mm.
+    pub fn kthread() -> TaskView {
+        TaskView {
+            uid: 0,
+            cap_sys_ptrace: true,
+            has_mm: false,
+            dumpable: false,
+            spec_ib: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_policy_round_trips_through_its_name() {
+        for p in Policy::ALL {
+            assert_eq!(Policy::parse(p.name()), Ok(p));
+        }
+        assert!(Policy::parse("rhel")
+            .unwrap_err()
+            .contains("unknown policy `rhel`"));
+    }
+}

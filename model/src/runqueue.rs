@@ -1,0 +1,142 @@
+//! The runqueue lock and `__schedule` (3.10 `kernel/sched/core.c`).
+//!
+//! `__schedule` takes `raw_spin_lock_irq(&rq->lock)` before `pick_next_task` and
+//! releases it only in `finish_task_switch` → `finish_lock_switch`, after
+//! `switch_to`: so `context_switch` → `switch_mm` → the IBPB policy always runs with
+//! this CPU's runqueue lock held and interrupts off. `switch_mm` is called only when
+//! the task switched in has a user mm; a kernel thread gets `enter_lazy_tlb` and
+//! borrows the loaded mm, so the policy is consulted only when the loaded user mm
+//! changes.
+//!
+//! Invariants:
+//! - a CPU's `prev`/`next` are set exactly while it holds its own `rq->lock` between
+//!   the pick and `finish_task_switch`;
+//! - `curr` of a CPU is `Running` or `Blocking`, or the idle task;
+//! - a task is `Blocking` only while it is `curr` (set by itself, cleared by
+//!   `deactivate_task` under the lock or by a `ttwu_remote`).
+//!
+//! Lock order (the kernel's, as the model takes them):
+//!
+//! ```text
+//! p->pi_lock
+//!   rq->lock                      (try_to_wake_up)
+//! rq1->lock
+//!   rq2->lock  where rq1 < rq2    (double_rq_lock)
+//! rdp->nocb_wq.lock
+//!   p->pi_lock
+//!     rq->lock                    (__wake_up → try_to_wake_up)
+//! rq->lock                        (__schedule; RHEL switch_mm only:)
+//!   avc slot lock
+//!     rdp->nocb_wq.lock → p->pi_lock → rq->lock   (call_rcu → wake-up)
+//! ```
+//!
+//! The last line is the inversion: `rq->lock` is taken again under itself.
+
+use crate::machine::SwitchModel;
+use crate::policy::Switch;
+use crate::state::*;
+
+impl SwitchModel {
+    /// `schedule()`: the running task blocks (`block`) or is preempted.
+    pub(crate) fn enter_schedule(&self, s: &mut State, c: u8, block: bool) {
+        if block {
+            let curr = s.cpu[c as usize].curr;
+            s.set_task_state(curr, TaskState::Blocking);
+        }
+        s.cpu[c as usize].push(Loc::SchedLock);
+    }
+
+    /// Whether a task other than `curr` is runnable on CPU `c` (need_resched).
+    pub(crate) fn runnable_others(&self, s: &State, c: u8, curr: u8) -> bool {
+        self.task_ids()
+            .any(|t| t != curr && s.task_state(t) == TaskState::Runnable && s.task_cpu(t) == c)
+    }
+
+    /// `pick_next_task`'s possible answers: any other runnable task; else `curr` if
+    /// it is still running; else the idle task.
+    pub fn pick_candidates(&self, s: &State, c: u8) -> Vec<u8> {
+        let curr = s.cpu[c as usize].curr;
+        let others: Vec<u8> = self
+            .task_ids()
+            .filter(|&t| t != curr && s.task_state(t) == TaskState::Runnable && s.task_cpu(t) == c)
+            .collect();
+        if !others.is_empty() {
+            return others;
+        }
+        if curr >= IDLE || s.task_state(curr) == TaskState::Running {
+            vec![curr]
+        } else {
+            vec![IDLE + c]
+        }
+    }
+
+    /// Under `rq->lock`: deactivate a blocking prev, pick `t`, and run
+    /// `context_switch` up to the policy decision.
+    pub(crate) fn pick(&self, s: &mut State, c: u8, t: u8) {
+        let prev = s.cpu[c as usize].curr;
+        if prev < IDLE {
+            match s.task_state(prev) {
+                TaskState::Blocking => s.set_task_state(prev, TaskState::Sleeping),
+                TaskState::Running if t != prev => s.set_task_state(prev, TaskState::Runnable),
+                _ => {}
+            }
+        }
+        let cpu = &mut s.cpu[c as usize];
+        if t == prev {
+            cpu.set_top(Loc::SchedUnlock);
+            return;
+        }
+        cpu.prev = prev;
+        cpu.next = t;
+        if t < IDLE {
+            s.set_task_state(t, TaskState::Running);
+        }
+        let cpu = &mut s.cpu[c as usize];
+        if !self.is_user(t) || cpu.last_mm == t {
+            // enter_lazy_tlb, or the same mm: switch_mm changes nothing.
+            cpu.curr = t;
+            cpu.set_top(Loc::SchedUnlock);
+            return;
+        }
+        let sw = self.switch_of(s, c);
+        if self.config.selinux && self.config.policy.asks_capability(&sw) {
+            let cpu = &mut s.cpu[c as usize];
+            cpu.set_top(Loc::SwitchMm);
+            cpu.push(Loc::AvcLookup);
+            return;
+        }
+        self.complete_switch_mm(s, c);
+    }
+
+    /// The switch in progress on CPU `c`, as the policies see it.
+    pub fn switch_of(&self, s: &State, c: u8) -> Switch {
+        let cpu = &s.cpu[c as usize];
+        Switch {
+            prev: self.view(cpu.prev),
+            next: self.view(cpu.next),
+            last_user: (cpu.last_mm != NOBODY).then(|| self.view(cpu.last_mm)),
+        }
+    }
+
+    /// `switch_mm` after the decision: the IBPB (if any), `load_cr3`, `switch_to`.
+    pub(crate) fn complete_switch_mm(&self, s: &mut State, c: u8) {
+        let ibpb = self.config.policy.ibpb(&self.switch_of(s, c));
+        let cpu = &mut s.cpu[c as usize];
+        if ibpb {
+            cpu.trained_by = NOBODY;
+            cpu.flags |= F_IBPB;
+        }
+        cpu.last_mm = cpu.next;
+        cpu.curr = cpu.next;
+        cpu.set_top(Loc::SchedUnlock);
+    }
+
+    /// `finish_task_switch` after the unlock: `prev->on_cpu` is cleared.
+    pub(crate) fn finish_task_switch(&self, s: &mut State, c: u8) {
+        let cpu = &mut s.cpu[c as usize];
+        cpu.prev = NOBODY;
+        cpu.next = NOBODY;
+        cpu.flags &= !F_IBPB;
+        cpu.pop();
+    }
+}

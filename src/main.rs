@@ -1,0 +1,304 @@
+//! The `switchpath` command line.
+//!
+//! Exit codes: 0 every property holds (or every case is as expected), 1 a property
+//! fails or is vacuous (or a case mismatches, or a trace replays its violation), 2 bad
+//! input, 3 the search did not finish.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use switchpath::report::{render_text, run, RunOptions};
+use switchpath::{case, matrix, trace};
+use switchpath_model::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, TaskSpec};
+
+/// Model-checks the Linux x86 context-switch path under each IBPB (Spectre-v2
+/// barrier) policy: can it deadlock the scheduler, does it isolate tasks, what does
+/// it cost.
+#[derive(Parser)]
+#[command(name = "switchpath", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every policy against the default configurations (1cpu, 2cpu): a table of
+    /// policy × property, states, time and IBPB cost; counterexamples go to traces/.
+    Matrix(MatrixArgs),
+    /// One configuration (--policy and knobs), case files, or a trace replay.
+    Check(CheckArgs),
+}
+
+#[derive(Args)]
+struct MatrixArgs {
+    /// Print JSON instead of the table.
+    #[arg(long, conflicts_with = "markdown")]
+    json: bool,
+    /// Print Markdown for docs/ (deterministic: no times).
+    #[arg(long)]
+    markdown: bool,
+    /// Directory for counterexample traces.
+    #[arg(long, value_name = "DIR", default_value = "traces")]
+    trace_out: PathBuf,
+    /// Do not write trace files.
+    #[arg(long)]
+    no_traces: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OnOff {
+    On,
+    Off,
+}
+
+impl OnOff {
+    fn on(self) -> bool {
+        matches!(self, OnOff::On)
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LlcArg {
+    Shared,
+    Split,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum WakersArg {
+    Own,
+    Any,
+}
+
+#[derive(Clone)]
+struct TaskList(Vec<TaskSpec>);
+
+fn parse_tasks(text: &str) -> Result<TaskList, String> {
+    TaskSpec::parse_list(text).map(TaskList)
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Case files (checks/cases/*.toml) to run and compare with their expectations.
+    #[arg(value_name = "CASE.toml", conflicts_with_all = ["policy", "replay"])]
+    cases: Vec<PathBuf>,
+    /// Re-execute a trace against the model (exit 1 when its violation is reproduced).
+    #[arg(long, value_name = "TRACE", conflicts_with = "policy")]
+    replay: Option<PathBuf>,
+    /// The IBPB policy: always, rhel-ptrace-creds, upstream-dumpable,
+    /// upstream-ptrace-sched, upstream-cond-ibpb, none.
+    #[arg(long, value_parser = Policy::parse)]
+    policy: Option<Policy>,
+    /// CPUs (1-4).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=4))]
+    cpus: u8,
+    /// User tasks, comma-separated: a uid, then :root (CAP_SYS_PTRACE),
+    /// :nondumpable, :spec-ib (TIF_SPEC_IB). Task i starts on CPU i mod cpus.
+    #[arg(long, default_value = "1000,1001", value_parser = parse_tasks)]
+    tasks: TaskList,
+    /// SELinux is the LSM (capability checks consult the AVC).
+    #[arg(long, value_enum, default_value = "on")]
+    selinux: OnOff,
+    /// Every CPU is a no-CBs CPU with its rcuo kthread (rcu_nocbs=all).
+    #[arg(long, value_enum, default_value = "on")]
+    rcu_nocb: OnOff,
+    /// 96d3fd0d315a: defer the rcuo wake-up when call_rcu runs with interrupts off.
+    #[arg(long, value_enum, default_value = "off")]
+    defer_wakeup: OnOff,
+    /// The AVC starts full, as on a busy system, so a miss reclaims a node with
+    /// call_rcu; off: it never fills.
+    #[arg(long, value_enum, default_value = "on")]
+    avc_full: OnOff,
+    /// Where each rcuo kthread runs: same (rcuoN on CPU N), next (on CPU N+1), or a
+    /// list such as 0,0.
+    #[arg(long, default_value = "same", value_parser = RcuoPlacement::parse)]
+    rcuo_cpu: RcuoPlacement,
+    /// LLC topology: shared (remote wake-ups lock the remote runqueue) or split (every
+    /// CPU its own LLC: remote wake-ups go by IPI).
+    #[arg(long, value_enum, default_value = "shared")]
+    llc: LlcArg,
+    /// double_rq_lock load balancing, and wake-ups onto any CPU.
+    #[arg(long, value_enum, default_value = "off")]
+    load_balance: OnOff,
+    /// Who may wake an rcuo kthread: own (only its CPU's enqueue, as in 3.10) or any
+    /// (an assumption: also user tasks on any CPU).
+    #[arg(long, value_enum, default_value = "own")]
+    rcuo_wakers: WakersArg,
+    /// Stop after this many unique states: the verdict is then incomplete unless a
+    /// violation was found.
+    #[arg(long, value_name = "N")]
+    max_states: Option<usize>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Write each counterexample trace to this directory.
+    #[arg(long, value_name = "DIR")]
+    trace_out: Option<PathBuf>,
+}
+
+impl CheckArgs {
+    fn config(&self, policy: Policy) -> Config {
+        Config {
+            policy,
+            cpus: self.cpus as usize,
+            tasks: self.tasks.0.clone(),
+            selinux: self.selinux.on(),
+            rcu_nocb: self.rcu_nocb.on(),
+            defer_wakeup: self.defer_wakeup.on(),
+            avc_full: self.avc_full.on(),
+            rcuo_cpu: self.rcuo_cpu.clone(),
+            llc: match self.llc {
+                LlcArg::Shared => Llc::Shared,
+                LlcArg::Split => Llc::Split,
+            },
+            load_balance: self.load_balance.on(),
+            rcuo_wakers: match self.rcuo_wakers {
+                WakersArg::Own => RcuoWakers::Own,
+                WakersArg::Any => RcuoWakers::Any,
+            },
+        }
+    }
+}
+
+/// A failure with its exit code and one-line message.
+struct Failure(i32, String);
+
+fn bad_input(msg: String) -> Failure {
+    Failure(2, msg)
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) {
+                print!("{e}");
+                return ExitCode::SUCCESS;
+            }
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("error: bad arguments");
+            eprintln!("switchpath: {}", first.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    let interrupt = Arc::new(AtomicBool::new(false));
+    {
+        let flag = Arc::clone(&interrupt);
+        // Without a handler Ctrl-C still stops the process; the handler lets a run
+        // finish its report instead.
+        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    }
+    let result = match cli.command {
+        Command::Matrix(args) => cmd_matrix(args, &interrupt),
+        Command::Check(args) => cmd_check(args, &interrupt),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(Failure(code, msg)) => {
+            eprintln!("switchpath: {msg}");
+            ExitCode::from(code as u8)
+        }
+    }
+}
+
+fn progress_wanted() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}
+
+fn cmd_matrix(args: MatrixArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
+    let dir = (!args.no_traces && !args.markdown).then(|| args.trace_out.clone());
+    let m = matrix::run_matrix(dir, interrupt, progress_wanted()).map_err(bad_input)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&m).expect("the matrix serializes")
+        );
+    } else if args.markdown {
+        print!("{}", matrix::render_markdown(&m));
+    } else {
+        print!("{}", matrix::render_text(&m));
+    }
+    Ok(m.exit_code())
+}
+
+fn cmd_check(args: CheckArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
+    if let Some(path) = &args.replay {
+        let t = trace::load(path).map_err(bad_input)?;
+        let replayed =
+            trace::replay(&t).map_err(|e| bad_input(format!("{}: {e}", path.display())))?;
+        println!(
+            "{}: replayed {} steps: {} fails again{}",
+            path.display(),
+            t.steps.len(),
+            replayed.property,
+            replayed
+                .shape
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default()
+        );
+        for line in replayed.summary {
+            println!("  {line}");
+        }
+        return Ok(1);
+    }
+    let opts = RunOptions {
+        max_states: args.max_states,
+        interrupt: Some(interrupt),
+        trace_dir: args.trace_out.clone(),
+        progress: progress_wanted() && !args.json,
+        ..RunOptions::default()
+    };
+    if !args.cases.is_empty() {
+        return check_cases(&args, &opts);
+    }
+    let Some(policy) = args.policy else {
+        return Err(bad_input(
+            "check needs --policy P, case files, or --replay TRACE (see --help)".into(),
+        ));
+    };
+    let config = args.config(policy);
+    config.validate().map_err(bad_input)?;
+    let (report, _) = run(&config, &opts).map_err(bad_input)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("a report serializes")
+        );
+    } else {
+        print!("{}", render_text(&report));
+    }
+    Ok(report.exit_code())
+}
+
+fn check_cases(args: &CheckArgs, opts: &RunOptions<'_>) -> Result<i32, Failure> {
+    // Load every case first, so a malformed file stops the run before any search.
+    let cases = args
+        .cases
+        .iter()
+        .map(|p| case::load(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bad_input)?;
+    let mut code = 0;
+    for c in &cases {
+        let (report, problems) = case::check(c, opts).map_err(bad_input)?;
+        if problems.is_empty() {
+            println!(
+                "{}: as expected ({} states) — {}",
+                c.name, report.states, c.description
+            );
+        } else {
+            code = 1;
+            println!("{}: {}", c.name, c.description);
+            for p in problems {
+                println!("  {p}");
+            }
+        }
+    }
+    Ok(code)
+}

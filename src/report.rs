@@ -1,0 +1,348 @@
+//! Running one configuration and turning the search into verdicts.
+//!
+//! A verdict is `holds` only when the search finished and every witness the
+//! configuration allows was reached; `fails` comes with the shortest counterexample;
+//! `vacuous` means an allowed witness was never reached, so a "holds" would prove
+//! nothing; `incomplete` means the search stopped early and found no violation.
+
+use crate::trace::{self, Trace};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+use switchpath_model::cost::cost;
+use switchpath_model::properties::{CHECKED, DEADLOCK_FREE, WITNESSES};
+use switchpath_model::search::{bfs, peak_memory, Limits, Stop};
+use switchpath_model::{Config, SwitchModel};
+
+/// The verdict on one property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Complete search, witnesses reached, no violation.
+    Holds,
+    /// A violation, with its shortest counterexample.
+    Fails,
+    /// Complete search, no violation, but an allowed witness was never reached.
+    Vacuous,
+    /// The search stopped early without finding a violation.
+    Incomplete,
+}
+
+impl Verdict {
+    /// Parses `holds`, `fails`, `vacuous`, `incomplete`.
+    pub fn parse(text: &str) -> Result<Verdict, String> {
+        match text {
+            "holds" => Ok(Verdict::Holds),
+            "fails" => Ok(Verdict::Fails),
+            "vacuous" => Ok(Verdict::Vacuous),
+            "incomplete" => Ok(Verdict::Incomplete),
+            other => Err(format!(
+                "`{other}` is not a verdict (holds, fails, vacuous, incomplete)"
+            )),
+        }
+    }
+
+    /// The lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Fails => "fails",
+            Verdict::Vacuous => "vacuous",
+            Verdict::Incomplete => "incomplete",
+        }
+    }
+}
+
+/// One property's result.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PropertyReport {
+    /// Property name.
+    pub name: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Counterexample length, for failures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<usize>,
+    /// `AA`, `ABBA` or `cycle of N CPUs`, for deadlocks; the exposure, for isolation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shape: Option<String>,
+    /// One sentence per CPU of the cycle, or the exposed switch.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub summary: Vec<String>,
+    /// The trace file written for the failure, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+}
+
+/// Whether each witness was reached.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WitnessReport {
+    /// Witness name.
+    pub name: String,
+    /// `reached`, `not reached`, or `n/a` (the configuration does not allow it).
+    pub status: String,
+    /// Length of the shortest path reaching it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<usize>,
+}
+
+/// IBPBs on the fixed switch sequence.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CostReport {
+    /// IBPBs issued.
+    pub ibpbs: usize,
+    /// Switches made.
+    pub switches: usize,
+}
+
+/// Everything one configuration's run found.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Report {
+    /// The policy.
+    pub policy: String,
+    /// The configuration, as command-line knobs.
+    pub config: String,
+    /// The whole state space was explored.
+    pub complete: bool,
+    /// Why the search stopped early, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+    /// Unique states.
+    pub states: usize,
+    /// BFS depth.
+    pub depth: usize,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Unique states per second.
+    pub states_per_second: f64,
+    /// Peak resident memory of the process so far, in MiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_mib: Option<u64>,
+    /// One entry per checked property.
+    pub properties: Vec<PropertyReport>,
+    /// One entry per witness.
+    pub witnesses: Vec<WitnessReport>,
+    /// IBPBs on the fixed switch sequence.
+    pub cost: CostReport,
+}
+
+impl Report {
+    /// The report of property `name`.
+    pub fn property(&self, name: &str) -> &PropertyReport {
+        self.properties
+            .iter()
+            .find(|p| p.name == name)
+            .expect("every checked property is reported")
+    }
+
+    /// Exit code: 1 if anything fails or is vacuous, else 3 if incomplete, else 0.
+    pub fn exit_code(&self) -> i32 {
+        let any = |v| self.properties.iter().any(|p| p.verdict == v);
+        if any(Verdict::Fails) || any(Verdict::Vacuous) {
+            1
+        } else if any(Verdict::Incomplete) {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+/// How to run one configuration.
+#[derive(Default)]
+pub struct RunOptions<'a> {
+    /// Bound on unique states.
+    pub max_states: Option<usize>,
+    /// Bound on time.
+    pub time_limit: Option<Duration>,
+    /// Set by Ctrl-C.
+    pub interrupt: Option<&'a AtomicBool>,
+    /// Write each counterexample here.
+    pub trace_dir: Option<PathBuf>,
+    /// Name used in trace file names (e.g. the matrix configuration).
+    pub label: Option<String>,
+    /// Print progress to stderr about once a second.
+    pub progress: bool,
+}
+
+/// Explores `config` and reports every property; writes traces if asked.
+pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>), String> {
+    let model = SwitchModel::new(config.clone())?;
+    let mut print_progress = |states: usize, depth: usize, elapsed: Duration| {
+        let rate = states as f64 / elapsed.as_secs_f64().max(1e-9);
+        eprintln!("  … {states} states, depth {depth}, {:.0} states/s", rate);
+    };
+    let limits = Limits {
+        max_states: opts.max_states,
+        time_limit: opts.time_limit,
+        interrupt: opts.interrupt,
+        progress: if opts.progress {
+            Some(&mut print_progress)
+        } else {
+            None
+        },
+    };
+    let outcome = bfs(&model, limits);
+    let mut properties = Vec::new();
+    let mut traces = Vec::new();
+    let witnesses: Vec<WitnessReport> = WITNESSES
+        .iter()
+        .map(|&w| {
+            let steps = outcome.discoveries.get(w).map(|p| p.len());
+            let status = match (steps, model.witness_applicable(w)) {
+                (Some(_), _) => "reached",
+                (None, true) => "not reached",
+                (None, false) => "n/a",
+            };
+            WitnessReport {
+                name: w.to_string(),
+                status: status.to_string(),
+                steps,
+            }
+        })
+        .collect();
+    let missing = witnesses.iter().any(|w| w.status == "not reached");
+    for &name in CHECKED.iter() {
+        let report = match outcome.discoveries.get(name) {
+            Some(path) => {
+                let t = trace::build(&model, name, path, "model");
+                let file = match &opts.trace_dir {
+                    Some(dir) => Some(write_trace(dir, opts.label.as_deref(), config, name, &t)?),
+                    None => None,
+                };
+                let report = PropertyReport {
+                    name: name.to_string(),
+                    verdict: Verdict::Fails,
+                    steps: Some(path.len()),
+                    shape: t.shape.clone(),
+                    summary: t.summary.clone(),
+                    trace: file.map(|f| f.display().to_string()),
+                };
+                traces.push(t);
+                report
+            }
+            None => PropertyReport {
+                name: name.to_string(),
+                verdict: if !outcome.complete {
+                    Verdict::Incomplete
+                } else if missing {
+                    Verdict::Vacuous
+                } else {
+                    Verdict::Holds
+                },
+                steps: None,
+                shape: None,
+                summary: Vec::new(),
+                trace: None,
+            },
+        };
+        properties.push(report);
+    }
+    let c = cost(config);
+    let report = Report {
+        policy: config.policy.name().to_string(),
+        config: config.describe(),
+        complete: outcome.complete,
+        stopped: outcome.stopped.map(|s| {
+            match s {
+                Stop::MaxStates => "max-states reached",
+                Stop::TimeLimit => "time limit reached",
+                Stop::Interrupted => "interrupted",
+            }
+            .to_string()
+        }),
+        states: outcome.states,
+        depth: outcome.depth,
+        seconds: outcome.elapsed.as_secs_f64(),
+        states_per_second: outcome.rate(),
+        peak_mib: peak_memory().map(|b| b >> 20),
+        properties,
+        witnesses,
+        cost: CostReport {
+            ibpbs: c.ibpbs,
+            switches: c.switches,
+        },
+    };
+    debug_assert!(report.properties.iter().any(|p| p.name == DEADLOCK_FREE));
+    Ok((report, traces))
+}
+
+/// `DIR/<policy>--<property>--<label>.json`, written atomically.
+fn write_trace(
+    dir: &Path,
+    label: Option<&str>,
+    config: &Config,
+    property: &str,
+    t: &Trace,
+) -> Result<PathBuf, String> {
+    let label = match label {
+        Some(l) => l.to_string(),
+        None => format!("{}cpu-{:08x}", config.cpus, fnv(&config.describe())),
+    };
+    let path = dir.join(format!(
+        "{}--{}--{}.json",
+        config.policy.name(),
+        property,
+        label
+    ));
+    trace::write_atomic(&path, t)?;
+    Ok(path)
+}
+
+/// FNV-1a, for short stable file-name suffixes.
+fn fnv(text: &str) -> u32 {
+    text.bytes().fold(0x811c9dc5u32, |h, b| {
+        (h ^ b as u32).wrapping_mul(0x01000193)
+    })
+}
+
+/// Human-readable text of one report.
+pub fn render_text(r: &Report) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("switchpath check: {}\n", r.config));
+    let completeness = match &r.stopped {
+        None => "complete".to_string(),
+        Some(why) => format!("INCOMPLETE ({why})"),
+    };
+    out.push_str(&format!(
+        "search: {completeness}, {} states, depth {}, {:.2} s, {:.0} states/s{}\n",
+        r.states,
+        r.depth,
+        r.seconds,
+        r.states_per_second,
+        r.peak_mib
+            .map(|m| format!(", peak {m} MiB"))
+            .unwrap_or_default()
+    ));
+    for p in &r.properties {
+        let mut line = format!("  {:<21} {}", p.name, p.verdict.name());
+        if let Some(steps) = p.steps {
+            line.push_str(&format!(" in {steps} steps"));
+        }
+        if let Some(shape) = &p.shape {
+            line.push_str(&format!(" ({shape})"));
+        }
+        out.push_str(&line);
+        out.push('\n');
+        for s in &p.summary {
+            out.push_str(&format!("      {s}\n"));
+        }
+        if let Some(t) = &p.trace {
+            out.push_str(&format!("      trace: {t}\n"));
+        }
+    }
+    out.push_str("witnesses:\n");
+    for w in &r.witnesses {
+        let steps = w
+            .steps
+            .map(|s| format!(" (in {s} steps)"))
+            .unwrap_or_default();
+        out.push_str(&format!("  {:<25} {}{steps}\n", w.name, w.status));
+    }
+    out.push_str(&format!(
+        "cost: {} IBPBs over {} switches of the fixed sequence\n",
+        r.cost.ibpbs, r.cost.switches
+    ));
+    out
+}

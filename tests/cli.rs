@@ -1,0 +1,305 @@
+//! The command line end to end: exit codes, one-line errors, JSON, traces, replay.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn switchpath(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchpath"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Bad input: exit 2 and exactly one line on stderr, naming the problem.
+fn assert_bad_input(o: &Output, needle: &str) {
+    assert_eq!(o.status.code(), Some(2), "stderr: {}", stderr(o));
+    let err = stderr(o);
+    assert_eq!(err.lines().count(), 1, "one line expected, got:\n{err}");
+    assert!(err.contains(needle), "`{needle}` not in: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+fn tmp(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write temp file");
+    (dir, path)
+}
+
+#[test]
+fn unknown_policy_is_bad_input() {
+    assert_bad_input(
+        &switchpath(&["check", "--policy", "rhel"]),
+        "unknown policy `rhel`",
+    );
+}
+
+#[test]
+fn zero_cpus_is_bad_input() {
+    assert_bad_input(
+        &switchpath(&["check", "--policy", "none", "--cpus", "0"]),
+        "--cpus",
+    );
+}
+
+#[test]
+fn malformed_task_list_is_bad_input() {
+    assert_bad_input(
+        &switchpath(&["check", "--policy", "none", "--tasks", "1000:admin"]),
+        "unknown flag `admin`",
+    );
+}
+
+#[test]
+fn check_without_a_subject_is_bad_input() {
+    assert_bad_input(&switchpath(&["check"]), "check needs --policy");
+}
+
+#[test]
+fn malformed_case_file_is_bad_input() {
+    let (_d, path) = tmp(
+        "broken.toml",
+        "description = \"x\"\n[config]\npolicy = \"always\"\ncpus = \"two\"\n",
+    );
+    assert_bad_input(
+        &switchpath(&["check", path.to_str().unwrap()]),
+        "malformed case file",
+    );
+    let (_d, path) = tmp("nopolicy.toml", "description = 1\n");
+    assert_bad_input(
+        &switchpath(&["check", path.to_str().unwrap()]),
+        "malformed case file",
+    );
+}
+
+#[test]
+fn case_file_with_a_bad_verdict_is_bad_input() {
+    let text = "description = \"x\"\n[config]\npolicy = \"always\"\n[expect]\ndeadlock-free = \"maybe\"\n\
+                isolation-poisoning = \"holds\"\nisolation-leak = \"holds\"\npolicy-promise = \"holds\"\nstates = 1\n";
+    let (_d, path) = tmp("verdict.toml", text);
+    assert_bad_input(
+        &switchpath(&["check", path.to_str().unwrap()]),
+        "`maybe` is not a verdict",
+    );
+}
+
+fn committed_trace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/rhel-ptrace-creds--deadlock-free--1cpu.json")
+}
+
+#[test]
+fn a_trace_of_another_version_is_bad_input() {
+    let text = std::fs::read_to_string(committed_trace())
+        .unwrap()
+        .replacen("\"version\": 1", "\"version\": 7", 1);
+    let (_d, path) = tmp("v7.json", &text);
+    assert_bad_input(
+        &switchpath(&["check", "--replay", path.to_str().unwrap()]),
+        "trace version 7 is not supported",
+    );
+}
+
+#[test]
+fn a_truncated_trace_is_bad_input() {
+    let text = std::fs::read_to_string(committed_trace()).unwrap();
+    let (_d, path) = tmp("cut.json", &text[..text.len() / 2]);
+    assert_bad_input(
+        &switchpath(&["check", "--replay", path.to_str().unwrap()]),
+        "truncated or malformed JSON",
+    );
+}
+
+#[test]
+fn a_foreign_json_file_is_bad_input() {
+    let (_d, path) = tmp("foreign.json", "{\"#meta\": {}, \"states\": []}");
+    assert_bad_input(
+        &switchpath(&["check", "--replay", path.to_str().unwrap()]),
+        "not a switchpath trace",
+    );
+}
+
+#[test]
+fn the_committed_rhel_trace_replays_to_the_same_aa_deadlock() {
+    let o = switchpath(&["check", "--replay", committed_trace().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("replayed 9 steps: deadlock-free fails again (AA)"),
+        "{out}"
+    );
+    assert!(out.contains(
+        "CPU0 holds rq0.lock (taken in __schedule) and waits for rq0.lock in try_to_wake_up"
+    ));
+}
+
+#[test]
+fn a_trace_edited_to_a_wrong_step_names_the_step() {
+    let text = std::fs::read_to_string(committed_trace()).unwrap();
+    let mut t: serde_json::Value = serde_json::from_str(&text).unwrap();
+    t["steps"][2]["action"]["kind"] = serde_json::json!({"pick": 0});
+    let (_d, path) = tmp("edited.json", &serde_json::to_string(&t).unwrap());
+    assert_bad_input(
+        &switchpath(&["check", "--replay", path.to_str().unwrap()]),
+        "step 3:",
+    );
+}
+
+#[test]
+fn every_committed_trace_replays_to_its_violation() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "json") {
+            let o = switchpath(&["check", "--replay", path.to_str().unwrap()]);
+            assert_eq!(
+                o.status.code(),
+                Some(1),
+                "{}: {}",
+                path.display(),
+                stderr(&o)
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 2, "traces/ holds the committed counterexamples");
+}
+
+#[test]
+fn check_json_has_the_documented_fields() {
+    let o = switchpath(&["check", "--policy", "rhel-ptrace-creds", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    for field in [
+        "policy",
+        "config",
+        "complete",
+        "states",
+        "depth",
+        "seconds",
+        "properties",
+    ] {
+        assert!(v.get(field).is_some(), "missing {field}");
+    }
+    assert_eq!(v["complete"], true);
+    let dl = v["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "deadlock-free")
+        .unwrap();
+    assert_eq!(dl["verdict"], "fails");
+    assert_eq!(dl["steps"], 9);
+    assert_eq!(dl["shape"], "AA");
+}
+
+#[test]
+fn check_writes_a_trace_that_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--json",
+        "--trace-out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let dl = v["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "deadlock-free")
+        .unwrap();
+    let trace = dl["trace"].as_str().expect("a trace path");
+    let o = switchpath(&["check", "--replay", trace]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn a_bounded_search_is_incomplete_and_exits_3() {
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "upstream-dumpable",
+        "--cpus",
+        "3",
+        "--tasks",
+        "1000,1000,1000",
+        "--max-states",
+        "50",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(stdout(&o).contains("INCOMPLETE (max-states reached)"));
+    assert!(stdout(&o).contains("deadlock-free         incomplete"));
+}
+
+#[test]
+fn a_holding_configuration_exits_0_with_its_witnesses() {
+    let o = switchpath(&["check", "--policy", "always"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("search: complete"));
+    assert!(out.contains("deadlock-free         holds"));
+    assert!(out.contains("IBPB                      reached"));
+    assert!(out.contains("cross-credential switch   reached"));
+}
+
+#[test]
+fn a_configuration_that_cannot_reach_the_avc_path_is_vacuous() {
+    // One user task per CPU and no load balancing: no switch ever changes the mm.
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--cpus",
+        "2",
+        "--tasks",
+        "1000,1001",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("deadlock-free         vacuous"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("AVC miss                  not reached"));
+}
+
+#[test]
+fn help_documents_the_defaults() {
+    let o = switchpath(&["check", "--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    for knob in [
+        "--cpus",
+        "--tasks",
+        "--selinux",
+        "--rcu-nocb",
+        "--defer-wakeup",
+        "--avc-full",
+        "--rcuo-cpu",
+        "--llc",
+        "--load-balance",
+        "--max-states",
+        "[default: 1000,1001]",
+    ] {
+        assert!(out.contains(knob), "--help lacks {knob}");
+    }
+}
