@@ -303,3 +303,17 @@ fn help_documents_the_defaults() {
         assert!(out.contains(knob), "--help lacks {knob}");
     }
 }
+
+#[test]
+fn the_matrix_in_docs_is_what_the_tool_prints() {
+    let o = switchpath(&["matrix", "--markdown"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/matrix.md"))
+            .unwrap();
+    assert_eq!(
+        stdout(&o),
+        docs,
+        "docs/matrix.md is stale: run `just docs-gen`"
+    );
+}

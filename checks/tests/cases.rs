@@ -134,3 +134,35 @@ fn the_known_outcomes_of_the_design_brief_have_cases() {
         assert!(names.iter().any(|n| n == needed), "missing case {needed}");
     }
 }
+
+#[test]
+#[ignore = "tens of millions of states, minutes and several GiB: run with `just long`"]
+fn long_cases_are_as_expected() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("long");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("checks/long exists")
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut failures = Vec::new();
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+    {
+        let c = case::load(path).unwrap_or_else(|e| panic!("{e}"));
+        let (_, problems) = case::check(
+            &c,
+            &RunOptions {
+                progress: true,
+                ..RunOptions::default()
+            },
+        )
+        .expect("runs");
+        failures.extend(problems.into_iter().map(|p| format!("{}: {p}", c.name)));
+    }
+    assert!(
+        failures.is_empty(),
+        "case mismatches:\n{}",
+        failures.join("\n")
+    );
+}

@@ -53,9 +53,11 @@ impl TaskSpec {
                 "root" => spec.cap_sys_ptrace = true,
                 "nondumpable" => spec.nondumpable = true,
                 "spec-ib" => spec.spec_ib = true,
-                other => return Err(format!(
+                other => {
+                    return Err(format!(
                     "task `{text}`: unknown flag `{other}` (expected root, nondumpable or spec-ib)"
-                )),
+                ))
+                }
             }
         }
         Ok(spec)

@@ -456,7 +456,6 @@ impl SwitchModel {
         let cpu = &mut s.cpu[c as usize];
         match at {
             Loc::SchedUnlock => self.finish_task_switch(s, c),
-            Loc::AvcReclaimUnlock => cpu.set_top(Loc::AvcInsertLock),
             Loc::TtwuRemoteUnlock => self.ttwu_remote_unlocked(s, c),
             Loc::TtwuQueueUnlock => cpu.set_top(Loc::TtwuUnlockPi),
             Loc::TtwuUnlockPi => {
@@ -464,7 +463,11 @@ impl SwitchModel {
                 cpu.target = NOBODY;
                 cpu.pop();
             }
-            Loc::AvcInsertUnlock | Loc::WakeUnlock | Loc::IpiUnlock => cpu.pop(),
+            // Each returns to its caller: avc_alloc_node to avc_insert, avc_insert to
+            // the capability check, __wake_up to __call_rcu, the IPI to task context.
+            Loc::AvcReclaimUnlock | Loc::AvcInsertUnlock | Loc::WakeUnlock | Loc::IpiUnlock => {
+                cpu.pop()
+            }
             other => unreachable!("no release at {other:?}"),
         }
     }

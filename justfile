@@ -1,0 +1,25 @@
+# switchpath recipes. `just` lists them.
+
+default:
+    @just --list
+
+# The test suite CI runs (every case file, the CLI, stateright cross-checks).
+test:
+    cargo test
+
+# Every policy against the default configurations; counterexamples go to traces/.
+matrix:
+    cargo run --release -- matrix
+
+# Regenerate the generated docs pages from the tool's own output.
+docs-gen:
+    cargo run --release -q -- matrix --markdown > docs/matrix.md
+
+# The long explorations (tens of millions of states, minutes, several GiB).
+long:
+    cargo test --release -p switchpath-checks -- --ignored --nocapture
+
+# Formatting and lints, as CI runs them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
