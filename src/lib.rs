@@ -1,13 +1,12 @@
 //! switchpath: model-checks the Linux x86 context-switch path under each IBPB policy.
 //!
 //! The model itself is the `switchpath-model` crate; this crate runs it and reports:
-//! [`report`] turns one search into verdicts, [`trace`] writes, loads and replays
-//! counterexamples, [`case`] runs litmus-style case files, [`matrix`] runs every
+//! [`report`] turns one search into verdicts, [`case`] runs litmus-style case
+//! files, [`matrix`] runs every
 //! policy against the default configurations.
 
 pub mod case;
 pub mod matrix;
 pub mod report;
-pub mod trace;
 
 pub use switchpath_model as model;

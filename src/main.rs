@@ -10,7 +10,8 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use switchpath::report::{render_text, run, RunOptions};
-use switchpath::{case, matrix, trace};
+use switchpath::{case, matrix};
+use switchpath_model::trace;
 use switchpath_model::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, TaskSpec};
 
 /// Model-checks the Linux x86 context-switch path under each IBPB (Spectre-v2
@@ -30,6 +31,9 @@ enum Command {
     Matrix(MatrixArgs),
     /// One configuration (--policy and knobs), case files, or a trace replay.
     Check(CheckArgs),
+    /// Run the switch path on OS threads with a watchdog: a lockup is reported with
+    /// the stuck CPUs' frames and locks (exit 1); otherwise switches and IBPBs (exit 0).
+    Run(RunArgs),
 }
 
 #[derive(Args)]
@@ -80,13 +84,7 @@ fn parse_tasks(text: &str) -> Result<TaskList, String> {
 }
 
 #[derive(Args)]
-struct CheckArgs {
-    /// Case files (checks/cases/*.toml) to run and compare with their expectations.
-    #[arg(value_name = "CASE.toml", conflicts_with_all = ["policy", "replay"])]
-    cases: Vec<PathBuf>,
-    /// Re-execute a trace against the model (exit 1 when its violation is reproduced).
-    #[arg(long, value_name = "TRACE", conflicts_with = "policy")]
-    replay: Option<PathBuf>,
+struct Knobs {
     /// The IBPB policy: always, rhel-ptrace-creds, upstream-dumpable,
     /// upstream-ptrace-sched, upstream-cond-ibpb, none.
     #[arg(long, value_parser = Policy::parse)]
@@ -96,8 +94,9 @@ struct CheckArgs {
     cpus: u8,
     /// User tasks, comma-separated: a uid, then :root (CAP_SYS_PTRACE),
     /// :nondumpable, :spec-ib (TIF_SPEC_IB). Task i starts on CPU i mod cpus.
-    #[arg(long, default_value = "1000,1001", value_parser = parse_tasks)]
-    tasks: TaskList,
+    /// Default: 1000,1001 for check; two tasks per CPU (uids 1000, 1001, ...) for run.
+    #[arg(long, value_parser = parse_tasks)]
+    tasks: Option<TaskList>,
     /// SELinux is the LSM (capability checks consult the AVC).
     #[arg(long, value_enum, default_value = "on")]
     selinux: OnOff,
@@ -126,6 +125,18 @@ struct CheckArgs {
     /// (an assumption: also user tasks on any CPU).
     #[arg(long, value_enum, default_value = "own")]
     rcuo_wakers: WakersArg,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Case files (checks/cases/*.toml) to run and compare with their expectations.
+    #[arg(value_name = "CASE.toml", conflicts_with_all = ["policy", "replay"])]
+    cases: Vec<PathBuf>,
+    /// Re-execute a trace against the model (exit 1 when its violation is reproduced).
+    #[arg(long, value_name = "TRACE", conflicts_with = "policy")]
+    replay: Option<PathBuf>,
+    #[command(flatten)]
+    knobs: Knobs,
     /// Stop after this many unique states: the verdict is then incomplete unless a
     /// violation was found.
     #[arg(long, value_name = "N")]
@@ -138,12 +149,40 @@ struct CheckArgs {
     trace_out: Option<PathBuf>,
 }
 
-impl CheckArgs {
-    fn config(&self, policy: Policy) -> Config {
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    knobs: Knobs,
+    /// How long to run.
+    #[arg(long, default_value_t = 10.0, value_parser = parse_seconds)]
+    seconds: f64,
+    /// Seed of the CPUs' random choices.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Where to write the trace of a lockup.
+    #[arg(long, value_name = "DIR", default_value = "traces/run")]
+    trace_out: PathBuf,
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 3600.0 => Ok(s),
+        _ => Err(format!(
+            "`{text}` is not a duration in seconds (0 < N <= 3600)"
+        )),
+    }
+}
+
+impl Knobs {
+    fn config(&self, policy: Policy, default_tasks: Vec<TaskSpec>) -> Config {
         Config {
             policy,
             cpus: self.cpus as usize,
-            tasks: self.tasks.0.clone(),
+            tasks: self
+                .tasks
+                .as_ref()
+                .map(|t| t.0.clone())
+                .unwrap_or(default_tasks),
             selinux: self.selinux.on(),
             rcu_nocb: self.rcu_nocb.on(),
             defer_wakeup: self.defer_wakeup.on(),
@@ -170,6 +209,11 @@ fn bad_input(msg: String) -> Failure {
 }
 
 fn main() -> ExitCode {
+    // Die quietly on a closed pipe (`switchpath matrix | head`), as Unix tools do.
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -196,6 +240,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Matrix(args) => cmd_matrix(args, &interrupt),
         Command::Check(args) => cmd_check(args, &interrupt),
+        Command::Run(args) => cmd_run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
@@ -257,12 +302,15 @@ fn cmd_check(args: CheckArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
     if !args.cases.is_empty() {
         return check_cases(&args, &opts);
     }
-    let Some(policy) = args.policy else {
+    let Some(policy) = args.knobs.policy else {
         return Err(bad_input(
             "check needs --policy P, case files, or --replay TRACE (see --help)".into(),
         ));
     };
-    let config = args.config(policy);
+    let config = args.knobs.config(
+        policy,
+        TaskSpec::parse_list("1000,1001").expect("default tasks"),
+    );
     config.validate().map_err(bad_input)?;
     let (report, _) = run(&config, &opts).map_err(bad_input)?;
     if args.json {
@@ -301,4 +349,80 @@ fn check_cases(args: &CheckArgs, opts: &RunOptions<'_>) -> Result<i32, Failure> 
         }
     }
     Ok(code)
+}
+
+fn cmd_run(args: RunArgs) -> Result<i32, Failure> {
+    let Some(policy) = args.knobs.policy else {
+        return Err(bad_input("run needs --policy P (see --help)".into()));
+    };
+    let cpus = args.knobs.cpus as usize;
+    let default_tasks = (0..2 * cpus)
+        .map(|i| TaskSpec::parse(&(1000 + i).to_string()).expect("a uid"))
+        .collect();
+    let config = args.knobs.config(policy, default_tasks);
+    let model = switchpath_model::SwitchModel::new(config.clone()).map_err(bad_input)?;
+    println!(
+        "switchpath run: {} for {} s (seed {})",
+        config.describe(),
+        args.seconds,
+        args.seed
+    );
+    let out = switchpath_concrete::run::run(model, args.seconds, args.seed);
+    if out.stuck.is_empty() {
+        println!(
+            "ran {:.1} s on {cpus} CPU threads: {} steps, {} switches, {} IBPBs; no lockup",
+            out.seconds, out.steps, out.switches, out.ibpbs
+        );
+        return Ok(0);
+    }
+    let cpus_stuck: Vec<String> = out.stuck.iter().map(|s| format!("CPU{}", s.cpu)).collect();
+    println!(
+        "NMI watchdog: hard LOCKUP on {} ({} s without progress, {:.2} s into the run)",
+        cpus_stuck.join(", "),
+        switchpath_concrete::run::STALL.as_secs_f64(),
+        out.seconds
+    );
+    for s in &out.stuck {
+        println!(
+            "CPU{} ({}) waits for {} in {}",
+            s.cpu, s.task, s.waiting.0, s.waiting.1
+        );
+        let held: Vec<String> = s
+            .held
+            .iter()
+            .map(|(l, site)| format!("{l} ({site})"))
+            .collect();
+        println!(
+            "  holds: {}",
+            if held.is_empty() {
+                "nothing".to_string()
+            } else {
+                held.join(", ")
+            }
+        );
+        for (i, f) in s.backtrace.iter().enumerate() {
+            println!("  #{i} {f}");
+        }
+    }
+    match &out.trace {
+        Some(t) => {
+            let name = format!(
+                "{}--deadlock-free--run-{}cpu-seed{}.json",
+                policy.name(),
+                cpus,
+                args.seed
+            );
+            let path = args.trace_out.join(name);
+            trace::write_atomic(&path, t).map_err(|e| Failure(1, e))?;
+            println!(
+                "trace: {} ({} steps; replay with switchpath check --replay)",
+                path.display(),
+                t.steps.len()
+            );
+        }
+        None => {
+            println!("trace: none (the CPU logs could not be interleaved within the search budget)")
+        }
+    }
+    Ok(1)
 }

@@ -5,7 +5,6 @@
 //! `vacuous` means an allowed witness was never reached, so a "holds" would prove
 //! nothing; `incomplete` means the search stopped early and found no violation.
 
-use crate::trace::{self, Trace};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -13,6 +12,7 @@ use std::time::Duration;
 use switchpath_model::cost::cost;
 use switchpath_model::properties::{CHECKED, DEADLOCK_FREE, WITNESSES};
 use switchpath_model::search::{bfs, peak_memory, Limits, Stop};
+use switchpath_model::trace::{self, Trace};
 use switchpath_model::{Config, SwitchModel};
 
 /// The verdict on one property.

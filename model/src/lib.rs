@@ -31,6 +31,7 @@ pub mod rcu_nocb;
 pub mod runqueue;
 pub mod search;
 pub mod state;
+pub mod trace;
 pub mod wakeup;
 
 pub use config::{Config, Llc, RcuoPlacement, RcuoWakers, TaskSpec};

@@ -71,6 +71,21 @@ pub enum TaskState {
     Waking,
 }
 
+impl TaskState {
+    /// The state in the low nibble of a packed task byte.
+    pub fn decode(packed: u8) -> TaskState {
+        match packed & 0x0f {
+            0 => TaskState::Unused,
+            1 => TaskState::Running,
+            2 => TaskState::Runnable,
+            3 => TaskState::Blocking,
+            4 => TaskState::Sleeping,
+            5 => TaskState::Waking,
+            other => panic!("corrupt task state {other}: the state was written by hand?"),
+        }
+    }
+}
+
 /// The locks of the model, and one pseudo-lock for the `p->on_cpu` wait.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Lock {
@@ -267,15 +282,7 @@ impl State {
 
     /// Scheduler state of task `t` (not an idle task).
     pub fn task_state(&self, t: u8) -> TaskState {
-        match self.task[t as usize] & 0x0f {
-            0 => TaskState::Unused,
-            1 => TaskState::Running,
-            2 => TaskState::Runnable,
-            3 => TaskState::Blocking,
-            4 => TaskState::Sleeping,
-            5 => TaskState::Waking,
-            other => panic!("corrupt task state {other}: the state was written by hand?"),
-        }
+        TaskState::decode(self.task[t as usize])
     }
 
     /// The runqueue (CPU) task `t` is on.

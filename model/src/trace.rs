@@ -10,16 +10,16 @@
 //! rename), so an interrupted run never leaves half a trace. Loading checks the
 //! format name, the version and the shape, and every error is one line.
 
+use crate::properties::{
+    Exposure, Resource, DEADLOCK_FREE, ISOLATION_LEAK, ISOLATION_POISONING, POLICY_PROMISE,
+};
+use crate::state::{Lock, State};
+use crate::{Action, Config, SwitchModel};
 use serde::{Deserialize, Serialize};
 use stateright::Model;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
-use switchpath_model::properties::{
-    Exposure, DEADLOCK_FREE, ISOLATION_LEAK, ISOLATION_POISONING, POLICY_PROMISE,
-};
-use switchpath_model::state::{Lock, State};
-use switchpath_model::{Action, Config, SwitchModel};
 
 /// The `format` field of every trace.
 pub const TRACE_FORMAT: &str = "switchpath-trace";
@@ -34,7 +34,7 @@ pub struct Trace {
     pub format: String,
     /// Always 1 for this build.
     pub version: u32,
-    /// Which explorer found it: `model` (later also `loom`, `shuttle`, `run`).
+    /// Which explorer found it: `model`, `loom`, `shuttle` or `run`.
     pub source: String,
     /// The configuration it was found in.
     pub config: Config,
@@ -194,10 +194,8 @@ fn conclusion(
             let (waits, _) = model.waits_for(s, c).expect("cycle members wait");
             let holds = model.resource_name(wanted_by_before);
             let taken_in = match wanted_by_before {
-                switchpath_model::properties::Resource::Lock(l) => {
-                    sites.get(&l).cloned().unwrap_or_default()
-                }
-                switchpath_model::properties::Resource::OnCpu(_) => "__schedule".into(),
+                Resource::Lock(l) => sites.get(&l).cloned().unwrap_or_default(),
+                Resource::OnCpu(_) => "__schedule".into(),
             };
             edges.push(CycleEdge {
                 cpu: c,

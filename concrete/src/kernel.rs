@@ -1,0 +1,683 @@
+//! The switch path as concurrent code: CPUs are threads, kernel spinlocks are
+//! platform mutexes, shared kernel data are platform atomics.
+//!
+//! The functions follow the kernel (and the model) step for step: `__schedule`
+//! takes `rq->lock` and keeps it across `context_switch` → `switch_mm` → the policy
+//! until `finish_task_switch`; the RHEL policy runs the capability check, which
+//! under SELinux reaches the AVC, whose reclaim and replace paths call `call_rcu`;
+//! on a no-CBs CPU the enqueue wakes `rcuo` through `__wake_up` →
+//! `try_to_wake_up`, which takes `p->pi_lock` and a runqueue lock. The policy
+//! decision is the model's own (`Policy::ibpb`, `Policy::asks_capability`): there
+//! is one implementation of each rule.
+//!
+//! Every CPU records, in its own log, the model action each of its steps
+//! corresponds to (a top-level action, a choice, or `Step` for one shared operation),
+//! so a failure found here can be rebuilt as a model trace and replayed
+//! (`reconstruct.rs`).
+
+use crate::platform::Platform;
+use std::mem::ManuallyDrop;
+use std::sync::Mutex as StdMutex;
+use switchpath_model::config::Llc;
+use switchpath_model::machine::{Kind, TaskKind};
+use switchpath_model::state::{Lock, TaskState, IDLE, LOCK_SLOTS, MAX_TASKS, NOBODY};
+use switchpath_model::SwitchModel;
+
+/// What one CPU publishes for watchdogs and post-mortems. Only its own thread
+/// writes it; it is a std mutex because explorers need not see it.
+#[derive(Clone, Debug, Default)]
+pub struct Probe {
+    /// The model action of every step, in this CPU's order.
+    pub log: Vec<Kind>,
+    /// Current kernel frames, outermost first.
+    pub frames: Vec<&'static str>,
+    /// Locks held, with the function that took each.
+    pub held: Vec<(Lock, &'static str)>,
+    /// The lock (or `p->on_cpu`) it is blocked on, with where.
+    pub waiting: Option<(String, &'static str)>,
+    /// Steps done (a watchdog's progress counter).
+    pub steps: u64,
+}
+
+/// How a CPU resolves the kernel's choices: given the candidates (in the model's
+/// order), return one.
+pub type Chooser = Box<dyn FnMut(&[u8]) -> u8 + Send>;
+
+/// Most log entries kept per CPU (a long real-thread run stops logging there).
+pub const LOG_LIMIT: usize = 50_000;
+
+/// The shared kernel.
+pub struct Kernel<P: Platform> {
+    /// Static task data, the configuration, and the policy rules.
+    pub model: SwitchModel,
+    locks: Vec<P::Mutex>,
+    on_cpu: Vec<P::Mutex>,
+    task: Vec<P::Atomic>,
+    curr: Vec<P::Atomic>,
+    last_mm: Vec<P::Atomic>,
+    trained_by: Vec<P::Atomic>,
+    queued: Vec<P::Atomic>,
+    defer: Vec<P::Atomic>,
+    avc: P::Atomic,
+    avc_nodes: P::Atomic,
+    /// IBPBs issued.
+    pub ibpbs: P::Atomic,
+    /// Switches into a user task of another mm.
+    pub switches: P::Atomic,
+    /// One probe per CPU.
+    pub probes: Vec<StdMutex<Probe>>,
+}
+
+/// One CPU's private context: the locks it holds and how it makes choices.
+pub struct CpuCtx<P: Platform> {
+    /// CPU number.
+    pub id: u8,
+    held: Vec<(Lock, ManuallyDrop<P::Guard>)>,
+    on_cpu: Option<(u8, ManuallyDrop<P::Guard>)>,
+    chooser: Chooser,
+}
+
+impl<P: Platform> CpuCtx<P> {
+    /// A CPU that resolves each choice with `chooser` (given the kernel's candidates,
+    /// in the model's order).
+    pub fn new(id: u8, chooser: Chooser) -> Self {
+        CpuCtx {
+            id,
+            held: Vec::new(),
+            on_cpu: None,
+            chooser,
+        }
+    }
+
+    fn holds(&self, lock: Lock) -> bool {
+        self.held.iter().any(|(l, _)| *l == lock)
+    }
+}
+
+/// Always the first candidate: deterministic, as loom requires.
+pub fn first_choice() -> Chooser {
+    Box::new(|c: &[u8]| c[0])
+}
+
+impl<P: Platform> Kernel<P> {
+    /// A kernel in the model's initial state, leaked so guards can be `'static`.
+    pub fn new(model: SwitchModel) -> &'static Kernel<P> {
+        let init = model.initial_state();
+        let cpus = model.config.cpus;
+        let atomics = |f: &dyn Fn(usize) -> u32, n: usize| {
+            (0..n).map(|i| P::atomic(f(i))).collect::<Vec<_>>()
+        };
+        let k = Kernel {
+            locks: (0..LOCK_SLOTS).map(|_| P::mutex()).collect(),
+            on_cpu: (0..MAX_TASKS).map(|_| P::mutex()).collect(),
+            task: atomics(&|t| init.task[t] as u32, MAX_TASKS),
+            curr: atomics(&|c| init.cpu[c].curr as u32, cpus),
+            last_mm: atomics(&|c| init.cpu[c].last_mm as u32, cpus),
+            trained_by: atomics(&|c| init.cpu[c].trained_by as u32, cpus),
+            queued: atomics(&|_| 0, cpus),
+            defer: atomics(&|_| 0, cpus),
+            avc: P::atomic(init.avc as u32),
+            avc_nodes: P::atomic(init.avc_nodes as u32),
+            ibpbs: P::atomic(0),
+            switches: P::atomic(0),
+            probes: (0..cpus).map(|_| StdMutex::new(Probe::default())).collect(),
+            model,
+        };
+        Box::leak(Box::new(k))
+    }
+
+    fn probe(&self, c: u8) -> std::sync::MutexGuard<'_, Probe> {
+        self.probes[c as usize]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn log(&self, c: u8, kind: Kind) {
+        let mut p = self.probe(c);
+        if p.log.len() < LOG_LIMIT {
+            p.log.push(kind);
+        }
+        p.steps += 1;
+    }
+
+    fn enter(&self, c: u8, frames: &[&'static str]) {
+        self.probe(c).frames.extend_from_slice(frames);
+    }
+
+    fn leave(&self, c: u8, n: usize) {
+        let mut p = self.probe(c);
+        let keep = p.frames.len().saturating_sub(n);
+        p.frames.truncate(keep);
+    }
+
+    // --- shared data -------------------------------------------------------
+
+    /// Scheduler state of task `t`.
+    pub fn state(&self, t: u8) -> TaskState {
+        TaskState::decode(P::load(&self.task[t as usize]) as u8)
+    }
+
+    fn task_cpu(&self, t: u8) -> u8 {
+        if t >= IDLE {
+            return t - IDLE;
+        }
+        (P::load(&self.task[t as usize]) >> 4) as u8
+    }
+
+    fn set_task(&self, t: u8, state: TaskState, cpu: u8) {
+        P::store(&self.task[t as usize], (state as u32) | ((cpu as u32) << 4));
+    }
+
+    fn set_state(&self, t: u8, state: TaskState) {
+        self.set_task(t, state, self.task_cpu(t));
+    }
+
+    /// The task running on CPU `c`.
+    pub fn curr(&self, c: u8) -> u8 {
+        P::load(&self.curr[c as usize]) as u8
+    }
+
+    // --- locks -------------------------------------------------------------
+
+    /// `_raw_spin_lock`: one step, logged once the lock is ours.
+    fn acquire(&'static self, cpu: &mut CpuCtx<P>, lock: Lock, site: &'static str) {
+        let c = cpu.id;
+        self.probe(c).waiting = Some((self.model.lock_name(lock), site));
+        if cpu.holds(lock) && !P::REPORTS_SELF_DEADLOCK {
+            // A ticket spinlock re-taken by its holder is never granted: spin, as the
+            // kernel does, and let the watchdog find us.
+            loop {
+                std::thread::park();
+            }
+        }
+        let guard = P::lock(&self.locks[lock.index()]);
+        cpu.held.push((lock, ManuallyDrop::new(guard)));
+        let mut p = self.probe(c);
+        p.waiting = None;
+        p.held.push((lock, site));
+        drop(p);
+        self.log(c, Kind::Step);
+    }
+
+    /// Unlock: one step, logged before the lock is given up.
+    fn release(&'static self, cpu: &mut CpuCtx<P>, lock: Lock) {
+        self.log(cpu.id, Kind::Step);
+        self.unlock_silently(cpu, lock);
+    }
+
+    fn unlock_silently(&'static self, cpu: &mut CpuCtx<P>, lock: Lock) {
+        let i = cpu
+            .held
+            .iter()
+            .position(|(l, _)| *l == lock)
+            .expect("releasing a lock this CPU does not hold");
+        let (_, mut guard) = cpu.held.remove(i);
+        self.probe(cpu.id).held.retain(|(l, _)| *l != lock);
+        // SAFETY: the guard was taken out of `held` and is dropped exactly once.
+        unsafe { ManuallyDrop::drop(&mut guard) };
+    }
+
+    // --- top level -----------------------------------------------------------
+
+    /// The top-level actions CPU `c` may start now, in the model's order.
+    pub fn enabled(&self, c: u8) -> Vec<Kind> {
+        let cfg = &self.model.config;
+        let curr = self.curr(c);
+        let mut out = Vec::new();
+        if self.runnable_others(c, curr) {
+            out.push(Kind::Preempt);
+        }
+        if self.model.is_user(curr) {
+            out.push(Kind::Block);
+            for t in self.model.task_ids() {
+                let wakeable =
+                    self.model.is_user(t) || cfg.rcuo_wakers == switchpath_model::RcuoWakers::Any;
+                if t != curr
+                    && wakeable
+                    && matches!(self.state(t), TaskState::Sleeping | TaskState::Blocking)
+                {
+                    out.push(Kind::Wake(t));
+                }
+            }
+            if cfg.rcu_nocb {
+                out.push(Kind::CallRcu);
+            }
+        }
+        if let Some(k) = self.model.rcuo_queue(curr) {
+            out.push(if P::load(&self.queued[k as usize]) != 0 {
+                Kind::RcuoDrain
+            } else {
+                Kind::RcuoSleep
+            });
+        }
+        if P::load(&self.defer[c as usize]) != 0 {
+            out.push(Kind::DeferredWake);
+        }
+        if self
+            .model
+            .task_ids()
+            .any(|t| self.state(t) == TaskState::Waking && self.task_cpu(t) == c)
+        {
+            out.push(Kind::SchedIpi);
+        }
+        if cfg.load_balance {
+            for o in self.model.cpus().filter(|&o| o != c) {
+                out.push(Kind::Balance(o));
+            }
+        }
+        out
+    }
+
+    /// Runs one top-level action on `cpu` if it is enabled; returns whether it ran.
+    pub fn top(&'static self, cpu: &mut CpuCtx<P>, kind: Kind) -> bool {
+        let c = cpu.id;
+        if !self.enabled(c).contains(&kind) {
+            return false;
+        }
+        let curr = self.curr(c);
+        if self.model.is_user(curr) {
+            P::store(&self.trained_by[c as usize], curr as u32);
+        }
+        self.log(c, kind);
+        match kind {
+            Kind::Preempt => self.schedule(cpu),
+            Kind::Block => {
+                self.set_state(curr, TaskState::Blocking);
+                self.schedule(cpu)
+            }
+            Kind::Wake(t) => {
+                self.enter(
+                    c,
+                    &[
+                        "pipe_write",
+                        "__wake_up_sync_key",
+                        "__wake_up_common",
+                        "pollwake",
+                        "default_wake_function",
+                    ],
+                );
+                self.try_to_wake_up(cpu, t);
+                self.leave(c, 5);
+            }
+            Kind::CallRcu => self.call_rcu(cpu, false),
+            Kind::RcuoDrain => {
+                let k = self.model.rcuo_queue(curr).expect("rcuo");
+                P::store(&self.queued[k as usize], 0);
+            }
+            Kind::RcuoSleep => self.rcuo_sleep(cpu),
+            Kind::DeferredWake => {
+                P::store(&self.defer[c as usize], 0);
+                self.enter(c, &["do_nocb_deferred_wakeup"]);
+                self.wake_up_nocb(cpu);
+                self.leave(c, 1);
+            }
+            Kind::SchedIpi => self.scheduler_ipi(cpu),
+            Kind::Balance(o) => self.load_balance(cpu, o),
+            other => unreachable!("{other:?} is not a top-level action"),
+        }
+        true
+    }
+
+    fn choose(&'static self, cpu: &mut CpuCtx<P>, options: &[u8]) -> u8 {
+        let pick = (cpu.chooser)(options);
+        assert!(
+            options.contains(&pick),
+            "the chooser returned {pick}, not one of {options:?}"
+        );
+        pick
+    }
+
+    // --- __schedule (runqueue.rs) ---------------------------------------------
+
+    fn runnable_others(&self, c: u8, curr: u8) -> bool {
+        self.model
+            .task_ids()
+            .any(|t| t != curr && self.state(t) == TaskState::Runnable && self.task_cpu(t) == c)
+    }
+
+    fn pick_candidates(&self, c: u8) -> Vec<u8> {
+        let curr = self.curr(c);
+        let others: Vec<u8> = self
+            .model
+            .task_ids()
+            .filter(|&t| t != curr && self.state(t) == TaskState::Runnable && self.task_cpu(t) == c)
+            .collect();
+        if !others.is_empty() {
+            others
+        } else if curr >= IDLE || self.state(curr) == TaskState::Running {
+            vec![curr]
+        } else {
+            vec![IDLE + c]
+        }
+    }
+
+    /// `schedule()` → `__schedule()`, up to `finish_task_switch`.
+    fn schedule(&'static self, cpu: &mut CpuCtx<P>) {
+        let c = cpu.id;
+        self.enter(c, &["schedule", "__schedule"]);
+        self.acquire(cpu, Lock::Rq(c), "__schedule");
+        let prev = self.curr(c);
+        let t = {
+            let options = self.pick_candidates(c);
+            self.choose(cpu, &options)
+        };
+        self.log(c, Kind::Pick(t));
+        if prev < IDLE {
+            match self.state(prev) {
+                TaskState::Blocking => self.set_state(prev, TaskState::Sleeping),
+                TaskState::Running if t != prev => self.set_state(prev, TaskState::Runnable),
+                _ => {}
+            }
+        }
+        if t == prev {
+            self.release(cpu, Lock::Rq(c));
+            self.leave(c, 2);
+            return;
+        }
+        if prev < IDLE {
+            // prev->on_cpu stays set until finish_task_switch.
+            cpu.on_cpu = Some((
+                prev,
+                ManuallyDrop::new(P::lock(&self.on_cpu[prev as usize])),
+            ));
+        }
+        if t < IDLE {
+            self.set_state(t, TaskState::Running);
+        }
+        let last = P::load(&self.last_mm[c as usize]) as u8;
+        if !self.model.is_user(t) || last == t {
+            P::store(&self.curr[c as usize], t as u32);
+        } else {
+            self.switch_mm(cpu, prev, t, last);
+        }
+        // finish_task_switch: prev->on_cpu = 0, then the unlock.
+        if let Some((_, mut g)) = cpu.on_cpu.take() {
+            // SAFETY: taken out of the option, dropped once.
+            unsafe { ManuallyDrop::drop(&mut g) };
+        }
+        self.release(cpu, Lock::Rq(c));
+        self.leave(c, 2);
+    }
+
+    /// `switch_mm` with the policy decision, `load_cr3` and `switch_to`.
+    fn switch_mm(&'static self, cpu: &mut CpuCtx<P>, prev: u8, next: u8, last: u8) {
+        let c = cpu.id;
+        let sw = switchpath_model::policy::Switch {
+            prev: self.model.view(prev),
+            next: self.model.view(next),
+            last_user: (last != NOBODY).then(|| self.model.view(last)),
+        };
+        let policy = self.model.config.policy;
+        if self.model.config.selinux && policy.asks_capability(&sw) {
+            self.enter(
+                c,
+                &[
+                    "___ptrace_may_access",
+                    "ptrace_has_cap",
+                    "has_ns_capability_noaudit",
+                    "security_capable_noaudit",
+                    "selinux_capable",
+                    "cred_has_capability",
+                    "avc_has_perm_noaudit",
+                ],
+            );
+            self.avc_has_perm(cpu, prev);
+            self.leave(c, 7);
+        }
+        if policy.ibpb(&sw) {
+            P::store(&self.trained_by[c as usize], NOBODY as u32);
+            P::store(&self.ibpbs, P::load(&self.ibpbs) + 1);
+        }
+        P::store(&self.switches, P::load(&self.switches) + 1);
+        P::store(&self.last_mm[c as usize], next as u32);
+        P::store(&self.curr[c as usize], next as u32);
+    }
+
+    // --- the AVC (avc.rs) ---------------------------------------------------------
+
+    fn avc_has_perm(&'static self, cpu: &mut CpuCtx<P>, prev: u8) {
+        let c = cpu.id;
+        let key = self.model.avc_key(prev) as u32;
+        let cached = P::load(&self.avc);
+        let mut reclaim = false;
+        if cached & key == 0 && self.model.config.avc_full {
+            let nodes = (P::load(&self.avc_nodes) + 1).min(7);
+            P::store(&self.avc_nodes, nodes);
+            reclaim = nodes > switchpath_model::avc::AVC_THRESHOLD as u32;
+        }
+        self.log(c, Kind::Step);
+        if cached & key != 0 {
+            return;
+        }
+        self.enter(c, &["avc_compute_av"]);
+        if reclaim {
+            self.enter(c, &["avc_alloc_node"]);
+            self.avc_reclaim_node(cpu);
+            self.leave(c, 1);
+        }
+        self.acquire(cpu, Lock::AvcSlot, "avc_compute_av");
+        if P::load(&self.avc) & key != 0 {
+            if self.model.config.avc_full {
+                P::store(&self.avc_nodes, P::load(&self.avc_nodes).saturating_sub(1));
+            }
+            self.enter(c, &["avc_node_replace"]);
+            self.nested_call_rcu(cpu);
+            self.leave(c, 1);
+        } else {
+            P::store(&self.avc, P::load(&self.avc) | key);
+        }
+        self.release(cpu, Lock::AvcSlot);
+        self.leave(c, 1);
+    }
+
+    fn avc_reclaim_node(&'static self, cpu: &mut CpuCtx<P>) {
+        let c = cpu.id;
+        let slot = &self.locks[Lock::AvcSlot.index()];
+        let Some(guard) = P::try_lock(slot) else {
+            self.log(c, Kind::Step);
+            return;
+        };
+        cpu.held.push((Lock::AvcSlot, ManuallyDrop::new(guard)));
+        self.probe(c).held.push((Lock::AvcSlot, "avc_alloc_node"));
+        let victims = P::load(&self.avc).count_ones();
+        P::store(&self.avc, 0);
+        P::store(
+            &self.avc_nodes,
+            P::load(&self.avc_nodes).saturating_sub(victims),
+        );
+        self.log(c, Kind::Step);
+        if victims > 0 {
+            self.enter(c, &["avc_node_delete"]);
+            self.nested_call_rcu(cpu);
+            self.leave(c, 1);
+        }
+        self.release(cpu, Lock::AvcSlot);
+    }
+
+    // --- RCU no-CBs (rcu_nocb.rs) ---------------------------------------------------
+
+    fn nested_call_rcu(&'static self, cpu: &mut CpuCtx<P>) {
+        if self.model.config.rcu_nocb {
+            self.call_rcu(cpu, true);
+        }
+    }
+
+    /// `call_rcu_sched` → `__call_rcu` → `__call_rcu_nocb_enqueue`.
+    fn call_rcu(&'static self, cpu: &mut CpuCtx<P>, irqs_off: bool) {
+        let c = cpu.id;
+        self.enter(
+            c,
+            &["call_rcu_sched", "__call_rcu", "__call_rcu_nocb_enqueue"],
+        );
+        let was_empty = P::swap(&self.queued[c as usize], 1) == 0;
+        self.log(c, Kind::Step);
+        if was_empty {
+            if self.model.config.defer_wakeup && irqs_off {
+                P::store(&self.defer[c as usize], 1);
+            } else {
+                self.wake_up_nocb(cpu);
+            }
+        }
+        self.leave(c, 3);
+    }
+
+    /// `wake_up(&rdp->nocb_wq)` → `__wake_up`.
+    fn wake_up_nocb(&'static self, cpu: &mut CpuCtx<P>) {
+        let c = cpu.id;
+        self.enter(c, &["__wake_up"]);
+        self.acquire(cpu, Lock::Wq(c), "__wake_up");
+        let rcuo = self.model.rcuo_of(c);
+        if matches!(self.state(rcuo), TaskState::Sleeping | TaskState::Blocking) {
+            self.enter(
+                c,
+                &[
+                    "__wake_up_common",
+                    "autoremove_wake_function",
+                    "default_wake_function",
+                ],
+            );
+            self.try_to_wake_up(cpu, rcuo);
+            self.leave(c, 3);
+        }
+        self.release(cpu, Lock::Wq(c));
+        self.leave(c, 1);
+    }
+
+    /// `rcu_nocb_kthread` finds no callbacks: `prepare_to_wait`, then `schedule()`.
+    fn rcuo_sleep(&'static self, cpu: &mut CpuCtx<P>) {
+        let c = cpu.id;
+        let rcuo = self.curr(c);
+        let k = self.model.rcuo_queue(rcuo).expect("rcuo");
+        self.enter(c, &["rcu_nocb_kthread", "prepare_to_wait"]);
+        self.acquire_quietly(cpu, Lock::Wq(k), "prepare_to_wait");
+        self.set_state(rcuo, TaskState::Blocking);
+        self.log(c, Kind::Step);
+        self.unlock_silently(cpu, Lock::Wq(k));
+        self.leave(c, 2);
+        if P::load(&self.queued[k as usize]) != 0 {
+            self.set_state(rcuo, TaskState::Running);
+        } else {
+            self.schedule(cpu);
+        }
+    }
+
+    /// An acquisition logged by its caller (a critical section that is one step).
+    fn acquire_quietly(&'static self, cpu: &mut CpuCtx<P>, lock: Lock, site: &'static str) {
+        let c = cpu.id;
+        self.probe(c).waiting = Some((self.model.lock_name(lock), site));
+        let guard = P::lock(&self.locks[lock.index()]);
+        cpu.held.push((lock, ManuallyDrop::new(guard)));
+        let mut p = self.probe(c);
+        p.waiting = None;
+        p.held.push((lock, site));
+    }
+
+    // --- try_to_wake_up (wakeup.rs) ------------------------------------------------
+
+    fn try_to_wake_up(&'static self, cpu: &mut CpuCtx<P>, p: u8) {
+        let c = cpu.id;
+        self.enter(c, &["try_to_wake_up"]);
+        self.acquire(cpu, Lock::Pi(p), "try_to_wake_up");
+        let mut full = self.state(p) == TaskState::Sleeping;
+        if self.state(p) == TaskState::Blocking {
+            let rq = Lock::Rq(self.task_cpu(p));
+            self.enter(c, &["ttwu_remote"]);
+            self.acquire(cpu, rq, "ttwu_remote");
+            if self.state(p) == TaskState::Blocking {
+                self.set_state(p, TaskState::Running);
+            }
+            self.release(cpu, rq);
+            self.leave(c, 1);
+            full = self.state(p) == TaskState::Sleeping;
+        }
+        if full {
+            // while (p->on_cpu) cpu_relax();
+            self.probe(c).waiting = Some((
+                format!("{}->on_cpu", self.model.task_name(p)),
+                "try_to_wake_up",
+            ));
+            if cpu.on_cpu.as_ref().is_some_and(|(t, _)| *t == p) && !P::REPORTS_SELF_DEADLOCK {
+                loop {
+                    std::thread::park();
+                }
+            }
+            drop(P::lock(&self.on_cpu[p as usize]));
+            self.probe(c).waiting = None;
+            let options: Vec<u8> = if self.model.config.load_balance {
+                self.model.cpus().collect()
+            } else {
+                vec![self.task_cpu(p)]
+            };
+            let x = self.choose(cpu, &options);
+            self.log(c, Kind::Place(x));
+            let shares = x == c || self.model.config.llc == Llc::Shared;
+            if shares {
+                self.set_task(p, TaskState::Sleeping, x);
+                self.acquire(cpu, Lock::Rq(x), "try_to_wake_up");
+                self.set_task(p, TaskState::Runnable, x);
+                self.release(cpu, Lock::Rq(x));
+            } else {
+                self.set_task(p, TaskState::Waking, x);
+            }
+        }
+        self.release(cpu, Lock::Pi(p));
+        self.leave(c, 1);
+    }
+
+    fn scheduler_ipi(&'static self, cpu: &mut CpuCtx<P>) {
+        let c = cpu.id;
+        self.enter(c, &["scheduler_ipi", "sched_ttwu_pending"]);
+        self.acquire(cpu, Lock::Rq(c), "sched_ttwu_pending");
+        for t in self.model.task_ids() {
+            if self.state(t) == TaskState::Waking && self.task_cpu(t) == c {
+                self.set_state(t, TaskState::Runnable);
+            }
+        }
+        self.release(cpu, Lock::Rq(c));
+        self.leave(c, 2);
+    }
+
+    // --- load balancing (balance.rs) ----------------------------------------------
+
+    fn load_balance(&'static self, cpu: &mut CpuCtx<P>, o: u8) {
+        let c = cpu.id;
+        self.enter(
+            c,
+            &["run_rebalance_domains", "load_balance", "double_rq_lock"],
+        );
+        self.acquire(cpu, Lock::Rq(c.min(o)), "double_rq_lock");
+        self.acquire(cpu, Lock::Rq(c.max(o)), "double_rq_lock");
+        let mut options = vec![NOBODY];
+        options.extend(
+            self.model
+                .task_ids()
+                .filter(|&t| self.state(t) == TaskState::Runnable && self.task_cpu(t) == o),
+        );
+        let t = self.choose(cpu, &options);
+        self.log(c, Kind::Migrate(t));
+        if t != NOBODY {
+            self.set_task(t, TaskState::Runnable, c);
+        }
+        self.unlock_silently(cpu, Lock::Rq(c));
+        self.unlock_silently(cpu, Lock::Rq(o));
+        self.leave(c, 3);
+    }
+
+    /// User tasks that are not asleep or going to sleep.
+    pub fn awake_users(&self) -> usize {
+        self.model
+            .task_ids()
+            .filter(|&t| self.model.is_user(t))
+            .filter(|&t| !matches!(self.state(t), TaskState::Sleeping | TaskState::Blocking))
+            .count()
+    }
+
+    /// Whether task `t` is an `rcuo` kthread.
+    pub fn is_rcuo(&self, t: u8) -> bool {
+        t < IDLE
+            && matches!(
+                self.model.tasks.get(t as usize).map(|i| i.kind),
+                Some(TaskKind::Rcuo(_))
+            )
+    }
+}

@@ -1,0 +1,15 @@
+//! The switch path as concurrent Rust, checked with loom and shuttle and run on OS
+//! threads, tied to the model by one implementation of each policy rule and by
+//! traces in the model's format.
+//!
+//! - [`platform`]: the std / loom / shuttle facade;
+//! - [`kernel`]: `__schedule`, `switch_mm`, the AVC, `call_rcu`, `try_to_wake_up`;
+//! - [`workload`]: running per-CPU scripts under any platform;
+//! - [`reconstruct`]: turning a failure's per-CPU logs into a replayable model trace;
+//! - [`run`]: `switchpath run`, OS threads with an NMI-watchdog-like monitor.
+
+pub mod kernel;
+pub mod platform;
+pub mod reconstruct;
+pub mod run;
+pub mod workload;

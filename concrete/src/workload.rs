@@ -1,0 +1,109 @@
+//! Running the kernel under a platform: one thread per CPU, each working through a
+//! script of top-level actions (an action that is not enabled when its turn comes is
+//! skipped, so a script is a plan, not a promise).
+//!
+//! The last kernel created is remembered, so that after an explorer reports a
+//! deadlock (by panicking) the per-CPU logs of the failing execution can still be
+//! read and turned into a model trace.
+
+use crate::kernel::{CpuCtx, Kernel, Probe};
+use crate::platform::Platform;
+use std::cell::Cell;
+use std::sync::Mutex as StdMutex;
+use switchpath_model::machine::Kind;
+use switchpath_model::SwitchModel;
+
+thread_local! {
+    /// The probes of the last kernel this OS thread created. loom and shuttle run
+    /// an execution's tasks on the thread that started it, so this survives an
+    /// explorer's panic; it is per thread because tests run in parallel.
+    static LAST: Cell<Option<&'static Vec<StdMutex<Probe>>>> = const { Cell::new(None) };
+}
+
+/// Runs `scripts[c]` on CPU `c`, all CPUs concurrently, resolving every choice with
+/// the first candidate and skipping an action that is not enabled when its turn
+/// comes; returns the kernel.
+pub fn run_scripts<P: Platform>(model: &SwitchModel, scripts: &[Vec<Kind>]) -> &'static Kernel<P> {
+    run(model, scripts, &vec![Vec::new(); scripts.len()], 0)
+}
+
+/// How many times a planned action waits (yielding) for another CPU to enable it.
+pub const PLAN_PATIENCE: usize = 8;
+
+/// Runs a plan (as [`plan_of`] makes from a model path): each CPU's actions, each
+/// waiting a little for other CPUs to enable it, and its choices (picks,
+/// placements, migrations) taken in turn from `choices[c]` while they are
+/// possible, then the first candidate.
+pub fn run_plan<P: Platform>(
+    model: &SwitchModel,
+    scripts: &[Vec<Kind>],
+    choices: &[Vec<u8>],
+) -> &'static Kernel<P> {
+    run(model, scripts, choices, PLAN_PATIENCE)
+}
+
+fn run<P: Platform>(
+    model: &SwitchModel,
+    scripts: &[Vec<Kind>],
+    choices: &[Vec<u8>],
+    patience: usize,
+) -> &'static Kernel<P> {
+    assert_eq!(scripts.len(), model.config.cpus, "one script per CPU");
+    let kernel = Kernel::<P>::new(model.clone());
+    LAST.with(|last| last.set(Some(&kernel.probes)));
+    let handles: Vec<P::Join> = scripts
+        .iter()
+        .enumerate()
+        .map(|(c, script)| {
+            let script = script.clone();
+            let mut planned = choices[c].clone().into_iter();
+            P::spawn(move || {
+                let chooser = Box::new(move |options: &[u8]| match planned.next() {
+                    Some(want) if options.contains(&want) => want,
+                    _ => options[0],
+                });
+                let mut cpu = CpuCtx::<P>::new(c as u8, chooser);
+                for kind in script {
+                    let mut tries = 0;
+                    while !kernel.top(&mut cpu, kind) && tries < patience {
+                        P::yield_now();
+                        tries += 1;
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        P::join(h);
+    }
+    kernel
+}
+
+/// The per-CPU logs of the last kernel created (the failing execution, after an
+/// explorer's panic).
+pub fn last_logs() -> Option<Vec<Vec<Kind>>> {
+    LAST.with(|last| last.get()).map(|probes| {
+        probes
+            .iter()
+            .map(|p| p.lock().unwrap_or_else(|e| e.into_inner()).log.clone())
+            .collect()
+    })
+}
+
+/// The per-CPU plan of a model path: each CPU's top-level actions and its choices,
+/// in order.
+pub fn plan_of(
+    model: &SwitchModel,
+    path: &[switchpath_model::Action],
+) -> (Vec<Vec<Kind>>, Vec<Vec<u8>>) {
+    let mut scripts = vec![Vec::new(); model.config.cpus];
+    let mut choices = vec![Vec::new(); model.config.cpus];
+    for a in path {
+        match a.kind {
+            Kind::Step => {}
+            Kind::Pick(x) | Kind::Place(x) | Kind::Migrate(x) => choices[a.cpu as usize].push(x),
+            top => scripts[a.cpu as usize].push(top),
+        }
+    }
+    (scripts, choices)
+}

@@ -1,0 +1,121 @@
+//! loom explores every interleaving (up to a preemption bound) of the concrete
+//! switch path. Scripts are per-CPU plans of top-level actions.
+//!
+//! Preemption bound: 2. A wait-for cycle between two CPUs needs each to hold one
+//! lock while the other reaches for it: at most one forced switch per CPU, so two
+//! preemptions; an AA needs none. The model's two-CPU ABBA is found at this bound
+//! (`rhel_abba_rcuo_elsewhere_loom`). The exhaustive runs of the deadlock-free
+//! policies take about ten seconds each at this bound; at 3 they take minutes.
+
+use switchpath_concrete::platform::Loom;
+use switchpath_concrete::workload::{plan_of, run_plan, run_scripts};
+use switchpath_model::machine::Kind::{self, *};
+use switchpath_model::search::{bfs, Limits};
+use switchpath_model::{Config, Policy, RcuoPlacement, SwitchModel, TaskSpec};
+
+fn model(policy: Policy, cpus: usize, tasks: &str) -> SwitchModel {
+    SwitchModel::new(Config {
+        policy,
+        cpus,
+        tasks: TaskSpec::parse_list(tasks).unwrap(),
+        ..Config::default()
+    })
+    .unwrap()
+}
+
+fn check(model: SwitchModel, scripts: Vec<Vec<Kind>>) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.check(move || {
+        run_scripts::<Loom>(&model, &scripts);
+    });
+}
+
+/// Two CPUs, two tasks each, every kind of activity: switches, blocking, cross-CPU
+/// wake-ups, call_rcu from task context, and the rcuo kthreads that follow.
+fn busy_two_cpus() -> Vec<Vec<Kind>> {
+    vec![
+        vec![CallRcu, Preempt, Block],
+        vec![Preempt, Wake(0), CallRcu],
+    ]
+}
+
+const TWO_CPU_TASKS: &str = "1000,1001,1000:nondumpable,1002";
+
+#[test]
+#[should_panic(expected = "deadlock")]
+fn rhel_aa_1cpu_loom() {
+    check(
+        model(Policy::RhelPtraceCreds, 1, "1000,1001"),
+        vec![vec![Preempt]],
+    );
+}
+
+#[test]
+#[should_panic(expected = "deadlock")]
+fn rhel_2cpu_loom() {
+    check(
+        model(Policy::RhelPtraceCreds, 2, TWO_CPU_TASKS),
+        vec![vec![Preempt], vec![Preempt]],
+    );
+}
+
+/// The model's shortest two-CPU ABBA (AVC slot lock against a runqueue lock), its
+/// per-CPU plan replayed under loom.
+#[test]
+#[should_panic(expected = "deadlock")]
+fn rhel_abba_rcuo_elsewhere_loom() {
+    let m = SwitchModel::new(Config {
+        policy: Policy::RhelPtraceCreds,
+        cpus: 2,
+        tasks: TaskSpec::parse_list(TWO_CPU_TASKS).unwrap(),
+        rcuo_cpu: RcuoPlacement::Next,
+        ..Config::default()
+    })
+    .unwrap();
+    let path = bfs(&m, Limits::default()).discoveries["deadlock-free"].clone();
+    let (scripts, choices) = plan_of(&m, &path);
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.check(move || {
+        run_plan::<Loom>(&m, &scripts, &choices);
+    });
+}
+
+#[test]
+fn always_2cpu_loom() {
+    check(model(Policy::Always, 2, TWO_CPU_TASKS), busy_two_cpus());
+}
+
+#[test]
+fn none_2cpu_loom() {
+    check(model(Policy::None, 2, TWO_CPU_TASKS), busy_two_cpus());
+}
+
+#[test]
+fn upstream_dumpable_2cpu_loom() {
+    check(
+        model(Policy::UpstreamDumpable, 2, TWO_CPU_TASKS),
+        busy_two_cpus(),
+    );
+}
+
+#[test]
+fn upstream_ptrace_sched_2cpu_loom() {
+    check(
+        model(Policy::UpstreamPtraceSched, 2, TWO_CPU_TASKS),
+        busy_two_cpus(),
+    );
+}
+
+#[test]
+fn upstream_cond_ibpb_2cpu_loom() {
+    check(
+        model(
+            Policy::UpstreamCondIbpb,
+            2,
+            "1000,1001:spec-ib,1000:nondumpable,1002",
+        ),
+        busy_two_cpus(),
+    );
+}

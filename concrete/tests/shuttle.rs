@@ -1,0 +1,247 @@
+//! shuttle runs the concrete switch path on 3 and 4 CPUs under random and PCT
+//! schedules (seeded, so every run of the test explores the same schedules), finds
+//! the RHEL deadlock within a stated number of iterations, passes the other
+//! policies, and replays a failing schedule to the same deadlock.
+
+use shuttle::scheduler::{PctScheduler, RandomScheduler, Scheduler};
+use shuttle::{Config as ShuttleConfig, FailurePersistence, Runner};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use switchpath_concrete::platform::Shuttle;
+use switchpath_concrete::reconstruct::deadlock_path;
+use switchpath_concrete::workload::{last_logs, run_scripts};
+use switchpath_model::machine::Kind::{self, *};
+use switchpath_model::properties::DEADLOCK_FREE;
+use switchpath_model::trace;
+use switchpath_model::{Config, Policy, RcuoPlacement, SwitchModel, TaskSpec};
+
+fn model(policy: Policy, cpus: usize, tasks: &str, rcuo: RcuoPlacement) -> SwitchModel {
+    SwitchModel::new(Config {
+        policy,
+        cpus,
+        tasks: TaskSpec::parse_list(tasks).unwrap(),
+        rcuo_cpu: rcuo,
+        ..Config::default()
+    })
+    .unwrap()
+}
+
+const THREE: &str = "1000,1001,1002,1003,1004,1005";
+const FOUR: &str = "1000,1001,1002,1003,1004,1005,1006,1007";
+
+/// What one shuttle run ended with: the iteration count and the panic, if any.
+struct Outcome {
+    iterations: usize,
+    failure: Option<String>,
+}
+
+fn run_with<S: Scheduler + 'static>(
+    scheduler: S,
+    config: ShuttleConfig,
+    m: SwitchModel,
+    scripts: Vec<Vec<Kind>>,
+) -> Outcome {
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&count);
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        Runner::new(scheduler, config).run(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            run_scripts::<Shuttle>(&m, &scripts);
+        });
+    }));
+    let failure = result.err().map(|e| {
+        e.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    });
+    Outcome {
+        iterations: count.load(Ordering::SeqCst),
+        failure,
+    }
+}
+
+fn quiet() -> ShuttleConfig {
+    let mut c = ShuttleConfig::new();
+    c.failure_persistence = FailurePersistence::None;
+    c
+}
+
+/// Every CPU switches at once; with each rcuo on the next CPU the switches can
+/// close a cycle through the runqueue locks and the AVC slot lock.
+fn all_switch(cpus: usize) -> Vec<Vec<Kind>> {
+    vec![vec![Preempt]; cpus]
+}
+
+/// Switches, blocking, wake-ups across CPUs and call_rcu from task context.
+fn busy(cpus: usize) -> Vec<Vec<Kind>> {
+    (0..cpus)
+        .map(|c| {
+            vec![
+                CallRcu,
+                Preempt,
+                Wake(((c + 1) % cpus) as u8),
+                Block,
+                Preempt,
+            ]
+        })
+        .collect()
+}
+
+#[test]
+fn rhel_3cpu_shuttle_pct_finds_the_deadlock_within_50_iterations() {
+    let m = model(Policy::RhelPtraceCreds, 3, THREE, RcuoPlacement::Next);
+    let out = run_with(
+        PctScheduler::new_from_seed(0x5eed, 3, 50),
+        quiet(),
+        m,
+        all_switch(3),
+    );
+    let failure = out.failure.expect("PCT finds the RHEL deadlock");
+    assert!(failure.contains("deadlock"), "{failure}");
+    eprintln!(
+        "RHEL, 3 CPUs, PCT depth 3: deadlock in iteration {}",
+        out.iterations
+    );
+}
+
+#[test]
+fn rhel_4cpu_shuttle_random_finds_the_deadlock_within_50_iterations() {
+    let m = model(Policy::RhelPtraceCreds, 4, FOUR, RcuoPlacement::Next);
+    let out = run_with(
+        RandomScheduler::new_from_seed(0x5eed, 50),
+        quiet(),
+        m,
+        all_switch(4),
+    );
+    let failure = out
+        .failure
+        .expect("random schedules find the RHEL deadlock");
+    assert!(failure.contains("deadlock"), "{failure}");
+    eprintln!(
+        "RHEL, 4 CPUs, random: deadlock in iteration {}",
+        out.iterations
+    );
+}
+
+#[test]
+fn rhel_4cpu_shuttle_pct_finds_the_deadlock_within_50_iterations() {
+    let m = model(Policy::RhelPtraceCreds, 4, FOUR, RcuoPlacement::Next);
+    let out = run_with(
+        PctScheduler::new_from_seed(0x5eed, 3, 50),
+        quiet(),
+        m,
+        all_switch(4),
+    );
+    let failure = out.failure.expect("PCT finds the RHEL deadlock");
+    assert!(failure.contains("deadlock"), "{failure}");
+    eprintln!(
+        "RHEL, 4 CPUs, PCT depth 3: deadlock in iteration {}",
+        out.iterations
+    );
+}
+
+fn passes(policy: Policy, cpus: usize, tasks: &str) {
+    let m = model(policy, cpus, tasks, RcuoPlacement::Next);
+    let out = run_with(
+        PctScheduler::new_from_seed(0x5eed, 3, 300),
+        quiet(),
+        m.clone(),
+        busy(cpus),
+    );
+    assert_eq!(out.failure, None, "{policy} on {cpus} CPUs (PCT)");
+    assert_eq!(out.iterations, 300);
+    let out = run_with(
+        RandomScheduler::new_from_seed(0x5eed, 300),
+        quiet(),
+        m,
+        busy(cpus),
+    );
+    assert_eq!(out.failure, None, "{policy} on {cpus} CPUs (random)");
+}
+
+#[test]
+fn deadlock_free_policies_pass_3cpu_shuttle_pct_and_random() {
+    for p in [
+        Policy::Always,
+        Policy::None,
+        Policy::UpstreamDumpable,
+        Policy::UpstreamPtraceSched,
+        Policy::UpstreamCondIbpb,
+    ] {
+        passes(p, 3, THREE);
+    }
+}
+
+#[test]
+fn deadlock_free_policies_pass_4cpu_shuttle_pct_and_random() {
+    for p in [
+        Policy::Always,
+        Policy::None,
+        Policy::UpstreamDumpable,
+        Policy::UpstreamPtraceSched,
+        Policy::UpstreamCondIbpb,
+    ] {
+        passes(p, 4, FOUR);
+    }
+}
+
+#[test]
+fn a_failing_schedule_replays_to_the_same_deadlock_shuttle() {
+    let dir = tempdir();
+    let mut config = ShuttleConfig::new();
+    config.failure_persistence = FailurePersistence::File(Some(dir.clone()));
+    let m = model(Policy::RhelPtraceCreds, 3, THREE, RcuoPlacement::Next);
+    let first = run_with(
+        PctScheduler::new_from_seed(0x5eed, 3, 50),
+        config,
+        m.clone(),
+        all_switch(3),
+    );
+    let failure = first.failure.expect("a failure to replay");
+    let logs = last_logs().expect("the failing execution's logs");
+    let schedule = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .expect("the schedule was persisted")
+        .unwrap()
+        .path();
+
+    let (m2, scripts) = (m.clone(), all_switch(3));
+    let replayed = catch_unwind(AssertUnwindSafe(|| {
+        shuttle::replay_from_file(
+            move || {
+                run_scripts::<Shuttle>(&m2, &scripts);
+            },
+            &schedule,
+        )
+    }));
+    let again = replayed.expect_err("the replay fails too");
+    let again = again.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(again.contains("deadlock"), "{again}");
+    assert_eq!(
+        last_logs().unwrap(),
+        logs,
+        "the replay takes the same steps"
+    );
+    assert_eq!(first_line(&again), first_line(&failure));
+
+    // The same failure as a model trace, which the model replays.
+    let path = deadlock_path(&m, &logs).expect("the logs interleave into a model deadlock");
+    let t = trace::build(&m, DEADLOCK_FREE, &path, "shuttle");
+    let back = trace::replay(&t).expect("the model replays the shuttle trace");
+    assert_eq!(back.shape, t.shape);
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
+fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchpath-shuttle-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
