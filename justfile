@@ -15,9 +15,13 @@ matrix:
 docs-gen:
     cargo run --release -q -- matrix --markdown > docs/matrix.md
 
-# The long explorations (tens of millions of states, minutes, several GiB).
+# The long model explorations (tens of millions of states, minutes, several GiB).
 long:
     cargo test --release -p switchpath-checks -- --ignored --nocapture
+
+# The long loom (bound 3) and shuttle (10,000 iterations on 4 CPUs) runs.
+concrete-long:
+    cargo test --release -p switchpath-concrete -- --ignored --nocapture
 
 # Formatting and lints, as CI runs them.
 lint:

@@ -7,10 +7,14 @@
 //! (`rhel_abba_rcuo_elsewhere_loom`). The exhaustive runs of the deadlock-free
 //! policies take about ten seconds each at this bound; at 3 they take minutes.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use switchpath_concrete::platform::Loom;
-use switchpath_concrete::workload::{plan_of, run_plan, run_scripts};
+use switchpath_concrete::reconstruct::deadlock_path;
+use switchpath_concrete::workload::{last_logs, plan_of, run_plan, run_scripts};
 use switchpath_model::machine::Kind::{self, *};
+use switchpath_model::properties::DEADLOCK_FREE;
 use switchpath_model::search::{bfs, Limits};
+use switchpath_model::trace;
 use switchpath_model::{Config, Policy, RcuoPlacement, SwitchModel, TaskSpec};
 
 fn model(policy: Policy, cpus: usize, tasks: &str) -> SwitchModel {
@@ -118,4 +122,59 @@ fn upstream_cond_ibpb_2cpu_loom() {
         ),
         busy_two_cpus(),
     );
+}
+
+/// loom's failure, written as a model trace file, loads and replays on the model.
+#[test]
+fn a_loom_deadlock_becomes_a_trace_that_replays() {
+    let m = model(Policy::RhelPtraceCreds, 1, "1000,1001");
+    let m2 = m.clone();
+    let result = catch_unwind(AssertUnwindSafe(move || {
+        loom::model(move || {
+            run_scripts::<Loom>(&m2, &[vec![Preempt]]);
+        })
+    }));
+    let panic = result.expect_err("loom reports the deadlock");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("deadlock"), "{message}");
+    let logs = last_logs().expect("the failing execution's logs");
+    let path = deadlock_path(&m, &logs).expect("the logs interleave into a model deadlock");
+    let t = trace::build(&m, DEADLOCK_FREE, &path, "loom");
+    let dir = std::env::temp_dir().join(format!("switchpath-loom-{}", std::process::id()));
+    let file = dir.join("rhel-ptrace-creds--deadlock-free--loom.json");
+    trace::write_atomic(&file, &t).unwrap();
+    let loaded = trace::load(&file).unwrap();
+    assert_eq!(loaded.source, "loom");
+    let replayed = trace::replay(&loaded).expect("the model replays loom's trace");
+    assert_eq!(replayed.shape.as_deref(), Some("AA"));
+    assert_eq!(
+        path.len(),
+        9,
+        "the same 9 steps as the model's own counterexample"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Longer scripts at bound 3: minutes. `just concrete-long`.
+#[test]
+#[ignore = "minutes: run with `just concrete-long`"]
+fn upstream_policies_2cpu_loom_bound_3() {
+    for p in [
+        Policy::UpstreamDumpable,
+        Policy::UpstreamPtraceSched,
+        Policy::UpstreamCondIbpb,
+    ] {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        let m = model(p, 2, TWO_CPU_TASKS);
+        builder.check(move || {
+            run_scripts::<Loom>(
+                &m,
+                &[
+                    vec![CallRcu, Preempt, Block, Preempt],
+                    vec![Preempt, Wake(0), CallRcu, Preempt],
+                ],
+            );
+        });
+    }
 }

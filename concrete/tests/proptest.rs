@@ -86,8 +86,8 @@ fn config_strategy() -> impl Strategy<Value = Config> {
     (
         // Biased towards the incident's kernel, so that both verdicts are sampled.
         prop_oneof![2 => Just(Policy::RhelPtraceCreds), 3 => prop::sample::select(Policy::ALL.to_vec())],
-        1usize..=2,
-        prop::collection::vec(task, 2..=4),
+        1usize..=3,
+        prop::collection::vec(task, 2..=5),
         prop::bool::weighted(0.8),
         prop::bool::weighted(0.8),
         prop::bool::weighted(0.2),

@@ -231,8 +231,40 @@ fn a_failing_schedule_replays_to_the_same_deadlock_shuttle() {
     // The same failure as a model trace, which the model replays.
     let path = deadlock_path(&m, &logs).expect("the logs interleave into a model deadlock");
     let t = trace::build(&m, DEADLOCK_FREE, &path, "shuttle");
-    let back = trace::replay(&t).expect("the model replays the shuttle trace");
+    let file = dir.join("rhel-ptrace-creds--deadlock-free--shuttle.json");
+    trace::write_atomic(&file, &t).unwrap();
+    let loaded = trace::load(&file).expect("the written trace loads");
+    let back = trace::replay(&loaded).expect("the model replays the shuttle trace");
     assert_eq!(back.shape, t.shape);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+#[ignore = "minutes: run with `just concrete-long`"]
+fn deadlock_free_policies_pass_10000_shuttle_iterations_on_4_cpus() {
+    for p in [
+        Policy::Always,
+        Policy::None,
+        Policy::UpstreamDumpable,
+        Policy::UpstreamPtraceSched,
+        Policy::UpstreamCondIbpb,
+    ] {
+        let m = model(p, 4, FOUR, RcuoPlacement::Next);
+        let out = run_with(
+            PctScheduler::new_from_seed(0x5eed, 4, 10_000),
+            quiet(),
+            m.clone(),
+            busy(4),
+        );
+        assert_eq!(out.failure, None, "{p} (PCT)");
+        let out = run_with(
+            RandomScheduler::new_from_seed(0x5eed, 10_000),
+            quiet(),
+            m,
+            busy(4),
+        );
+        assert_eq!(out.failure, None, "{p} (random)");
+    }
 }
 
 fn first_line(s: &str) -> &str {
