@@ -155,23 +155,28 @@ fn a_trace_edited_to_a_wrong_step_names_the_step() {
 
 #[test]
 fn every_committed_trace_replays_to_its_violation() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces");
     let mut n = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|x| x == "json") {
-            let o = switchpath(&["check", "--replay", path.to_str().unwrap()]);
-            assert_eq!(
-                o.status.code(),
-                Some(1),
-                "{}: {}",
-                path.display(),
-                stderr(&o)
-            );
-            n += 1;
+    for dir in [root.clone(), root.join("run")] {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|x| x == "json") {
+                let o = switchpath(&["check", "--replay", path.to_str().unwrap()]);
+                assert_eq!(
+                    o.status.code(),
+                    Some(1),
+                    "{}: {}",
+                    path.display(),
+                    stderr(&o)
+                );
+                n += 1;
+            }
         }
     }
-    assert!(n >= 2, "traces/ holds the committed counterexamples");
+    assert!(
+        n >= 3,
+        "traces/ holds the committed counterexamples, traces/run/ a real-thread one"
+    );
 }
 
 #[test]

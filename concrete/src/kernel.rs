@@ -19,6 +19,7 @@ use crate::platform::Platform;
 use std::mem::ManuallyDrop;
 use std::sync::Mutex as StdMutex;
 use switchpath_model::config::Llc;
+use switchpath_model::frames::{is_inlined, CAP_CHECK};
 use switchpath_model::machine::{Kind, TaskKind};
 use switchpath_model::state::{Lock, TaskState, IDLE, LOCK_SLOTS, MAX_TASKS, NOBODY};
 use switchpath_model::SwitchModel;
@@ -409,20 +410,15 @@ impl<P: Platform> Kernel<P> {
         };
         let policy = self.model.config.policy;
         if self.model.config.selinux && policy.asks_capability(&sw) {
-            self.enter(
-                c,
-                &[
-                    "___ptrace_may_access",
-                    "ptrace_has_cap",
-                    "has_ns_capability_noaudit",
-                    "security_capable_noaudit",
-                    "selinux_capable",
-                    "cred_has_capability",
-                    "avc_has_perm_noaudit",
-                ],
-            );
+            let frames: Vec<&'static str> = CAP_CHECK
+                .iter()
+                .copied()
+                .filter(|f| !is_inlined(f))
+                .collect();
+            self.enter(c, &frames);
+            self.enter(c, &["avc_has_perm_noaudit"]);
             self.avc_has_perm(cpu, prev);
-            self.leave(c, 7);
+            self.leave(c, frames.len() + 1);
         }
         if policy.ibpb(&sw) {
             P::store(&self.trained_by[c as usize], NOBODY as u32);

@@ -90,57 +90,36 @@ fn busy(cpus: usize) -> Vec<Vec<Kind>> {
         .collect()
 }
 
-#[test]
-fn rhel_3cpu_shuttle_pct_finds_the_deadlock_within_50_iterations() {
-    let m = model(Policy::RhelPtraceCreds, 3, THREE, RcuoPlacement::Next);
-    let out = run_with(
-        PctScheduler::new_from_seed(0x5eed, 3, 50),
-        quiet(),
-        m,
-        all_switch(3),
-    );
-    let failure = out.failure.expect("PCT finds the RHEL deadlock");
+/// RHEL with each rcuo on the next CPU, every CPU switching at once: the scheduler
+/// must meet a deadlock within 50 iterations.
+fn finds_rhel_deadlock<S: Scheduler + 'static>(scheduler: S, cpus: usize, label: &str) {
+    let tasks = if cpus == 3 { THREE } else { FOUR };
+    let m = model(Policy::RhelPtraceCreds, cpus, tasks, RcuoPlacement::Next);
+    let out = run_with(scheduler, quiet(), m, all_switch(cpus));
+    let failure = out
+        .failure
+        .unwrap_or_else(|| panic!("{label} finds no RHEL deadlock in 50 iterations"));
     assert!(failure.contains("deadlock"), "{failure}");
+    assert!(out.iterations <= 50);
     eprintln!(
-        "RHEL, 3 CPUs, PCT depth 3: deadlock in iteration {}",
+        "RHEL, {cpus} CPUs, {label}: deadlock in iteration {}",
         out.iterations
     );
+}
+
+#[test]
+fn rhel_3cpu_shuttle_pct_finds_the_deadlock_within_50_iterations() {
+    finds_rhel_deadlock(PctScheduler::new_from_seed(0x5eed, 3, 50), 3, "PCT depth 3");
 }
 
 #[test]
 fn rhel_4cpu_shuttle_random_finds_the_deadlock_within_50_iterations() {
-    let m = model(Policy::RhelPtraceCreds, 4, FOUR, RcuoPlacement::Next);
-    let out = run_with(
-        RandomScheduler::new_from_seed(0x5eed, 50),
-        quiet(),
-        m,
-        all_switch(4),
-    );
-    let failure = out
-        .failure
-        .expect("random schedules find the RHEL deadlock");
-    assert!(failure.contains("deadlock"), "{failure}");
-    eprintln!(
-        "RHEL, 4 CPUs, random: deadlock in iteration {}",
-        out.iterations
-    );
+    finds_rhel_deadlock(RandomScheduler::new_from_seed(0x5eed, 50), 4, "random");
 }
 
 #[test]
 fn rhel_4cpu_shuttle_pct_finds_the_deadlock_within_50_iterations() {
-    let m = model(Policy::RhelPtraceCreds, 4, FOUR, RcuoPlacement::Next);
-    let out = run_with(
-        PctScheduler::new_from_seed(0x5eed, 3, 50),
-        quiet(),
-        m,
-        all_switch(4),
-    );
-    let failure = out.failure.expect("PCT finds the RHEL deadlock");
-    assert!(failure.contains("deadlock"), "{failure}");
-    eprintln!(
-        "RHEL, 4 CPUs, PCT depth 3: deadlock in iteration {}",
-        out.iterations
-    );
+    finds_rhel_deadlock(PctScheduler::new_from_seed(0x5eed, 3, 50), 4, "PCT depth 3");
 }
 
 fn passes(policy: Policy, cpus: usize, tasks: &str) {

@@ -25,7 +25,8 @@ pub fn is_inlined(frame: &str) -> bool {
 }
 
 const SCHED: &[&str] = &["schedule", "__schedule"];
-const CAP_CHECK: &[&str] = &[
+/// `switch_mm` → the RHEL policy → the capability check, outermost first.
+pub const CAP_CHECK: &[&str] = &[
     "context_switch",
     "switch_mm",
     "spec_ctrl_ibpb_if_different_creds",
