@@ -338,3 +338,22 @@ impl State {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_is_small_and_fixed_size() {
+        // Every field is inline: copying a state never allocates.
+        assert_eq!(
+            std::mem::size_of::<State>(),
+            4 * (MAX_DEPTH + 9) + MAX_TASKS + LOCK_SLOTS + 3
+        );
+        assert!(
+            std::mem::size_of::<State>() <= 128,
+            "{} bytes",
+            std::mem::size_of::<State>()
+        );
+    }
+}
