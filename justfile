@@ -23,6 +23,14 @@ long:
 concrete-long:
     cargo test --release -p switchpath-concrete -- --ignored --nocapture
 
+# Rewrite the committed loom and shuttle traces.
+traces:
+    cargo run --release -p switchpath-concrete --example write_traces
+
+# The HTML viewer in headless Chromium (needs Debian's chromium).
+html-test:
+    cargo test --test views -- --ignored the_html_page_draws_the_cycle_in_headless_chromium
+
 # Formatting and lints, as CI runs them.
 lint:
     cargo fmt --all -- --check

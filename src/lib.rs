@@ -2,11 +2,15 @@
 //!
 //! The model itself is the `switchpath-model` crate; this crate runs it and reports:
 //! [`report`] turns one search into verdicts, [`case`] runs litmus-style case
-//! files, [`matrix`] runs every
-//! policy against the default configurations.
+//! files, [`matrix`] runs every policy against the default configurations, and
+//! [`view`], [`html`] and [`export`] show a trace (whose format is
+//! `switchpath_model::trace`).
 
 pub mod case;
+pub mod export;
+pub mod html;
 pub mod matrix;
 pub mod report;
+pub mod view;
 
 pub use switchpath_model as model;

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use switchpath::report::{render_text, run, RunOptions};
-use switchpath::{case, matrix};
+use switchpath::{case, export, html, matrix, view};
 use switchpath_model::trace;
 use switchpath_model::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, TaskSpec};
 
@@ -34,6 +34,69 @@ enum Command {
     /// Run the switch path on OS threads with a watchdog: a lockup is reported with
     /// the stuck CPUs' frames and locks (exit 1); otherwise switches and IBPBs (exit 0).
     Run(RunArgs),
+    /// Read a counterexample trace: lanes, backtraces, lockdep report, HTML, exports.
+    #[command(subcommand)]
+    Trace(TraceCommand),
+    /// stateright's Explorer on 127.0.0.1 for one configuration (a web UI to walk
+    /// the state space by hand).
+    Explore(ExploreArgs),
+}
+
+#[derive(Subcommand)]
+enum TraceCommand {
+    /// One column per CPU, one row per step; the step that closes the wait-for cycle
+    /// stands out, and the cycle is summarised in one sentence per CPU.
+    Show(ShowArgs),
+    /// A self-contained HTML page: SVG swim lanes, a step slider, the state at each
+    /// step, the cycle drawn at the last one.
+    Html(HtmlArgs),
+    /// ITF JSON (Apalache/Quint) or Graphviz DOT of the lock dependencies.
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+struct ShowArgs {
+    /// The trace file.
+    file: PathBuf,
+    /// Each CPU's stack at the final state, innermost first, as a kernel backtrace.
+    #[arg(long, conflicts_with = "lockdep")]
+    backtrace: bool,
+    /// A lockdep-style report of the cycle and where each lock was taken.
+    #[arg(long)]
+    lockdep: bool,
+}
+
+#[derive(Args)]
+struct HtmlArgs {
+    /// The trace file.
+    file: PathBuf,
+    /// Where to write the page.
+    #[arg(short = 'o', long = "output", value_name = "OUT.html")]
+    output: PathBuf,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// The trace file.
+    file: PathBuf,
+    /// ITF JSON (the Apalache/Quint trace format).
+    #[arg(long, conflicts_with = "dot", required_unless_present = "dot")]
+    itf: bool,
+    /// Graphviz DOT of the lock dependencies the trace exercises.
+    #[arg(long)]
+    dot: bool,
+    /// Write here instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ExploreArgs {
+    #[command(flatten)]
+    knobs: Knobs,
+    /// Port on 127.0.0.1.
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
 }
 
 #[derive(Args)]
@@ -241,6 +304,8 @@ fn main() -> ExitCode {
         Command::Matrix(args) => cmd_matrix(args, &interrupt),
         Command::Check(args) => cmd_check(args, &interrupt),
         Command::Run(args) => cmd_run(args),
+        Command::Trace(cmd) => cmd_trace(cmd),
+        Command::Explore(args) => cmd_explore(args),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
@@ -425,4 +490,80 @@ fn cmd_run(args: RunArgs) -> Result<i32, Failure> {
         }
     }
     Ok(1)
+}
+
+fn write_output(path: &std::path::Path, text: &str) -> Result<(), Failure> {
+    // Atomic: a temporary file in the same directory, then a rename.
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, text)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            bad_input(format!("cannot write {}: {e}", path.display()))
+        })
+}
+
+fn cmd_trace(cmd: TraceCommand) -> Result<i32, Failure> {
+    match cmd {
+        TraceCommand::Show(a) => {
+            let t = trace::load(&a.file).map_err(bad_input)?;
+            if a.backtrace {
+                print!("{}", view::backtrace(&t));
+            } else if a.lockdep {
+                print!("{}", view::lockdep(&t));
+            } else {
+                print!("{}", view::show(&t, view::Style::detect()));
+            }
+        }
+        TraceCommand::Html(a) => {
+            let t = trace::load(&a.file).map_err(bad_input)?;
+            write_output(&a.output, &html::render(&t))?;
+            println!(
+                "{}: {} steps, {} CPUs",
+                a.output.display(),
+                t.steps.len(),
+                t.config.cpus
+            );
+        }
+        TraceCommand::Export(a) => {
+            let t = trace::load(&a.file).map_err(bad_input)?;
+            let text = if a.dot {
+                export::dot(&t)
+            } else {
+                serde_json::to_string_pretty(&export::itf(&t)).expect("ITF serializes") + "\n"
+            };
+            match &a.output {
+                Some(path) => write_output(path, &text)?,
+                None => print!("{text}"),
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn cmd_explore(args: ExploreArgs) -> Result<i32, Failure> {
+    use stateright::Model;
+    let Some(policy) = args.knobs.policy else {
+        return Err(bad_input("explore needs --policy P (see --help)".into()));
+    };
+    let config = args.knobs.config(
+        policy,
+        TaskSpec::parse_list("1000,1001").expect("default tasks"),
+    );
+    let model = switchpath_model::SwitchModel::new(config.clone()).map_err(bad_input)?;
+    let addr = format!("127.0.0.1:{}", args.port);
+    std::net::TcpListener::bind(&addr)
+        .map_err(|e| bad_input(format!("cannot listen on {addr}: {e}")))?;
+    println!("switchpath explore: {}", config.describe());
+    println!("Explorer on http://{addr}/ (Ctrl-C to stop)");
+    model.checker().serve(addr.as_str());
+    Ok(0)
 }

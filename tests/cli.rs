@@ -157,7 +157,12 @@ fn a_trace_edited_to_a_wrong_step_names_the_step() {
 fn every_committed_trace_replays_to_its_violation() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces");
     let mut n = 0;
-    for dir in [root.clone(), root.join("run")] {
+    for dir in [
+        root.clone(),
+        root.join("run"),
+        root.join("loom"),
+        root.join("shuttle"),
+    ] {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|x| x == "json") {

@@ -517,6 +517,31 @@ impl Model for SwitchModel {
         self.describe_action(a)
     }
 
+    /// What the step did, and every CPU after it, with the model's names.
+    fn format_step(&self, s: &State, a: Action) -> Option<String> {
+        let mut next = *s;
+        self.perform(&mut next, a.cpu, a.kind);
+        let mut out = format!("CPU{} {}\n", a.cpu, self.describe_step(s, &a));
+        for c in self.cpus() {
+            let held: Vec<String> = self
+                .held_by(&next, c)
+                .into_iter()
+                .map(|l| self.lock_name(l))
+                .collect();
+            let waits = self
+                .waits_for(&next, c)
+                .map(|(r, _)| format!("; waits for {}", self.resource_name(r)));
+            out.push_str(&format!(
+                "CPU{c}: {} in {}; holds [{}]{}\n",
+                self.task_name(next.cpu[c as usize].curr),
+                self.where_is(&next, c),
+                held.join(", "),
+                waits.unwrap_or_default()
+            ));
+        }
+        Some(out)
+    }
+
     fn properties(&self) -> Vec<Property<Self>> {
         crate::properties::all()
     }
