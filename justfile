@@ -14,6 +14,12 @@ matrix:
 # Regenerate the generated docs pages from the tool's own output.
 docs-gen:
     cargo run --release -q -- matrix --markdown > docs/matrix.md
+    cargo run --release -q -- docs
+
+# Build the book (installs mdbook with cargo if it is missing); output in target/book.
+docs:
+    command -v mdbook >/dev/null 2>&1 || cargo install mdbook --locked
+    mdbook build
 
 # The long model explorations (tens of millions of states, minutes, several GiB).
 long:

@@ -7,6 +7,7 @@
 //! `switchpath_model::trace`).
 
 pub mod case;
+pub mod docs;
 pub mod export;
 pub mod html;
 pub mod matrix;

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use switchpath::report::{render_text, run, RunOptions};
-use switchpath::{case, export, html, matrix, view};
+use switchpath::{case, docs, export, html, matrix, view};
 use switchpath_model::trace;
 use switchpath_model::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, TaskSpec};
 
@@ -40,6 +40,16 @@ enum Command {
     /// stateright's Explorer on 127.0.0.1 for one configuration (a web UI to walk
     /// the state space by hand).
     Explore(ExploreArgs),
+    /// Rewrite the generated sections of docs/ (verdict tables, trace excerpts) from
+    /// the tool's own output; --check only lists the pages that differ (exit 1).
+    Docs(DocsArgs),
+}
+
+#[derive(Args)]
+struct DocsArgs {
+    /// Do not write: exit 1 if a page differs from what the tool prints now.
+    #[arg(long)]
+    check: bool,
 }
 
 #[derive(Subcommand)]
@@ -306,6 +316,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd_run(args),
         Command::Trace(cmd) => cmd_trace(cmd),
         Command::Explore(args) => cmd_explore(args),
+        Command::Docs(args) => cmd_docs(args, &interrupt),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
@@ -565,5 +576,28 @@ fn cmd_explore(args: ExploreArgs) -> Result<i32, Failure> {
     println!("switchpath explore: {}", config.describe());
     println!("Explorer on http://{addr}/ (Ctrl-C to stop)");
     model.checker().serve(addr.as_str());
+    Ok(0)
+}
+
+fn cmd_docs(args: DocsArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
+    let m = matrix::run_matrix(None, interrupt, false).map_err(bad_input)?;
+    if !m.complete {
+        return Err(Failure(
+            3,
+            "the matrix did not finish: docs left as they are".into(),
+        ));
+    }
+    let root = std::path::Path::new(".");
+    let stale = docs::stale_pages(root, &m).map_err(bad_input)?;
+    if args.check {
+        for (page, _) in &stale {
+            println!("stale: {} (run `switchpath docs`)", page.display());
+        }
+        return Ok(if stale.is_empty() { 0 } else { 1 });
+    }
+    for (page, text) in &stale {
+        write_output(page, text)?;
+        println!("rewrote {}", page.display());
+    }
     Ok(0)
 }

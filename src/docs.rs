@@ -1,0 +1,198 @@
+//! Generated sections of `docs/`: verdict tables and trace excerpts come from the
+//! tool itself, so a page never says something the tool no longer says.
+//!
+//! A page marks a generated section with a pair of HTML comments:
+//!
+//! ```text
+//! <!-- generated: verdicts isolation-poisoning -->
+//! ...replaced...
+//! <!-- end generated -->
+//! ```
+//!
+//! Kinds: `verdicts PROPERTY` (that property's verdict for each policy on each
+//! default configuration, from `switchpath matrix`), `policy POLICY` (every
+//! property's verdict for that policy, and its cost), `trace FILE [show|backtrace|lockdep]`
+//! (the viewer's output for a committed trace). `switchpath docs` rewrites the
+//! sections; `switchpath docs --check` lists the pages that differ (a test runs it).
+
+use crate::matrix::Matrix;
+use crate::view::{self, Style};
+use std::path::{Path, PathBuf};
+use switchpath_model::trace;
+
+const END: &str = "<!-- end generated -->";
+
+/// Every Markdown file under `dir`, sorted.
+fn pages(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(pages(&p));
+            } else if p.extension().is_some_and(|x| x == "md") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The verdict of `property` for each policy and configuration, as a Markdown table.
+pub fn verdict_table(m: &Matrix, property: &str) -> String {
+    let mut out = String::from("| policy |");
+    for c in &m.configurations {
+        out.push_str(&format!(" `{}` |", c.name));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(m.configurations.len()));
+    out.push('\n');
+    let policies: Vec<String> = m
+        .configurations
+        .first()
+        .map(|c| c.reports.iter().map(|r| r.policy.clone()).collect())
+        .unwrap_or_default();
+    for (i, policy) in policies.iter().enumerate() {
+        out.push_str(&format!("| `{policy}` |"));
+        for c in &m.configurations {
+            let p = c.reports[i].property(property);
+            let cell = match (p.steps, &p.shape) {
+                (Some(steps), Some(shape)) if property == "deadlock-free" => {
+                    format!("{} in {steps} steps ({shape})", p.verdict.name())
+                }
+                (Some(steps), _) => format!("{} in {steps} steps", p.verdict.name()),
+                _ => p.verdict.name().to_string(),
+            };
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Every property's verdict for one policy, per default configuration.
+pub fn policy_table(m: &Matrix, policy: &str) -> Result<String, String> {
+    let mut out = String::from("| property |");
+    for c in &m.configurations {
+        out.push_str(&format!(" `{}` |", c.name));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(m.configurations.len()));
+    out.push('\n');
+    for prop in switchpath_model::properties::CHECKED {
+        out.push_str(&format!("| `{prop}` |"));
+        for c in &m.configurations {
+            let r = c
+                .reports
+                .iter()
+                .find(|r| r.policy == policy)
+                .ok_or(format!("no policy `{policy}`"))?;
+            let p = r.property(prop);
+            let cell = match (p.steps, &p.shape) {
+                (Some(steps), Some(shape)) if prop == "deadlock-free" => {
+                    format!("{} in {steps} steps ({shape})", p.verdict.name())
+                }
+                (Some(steps), _) => format!("{} in {steps} steps", p.verdict.name()),
+                _ => p.verdict.name().to_string(),
+            };
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
+    let costs: Vec<String> = m
+        .configurations
+        .iter()
+        .filter_map(|c| {
+            c.reports
+                .iter()
+                .find(|r| r.policy == policy)
+                .map(|r| format!("`{}`: {}/{}", c.name, r.cost.ibpbs, r.cost.switches))
+        })
+        .collect();
+    out.push_str(&format!(
+        "\nIBPBs on the fixed switch sequence: {}.\n",
+        costs.join(", ")
+    ));
+    Ok(out)
+}
+
+fn trace_excerpt(root: &Path, file: &str, mode: &str) -> Result<String, String> {
+    let t = trace::load(&root.join(file))?;
+    let text = match mode {
+        "show" => view::show(
+            &t,
+            Style {
+                width: 100,
+                color: false,
+            },
+        ),
+        "backtrace" => view::backtrace(&t),
+        "lockdep" => view::lockdep(&t),
+        other => {
+            return Err(format!(
+                "unknown trace view `{other}` (show, backtrace, lockdep)"
+            ))
+        }
+    };
+    Ok(format!(
+        "```text\n$ switchpath trace {}{file}\n{}```\n",
+        if mode == "show" {
+            "show ".to_string()
+        } else {
+            format!("show --{mode} ")
+        },
+        text
+    ))
+}
+
+fn section(root: &Path, spec: &str, m: &Matrix) -> Result<String, String> {
+    let words: Vec<&str> = spec.split_whitespace().collect();
+    match words.as_slice() {
+        ["verdicts", property] => Ok(verdict_table(m, property)),
+        ["policy", policy] => policy_table(m, policy),
+        ["trace", file] => trace_excerpt(root, file, "show"),
+        ["trace", file, mode] => trace_excerpt(root, file, mode),
+        _ => Err(format!("unknown generated section `{spec}`")),
+    }
+}
+
+/// The page `text` with every generated section rewritten.
+fn regenerate(root: &Path, text: &str, m: &Matrix) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("<!-- generated: ") {
+        let open_end = rest[start..]
+            .find("-->")
+            .map(|i| start + i + 3)
+            .ok_or("unterminated generated marker")?;
+        let spec = rest[start + "<!-- generated: ".len()..open_end - 3]
+            .trim()
+            .to_string();
+        let close = rest[open_end..]
+            .find(END)
+            .map(|i| open_end + i)
+            .ok_or(format!("`{spec}` has no `{END}`"))?;
+        out.push_str(&rest[..open_end]);
+        out.push('\n');
+        out.push_str(&section(root, &spec, m)?);
+        rest = &rest[close..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Regenerates every page under `root/docs`; returns the pages whose text changed,
+/// with their new text.
+pub fn stale_pages(root: &Path, m: &Matrix) -> Result<Vec<(PathBuf, String)>, String> {
+    let mut out = Vec::new();
+    for page in pages(&root.join("docs")) {
+        let text =
+            std::fs::read_to_string(&page).map_err(|e| format!("{}: {e}", page.display()))?;
+        let fresh = regenerate(root, &text, m).map_err(|e| format!("{}: {e}", page.display()))?;
+        if fresh != text {
+            out.push((page, fresh));
+        }
+    }
+    Ok(out)
+}

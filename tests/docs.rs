@@ -1,0 +1,71 @@
+//! docs/ never drifts from the tool: generated sections equal a fresh run, and every
+//! property and policy has its page.
+
+use std::path::Path;
+use std::process::Command;
+use switchpath_model::properties::CHECKED;
+use switchpath_model::Policy;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn names_in(dir: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .map(|p| p.file_stem().unwrap().to_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn generated_sections_equal_a_fresh_run() {
+    let o = Command::new(env!("CARGO_BIN_EXE_switchpath"))
+        .args(["docs", "--check"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stale pages (run `switchpath docs`):\n{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+#[test]
+fn every_property_has_its_page_and_every_page_its_property() {
+    let mut want: Vec<String> = CHECKED.iter().map(|p| p.to_string()).collect();
+    want.push("lock-order".into());
+    want.sort();
+    assert_eq!(names_in("docs/invariants"), want);
+}
+
+#[test]
+fn every_policy_has_its_page_and_every_page_its_policy() {
+    let mut want: Vec<String> = Policy::ALL.iter().map(|p| p.name().to_string()).collect();
+    want.sort();
+    assert_eq!(names_in("docs/policies"), want);
+}
+
+#[test]
+fn the_book_lists_every_page() {
+    let summary = std::fs::read_to_string(root().join("docs/SUMMARY.md")).unwrap();
+    for dir in ["docs", "docs/invariants", "docs/policies"] {
+        let prefix = dir.trim_start_matches("docs").trim_start_matches('/');
+        for name in names_in(dir).into_iter().filter(|n| n != "SUMMARY") {
+            let link = if prefix.is_empty() {
+                format!("({name}.md)")
+            } else {
+                format!("({prefix}/{name}.md)")
+            };
+            assert!(
+                summary.contains(&link),
+                "docs/SUMMARY.md does not list {link}"
+            );
+        }
+    }
+}
