@@ -306,7 +306,42 @@ pub fn load(path: &Path) -> Result<Trace, String> {
     if trace.steps.is_empty() {
         return Err(format!("{name}: malformed trace: no steps"));
     }
+    check_shape(&trace).map_err(|e| format!("{name}: malformed trace: {e}"))?;
     Ok(trace)
+}
+
+/// Numbering, CPU numbers and snapshot counts agree with the configuration.
+fn check_shape(t: &Trace) -> Result<(), String> {
+    let cpus = t.config.cpus;
+    if t.initial.len() != cpus {
+        return Err(format!(
+            "`initial` has {} CPUs, the configuration {cpus}",
+            t.initial.len()
+        ));
+    }
+    for (i, st) in t.steps.iter().enumerate() {
+        if st.step != i + 1 {
+            return Err(format!("step {} is numbered {}", i + 1, st.step));
+        }
+        if st.cpu as usize >= cpus || st.action.cpu as usize >= cpus {
+            return Err(format!(
+                "step {}: CPU{} does not exist ({cpus} CPUs)",
+                st.step,
+                st.cpu.max(st.action.cpu)
+            ));
+        }
+        if st.cpus.len() != cpus {
+            return Err(format!(
+                "step {}: {} CPU snapshots for {cpus} CPUs",
+                st.step,
+                st.cpus.len()
+            ));
+        }
+        if st.cpus.iter().enumerate().any(|(c, s)| s.cpu as usize != c) {
+            return Err(format!("step {}: CPU snapshots out of order", st.step));
+        }
+    }
+    Ok(())
 }
 
 /// What a successful replay reproduced.

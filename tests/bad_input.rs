@@ -1,0 +1,127 @@
+//! Hostile input: every file of the malformed corpus in `checks/bad/` gets one line
+//! and exit 2 from every command that reads it, and random input never panics the
+//! parsers (case files, traces, knobs).
+
+use proptest::prelude::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use switchpath_model::{trace, RcuoPlacement, TaskSpec};
+
+fn switchpath(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchpath"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn corpus(prefix: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("checks/bad");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix))
+        .collect();
+    files.sort();
+    files
+}
+
+fn one_line_exit_2(o: &Output, what: &str) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+    assert_eq!(err.lines().count(), 1, "{what}: one line expected:\n{err}");
+    assert!(!err.contains("panicked"), "{what}: {err}");
+}
+
+#[test]
+fn every_malformed_case_file_is_one_line_and_exit_2() {
+    let files = corpus("case-");
+    assert!(files.len() >= 8);
+    for f in files {
+        one_line_exit_2(
+            &switchpath(&["check", f.to_str().unwrap()]),
+            &f.display().to_string(),
+        );
+    }
+}
+
+#[test]
+fn every_malformed_trace_is_one_line_and_exit_2_in_every_command() {
+    let files = corpus("trace-");
+    assert!(files.len() >= 9);
+    let out = tempfile::tempdir().unwrap();
+    let page = out.path().join("page.html");
+    for f in files {
+        let p = f.to_str().unwrap();
+        one_line_exit_2(&switchpath(&["check", "--replay", p]), p);
+        if p.contains("wrong-step") {
+            // Well-formed, so the views show it; only the replay refuses it.
+            continue;
+        }
+        for args in [
+            vec!["trace", "show", p],
+            vec!["trace", "show", "--backtrace", p],
+            vec!["trace", "show", "--lockdep", p],
+            vec!["trace", "export", "--itf", p],
+            vec!["trace", "export", "--dot", p],
+            vec!["trace", "html", p, "-o", page.to_str().unwrap()],
+        ] {
+            one_line_exit_2(&switchpath(&args), &format!("{args:?}"));
+        }
+    }
+    assert!(!page.exists(), "no page written from a bad trace");
+}
+
+#[test]
+fn a_wrong_step_is_named() {
+    let f = corpus("trace-wrong-step-5")[0].clone();
+    let o = switchpath(&["check", "--replay", f.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("step 5:"));
+}
+
+fn good_trace() -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("traces/rhel-ptrace-creds--deadlock-free--1cpu.json"),
+    )
+    .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn knob_parsers_never_panic(text in ".{0,40}") {
+        let _ = TaskSpec::parse_list(&text);
+        let _ = RcuoPlacement::parse(&text);
+        let _ = switchpath_model::Policy::parse(&text);
+        let _ = switchpath::case::parse_llc(&text);
+    }
+
+    #[test]
+    fn the_case_loader_never_panics(text in "[a-z\\-=\"\\[\\]0-9 \n.,:]{0,200}") {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fuzz.toml");
+        std::fs::write(&path, &text).unwrap();
+        let _ = switchpath::case::load(&path);
+    }
+
+    #[test]
+    fn the_trace_loader_and_replay_never_panic_on_a_damaged_trace(cut in 0usize..4000, at in 0usize..4000, byte in 32u8..127) {
+        let mut bytes = good_trace().into_bytes();
+        let at = at % bytes.len();
+        bytes[at] = byte;
+        bytes.truncate(bytes.len() - cut.min(bytes.len() - 1) * (cut % 2));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fuzz.json");
+        std::fs::write(&path, &bytes).unwrap();
+        if let Ok(t) = trace::load(&path) {
+            let _ = trace::replay(&t);
+            let _ = switchpath::view::lockdep(&t);
+            let _ = switchpath::view::show(&t, switchpath::view::Style { width: 80, color: false });
+            let _ = switchpath::export::dot(&t);
+            let _ = switchpath::export::itf(&t);
+            let _ = switchpath::html::render(&t);
+        }
+    }
+}
