@@ -6,6 +6,7 @@
 //! [`view`], [`html`] and [`export`] show a trace (whose format is
 //! `switchpath_model::trace`).
 
+pub mod bench;
 pub mod case;
 pub mod docs;
 pub mod export;

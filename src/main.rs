@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use switchpath::report::{render_text, run, RunOptions};
-use switchpath::{case, docs, export, html, matrix, view};
+use switchpath::{bench, case, docs, export, html, matrix, view};
 use switchpath_model::trace;
 use switchpath_model::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, TaskSpec};
 
@@ -40,9 +40,31 @@ enum Command {
     /// stateright's Explorer on 127.0.0.1 for one configuration (a web UI to walk
     /// the state space by hand).
     Explore(ExploreArgs),
+    /// Measure the exhaustive search: states, states/s, depth, peak memory, time and
+    /// completeness per policy and CPU count (two user tasks per CPU).
+    Bench(BenchArgs),
     /// Rewrite the generated sections of docs/ (verdict tables, trace excerpts) from
     /// the tool's own output; --check only lists the pages that differ (exit 1).
     Docs(DocsArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Measure 1..=N CPUs.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=4))]
+    cpus: u8,
+    /// Only this policy (default: all six).
+    #[arg(long, value_parser = Policy::parse)]
+    policy: Option<Policy>,
+    /// Bound on unique states per search (the row then says complete: no).
+    #[arg(long, default_value_t = 30_000_000)]
+    max_states: usize,
+    /// Bound on seconds per search.
+    #[arg(long, default_value_t = 120.0, value_parser = parse_seconds)]
+    seconds: f64,
+    /// Print JSON rows (policy, cpus, states, seconds, complete, ...).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -317,6 +339,7 @@ fn main() -> ExitCode {
         Command::Trace(cmd) => cmd_trace(cmd),
         Command::Explore(args) => cmd_explore(args),
         Command::Docs(args) => cmd_docs(args, &interrupt),
+        Command::Bench(args) => cmd_bench(args, &interrupt),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
@@ -600,4 +623,28 @@ fn cmd_docs(args: DocsArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
         println!("rewrote {}", page.display());
     }
     Ok(0)
+}
+
+fn cmd_bench(args: BenchArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
+    let policies: Vec<Policy> = args.policy.map(|p| vec![p]).unwrap_or_else(|| Policy::ALL.to_vec());
+    let progress = progress_wanted() && !args.json;
+    let rows = bench::bench(
+        &policies,
+        args.cpus as usize,
+        args.max_states,
+        std::time::Duration::from_secs_f64(args.seconds),
+        interrupt,
+        |r| {
+            if progress {
+                eprintln!("bench: {} on {} CPUs: {} states in {:.1} s", r.policy, r.cpus, r.states, r.seconds);
+            }
+        },
+    )
+    .map_err(bad_input)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rows).expect("rows serialize"));
+    } else {
+        print!("{}", bench::render(&rows));
+    }
+    Ok(if rows.iter().all(|r| r.complete) { 0 } else { 3 })
 }

@@ -389,3 +389,21 @@ fn run_rejects_bad_input() {
         "not a duration",
     );
 }
+
+#[test]
+fn bench_prints_rows_with_the_documented_fields() {
+    let o = switchpath(&["bench", "--cpus", "1", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 6, "one row per policy");
+    for r in rows {
+        for field in ["policy", "cpus", "states", "seconds", "complete", "states_per_second", "depth"] {
+            assert!(r.get(field).is_some(), "missing {field}");
+        }
+        assert_eq!(r["complete"], true);
+    }
+    let o = switchpath(&["bench", "--cpus", "2", "--policy", "always", "--max-states", "100"]);
+    assert_eq!(o.status.code(), Some(3), "a bounded row is incomplete");
+    assert!(stdout(&o).contains("NO (bounded)"));
+}

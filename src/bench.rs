@@ -1,0 +1,103 @@
+//! `switchpath bench`: states, speed and memory of the exhaustive search, per
+//! policy and CPU count, with the default task set of two user tasks per CPU.
+//!
+//! Numbers go here, not into timed tests. Peak memory is the process's resident
+//! high-water mark, reset before each row (`/proc/self/clear_refs`), so each row's
+//! figure is its own.
+
+use crate::report::{run, RunOptions};
+use serde::Serialize;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+use switchpath_model::{Config, Policy, TaskSpec};
+
+/// One measured search.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchRow {
+    /// The policy.
+    pub policy: String,
+    /// CPUs.
+    pub cpus: usize,
+    /// Unique states.
+    pub states: usize,
+    /// BFS depth.
+    pub depth: usize,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Unique states per second.
+    pub states_per_second: f64,
+    /// Peak resident memory during the row, MiB.
+    pub peak_mib: Option<u64>,
+    /// The search finished.
+    pub complete: bool,
+}
+
+/// The default task set: two user tasks per CPU, uids 1000, 1001, ...
+pub fn default_tasks(cpus: usize) -> Vec<TaskSpec> {
+    (0..2 * cpus).map(|i| TaskSpec::parse(&(1000 + i).to_string()).expect("a uid")).collect()
+}
+
+fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Measures each policy on 1..=`max_cpus` CPUs, each search bounded by
+/// `max_states` and `time_limit` (a bounded row says `complete: false`).
+pub fn bench(
+    policies: &[Policy],
+    max_cpus: usize,
+    max_states: usize,
+    time_limit: Duration,
+    interrupt: &AtomicBool,
+    mut each: impl FnMut(&BenchRow),
+) -> Result<Vec<BenchRow>, String> {
+    let mut rows = Vec::new();
+    for cpus in 1..=max_cpus {
+        for &policy in policies {
+            let config = Config { policy, cpus, tasks: default_tasks(cpus), ..Config::default() };
+            reset_peak_memory();
+            let opts = RunOptions {
+                max_states: Some(max_states),
+                time_limit: Some(time_limit),
+                interrupt: Some(interrupt),
+                ..RunOptions::default()
+            };
+            let (r, _) = run(&config, &opts)?;
+            let row = BenchRow {
+                policy: policy.name().to_string(),
+                cpus,
+                states: r.states,
+                depth: r.depth,
+                seconds: r.seconds,
+                states_per_second: r.states_per_second,
+                peak_mib: r.peak_mib,
+                complete: r.complete,
+            };
+            each(&row);
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+/// The rows as a terminal table.
+pub fn render(rows: &[BenchRow]) -> String {
+    let mut out = format!(
+        "{:<22} {:>4} {:>11} {:>6} {:>9} {:>11} {:>9}  {}\n",
+        "policy", "cpus", "states", "depth", "seconds", "states/s", "peak MiB", "complete"
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "{:<22} {:>4} {:>11} {:>6} {:>9.2} {:>11.0} {:>9}  {}\n",
+            r.policy,
+            r.cpus,
+            r.states,
+            r.depth,
+            r.seconds,
+            r.states_per_second,
+            r.peak_mib.map(|m| m.to_string()).unwrap_or_else(|| "-".into()),
+            if r.complete { "yes" } else { "NO (bounded)" }
+        ));
+    }
+    out
+}
