@@ -34,7 +34,9 @@ pub struct BenchRow {
 
 /// The default task set: two user tasks per CPU, uids 1000, 1001, ...
 pub fn default_tasks(cpus: usize) -> Vec<TaskSpec> {
-    (0..2 * cpus).map(|i| TaskSpec::parse(&(1000 + i).to_string()).expect("a uid")).collect()
+    (0..2 * cpus)
+        .map(|i| TaskSpec::parse(&(1000 + i).to_string()).expect("a uid"))
+        .collect()
 }
 
 fn reset_peak_memory() {
@@ -54,7 +56,12 @@ pub fn bench(
     let mut rows = Vec::new();
     for cpus in 1..=max_cpus {
         for &policy in policies {
-            let config = Config { policy, cpus, tasks: default_tasks(cpus), ..Config::default() };
+            let config = Config {
+                policy,
+                cpus,
+                tasks: default_tasks(cpus),
+                ..Config::default()
+            };
             reset_peak_memory();
             let opts = RunOptions {
                 max_states: Some(max_states),
@@ -95,7 +102,9 @@ pub fn render(rows: &[BenchRow]) -> String {
             r.depth,
             r.seconds,
             r.states_per_second,
-            r.peak_mib.map(|m| m.to_string()).unwrap_or_else(|| "-".into()),
+            r.peak_mib
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| "-".into()),
             if r.complete { "yes" } else { "NO (bounded)" }
         ));
     }

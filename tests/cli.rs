@@ -398,12 +398,69 @@ fn bench_prints_rows_with_the_documented_fields() {
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 6, "one row per policy");
     for r in rows {
-        for field in ["policy", "cpus", "states", "seconds", "complete", "states_per_second", "depth"] {
+        for field in [
+            "policy",
+            "cpus",
+            "states",
+            "seconds",
+            "complete",
+            "states_per_second",
+            "depth",
+        ] {
             assert!(r.get(field).is_some(), "missing {field}");
         }
         assert_eq!(r["complete"], true);
     }
-    let o = switchpath(&["bench", "--cpus", "2", "--policy", "always", "--max-states", "100"]);
+    let o = switchpath(&[
+        "bench",
+        "--cpus",
+        "2",
+        "--policy",
+        "always",
+        "--max-states",
+        "100",
+    ]);
     assert_eq!(o.status.code(), Some(3), "a bounded row is incomplete");
     assert!(stdout(&o).contains("NO (bounded)"));
+}
+
+#[test]
+fn lockgraph_finds_the_rhel_cycle_and_clears_the_other_policies() {
+    let o = switchpath(&["lockgraph", "--policy", "rhel-ptrace-creds"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("CYCLE: nocb_wq.lock -> p->pi_lock -> rq->lock -> nocb_wq.lock"),
+        "{}",
+        stdout(&o)
+    );
+    for p in [
+        "always",
+        "upstream-dumpable",
+        "upstream-ptrace-sched",
+        "upstream-cond-ibpb",
+        "none",
+    ] {
+        let o = switchpath(&["lockgraph", "--policy", p]);
+        assert_eq!(o.status.code(), Some(0), "{p}: {}", stdout(&o));
+        assert!(
+            stdout(&o).contains("no cycle") && stdout(&o).contains("argument:"),
+            "{p}"
+        );
+    }
+    let o = switchpath(&[
+        "lockgraph",
+        "--policy",
+        "always",
+        "--cpus",
+        "2",
+        "--max-states",
+        "100",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "a bounded graph concludes nothing"
+    );
+    let o = switchpath(&["lockgraph", "--policy", "rhel-ptrace-creds", "--dot"]);
+    assert!(stdout(&o).starts_with("digraph lock_classes {") && stdout(&o).contains("color=red"));
 }

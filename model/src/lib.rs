@@ -24,6 +24,7 @@ pub mod config;
 pub mod cost;
 pub mod describe;
 pub mod frames;
+pub mod lockgraph;
 pub mod machine;
 pub mod policy;
 pub mod properties;
