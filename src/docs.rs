@@ -16,6 +16,7 @@
 //! sections; `switchpath docs --check` lists the pages that differ (a test runs it).
 
 use crate::matrix::Matrix;
+use crate::report::PropertyReport;
 use crate::view::{self, Style};
 use std::path::{Path, PathBuf};
 use switchpath_model::trace;
@@ -39,6 +40,17 @@ fn pages(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// One verdict as a table cell: `fails in 9 steps (AA)`, `holds`.
+fn cell(p: &PropertyReport) -> String {
+    match (p.steps, &p.shape) {
+        (Some(steps), Some(shape)) if p.name == "deadlock-free" => {
+            format!("{} in {steps} steps ({shape})", p.verdict.name())
+        }
+        (Some(steps), _) => format!("{} in {steps} steps", p.verdict.name()),
+        _ => p.verdict.name().to_string(),
+    }
+}
+
 /// The verdict of `property` for each policy and configuration, as a Markdown table.
 pub fn verdict_table(m: &Matrix, property: &str) -> String {
     let mut out = String::from("| policy |");
@@ -56,15 +68,7 @@ pub fn verdict_table(m: &Matrix, property: &str) -> String {
     for (i, policy) in policies.iter().enumerate() {
         out.push_str(&format!("| `{policy}` |"));
         for c in &m.configurations {
-            let p = c.reports[i].property(property);
-            let cell = match (p.steps, &p.shape) {
-                (Some(steps), Some(shape)) if property == "deadlock-free" => {
-                    format!("{} in {steps} steps ({shape})", p.verdict.name())
-                }
-                (Some(steps), _) => format!("{} in {steps} steps", p.verdict.name()),
-                _ => p.verdict.name().to_string(),
-            };
-            out.push_str(&format!(" {cell} |"));
+            out.push_str(&format!(" {} |", cell(c.reports[i].property(property))));
         }
         out.push('\n');
     }
@@ -88,15 +92,7 @@ pub fn policy_table(m: &Matrix, policy: &str) -> Result<String, String> {
                 .iter()
                 .find(|r| r.policy == policy)
                 .ok_or(format!("no policy `{policy}`"))?;
-            let p = r.property(prop);
-            let cell = match (p.steps, &p.shape) {
-                (Some(steps), Some(shape)) if prop == "deadlock-free" => {
-                    format!("{} in {steps} steps ({shape})", p.verdict.name())
-                }
-                (Some(steps), _) => format!("{} in {steps} steps", p.verdict.name()),
-                _ => p.verdict.name().to_string(),
-            };
-            out.push_str(&format!(" {cell} |"));
+            out.push_str(&format!(" {} |", cell(r.property(prop))));
         }
         out.push('\n');
     }

@@ -64,30 +64,7 @@ fn the_rhel_backtrace_matches_the_vmcore_frame_for_frame() {
         .map(|l| l.split_whitespace().nth(1).unwrap().to_string())
         .collect();
     // The vmcore of the 2018 incident, frames #4 to #24.
-    let vmcore = [
-        "_raw_spin_lock",
-        "try_to_wake_up",
-        "default_wake_function",
-        "autoremove_wake_function",
-        "__wake_up_common",
-        "__wake_up",
-        "__call_rcu_nocb_enqueue",
-        "__call_rcu",
-        "call_rcu_sched",
-        "avc_node_delete",
-        "avc_alloc_node",
-        "avc_compute_av",
-        "avc_has_perm_noaudit",
-        "cred_has_capability",
-        "selinux_capable",
-        "security_capable_noaudit",
-        "has_ns_capability_noaudit",
-        "ptrace_has_cap",
-        "___ptrace_may_access",
-        "__schedule",
-        "schedule",
-    ];
-    assert_eq!(frames, vmcore);
+    assert_eq!(frames, switchpath_model::frames::VMCORE_FRAMES);
     assert!(stdout(&o).contains("CPU: 0 PID: - COMMAND: \"A\" (waiting for rq0.lock)"));
 }
 

@@ -19,6 +19,32 @@ pub const INLINED: &[&str] = &[
     "ttwu_queue",
 ];
 
+/// The stuck CPU's frames #4 to #24 in the vmcore of the 2018 incident (PID 16359,
+/// CPU 24), innermost first: what the model's 1-CPU counterexample must show.
+pub const VMCORE_FRAMES: &[&str] = &[
+    "_raw_spin_lock",
+    "try_to_wake_up",
+    "default_wake_function",
+    "autoremove_wake_function",
+    "__wake_up_common",
+    "__wake_up",
+    "__call_rcu_nocb_enqueue",
+    "__call_rcu",
+    "call_rcu_sched",
+    "avc_node_delete",
+    "avc_alloc_node",
+    "avc_compute_av",
+    "avc_has_perm_noaudit",
+    "cred_has_capability",
+    "selinux_capable",
+    "security_capable_noaudit",
+    "has_ns_capability_noaudit",
+    "ptrace_has_cap",
+    "___ptrace_may_access",
+    "__schedule",
+    "schedule",
+];
+
 /// Whether `frame` is inlined in the 3.10 build.
 pub fn is_inlined(frame: &str) -> bool {
     INLINED.contains(&frame)
@@ -201,30 +227,6 @@ mod tests {
             .filter(|f| !is_inlined(f))
             .rev()
             .collect();
-        // The vmcore, innermost first (frames #4 .. #24).
-        let vmcore = [
-            "_raw_spin_lock",
-            "try_to_wake_up",
-            "default_wake_function",
-            "autoremove_wake_function",
-            "__wake_up_common",
-            "__wake_up",
-            "__call_rcu_nocb_enqueue",
-            "__call_rcu",
-            "call_rcu_sched",
-            "avc_node_delete",
-            "avc_alloc_node",
-            "avc_compute_av",
-            "avc_has_perm_noaudit",
-            "cred_has_capability",
-            "selinux_capable",
-            "security_capable_noaudit",
-            "has_ns_capability_noaudit",
-            "ptrace_has_cap",
-            "___ptrace_may_access",
-            "__schedule",
-            "schedule",
-        ];
-        assert_eq!(frames, vmcore);
+        assert_eq!(frames, VMCORE_FRAMES);
     }
 }
