@@ -543,22 +543,7 @@ fn cmd_run(args: RunArgs) -> Result<i32, Failure> {
 }
 
 fn write_output(path: &std::path::Path, text: &str) -> Result<(), Failure> {
-    // Atomic: a temporary file in the same directory, then a rename.
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            bad_input(format!("cannot write {}: {e}", path.display()))
-        })
+    trace::write_file_atomic(path, text.as_bytes()).map_err(bad_input)
 }
 
 fn cmd_trace(cmd: TraceCommand) -> Result<i32, Failure> {

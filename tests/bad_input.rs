@@ -2,18 +2,12 @@
 //! and exit 2 from every command that reads it, and random input never panics the
 //! parsers (case files, traces, knobs).
 
+mod common;
+
+use common::{assert_bad_input, switchpath};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use switchpath_model::{trace, RcuoPlacement, TaskSpec};
-
-fn switchpath(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_switchpath"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
 
 fn corpus(prefix: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("checks/bad");
@@ -26,22 +20,14 @@ fn corpus(prefix: &str) -> Vec<PathBuf> {
     files
 }
 
-fn one_line_exit_2(o: &Output, what: &str) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{what}: {err}");
-    assert_eq!(err.lines().count(), 1, "{what}: one line expected:\n{err}");
-    assert!(!err.contains("panicked"), "{what}: {err}");
-}
-
 #[test]
 fn every_malformed_case_file_is_one_line_and_exit_2() {
     let files = corpus("case-");
     assert!(files.len() >= 8);
     for f in files {
-        one_line_exit_2(
-            &switchpath(&["check", f.to_str().unwrap()]),
-            &f.display().to_string(),
-        );
+        // The one line names the file at fault.
+        let p = f.to_str().unwrap();
+        assert_bad_input(&switchpath(&["check", p]), p);
     }
 }
 
@@ -53,7 +39,7 @@ fn every_malformed_trace_is_one_line_and_exit_2_in_every_command() {
     let page = out.path().join("page.html");
     for f in files {
         let p = f.to_str().unwrap();
-        one_line_exit_2(&switchpath(&["check", "--replay", p]), p);
+        assert_bad_input(&switchpath(&["check", "--replay", p]), p);
         if p.contains("wrong-step") {
             // Well-formed, so the views show it; only the replay refuses it.
             continue;
@@ -66,7 +52,7 @@ fn every_malformed_trace_is_one_line_and_exit_2_in_every_command() {
             vec!["trace", "export", "--dot", p],
             vec!["trace", "html", p, "-o", page.to_str().unwrap()],
         ] {
-            one_line_exit_2(&switchpath(&args), &format!("{args:?}"));
+            assert_bad_input(&switchpath(&args), p);
         }
     }
     assert!(!page.exists(), "no page written from a bad trace");

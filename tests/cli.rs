@@ -1,32 +1,9 @@
 //! The command line end to end: exit codes, one-line errors, JSON, traces, replay.
 
+mod common;
+
+use common::{assert_bad_input, stderr, stdout, switchpath};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn switchpath(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_switchpath"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// Bad input: exit 2 and exactly one line on stderr, naming the problem.
-fn assert_bad_input(o: &Output, needle: &str) {
-    assert_eq!(o.status.code(), Some(2), "stderr: {}", stderr(o));
-    let err = stderr(o);
-    assert_eq!(err.lines().count(), 1, "one line expected, got:\n{err}");
-    assert!(err.contains(needle), "`{needle}` not in: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
 
 fn tmp(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -1,22 +1,11 @@
 //! The trace viewer end to end: lanes, backtraces, lockdep reports, HTML, exports,
 //! on traces from every source (the model, loom, shuttle, a real-thread run).
 
+mod common;
+
+use common::{assert_bad_input, stdout, switchpath};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn switchpath(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_switchpath"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "120")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use std::process::Command;
 
 fn trace_file(rel: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -216,14 +205,6 @@ fn the_dot_export_shows_the_inversion() {
     );
 }
 
-fn bad(args: &[&str], needle: &str) {
-    let o = switchpath(args);
-    assert_eq!(o.status.code(), Some(2), "{args:?}");
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains(needle), "{err}");
-}
-
 #[test]
 fn corrupt_truncated_and_foreign_traces_are_bad_input_in_every_view() {
     let dir = tempfile::tempdir().unwrap();
@@ -258,10 +239,13 @@ fn corrupt_truncated_and_foreign_traces_are_bad_input_in_every_view() {
     let out = dir.path().join("out.html");
     for (path, needle) in &cases {
         let p = path.to_str().unwrap();
-        bad(&["trace", "show", p], needle);
-        bad(&["trace", "show", "--lockdep", p], needle);
-        bad(&["trace", "html", p, "-o", out.to_str().unwrap()], needle);
-        bad(&["trace", "export", "--itf", p], needle);
+        assert_bad_input(&switchpath(&["trace", "show", p]), needle);
+        assert_bad_input(&switchpath(&["trace", "show", "--lockdep", p]), needle);
+        assert_bad_input(
+            &switchpath(&["trace", "html", p, "-o", out.to_str().unwrap()]),
+            needle,
+        );
+        assert_bad_input(&switchpath(&["trace", "export", "--itf", p]), needle);
     }
     assert!(!out.exists(), "no half-written page");
 }

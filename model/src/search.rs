@@ -157,9 +157,6 @@ where
         }
         i += 1;
     }
-    if stopped.is_none() && i == level_end && i > 0 {
-        // The last level was fully expanded and produced nothing new.
-    }
 
     let mut discoveries = BTreeMap::new();
     for (p, prop) in properties.iter().enumerate() {

@@ -250,23 +250,29 @@ fn conclusion(
     (Some(shape), vec![sentence], vec![])
 }
 
-/// Writes `trace` to `path` atomically: a temporary file, then a rename.
+/// Writes `trace` to `path` atomically, as pretty JSON.
 pub fn write_atomic(path: &Path, trace: &Trace) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(trace).expect("a trace always serializes") + "\n";
+    write_file_atomic(path, json.as_bytes())
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory
+/// (created if missing), synced, then renamed over `path`. On failure nothing is
+/// left behind.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let json = serde_json::to_string_pretty(trace).expect("a trace always serializes");
     let tmp = dir.join(format!(
         ".{}.tmp{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("trace"),
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
         std::process::id()
     ));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(json.as_bytes())?;
-        f.write_all(b"\n")?;
+        f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
