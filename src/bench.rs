@@ -26,6 +26,10 @@ pub struct BenchRow {
     pub seconds: f64,
     /// Unique states per second.
     pub states_per_second: f64,
+    /// Threads that expanded states.
+    pub threads: usize,
+    /// The symmetry exploited.
+    pub symmetry: String,
     /// Peak resident memory during the row, MiB.
     pub peak_mib: Option<u64>,
     /// The search finished.
@@ -51,6 +55,7 @@ pub fn bench(
     max_states: usize,
     time_limit: Duration,
     interrupt: &AtomicBool,
+    (no_symmetry, threads): (bool, Option<usize>),
     mut each: impl FnMut(&BenchRow),
 ) -> Result<Vec<BenchRow>, String> {
     let mut rows = Vec::new();
@@ -67,6 +72,8 @@ pub fn bench(
                 max_states: Some(max_states),
                 time_limit: Some(time_limit),
                 interrupt: Some(interrupt),
+                no_symmetry,
+                threads,
                 ..RunOptions::default()
             };
             let (r, _) = run(&config, &opts)?;
@@ -77,6 +84,8 @@ pub fn bench(
                 depth: r.depth,
                 seconds: r.seconds,
                 states_per_second: r.states_per_second,
+                threads: r.threads,
+                symmetry: r.symmetry.clone(),
                 peak_mib: r.peak_mib,
                 complete: r.complete,
             };

@@ -68,6 +68,8 @@ struct BenchArgs {
     /// Print JSON rows (policy, cpus, states, seconds, complete, ...).
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    search: SearchArgs,
 }
 
 #[derive(Args)]
@@ -257,6 +259,20 @@ struct CheckArgs {
     /// Write each counterexample trace to this directory.
     #[arg(long, value_name = "DIR")]
     trace_out: Option<PathBuf>,
+    #[command(flatten)]
+    search: SearchArgs,
+}
+
+/// How the exhaustive search runs (never what it proves).
+#[derive(Args, Clone, Copy)]
+struct SearchArgs {
+    /// Store every state as itself instead of one per symmetry class (for
+    /// cross-checks: counts grow, verdicts and counterexample lengths stay).
+    #[arg(long)]
+    no_symmetry: bool,
+    /// Threads expanding states [default: one per core].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
 }
 
 #[derive(Args)]
@@ -412,6 +428,8 @@ fn cmd_check(args: CheckArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
         interrupt: Some(interrupt),
         trace_dir: args.trace_out.clone(),
         progress: progress_wanted() && !args.json,
+        no_symmetry: args.search.no_symmetry,
+        threads: args.search.threads.map(usize::from),
         ..RunOptions::default()
     };
     if !args.cases.is_empty() {
@@ -638,6 +656,10 @@ fn cmd_bench(args: BenchArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
         args.max_states,
         std::time::Duration::from_secs_f64(args.seconds),
         interrupt,
+        (
+            args.search.no_symmetry,
+            args.search.threads.map(usize::from),
+        ),
         |r| {
             if progress {
                 eprintln!(

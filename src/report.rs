@@ -116,6 +116,10 @@ pub struct Report {
     pub seconds: f64,
     /// Unique states per second.
     pub states_per_second: f64,
+    /// Threads that expanded states.
+    pub threads: usize,
+    /// The symmetry the search exploited (`none`, or e.g. `2 interchangeable CPUs`).
+    pub symmetry: String,
     /// Peak resident memory of the process so far, in MiB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peak_mib: Option<u64>,
@@ -164,11 +168,18 @@ pub struct RunOptions<'a> {
     pub label: Option<String>,
     /// Print progress to stderr about once a second.
     pub progress: bool,
+    /// Store every state as itself (no symmetry reduction).
+    pub no_symmetry: bool,
+    /// Threads expanding states (`None`: one per core).
+    pub threads: Option<usize>,
 }
 
 /// Explores `config` and reports every property; writes traces if asked.
 pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>), String> {
-    let model = SwitchModel::new(config.clone())?;
+    let mut model = SwitchModel::new(config.clone())?;
+    if opts.no_symmetry {
+        model = model.without_symmetry();
+    }
     let mut print_progress = |states: usize, depth: usize, elapsed: Duration| {
         let rate = states as f64 / elapsed.as_secs_f64().max(1e-9);
         eprintln!("  … {states} states, depth {depth}, {:.0} states/s", rate);
@@ -182,6 +193,7 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
         } else {
             None
         },
+        threads: opts.threads,
     };
     let outcome = bfs(&model, limits);
     let mut properties = Vec::new();
@@ -256,6 +268,12 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
         depth: outcome.depth,
         seconds: outcome.elapsed.as_secs_f64(),
         states_per_second: outcome.rate(),
+        threads: outcome.threads,
+        symmetry: model
+            .symmetry
+            .as_ref()
+            .map(|s| s.describe())
+            .unwrap_or_else(|| "none".into()),
         peak_mib: peak_memory().map(|b| b >> 20),
         properties,
         witnesses,
@@ -305,15 +323,17 @@ pub fn render_text(r: &Report) -> String {
         Some(why) => format!("INCOMPLETE ({why})"),
     };
     out.push_str(&format!(
-        "search: {completeness}, {} states, depth {}, {:.2} s, {:.0} states/s{}\n",
+        "search: {completeness}, {} states, depth {}, {:.2} s, {:.0} states/s, {} threads{}\n",
         r.states,
         r.depth,
         r.seconds,
         r.states_per_second,
+        r.threads,
         r.peak_mib
             .map(|m| format!(", peak {m} MiB"))
             .unwrap_or_default()
     ));
+    out.push_str(&format!("symmetry: {}\n", r.symmetry));
     for p in &r.properties {
         let mut line = format!("  {:<21} {}", p.name, p.verdict.name());
         if let Some(steps) = p.steps {

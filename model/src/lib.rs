@@ -26,12 +26,14 @@ pub mod describe;
 pub mod frames;
 pub mod lockgraph;
 pub mod machine;
+pub mod packed;
 pub mod policy;
 pub mod properties;
 pub mod rcu_nocb;
 pub mod runqueue;
 pub mod search;
 pub mod state;
+pub mod symmetry;
 pub mod trace;
 pub mod wakeup;
 

@@ -108,6 +108,8 @@ pub struct SwitchModel {
     pub tasks: Vec<TaskInfo>,
     /// AVC key of kernel threads (uid 0).
     pub kernel_key: u16,
+    /// The renamings the search may exploit (`None`: none, or switched off).
+    pub symmetry: Option<crate::symmetry::Symmetry>,
 }
 
 /// What idle and kernel threads look like to the policies: uid 0, every capability,
@@ -162,11 +164,21 @@ impl SwitchModel {
             tasks.len() <= MAX_TASKS,
             "MAX_TASKS is too small for this configuration"
         );
-        Ok(SwitchModel {
+        let mut model = SwitchModel {
             kernel_key: key(0),
             tasks,
             config,
-        })
+            symmetry: None,
+        };
+        model.symmetry = crate::symmetry::Symmetry::of(&model);
+        Ok(model)
+    }
+
+    /// The same model, searched without symmetry reduction (every state stored as
+    /// itself): for cross-checks and for comparing state counts.
+    pub fn without_symmetry(mut self) -> SwitchModel {
+        self.symmetry = None;
+        self
     }
 
     /// CPUs as `u8`s.
@@ -484,6 +496,21 @@ impl SwitchModel {
                 other => unreachable!("{other:?} is not local code"),
             }
         }
+    }
+}
+
+impl crate::search::Searchable for SwitchModel {
+    type Key = crate::packed::Packed;
+
+    fn key(&self, s: &State) -> Self::Key {
+        match &self.symmetry {
+            Some(sym) => sym.canonical(s),
+            None => crate::packed::pack(s),
+        }
+    }
+
+    fn state(&self, key: &Self::Key) -> State {
+        crate::packed::unpack(key)
     }
 }
 

@@ -180,6 +180,46 @@ pub enum Loc {
     IpiUnlock,
 }
 
+impl Loc {
+    /// Every resume point, in discriminant order.
+    pub const ALL: [Loc; 29] = [
+        Loc::Empty,
+        Loc::SchedLock,
+        Loc::SchedPick,
+        Loc::SwitchMm,
+        Loc::SchedUnlock,
+        Loc::AvcLookup,
+        Loc::AvcReclaim,
+        Loc::AvcReclaimUnlock,
+        Loc::AvcInsertLock,
+        Loc::AvcInsertUnlock,
+        Loc::CallRcu,
+        Loc::CallRcuReturn,
+        Loc::WakeLock,
+        Loc::WakeUnlock,
+        Loc::TtwuPi,
+        Loc::TtwuSelect,
+        Loc::TtwuRemoteLock,
+        Loc::TtwuRemoteUnlock,
+        Loc::TtwuQueueLock,
+        Loc::TtwuQueueUnlock,
+        Loc::TtwuUnlockPi,
+        Loc::PipeWrite,
+        Loc::DeferredWake,
+        Loc::RcuoPrepareWait,
+        Loc::BalanceLock1,
+        Loc::BalanceLock2,
+        Loc::BalanceMove,
+        Loc::IpiLock,
+        Loc::IpiUnlock,
+    ];
+
+    /// The resume point with discriminant `v` (a packed state's field).
+    pub fn from_u8(v: u8) -> Loc {
+        Loc::ALL[v as usize]
+    }
+}
+
 /// One CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Cpu {

@@ -1,5 +1,7 @@
 //! stateright's own BFS checker explores the same model to the same unique state
-//! count as switchpath's search, and finds the same properties violated.
+//! count as switchpath's search, and finds the same properties violated; and the
+//! search's reductions (symmetry, threads) change counts, never verdicts or
+//! counterexample lengths.
 
 use stateright::{Checker, Model};
 use switchpath_model::search::{bfs, Limits};
@@ -22,7 +24,8 @@ fn stateright_bfs_and_switchpath_bfs_count_the_same_states() {
         config(Policy::Always, 1, "1000,1001,1000:nondumpable"),
         config(Policy::Always, 2, "1000,1001,1002,1003"),
     ] {
-        let ours = bfs(&SwitchModel::new(cfg.clone()).unwrap(), Limits::default());
+        let model = SwitchModel::new(cfg.clone()).unwrap().without_symmetry();
+        let ours = bfs(&model, Limits::default());
         let theirs = SwitchModel::new(cfg).unwrap().checker().spawn_bfs().join();
         assert!(ours.complete);
         assert_eq!(ours.states, theirs.unique_state_count());
@@ -38,7 +41,9 @@ fn stateright_finds_the_rhel_deadlock_too() {
         .discovery("deadlock-free")
         .expect("stateright finds the deadlock");
     let ours = bfs(
-        &SwitchModel::new(config(Policy::RhelPtraceCreds, 1, "1000,1001")).unwrap(),
+        &SwitchModel::new(config(Policy::RhelPtraceCreds, 1, "1000,1001"))
+            .unwrap()
+            .without_symmetry(),
         Limits::default(),
     );
     // switchpath's path is never longer: it keeps the first (shortest) discovery.
@@ -56,4 +61,97 @@ fn the_model_is_deterministic_in_its_actions() {
     model.actions(&s, &mut b);
     assert_eq!(a, b);
     assert!(!a.is_empty());
+}
+
+/// Every property's discovery, as (name, path length).
+fn discoveries(model: &SwitchModel, threads: Option<usize>) -> (usize, Vec<(&'static str, usize)>) {
+    let out = bfs(
+        model,
+        Limits {
+            threads,
+            ..Limits::default()
+        },
+    );
+    assert!(out.complete);
+    // Every path replays on the real model from its real initial state.
+    for path in out.discoveries.values() {
+        let mut s = model.initial_state();
+        for a in path {
+            let mut enabled = Vec::new();
+            model.actions(&s, &mut enabled);
+            assert!(enabled.contains(a), "{a:?} is not enabled");
+            s = model.next_state(&s, *a).unwrap();
+        }
+    }
+    let found = out
+        .discoveries
+        .iter()
+        .map(|(name, path)| (*name, path.len()))
+        .collect();
+    (out.states, found)
+}
+
+#[test]
+fn symmetry_reduction_keeps_every_verdict_and_every_shortest_length() {
+    let mut cases = vec![
+        config(
+            Policy::RhelPtraceCreds,
+            2,
+            "1000,1001,1000:nondumpable,1002",
+        ),
+        config(Policy::RhelPtraceCreds, 2, "1000,1001,1002"),
+        config(Policy::UpstreamDumpable, 2, "1000,1001,1002,1003"),
+        config(
+            Policy::UpstreamCondIbpb,
+            2,
+            "1000,1001:spec-ib,1002,1003:spec-ib",
+        ),
+        config(Policy::None, 2, "1000,1001,1002,1003"),
+        config(Policy::UpstreamPtraceSched, 1, "1000,1001,1002"),
+    ];
+    let mut split = config(Policy::RhelPtraceCreds, 2, "1000,1001");
+    split.llc = switchpath_model::Llc::Split;
+    cases.push(split);
+    let mut next = config(Policy::RhelPtraceCreds, 2, "1000,1001,1002");
+    next.rcuo_cpu = switchpath_model::RcuoPlacement::Next;
+    cases.push(next);
+    let mut defer = config(Policy::RhelPtraceCreds, 2, "1000,1001,1002");
+    defer.defer_wakeup = true;
+    cases.push(defer);
+    for cfg in cases {
+        let reduced = SwitchModel::new(cfg.clone()).unwrap();
+        let full = reduced.clone().without_symmetry();
+        let (n_full, d_full) = discoveries(&full, None);
+        let (n_reduced, d_reduced) = discoveries(&reduced, None);
+        assert_eq!(d_full, d_reduced, "{}", cfg.describe());
+        assert!(n_reduced <= n_full, "{}", cfg.describe());
+        if cfg.cpus > 1 && cfg.rcuo_cpu == switchpath_model::RcuoPlacement::Same {
+            assert!(n_reduced < n_full, "{}: no reduction", cfg.describe());
+        }
+    }
+}
+
+#[test]
+fn the_thread_count_changes_nothing_but_the_time() {
+    let model = SwitchModel::new(config(Policy::RhelPtraceCreds, 2, "1000,1001,1002")).unwrap();
+    let one = bfs(
+        &model,
+        Limits {
+            threads: Some(1),
+            ..Limits::default()
+        },
+    );
+    let two = bfs(
+        &model,
+        Limits {
+            threads: Some(2),
+            ..Limits::default()
+        },
+    );
+    assert_eq!(
+        (one.states, one.transitions, one.depth),
+        (two.states, two.transitions, two.depth)
+    );
+    assert_eq!(one.discoveries, two.discoveries);
+    assert_eq!(two.threads, 2);
 }

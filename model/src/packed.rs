@@ -1,0 +1,213 @@
+//! The compact form of a [`State`] that the visited set stores: 64 bytes, bit-packed.
+//!
+//! A `State` is laid out for fast stepping (one byte per field, 112 bytes); the
+//! visited set holds tens of millions of them, so it stores this form instead:
+//!
+//! | field | bits |
+//! |---|---|
+//! | per CPU: stack depth, 10 resume points | 4 + 10 × 5 |
+//! | per CPU: curr, prev, next, wakee, trained_by, last_mm | 6 × 5 |
+//! | per CPU: target, flags | 3 + 3 |
+//! | per task: scheduler state, runqueue | 12 × (3 + 2) |
+//! | per lock: holder | 21 × 3 |
+//! | AVC keys, `active_nodes` | 16 + 3 |
+//!
+//! 502 bits of the 512. Packing is exact: [`unpack`] gives back the same `State`
+//! (a test checks it on every state of an exploration), so the visited set is a set
+//! of states, not of fingerprints.
+
+use crate::config::MAX_CPUS;
+use crate::state::*;
+
+/// A packed state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Packed(pub [u64; 8]);
+
+const LOC_BITS: u32 = 5;
+const TASK_REF_BITS: u32 = 5;
+const CPU_REF_BITS: u32 = 3;
+const TASK_STATE_BITS: u32 = 3;
+const TASK_CPU_BITS: u32 = 2;
+const FLAG_BITS: u32 = 3;
+const DEPTH_BITS: u32 = 4;
+const NODES_BITS: u32 = 3;
+
+/// Bits used; checked against the 512 available at compile time.
+pub const BITS: u32 = MAX_CPUS as u32
+    * (DEPTH_BITS + MAX_DEPTH as u32 * LOC_BITS + 6 * TASK_REF_BITS + CPU_REF_BITS + FLAG_BITS)
+    + MAX_TASKS as u32 * (TASK_STATE_BITS + TASK_CPU_BITS)
+    + LOCK_SLOTS as u32 * CPU_REF_BITS
+    + 16
+    + NODES_BITS;
+const _: () = assert!(BITS <= 512, "the packed state needs more than 512 bits");
+const _: () = assert!(MAX_CPUS <= 4 && MAX_TASKS <= 12 && (Loc::IpiUnlock as u32) < 32);
+
+struct Writer {
+    words: [u64; 8],
+    at: u32,
+}
+
+impl Writer {
+    fn put(&mut self, value: u64, bits: u32) {
+        debug_assert!(value < (1 << bits), "{value} does not fit {bits} bits");
+        let (w, o) = ((self.at / 64) as usize, self.at % 64);
+        self.words[w] |= value << o;
+        if o + bits > 64 {
+            self.words[w + 1] |= value >> (64 - o);
+        }
+        self.at += bits;
+    }
+}
+
+struct Reader<'a> {
+    words: &'a [u64; 8],
+    at: u32,
+}
+
+impl Reader<'_> {
+    fn get(&mut self, bits: u32) -> u64 {
+        let (w, o) = ((self.at / 64) as usize, self.at % 64);
+        let mut v = self.words[w] >> o;
+        if o + bits > 64 {
+            v |= self.words[w + 1] << (64 - o);
+        }
+        self.at += bits;
+        v & ((1 << bits) - 1)
+    }
+}
+
+fn task_ref(t: u8) -> u64 {
+    match t {
+        NOBODY => 31,
+        t if t >= IDLE => MAX_TASKS as u64 + (t - IDLE) as u64,
+        t => t as u64,
+    }
+}
+
+fn task_unref(v: u64) -> u8 {
+    match v {
+        31 => NOBODY,
+        v if v >= MAX_TASKS as u64 => IDLE + (v - MAX_TASKS as u64) as u8,
+        v => v as u8,
+    }
+}
+
+fn cpu_ref(c: u8) -> u64 {
+    if c == NOBODY {
+        7
+    } else {
+        c as u64
+    }
+}
+
+fn cpu_unref(v: u64) -> u8 {
+    if v == 7 {
+        NOBODY
+    } else {
+        v as u8
+    }
+}
+
+/// Packs a state.
+pub fn pack(s: &State) -> Packed {
+    let mut w = Writer {
+        words: [0; 8],
+        at: 0,
+    };
+    for cpu in &s.cpu {
+        w.put(cpu.depth as u64, DEPTH_BITS);
+        for &loc in &cpu.stack {
+            w.put(loc as u64, LOC_BITS);
+        }
+        for t in [
+            cpu.curr,
+            cpu.prev,
+            cpu.next,
+            cpu.wakee,
+            cpu.trained_by,
+            cpu.last_mm,
+        ] {
+            w.put(task_ref(t), TASK_REF_BITS);
+        }
+        w.put(cpu_ref(cpu.target), CPU_REF_BITS);
+        w.put(cpu.flags as u64, FLAG_BITS);
+    }
+    for &t in &s.task {
+        w.put((t & 0x0f) as u64, TASK_STATE_BITS);
+        w.put((t >> 4) as u64, TASK_CPU_BITS);
+    }
+    for &h in &s.holder {
+        w.put(cpu_ref(h), CPU_REF_BITS);
+    }
+    w.put(s.avc as u64, 16);
+    w.put(s.avc_nodes as u64, NODES_BITS);
+    Packed(w.words)
+}
+
+/// The state a packed state stands for.
+pub fn unpack(p: &Packed) -> State {
+    let mut r = Reader { words: &p.0, at: 0 };
+    let mut s = State::empty();
+    for cpu in s.cpu.iter_mut() {
+        cpu.depth = r.get(DEPTH_BITS) as u8;
+        for loc in cpu.stack.iter_mut() {
+            *loc = Loc::from_u8(r.get(LOC_BITS) as u8);
+        }
+        let mut refs = [0u8; 6];
+        for x in refs.iter_mut() {
+            *x = task_unref(r.get(TASK_REF_BITS));
+        }
+        [
+            cpu.curr,
+            cpu.prev,
+            cpu.next,
+            cpu.wakee,
+            cpu.trained_by,
+            cpu.last_mm,
+        ] = refs;
+        cpu.target = cpu_unref(r.get(CPU_REF_BITS));
+        cpu.flags = r.get(FLAG_BITS) as u8;
+    }
+    for t in s.task.iter_mut() {
+        let state = r.get(TASK_STATE_BITS) as u8;
+        let cpu = r.get(TASK_CPU_BITS) as u8;
+        *t = state | (cpu << 4);
+    }
+    for h in s.holder.iter_mut() {
+        *h = cpu_unref(r.get(CPU_REF_BITS));
+    }
+    s.avc = r.get(16) as u16;
+    s.avc_nodes = r.get(NODES_BITS) as u8;
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, SwitchModel};
+    use stateright::Model;
+
+    #[test]
+    fn packing_round_trips_every_state_of_an_exploration() {
+        let m = SwitchModel::new(Config {
+            cpus: 2,
+            tasks: crate::TaskSpec::parse_list("1000,1001,1000:nondumpable").unwrap(),
+            ..Config::default()
+        })
+        .unwrap();
+        let mut todo = m.init_states();
+        let mut seen = std::collections::HashSet::new();
+        let mut actions = Vec::new();
+        while let Some(s) = todo.pop() {
+            if seen.len() > 50_000 || !seen.insert(pack(&s)) {
+                continue;
+            }
+            assert_eq!(unpack(&pack(&s)), s, "{s:?}");
+            m.actions(&s, &mut actions);
+            for a in actions.drain(..) {
+                todo.extend(m.next_state(&s, a));
+            }
+        }
+        assert!(seen.len() > 10_000);
+    }
+}

@@ -1,0 +1,413 @@
+//! Symmetry reduction: identical CPUs and identical tasks are interchangeable, so
+//! the search stores one representative per class of states that differ only by a
+//! renaming of them.
+//!
+//! **When a renaming is a symmetry.** A permutation of CPU numbers and task ids is
+//! an automorphism of the transition relation when nothing the model does depends on
+//! the numbers themselves:
+//!
+//! - *CPUs* are interchangeable unless `--load-balance on` (`double_rq_lock` takes
+//!   the lower-numbered runqueue first) or `rcuoN` is placed anywhere but on CPU N
+//!   (`--rcuo-cpu next` or a list ties CPUs together asymmetrically). Renaming CPU
+//!   `c` to `π(c)` renames its runqueue lock, its wait-queue lock, its idle task and
+//!   its `rcuo` kthread with it. Where tasks *start* does not matter: the initial
+//!   state is just one state; the transitions are what must be symmetric.
+//! - *User tasks* are interchangeable when their flags (`root`, `nondumpable`,
+//!   `spec-ib`) are equal and each has a uid of its own, other than 0: every policy and
+//!   property compares uids only for equality, so renaming two such tasks together
+//!   with their uids (and their AVC keys) changes nothing. Two tasks sharing a uid are
+//!   never renamed.
+//!
+//! Every property checked (the wait-for cycle, the three isolation predicates, the
+//! witnesses) is stated in terms of roles, not numbers, so it has the same value on
+//! every state of a class. Breadth-first search over representatives therefore
+//! visits every class at its shortest distance, and a counterexample found on a
+//! representative is replayed on the real states (see `search.rs`), so it stays a
+//! shortest path from the real initial state.
+//!
+//! **The representative** is the least packed state over the renamings that sort the
+//! CPUs by a signature invariant under renaming (its stack, flags, the *kinds* of
+//! tasks it refers to, the locks it holds, its runqueue's make-up); CPUs with equal
+//! signatures are tried in every order. For each CPU order, the tasks of each class
+//! are sorted by where they occur (their scheduler state, runqueue, `pi_lock`
+//! holder, AVC bit and every CPU field naming them), which records every occurrence,
+//! so tasks that tie are indistinguishable and the order among them does not matter.
+
+use crate::config::{RcuoPlacement, MAX_CPUS};
+use crate::machine::{SwitchModel, TaskKind};
+use crate::packed::{pack, Packed};
+use crate::state::*;
+use std::hash::{Hash, Hasher};
+
+/// The symmetries of one model instance.
+#[derive(Clone, Debug)]
+pub struct Symmetry {
+    cpus: usize,
+    /// CPUs may be renamed.
+    cpu_symmetric: bool,
+    /// Tasks with dynamic state.
+    ntasks: usize,
+    /// Id of `rcuo0`, if there are `rcuo` kthreads.
+    rcuo_base: Option<u8>,
+    /// Classes of interchangeable user tasks (each sorted, at least two).
+    classes: Vec<Vec<u8>>,
+    /// A number per task, equal for interchangeable tasks.
+    class_of: [u8; MAX_TASKS],
+    /// AVC key of each task.
+    key: [u16; MAX_TASKS],
+    /// AVC bits that no renaming moves.
+    fixed_keys: u16,
+}
+
+impl Symmetry {
+    /// The symmetries of `model`, or `None` when there are none to exploit.
+    pub fn of(model: &SwitchModel) -> Option<Symmetry> {
+        let cfg = &model.config;
+        let cpu_symmetric = cfg.cpus > 1
+            && !cfg.load_balance
+            && (!cfg.rcu_nocb || cfg.rcuo_cpu == RcuoPlacement::Same);
+        let mut class_of = [0u8; MAX_TASKS];
+        let mut key = [0u16; MAX_TASKS];
+        let mut classes: Vec<Vec<u8>> = Vec::new();
+        for (t, info) in model.tasks.iter().enumerate() {
+            key[t] = info.avc_key;
+            class_of[t] = t as u8;
+            if info.kind != TaskKind::User {
+                continue;
+            }
+            let spec = &cfg.tasks[t];
+            let own_uid =
+                spec.uid != 0 && cfg.tasks.iter().filter(|o| o.uid == spec.uid).count() == 1;
+            if !own_uid {
+                continue;
+            }
+            let same_flags = |o: &u8| {
+                let other = &cfg.tasks[*o as usize];
+                (other.cap_sys_ptrace, other.nondumpable, other.spec_ib)
+                    == (spec.cap_sys_ptrace, spec.nondumpable, spec.spec_ib)
+            };
+            match classes.iter_mut().find(|c| same_flags(&c[0])) {
+                Some(class) => {
+                    class_of[t] = class[0];
+                    class.push(t as u8);
+                }
+                None => classes.push(vec![t as u8]),
+            }
+        }
+        classes.retain(|c| c.len() > 1);
+        let mut fixed_keys = !0u16;
+        for class in &classes {
+            for &t in class {
+                fixed_keys &= !key[t as usize];
+            }
+        }
+        let sym = Symmetry {
+            cpus: cfg.cpus,
+            cpu_symmetric,
+            ntasks: model.tasks.len(),
+            rcuo_base: cfg.rcu_nocb.then_some(cfg.tasks.len() as u8),
+            classes,
+            class_of,
+            key,
+            fixed_keys,
+        };
+        (sym.cpu_symmetric || !sym.classes.is_empty()).then_some(sym)
+    }
+
+    /// What the reduction exploits, for reports: e.g. `4 CPUs, 8 tasks`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.cpu_symmetric {
+            parts.push(format!("{} interchangeable CPUs", self.cpus));
+        }
+        for class in &self.classes {
+            parts.push(format!("{} interchangeable tasks", class.len()));
+        }
+        parts.join(", ")
+    }
+
+    /// The packed representative of `s`'s class.
+    pub fn canonical(&self, s: &State) -> Packed {
+        if !self.cpu_symmetric {
+            return pack(&self.sort_tasks(s));
+        }
+        let mut sig = [(0u64, 0u8); MAX_CPUS];
+        for (c, slot) in sig.iter_mut().enumerate().take(self.cpus) {
+            *slot = (self.cpu_signature(s, c as u8), c as u8);
+        }
+        let sig = &mut sig[..self.cpus];
+        sig.sort_unstable();
+        let mut order = [0u8; MAX_CPUS];
+        for (i, &(_, c)) in sig.iter().enumerate() {
+            order[i] = c;
+        }
+        let mut best: Option<Packed> = None;
+        let mut consider = |order: &[u8; MAX_CPUS]| {
+            let mut pi = [0u8; MAX_CPUS];
+            for (new, &old) in order[..self.cpus].iter().enumerate() {
+                pi[old as usize] = new as u8;
+            }
+            let p = pack(&self.sort_tasks(&self.rename_cpus(s, &pi)));
+            if best.is_none_or(|b| p < b) {
+                best = Some(p);
+            }
+        };
+        // Every order of each run of equal signatures.
+        let mut runs = Vec::new();
+        let mut start = 0;
+        for i in 1..=self.cpus {
+            if i == self.cpus || sig[i].0 != sig[start].0 {
+                if i - start > 1 {
+                    runs.push((start, i));
+                }
+                start = i;
+            }
+        }
+        permute_runs(&mut order, &runs, &mut consider);
+        best.expect("at least one order")
+    }
+
+    /// A summary of CPU `c` that every renaming preserves.
+    fn cpu_signature(&self, s: &State, c: u8) -> u64 {
+        let cpu = &s.cpu[c as usize];
+        let mut h = rustc_hash::FxHasher::default();
+        cpu.stack.hash(&mut h);
+        cpu.flags.hash(&mut h);
+        for t in [
+            cpu.curr,
+            cpu.prev,
+            cpu.next,
+            cpu.wakee,
+            cpu.trained_by,
+            cpu.last_mm,
+        ] {
+            self.task_kind(t, c).hash(&mut h);
+        }
+        (
+            cpu.trained_by == cpu.curr,
+            cpu.last_mm == cpu.curr,
+            cpu.trained_by == cpu.last_mm,
+            match cpu.target {
+                NOBODY => 0u8,
+                t if t == c => 1,
+                _ => 2,
+            },
+        )
+            .hash(&mut h);
+        let whose = |holder: u8| match holder {
+            NOBODY => 0u8,
+            x if x == c => 1,
+            _ => 2,
+        };
+        whose(s.holder[Lock::Rq(c).index()]).hash(&mut h);
+        whose(s.holder[Lock::Wq(c).index()]).hash(&mut h);
+        let held = s.holder.iter().filter(|&&x| x == c).count() as u8;
+        (held, s.holder[Lock::AvcSlot.index()] == c).hash(&mut h);
+        // The tasks on this runqueue, as a multiset of (kind, state).
+        let mut rq = [0u16; MAX_TASKS];
+        let mut n = 0;
+        for t in 0..self.ntasks {
+            let b = s.task[t];
+            if b >> 4 == c && b & 0x0f != 0 {
+                rq[n] = ((self.task_kind(t as u8, c) as u16) << 4) | (b & 0x0f) as u16;
+                n += 1;
+            }
+        }
+        rq[..n].sort_unstable();
+        rq[..n].hash(&mut h);
+        if let Some(base) = self.rcuo_base {
+            let own = s.task[(base + c) as usize];
+            (own & 0x0f, own >> 4 == c).hash(&mut h);
+        }
+        h.finish()
+    }
+
+    /// What kind of task `t` is, as seen from CPU `c`, up to renaming.
+    fn task_kind(&self, t: u8, c: u8) -> u8 {
+        match t {
+            NOBODY => 0,
+            t if t >= IDLE => 1 + (t - IDLE != c) as u8,
+            t => match self.rcuo_base {
+                Some(base) if t >= base => 3 + (t - base != c) as u8,
+                _ => 8 + self.class_of[t as usize],
+            },
+        }
+    }
+
+    /// `s` with CPU `c` renamed `pi[c]` (and its locks, idle task and `rcuo`).
+    fn rename_cpus(&self, s: &State, pi: &[u8; MAX_CPUS]) -> State {
+        let cpu_of = |c: u8| if c == NOBODY { NOBODY } else { pi[c as usize] };
+        let task_of = |t: u8| match t {
+            NOBODY => NOBODY,
+            t if t >= IDLE => IDLE + pi[(t - IDLE) as usize],
+            t => match self.rcuo_base {
+                Some(base) if t >= base => base + pi[(t - base) as usize],
+                _ => t,
+            },
+        };
+        let mut n = *s;
+        for (c, &to) in pi.iter().enumerate().take(self.cpus) {
+            let old = &s.cpu[c];
+            let new = &mut n.cpu[to as usize];
+            *new = *old;
+            new.curr = task_of(old.curr);
+            new.prev = task_of(old.prev);
+            new.next = task_of(old.next);
+            new.wakee = task_of(old.wakee);
+            new.trained_by = task_of(old.trained_by);
+            new.last_mm = task_of(old.last_mm);
+            new.target = cpu_of(old.target);
+            n.holder[Lock::Rq(to).index()] = cpu_of(s.holder[Lock::Rq(c as u8).index()]);
+            n.holder[Lock::Wq(to).index()] = cpu_of(s.holder[Lock::Wq(c as u8).index()]);
+        }
+        n.holder[Lock::AvcSlot.index()] = cpu_of(s.holder[Lock::AvcSlot.index()]);
+        for t in 0..self.ntasks as u8 {
+            let b = s.task[t as usize];
+            let nt = task_of(t);
+            n.task[nt as usize] = if b & 0x0f == 0 {
+                b
+            } else {
+                (b & 0x0f) | (pi[(b >> 4) as usize] << 4)
+            };
+            n.holder[Lock::Pi(nt).index()] = cpu_of(s.holder[Lock::Pi(t).index()]);
+        }
+        n
+    }
+
+    /// `s` with the tasks of each class renamed in order of where they occur.
+    fn sort_tasks(&self, s: &State) -> State {
+        if self.classes.is_empty() {
+            return *s;
+        }
+        let mut tau: [u8; MAX_TASKS] = std::array::from_fn(|t| t as u8);
+        for class in &self.classes {
+            let mut sigs = [(0u64, 0u8); MAX_TASKS];
+            for (i, &t) in class.iter().enumerate() {
+                sigs[i] = (self.task_signature(s, t), t);
+            }
+            let sigs = &mut sigs[..class.len()];
+            sigs.sort_unstable();
+            for (i, &(_, t)) in sigs.iter().enumerate() {
+                tau[t as usize] = class[i];
+            }
+        }
+        let map = |t: u8| if t < IDLE { tau[t as usize] } else { t };
+        let mut n = *s;
+        for c in 0..self.cpus {
+            let cpu = &mut n.cpu[c];
+            cpu.curr = map(cpu.curr);
+            cpu.prev = map(cpu.prev);
+            cpu.next = map(cpu.next);
+            cpu.wakee = map(cpu.wakee);
+            cpu.trained_by = map(cpu.trained_by);
+            cpu.last_mm = map(cpu.last_mm);
+        }
+        n.avc = s.avc & self.fixed_keys;
+        for class in &self.classes {
+            for &t in class {
+                let nt = tau[t as usize];
+                n.task[nt as usize] = s.task[t as usize];
+                n.holder[Lock::Pi(nt).index()] = s.holder[Lock::Pi(t).index()];
+                if s.avc & self.key[t as usize] != 0 {
+                    n.avc |= self.key[nt as usize];
+                }
+            }
+        }
+        n
+    }
+
+    /// Every place task `t` occurs in `s` (CPU numbers fixed).
+    fn task_signature(&self, s: &State, t: u8) -> u64 {
+        let mut sig = s.task[t as usize] as u64;
+        sig |= (s.holder[Lock::Pi(t).index()] as u64) << 8;
+        sig |= ((s.avc & self.key[t as usize] != 0) as u64) << 16;
+        let mut bit = 17;
+        for c in 0..self.cpus {
+            let cpu = &s.cpu[c];
+            for x in [
+                cpu.curr,
+                cpu.prev,
+                cpu.next,
+                cpu.wakee,
+                cpu.trained_by,
+                cpu.last_mm,
+            ] {
+                sig |= ((x == t) as u64) << bit;
+                bit += 1;
+            }
+        }
+        sig
+    }
+}
+
+/// Calls `f` with every order that permutes, within each run, the entries of `order`.
+fn permute_runs(
+    order: &mut [u8; MAX_CPUS],
+    runs: &[(usize, usize)],
+    f: &mut impl FnMut(&[u8; MAX_CPUS]),
+) {
+    let Some((&(start, end), rest)) = runs.split_first() else {
+        f(order);
+        return;
+    };
+    // Heap's algorithm over order[start..end].
+    let n = end - start;
+    let mut c = [0usize; MAX_CPUS];
+    permute_runs(order, rest, f);
+    let mut i = 1;
+    while i < n {
+        if c[i] < i {
+            let j = if i % 2 == 0 { 0 } else { c[i] };
+            order.swap(start + j, start + i);
+            permute_runs(order, rest, f);
+            c[i] += 1;
+            i = 1;
+        } else {
+            c[i] = 0;
+            i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, TaskSpec};
+
+    #[test]
+    fn every_order_of_a_run_is_tried_once() {
+        let mut order = [0, 1, 2, 3];
+        let mut seen = std::collections::BTreeSet::new();
+        permute_runs(&mut order, &[(0, 2), (2, 4)], &mut |o| {
+            assert!(seen.insert(*o), "{o:?} twice");
+        });
+        assert_eq!(seen.len(), 4);
+        let mut all = std::collections::BTreeSet::new();
+        permute_runs(&mut [0, 1, 2, 3], &[(0, 4)], &mut |o| {
+            all.insert(*o);
+        });
+        assert_eq!(all.len(), 24);
+    }
+
+    #[test]
+    fn shared_uids_and_asymmetric_knobs_turn_renaming_off() {
+        let model = |tasks: &str, f: &dyn Fn(&mut Config)| {
+            let mut cfg = Config {
+                cpus: 2,
+                tasks: TaskSpec::parse_list(tasks).unwrap(),
+                ..Config::default()
+            };
+            f(&mut cfg);
+            Symmetry::of(&SwitchModel::new(cfg).unwrap())
+        };
+        let s = model("1000,1001,1002", &|_| {}).unwrap();
+        assert!(s.cpu_symmetric);
+        assert_eq!(s.classes, vec![vec![0, 1, 2]]);
+        let s = model("1000,1000,1001:nondumpable,1002", &|_| {}).unwrap();
+        assert!(s.classes.is_empty(), "{:?}", s.classes);
+        assert!(model("1000,1000", &|c| c.load_balance = true).is_none());
+        assert!(model("1000,1000", &|c| c.rcuo_cpu = RcuoPlacement::Next).is_none());
+        let s = model("1000,1001", &|c| c.rcuo_cpu = RcuoPlacement::Next).unwrap();
+        assert!(!s.cpu_symmetric && s.classes.len() == 1);
+    }
+}
