@@ -80,6 +80,9 @@ pub struct Matrix {
     pub complete: bool,
     /// `Unexpected ...` lines: rows that contradict the known outcomes.
     pub unexpected: Vec<String>,
+    /// Rows never started because the run was interrupted: `policy on config`.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub not_run: Vec<String>,
 }
 
 impl Matrix {
@@ -104,12 +107,14 @@ pub fn run_matrix(
     let mut configurations = Vec::new();
     let mut complete = true;
     let mut unexpected = Vec::new();
+    let mut not_run = Vec::new();
     for mc in default_configs() {
         let mut reports = Vec::new();
         for policy in Policy::ALL {
             if interrupt.load(Ordering::Relaxed) {
                 complete = false;
-                break;
+                not_run.push(format!("{policy} on {}", mc.name));
+                continue;
             }
             let config = Config {
                 policy,
@@ -155,6 +160,7 @@ pub fn run_matrix(
         configurations,
         complete,
         unexpected,
+        not_run,
     })
 }
 
@@ -253,6 +259,9 @@ pub fn render_text(m: &Matrix) -> String {
             "SOME SEARCHES INCOMPLETE"
         }
     ));
+    for row in &m.not_run {
+        out.push_str(&format!("incomplete (interrupted before it ran): {row}\n"));
+    }
     for u in &m.unexpected {
         out.push_str(&format!("{u}\n"));
     }

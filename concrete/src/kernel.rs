@@ -21,6 +21,7 @@ use std::sync::Mutex as StdMutex;
 use switchpath_model::config::Llc;
 use switchpath_model::frames::{is_inlined, CAP_CHECK};
 use switchpath_model::machine::{Kind, TaskKind};
+use switchpath_model::seeded::Bug;
 use switchpath_model::state::{Lock, TaskState, IDLE, LOCK_SLOTS, MAX_TASKS, NOBODY};
 use switchpath_model::SwitchModel;
 
@@ -65,6 +66,9 @@ pub struct Kernel<P: Platform> {
     pub ibpbs: P::Atomic,
     /// Switches into a user task of another mm.
     pub switches: P::Atomic,
+    /// Switches that broke the policy's own promise (a user task started on a
+    /// predictor another task trained, where the policy promised a barrier).
+    pub promise_breaks: P::Atomic,
     /// One probe per CPU.
     pub probes: Vec<StdMutex<Probe>>,
 }
@@ -121,6 +125,7 @@ impl<P: Platform> Kernel<P> {
             avc_nodes: P::atomic(init.avc_nodes as u32),
             ibpbs: P::atomic(0),
             switches: P::atomic(0),
+            promise_breaks: P::atomic(0),
             probes: (0..cpus).map(|_| StdMutex::new(Probe::default())).collect(),
             model,
         };
@@ -408,8 +413,7 @@ impl<P: Platform> Kernel<P> {
             next: self.model.view(next),
             last_user: (last != NOBODY).then(|| self.model.view(last)),
         };
-        let policy = self.model.config.policy;
-        if self.model.config.selinux && policy.asks_capability(&sw) {
+        if self.model.config.selinux && self.model.asks_capability(&sw) {
             let frames: Vec<&'static str> = CAP_CHECK
                 .iter()
                 .copied()
@@ -420,13 +424,26 @@ impl<P: Platform> Kernel<P> {
             self.avc_has_perm(cpu, prev);
             self.leave(c, frames.len() + 1);
         }
-        if policy.ibpb(&sw) {
+        if self.model.ibpb(&sw) {
             P::store(&self.trained_by[c as usize], NOBODY as u32);
             P::store(&self.ibpbs, P::load(&self.ibpbs) + 1);
         }
         P::store(&self.switches, P::load(&self.switches) + 1);
         P::store(&self.last_mm[c as usize], next as u32);
         P::store(&self.curr[c as usize], next as u32);
+        // The policy's promise, checked where the model checks it: `next` is about
+        // to run on whatever training the predictor still holds.
+        let trainer = P::load(&self.trained_by[c as usize]) as u8;
+        if trainer != NOBODY
+            && trainer != next
+            && !self
+                .model
+                .config
+                .policy
+                .promise_kept(&self.model.view(trainer), &self.model.view(next))
+        {
+            P::store(&self.promise_breaks, P::load(&self.promise_breaks) + 1);
+        }
     }
 
     // --- the AVC (avc.rs) ---------------------------------------------------------
@@ -510,6 +527,9 @@ impl<P: Platform> Kernel<P> {
         if was_empty {
             if self.model.config.defer_wakeup && irqs_off {
                 P::store(&self.defer[c as usize], 1);
+                if self.model.has_bug(Bug::DeferredWakeWakesAnyway) {
+                    self.wake_up_nocb(cpu);
+                }
             } else {
                 self.wake_up_nocb(cpu);
             }
@@ -582,7 +602,11 @@ impl<P: Platform> Kernel<P> {
             if self.state(p) == TaskState::Blocking {
                 self.set_state(p, TaskState::Running);
             }
-            self.release(cpu, rq);
+            if self.model.has_bug(Bug::TtwuRemoteKeepsRqLock) {
+                self.log(c, Kind::Step); // the step happens; the unlock does not
+            } else {
+                self.release(cpu, rq);
+            }
             self.leave(c, 1);
             full = self.state(p) == TaskState::Sleeping;
         }
@@ -641,8 +665,13 @@ impl<P: Platform> Kernel<P> {
             c,
             &["run_rebalance_domains", "load_balance", "double_rq_lock"],
         );
-        self.acquire(cpu, Lock::Rq(c.min(o)), "double_rq_lock");
-        self.acquire(cpu, Lock::Rq(c.max(o)), "double_rq_lock");
+        let (first, second) = if self.model.has_bug(Bug::UnorderedDoubleRqLock) {
+            (c, o)
+        } else {
+            (c.min(o), c.max(o))
+        };
+        self.acquire(cpu, Lock::Rq(first), "double_rq_lock");
+        self.acquire(cpu, Lock::Rq(second), "double_rq_lock");
         let mut options = vec![NOBODY];
         options.extend(
             self.model

@@ -6,10 +6,12 @@
 //! - [`kernel`]: `__schedule`, `switch_mm`, the AVC, `call_rcu`, `try_to_wake_up`;
 //! - [`workload`]: running per-CPU scripts under any platform;
 //! - [`reconstruct`]: turning a failure's per-CPU logs into a replayable model trace;
-//! - [`run`]: `switchpath run`, OS threads with an NMI-watchdog-like monitor.
+//! - [`run`]: `switchpath run`, OS threads with an NMI-watchdog-like monitor;
+//! - [`selftest`]: the seeded bugs through the model and shuttle.
 
 pub mod kernel;
 pub mod platform;
 pub mod reconstruct;
 pub mod run;
+pub mod selftest;
 pub mod workload;

@@ -32,6 +32,7 @@ pub mod properties;
 pub mod rcu_nocb;
 pub mod runqueue;
 pub mod search;
+pub mod seeded;
 pub mod state;
 pub mod symmetry;
 pub mod trace;

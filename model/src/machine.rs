@@ -15,6 +15,7 @@
 
 use crate::config::{Config, RcuoWakers};
 use crate::policy::TaskView;
+use crate::seeded::Bug;
 use crate::state::*;
 use serde::{Deserialize, Serialize};
 use stateright::{Model, Property};
@@ -110,6 +111,8 @@ pub struct SwitchModel {
     pub kernel_key: u16,
     /// The renamings the search may exploit (`None`: none, or switched off).
     pub symmetry: Option<crate::symmetry::Symmetry>,
+    /// A seeded bug (`switchpath selftest` only; `None` is the correct code).
+    pub bug: Option<crate::seeded::Bug>,
 }
 
 /// What idle and kernel threads look like to the policies: uid 0, every capability,
@@ -169,6 +172,7 @@ impl SwitchModel {
             tasks,
             config,
             symmetry: None,
+            bug: None,
         };
         model.symmetry = crate::symmetry::Symmetry::of(&model);
         Ok(model)
@@ -307,6 +311,12 @@ impl SwitchModel {
             Loc::TtwuRemoteUnlock => Op::Release(Lock::Rq(s.task_cpu(cpu.wakee))),
             Loc::TtwuQueueLock => Op::Acquire(Lock::Rq(cpu.target)),
             Loc::TtwuQueueUnlock => Op::Release(Lock::Rq(cpu.target)),
+            Loc::BalanceLock1 if self.has_bug(Bug::UnorderedDoubleRqLock) => {
+                Op::Acquire(Lock::Rq(c))
+            }
+            Loc::BalanceLock2 if self.has_bug(Bug::UnorderedDoubleRqLock) => {
+                Op::Acquire(Lock::Rq(cpu.target))
+            }
             Loc::BalanceLock1 => Op::Acquire(Lock::Rq(c.min(cpu.target))),
             Loc::BalanceLock2 => Op::Acquire(Lock::Rq(c.max(cpu.target))),
         }
@@ -435,7 +445,9 @@ impl SwitchModel {
                 self.after_acquire(s, c, top);
             }
             Op::Release(lock) => {
-                s.release(lock, c);
+                if !(top == Loc::TtwuRemoteUnlock && self.has_bug(Bug::TtwuRemoteKeepsRqLock)) {
+                    s.release(lock, c);
+                }
                 self.after_release(s, c, top);
             }
             Op::Shared => match top {

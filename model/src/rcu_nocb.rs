@@ -49,8 +49,10 @@ impl SwitchModel {
         let irqs_were_off = cpu.depth > 1;
         if self.config.defer_wakeup && irqs_were_off {
             cpu.flags |= F_DEFER;
-            cpu.pop();
-            return;
+            if !self.has_bug(crate::seeded::Bug::DeferredWakeWakesAnyway) {
+                cpu.pop();
+                return;
+            }
         }
         cpu.set_top(Loc::CallRcuReturn);
         cpu.push(Loc::WakeLock);

@@ -99,7 +99,7 @@ impl SwitchModel {
             return;
         }
         let sw = self.switch_of(s, c);
-        if self.config.selinux && self.config.policy.asks_capability(&sw) {
+        if self.config.selinux && self.asks_capability(&sw) {
             let cpu = &mut s.cpu[c as usize];
             cpu.set_top(Loc::SwitchMm);
             cpu.push(Loc::AvcLookup);
@@ -120,7 +120,7 @@ impl SwitchModel {
 
     /// `switch_mm` after the decision: the IBPB (if any), `load_cr3`, `switch_to`.
     pub(crate) fn complete_switch_mm(&self, s: &mut State, c: u8) {
-        let ibpb = self.config.policy.ibpb(&self.switch_of(s, c));
+        let ibpb = self.ibpb(&self.switch_of(s, c));
         let cpu = &mut s.cpu[c as usize];
         if ibpb {
             cpu.trained_by = NOBODY;

@@ -1,0 +1,196 @@
+//! `switchpath selftest`: every seeded bug ([`Bug`]) through the model checker and
+//! through shuttle.
+//!
+//! For each bug, on the configuration it names:
+//!
+//! 1. **Control.** The correct model is explored exhaustively and must keep the
+//!    property the bug should break (otherwise a "caught" would mean nothing).
+//! 2. **Model.** The model with the bug must break that property; its shortest
+//!    counterexample is kept.
+//! 3. **shuttle.** The concurrent code with the same bug runs the counterexample's
+//!    per-CPU plan under shuttle's random scheduler: some schedule must deadlock
+//!    (shuttle reports it) or break the policy's promise (the kernel's
+//!    `promise_breaks` counter, asserted inside the execution). The correct code
+//!    runs the same plan under the same schedules and must not fail.
+
+use crate::platform::{Platform, Shuttle};
+use crate::workload::{plan_of, run_plan};
+use shuttle::scheduler::RandomScheduler;
+use shuttle::{Config as ShuttleConfig, FailurePersistence, Runner};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use switchpath_model::properties::POLICY_PROMISE;
+use switchpath_model::search::{bfs, Limits};
+use switchpath_model::seeded::Bug;
+use switchpath_model::{Action, SwitchModel};
+
+/// Bound on each model search (every configuration here is far smaller).
+pub const MAX_STATES: usize = 5_000_000;
+/// shuttle schedules tried per bug (and for its control).
+pub const SCHEDULES: usize = 300;
+
+/// What one checker did with one bug.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Finding {
+    /// Caught, with how.
+    Caught(String),
+    /// Not caught, with what happened.
+    Missed(String),
+}
+
+impl Finding {
+    /// Whether the bug was caught.
+    pub fn caught(&self) -> bool {
+        matches!(self, Finding::Caught(_))
+    }
+}
+
+/// One bug's results.
+#[derive(Clone, Debug)]
+pub struct BugResult {
+    /// The bug.
+    pub bug: Bug,
+    /// The model checker's finding.
+    pub model: Finding,
+    /// shuttle's finding.
+    pub shuttle: Finding,
+}
+
+impl BugResult {
+    /// Caught by both.
+    pub fn caught(&self) -> bool {
+        self.model.caught() && self.shuttle.caught()
+    }
+}
+
+/// Runs one bug through the model and shuttle.
+pub fn check(bug: Bug) -> BugResult {
+    let correct = SwitchModel::new(bug.config()).expect("seeded configurations validate");
+    let buggy = correct.clone().with_bug(bug);
+    let (model, path) = model_finding(bug, &correct, &buggy);
+    let shuttle = match path {
+        Some(path) => shuttle_finding(bug, &correct, &buggy, &path),
+        None => Finding::Missed("no counterexample to plan a concurrent run from".into()),
+    };
+    BugResult {
+        bug,
+        model,
+        shuttle,
+    }
+}
+
+fn limits() -> Limits<'static> {
+    Limits {
+        max_states: Some(MAX_STATES),
+        ..Limits::default()
+    }
+}
+
+fn model_finding(
+    bug: Bug,
+    correct: &SwitchModel,
+    buggy: &SwitchModel,
+) -> (Finding, Option<Vec<Action>>) {
+    let prop = bug.property();
+    let control = bfs(correct, limits());
+    if !control.complete {
+        return (
+            Finding::Missed(format!(
+                "control: the correct code's search stopped at {} states",
+                control.states
+            )),
+            None,
+        );
+    }
+    if control.discoveries.contains_key(prop) {
+        return (
+            Finding::Missed(format!(
+                "control: the correct code breaks {prop} here too, so this proves nothing"
+            )),
+            None,
+        );
+    }
+    let out = bfs(buggy, limits());
+    match out.discoveries.get(prop) {
+        Some(path) => (
+            Finding::Caught(format!(
+                "{prop} fails in {} steps (correct code: holds, {} states)",
+                path.len(),
+                control.states
+            )),
+            Some(path.clone()),
+        ),
+        None => (
+            Finding::Missed(format!(
+                "{prop} {} ({} states)",
+                if out.complete {
+                    "holds"
+                } else {
+                    "not broken before the bound"
+                },
+                out.states
+            )),
+            None,
+        ),
+    }
+}
+
+/// Runs the plan under shuttle's random scheduler; the panic message of the first
+/// failing schedule, if any.
+fn shuttle_run(model: &SwitchModel, path: &[Action], check_promise: bool) -> Option<String> {
+    let (scripts, choices) = plan_of(model, path);
+    let m = model.clone();
+    let mut config = ShuttleConfig::new();
+    config.failure_persistence = FailurePersistence::None;
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        Runner::new(RandomScheduler::new_from_seed(0x5eed, SCHEDULES), config).run(move || {
+            let kernel = run_plan::<Shuttle>(&m, &scripts, &choices);
+            if check_promise {
+                let breaks = Shuttle::load(&kernel.promise_breaks);
+                assert_eq!(breaks, 0, "policy promise broken by {breaks} switch(es)");
+            }
+        });
+    }));
+    std::panic::set_hook(hook);
+    result.err().map(|e| {
+        e.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "a panic".into())
+    })
+}
+
+fn shuttle_finding(
+    bug: Bug,
+    correct: &SwitchModel,
+    buggy: &SwitchModel,
+    path: &[Action],
+) -> Finding {
+    let promise = bug.property() == POLICY_PROMISE;
+    if let Some(failure) = shuttle_run(correct, path, promise) {
+        return Finding::Missed(format!(
+            "control: the correct code fails the same plan: {}",
+            first_line(&failure)
+        ));
+    }
+    match shuttle_run(buggy, path, promise) {
+        Some(failure) => {
+            let what = if failure.contains("deadlock") {
+                "deadlock"
+            } else if failure.contains("promise") {
+                "policy promise broken"
+            } else {
+                "failure"
+            };
+            Finding::Caught(format!(
+                "{what} under a random schedule (correct code: {SCHEDULES} schedules pass)"
+            ))
+        }
+        None => Finding::Missed(format!("{SCHEDULES} schedules pass")),
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}

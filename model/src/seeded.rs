@@ -1,0 +1,157 @@
+//! Seeded bugs: deliberately broken variants of the switch path, each a mistake a
+//! kernel developer could make, kept beside the correct code so that
+//! `switchpath selftest` can show the checks catch them.
+//!
+//! A bug is switched on per model instance ([`SwitchModel::with_bug`]); the model
+//! and the concrete code (`switchpath-concrete`) both consult
+//! [`SwitchModel::bug`] at the one place the mistake lives, so the same mistake runs
+//! through the model checker and through shuttle. Each bug names the configuration
+//! where it shows and the property that must catch it; on that configuration the
+//! correct code keeps the property (the self-test checks that too, so a "caught"
+//! is never a property that fails anyway).
+
+use crate::config::{Config, TaskSpec};
+use crate::machine::SwitchModel;
+use crate::policy::{Policy, Switch};
+use crate::properties::{DEADLOCK_FREE, POLICY_PROMISE};
+
+/// One seeded bug.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Bug {
+    /// `upstream-dumpable` decides through `ptrace_may_access()` as the RHEL
+    /// backport did: when the uids differ it reaches the capability check, so the
+    /// AVC, under the runqueue lock.
+    DumpableAsksCapability,
+    /// The deferred no-CBs wake-up (96d3fd0d315a) sets `nocb_defer_wakeup` and then
+    /// wakes `rcuo` anyway.
+    DeferredWakeWakesAnyway,
+    /// `ttwu_remote` returns without `__task_rq_unlock()`: an unlock missing on the
+    /// rarely taken path.
+    TtwuRemoteKeepsRqLock,
+    /// `double_rq_lock` takes this CPU's runqueue first instead of the lower one.
+    UnorderedDoubleRqLock,
+    /// `upstream-dumpable` reads the dumpability of `prev` (`current`) instead of
+    /// `next` (`tsk`).
+    DumpableReadsPrev,
+    /// `upstream-cond-ibpb` tests only `next`'s `TIF_SPEC_IB`, not the last user
+    /// task's.
+    CondIbpbNextOnly,
+}
+
+impl Bug {
+    /// Every seeded bug.
+    pub const ALL: [Bug; 6] = [
+        Bug::DumpableAsksCapability,
+        Bug::DeferredWakeWakesAnyway,
+        Bug::TtwuRemoteKeepsRqLock,
+        Bug::UnorderedDoubleRqLock,
+        Bug::DumpableReadsPrev,
+        Bug::CondIbpbNextOnly,
+    ];
+
+    /// Short name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Bug::DumpableAsksCapability => "dumpable-asks-capability",
+            Bug::DeferredWakeWakesAnyway => "deferred-wake-wakes-anyway",
+            Bug::TtwuRemoteKeepsRqLock => "ttwu-remote-keeps-rq-lock",
+            Bug::UnorderedDoubleRqLock => "unordered-double-rq-lock",
+            Bug::DumpableReadsPrev => "dumpable-reads-prev",
+            Bug::CondIbpbNextOnly => "cond-ibpb-next-only",
+        }
+    }
+
+    /// The mistake, in one sentence.
+    pub fn mistake(self) -> &'static str {
+        match self {
+            Bug::DumpableAsksCapability => {
+                "upstream-dumpable asks ptrace_may_access(), which reaches the SELinux capability check under rq->lock"
+            }
+            Bug::DeferredWakeWakesAnyway => {
+                "__call_rcu_nocb_enqueue sets nocb_defer_wakeup and still wakes rcuo"
+            }
+            Bug::TtwuRemoteKeepsRqLock => "ttwu_remote returns without unlocking the task's runqueue",
+            Bug::UnorderedDoubleRqLock => "double_rq_lock takes this CPU's runqueue first, not the lower one",
+            Bug::DumpableReadsPrev => "upstream-dumpable tests prev's dumpability instead of next's",
+            Bug::CondIbpbNextOnly => "cond_ibpb tests only next's TIF_SPEC_IB, not the last user task's",
+        }
+    }
+
+    /// The property that must catch it.
+    pub fn property(self) -> &'static str {
+        match self {
+            Bug::DumpableReadsPrev | Bug::CondIbpbNextOnly => POLICY_PROMISE,
+            _ => DEADLOCK_FREE,
+        }
+    }
+
+    /// A configuration where it shows, and where the correct code keeps
+    /// [`Bug::property`].
+    pub fn config(self) -> Config {
+        let base = |policy: Policy, cpus: usize, tasks: &str| Config {
+            policy,
+            cpus,
+            tasks: TaskSpec::parse_list(tasks).expect("seeded task lists parse"),
+            ..Config::default()
+        };
+        match self {
+            Bug::DumpableAsksCapability => base(Policy::UpstreamDumpable, 1, "1000,1001"),
+            Bug::DeferredWakeWakesAnyway => Config {
+                defer_wakeup: true,
+                ..base(Policy::RhelPtraceCreds, 1, "1000,1001")
+            },
+            Bug::TtwuRemoteKeepsRqLock => base(Policy::UpstreamDumpable, 2, "1000,1001,1002,1003"),
+            Bug::UnorderedDoubleRqLock => Config {
+                load_balance: true,
+                rcu_nocb: false,
+                ..base(Policy::UpstreamDumpable, 2, "1000,1001")
+            },
+            Bug::DumpableReadsPrev => base(Policy::UpstreamDumpable, 1, "1000,1001:nondumpable"),
+            Bug::CondIbpbNextOnly => base(Policy::UpstreamCondIbpb, 1, "1000:spec-ib,1001"),
+        }
+    }
+
+    /// Parses a name.
+    pub fn parse(text: &str) -> Result<Bug, String> {
+        Bug::ALL
+            .into_iter()
+            .find(|b| b.name() == text)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Bug::ALL.iter().map(|b| b.name()).collect();
+                format!("`{text}` is not a seeded bug ({})", names.join(", "))
+            })
+    }
+}
+
+impl SwitchModel {
+    /// The same model with a seeded bug in it.
+    pub fn with_bug(mut self, bug: Bug) -> SwitchModel {
+        self.bug = Some(bug);
+        self
+    }
+
+    /// Whether seeded bug `bug` is on.
+    pub fn has_bug(&self, bug: Bug) -> bool {
+        self.bug == Some(bug)
+    }
+
+    /// Whether `switch_mm`'s decision runs the capability check.
+    pub fn asks_capability(&self, sw: &Switch) -> bool {
+        let policy = self.config.policy;
+        policy.asks_capability(sw)
+            || (self.has_bug(Bug::DumpableAsksCapability)
+                && policy == Policy::UpstreamDumpable
+                && sw.prev.uid != sw.next.uid)
+    }
+
+    /// Whether `switch_mm` issues an IBPB.
+    pub fn ibpb(&self, sw: &Switch) -> bool {
+        match self.config.policy {
+            Policy::UpstreamDumpable if self.has_bug(Bug::DumpableReadsPrev) => {
+                sw.prev.has_mm && !sw.prev.dumpable
+            }
+            Policy::UpstreamCondIbpb if self.has_bug(Bug::CondIbpbNextOnly) => sw.next.spec_ib,
+            policy => policy.ibpb(sw),
+        }
+    }
+}
