@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use switchpath::report::{render_text, run, RunOptions};
-use switchpath::{bench, case, docs, export, html, matrix, view};
+use switchpath::{bench, case, docs, export, html, matrix, sample, view};
 use switchpath_model::seeded::Bug;
 use switchpath_model::trace;
 use switchpath_model::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, TaskSpec};
@@ -53,6 +53,50 @@ enum Command {
     /// Run every seeded bug (deliberately broken variants of the path) through the
     /// model checker and through shuttle: `caught K/N`, exit 0 only when all are.
     Selftest(SelftestArgs),
+    /// Random walks through the model, one shard of many (--shard K/N), for
+    /// configurations too large to explore: violations found (exit 1) or none found
+    /// in so many walks (exit 3, never a proof).
+    Sample(SampleArgs),
+    /// Merge the JSON results of `sample --shard K/N` runs: the shortest violation
+    /// per property over all shards, and the shards that are missing.
+    Merge(MergeArgs),
+}
+
+#[derive(Args)]
+struct SampleArgs {
+    #[command(flatten)]
+    knobs: Knobs,
+    /// This run's shard: K/N runs walks K·W .. (K+1)·W of N·W.
+    #[arg(long, default_value = "0/1", value_parser = sample::Shard::parse)]
+    shard: sample::Shard,
+    /// Walks per shard (W).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    walks: u64,
+    /// Longest walk, in steps.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    depth: u32,
+    /// Base seed (every shard of one search must use the same).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print the JSON result (for `switchpath merge`).
+    #[arg(long)]
+    json: bool,
+    /// Write each violation's trace to this directory.
+    #[arg(long, value_name = "DIR")]
+    trace_out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// The shards' JSON results.
+    #[arg(value_name = "RESULT.json", required = true)]
+    files: Vec<PathBuf>,
+    /// Print the merged JSON result.
+    #[arg(long)]
+    json: bool,
+    /// Write each violation's trace to this directory.
+    #[arg(long, value_name = "DIR")]
+    trace_out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -384,6 +428,8 @@ fn main() -> ExitCode {
         Command::Bench(args) => cmd_bench(args, &interrupt),
         Command::Lockgraph(args) => cmd_lockgraph(args),
         Command::Selftest(args) => cmd_selftest(args),
+        Command::Sample(args) => cmd_sample(args, &interrupt),
+        Command::Merge(args) => cmd_merge(args),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
@@ -654,6 +700,65 @@ fn cmd_docs(args: DocsArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
         println!("rewrote {}", page.display());
     }
     Ok(0)
+}
+
+fn cmd_sample(args: SampleArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
+    let Some(policy) = args.knobs.policy else {
+        return Err(bad_input("sample needs --policy P (see --help)".into()));
+    };
+    let config = args.knobs.config(
+        policy,
+        TaskSpec::parse_list("1000,1001").expect("default tasks"),
+    );
+    config.validate().map_err(bad_input)?;
+    let r = sample::sample(
+        &config,
+        args.shard,
+        args.walks,
+        args.depth as usize,
+        args.seed,
+        interrupt,
+    )
+    .map_err(bad_input)?;
+    finish_sample(&r, args.json, args.trace_out.as_deref())
+}
+
+fn cmd_merge(args: MergeArgs) -> Result<i32, Failure> {
+    let parts = args
+        .files
+        .iter()
+        .map(|p| sample::load(p).map(|r| (p.display().to_string(), r)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bad_input)?;
+    let merged = sample::merge(parts).map_err(bad_input)?;
+    finish_sample(&merged, args.json, args.trace_out.as_deref())
+}
+
+fn finish_sample(
+    r: &sample::SampleResult,
+    json: bool,
+    trace_out: Option<&std::path::Path>,
+) -> Result<i32, Failure> {
+    if let Some(dir) = trace_out {
+        let model = switchpath_model::SwitchModel::new(r.config.clone()).map_err(bad_input)?;
+        for (prop, v) in &r.violations {
+            let name = switchpath_model::properties::CHECKED
+                .into_iter()
+                .find(|p| p == prop)
+                .expect("violations are of checked properties");
+            let t = trace::build(&model, name, &v.path, "sample");
+            switchpath::report::write_trace(dir, None, &r.config, name, &t).map_err(bad_input)?;
+        }
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(r).expect("a sample result serializes")
+        );
+    } else {
+        print!("{}", sample::render(r));
+    }
+    Ok(sample::exit_code(r))
 }
 
 fn cmd_selftest(args: SelftestArgs) -> Result<i32, Failure> {

@@ -286,7 +286,8 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
 }
 
 /// `DIR/<policy>--<property>--<label>.json`, written atomically.
-fn write_trace(
+/// Writes a counterexample trace as `POLICY--PROPERTY--LABEL.json` in `dir`.
+pub fn write_trace(
     dir: &Path,
     label: Option<&str>,
     config: &Config,

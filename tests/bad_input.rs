@@ -32,6 +32,16 @@ fn every_malformed_case_file_is_one_line_and_exit_2() {
 }
 
 #[test]
+fn every_malformed_sample_result_is_one_line_and_exit_2() {
+    let files = corpus("sample-");
+    assert!(files.len() >= 6);
+    for f in files {
+        let p = f.to_str().unwrap();
+        assert_bad_input(&switchpath(&["merge", p]), p);
+    }
+}
+
+#[test]
 fn every_malformed_trace_is_one_line_and_exit_2_in_every_command() {
     let files = corpus("trace-");
     assert!(files.len() >= 9);

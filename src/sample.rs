@@ -1,0 +1,306 @@
+//! Randomized search spread over many machines: `switchpath sample --shard K/N` and
+//! `switchpath merge`.
+//!
+//! Where the exhaustive search does not fit, random walks through the model still
+//! find violations. Walk `i` is fully determined by the seed and `i` (its own
+//! splitmix64 stream), and shard `K` of `N` runs walks `K·W .. (K+1)·W` for `W`
+//! walks per shard, so shards are disjoint and any batch system can run them: one
+//! JSON result per shard, then `merge` checks that the shards agree on the
+//! configuration and cover `0..N` exactly once, and keeps, per property, the
+//! shortest violating walk (ties: the lowest walk index). A sample never proves a
+//! property: with no violation the answer is "none found in so many walks", exit 3.
+
+use serde::{Deserialize, Serialize};
+use stateright::{Expectation, Model};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use switchpath_model::properties::CHECKED;
+use switchpath_model::{Action, Config, SwitchModel};
+
+/// Version of the sample result format.
+pub const FORMAT: u32 = 1;
+
+/// Which slice of the walks a run takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// This shard, `0..count`.
+    pub index: u32,
+    /// How many shards there are.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Parses `K/N` with `0 <= K < N`.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard `{text}`: expected K/N with 0 <= K < N, e.g. 3/64");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let index: u32 = k.trim().parse().map_err(|_| bad())?;
+        let count: u32 = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// One violating walk.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Violation {
+    /// The walk's global index.
+    pub walk: u64,
+    /// Its actions up to the violating state.
+    pub path: Vec<Action>,
+}
+
+/// One shard's result, or a merge of several.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SampleResult {
+    /// [`FORMAT`].
+    pub format: u32,
+    /// The configuration.
+    pub config: Config,
+    /// The base seed.
+    pub seed: u64,
+    /// Walks per shard.
+    pub walks_per_shard: u64,
+    /// Longest walk, in steps.
+    pub depth: usize,
+    /// How many shards the walks are cut into.
+    pub shard_count: u32,
+    /// The shards this result covers (one for a shard run, many for a merge).
+    pub shards: Vec<u32>,
+    /// Walks actually run (less than planned if interrupted).
+    pub walks: u64,
+    /// Steps taken over all walks.
+    pub steps: u64,
+    /// The run was interrupted.
+    pub interrupted: bool,
+    /// Per violated property, its shortest violating walk.
+    pub violations: BTreeMap<String, Violation>,
+}
+
+/// splitmix64: a tiny, fully specified generator, so a walk is the same on every
+/// machine and every version of switchpath's dependencies.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// Runs one shard's walks.
+pub fn sample(
+    config: &Config,
+    shard: Shard,
+    walks_per_shard: u64,
+    depth: usize,
+    seed: u64,
+    interrupt: &AtomicBool,
+) -> Result<SampleResult, String> {
+    let model = SwitchModel::new(config.clone())?;
+    let properties = model.properties();
+    let mut result = SampleResult {
+        format: FORMAT,
+        config: config.clone(),
+        seed,
+        walks_per_shard,
+        depth,
+        shard_count: shard.count,
+        shards: vec![shard.index],
+        walks: 0,
+        steps: 0,
+        interrupted: false,
+        violations: BTreeMap::new(),
+    };
+    let first = shard.index as u64 * walks_per_shard;
+    let mut actions = Vec::new();
+    for walk in first..first + walks_per_shard {
+        if interrupt.load(Ordering::Relaxed) {
+            result.interrupted = true;
+            break;
+        }
+        let mut rng = SplitMix(seed ^ walk.wrapping_mul(0xd134_2543_de82_ef95));
+        let mut s = model.initial_state();
+        let mut path = Vec::new();
+        loop {
+            for prop in &properties {
+                if prop.expectation != Expectation::Always
+                    || !CHECKED.contains(&prop.name)
+                    || (prop.condition)(&model, &s)
+                {
+                    continue;
+                }
+                let shorter = result
+                    .violations
+                    .get(prop.name)
+                    .is_none_or(|v| path.len() < v.path.len());
+                if shorter {
+                    result.violations.insert(
+                        prop.name.to_string(),
+                        Violation {
+                            walk,
+                            path: path.clone(),
+                        },
+                    );
+                }
+            }
+            if path.len() >= depth {
+                break;
+            }
+            model.actions(&s, &mut actions);
+            if actions.is_empty() {
+                break;
+            }
+            let a = actions[(rng.next() % actions.len() as u64) as usize];
+            actions.clear();
+            s = model
+                .next_state(&s, a)
+                .expect("every action has a successor");
+            path.push(a);
+        }
+        result.walks += 1;
+        result.steps += path.len() as u64;
+    }
+    Ok(result)
+}
+
+/// Merges shard results: one configuration, seed, walk count and depth; no shard
+/// twice. Missing shards are allowed and reported by [`missing_shards`].
+pub fn merge(parts: Vec<(String, SampleResult)>) -> Result<SampleResult, String> {
+    let mut iter = parts.into_iter();
+    let (first_name, mut merged) = iter.next().ok_or("merge needs at least one result file")?;
+    for (name, part) in iter {
+        let same = part.config == merged.config
+            && part.seed == merged.seed
+            && part.walks_per_shard == merged.walks_per_shard
+            && part.depth == merged.depth
+            && part.shard_count == merged.shard_count;
+        if !same {
+            return Err(format!(
+                "{name}: not the same search as {first_name} (configuration, seed, walks, depth or shard count differ)"
+            ));
+        }
+        if let Some(dup) = part.shards.iter().find(|k| merged.shards.contains(k)) {
+            return Err(format!("{name}: shard {dup} is already in the merge"));
+        }
+        merged.shards.extend(&part.shards);
+        merged.walks += part.walks;
+        merged.steps += part.steps;
+        merged.interrupted |= part.interrupted;
+        for (prop, v) in part.violations {
+            let better = merged
+                .violations
+                .get(&prop)
+                .is_none_or(|m| (v.path.len(), v.walk) < (m.path.len(), m.walk));
+            if better {
+                merged.violations.insert(prop, v);
+            }
+        }
+    }
+    merged.shards.sort_unstable();
+    Ok(merged)
+}
+
+/// Shards of `0..shard_count` the result does not cover.
+pub fn missing_shards(r: &SampleResult) -> Vec<u32> {
+    (0..r.shard_count)
+        .filter(|k| !r.shards.contains(k))
+        .collect()
+}
+
+/// Loads a shard result; every error is one line naming the file.
+pub fn load(path: &std::path::Path) -> Result<SampleResult, String> {
+    let name = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+    let r: SampleResult = serde_json::from_str(&text)
+        .map_err(|e| format!("{name}: not a switchpath sample result: {e}"))?;
+    if r.format != FORMAT {
+        return Err(format!(
+            "{name}: sample format {} (this switchpath reads {FORMAT})",
+            r.format
+        ));
+    }
+    r.config.validate().map_err(|e| format!("{name}: {e}"))?;
+    if r.shard_count == 0 || r.shards.iter().any(|&k| k >= r.shard_count) {
+        return Err(format!(
+            "{name}: shard numbers outside 0..{}",
+            r.shard_count
+        ));
+    }
+    let model = SwitchModel::new(r.config.clone()).map_err(|e| format!("{name}: {e}"))?;
+    for (prop, v) in &r.violations {
+        replays_to(&model, prop, &v.path).map_err(|e| format!("{name}: {prop}: {e}"))?;
+    }
+    Ok(r)
+}
+
+/// Checks that `path` is a run of the model ending in a state that violates `prop`.
+pub fn replays_to(model: &SwitchModel, prop: &str, path: &[Action]) -> Result<(), String> {
+    let mut s = model.initial_state();
+    let mut enabled = Vec::new();
+    for (i, a) in path.iter().enumerate() {
+        model.actions(&s, &mut enabled);
+        if !enabled.contains(a) {
+            return Err(format!("step {} ({a:?}) is not enabled", i + 1));
+        }
+        enabled.clear();
+        s = model.next_state(&s, *a).expect("a successor");
+    }
+    let property = model
+        .properties()
+        .into_iter()
+        .find(|p| p.name == prop)
+        .ok_or_else(|| format!("`{prop}` is not a property"))?;
+    if (property.condition)(model, &s) {
+        return Err("the walk does not end in a violation".into());
+    }
+    Ok(())
+}
+
+/// The result as text: walks, shards, and each violation or "none found".
+pub fn render(r: &SampleResult) -> String {
+    let mut out = format!(
+        "sample: {}\n{} walks of up to {} steps ({} steps in all), seed {:#x}, shards {}/{}{}\n",
+        r.config.describe(),
+        r.walks,
+        r.depth,
+        r.steps,
+        r.seed,
+        r.shards.len(),
+        r.shard_count,
+        if r.interrupted { ", INTERRUPTED" } else { "" }
+    );
+    let missing = missing_shards(r);
+    if !missing.is_empty() && r.shards.len() > 1 {
+        let list: Vec<String> = missing.iter().map(|k| k.to_string()).collect();
+        out.push_str(&format!("missing shards: {}\n", list.join(" ")));
+    }
+    for prop in CHECKED {
+        match r.violations.get(prop) {
+            Some(v) => out.push_str(&format!(
+                "  {prop:<21} fails in {} steps (walk {})\n",
+                v.path.len(),
+                v.walk
+            )),
+            None => out.push_str(&format!(
+                "  {prop:<21} no violation found (a sample, not a proof)\n"
+            )),
+        }
+    }
+    out
+}
+
+/// 1 if anything fails, else 3: a sample never proves a property.
+pub fn exit_code(r: &SampleResult) -> i32 {
+    if r.violations.is_empty() {
+        3
+    } else {
+        1
+    }
+}
