@@ -118,3 +118,43 @@ fn every_small_case_has_its_verdicts_witnesses_and_counts() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A witness the configuration rules out is never reached, and none holds before
+/// anything happened: otherwise "reached" would say nothing.
+#[test]
+fn witnesses_hold_only_where_something_happened() {
+    for case in small_cases() {
+        let model = SwitchModel::new(case.config.clone()).expect("valid");
+        let init = model.initial_state();
+        for w in WITNESSES {
+            assert!(
+                !model.witness(&init, w),
+                "{}: {w} in the initial state",
+                case.name
+            );
+        }
+        let out = bfs(&model, Limits::default());
+        for w in WITNESSES {
+            if !model.witness_applicable(w) {
+                assert!(
+                    !out.discoveries.contains_key(w),
+                    "{}: {w} reached",
+                    case.name
+                );
+            }
+        }
+    }
+    // One uid, no kernel thread to switch through, one CPU: every switch is between
+    // tasks of one uid, so no cross-credential switch exists.
+    let model = SwitchModel::new(Config {
+        policy: Policy::UpstreamDumpable,
+        tasks: TaskSpec::parse_list("1000,1000").unwrap(),
+        rcu_nocb: false,
+        ..Config::default()
+    })
+    .unwrap();
+    let out = bfs(&model, Limits::default());
+    assert!(out.complete && out.states > 10);
+    assert!(!out.discoveries.contains_key("cross-credential switch"));
+    assert!(out.discoveries.contains_key("IBPB") || !model.witness_applicable("IBPB"));
+}

@@ -221,4 +221,19 @@ mod tests {
             .unwrap_err()
             .contains("unknown policy `rhel`"));
     }
+
+    #[test]
+    fn every_policy_prints_its_name_its_origin_and_its_own_promise() {
+        let mut promises = std::collections::BTreeSet::new();
+        let mut origins = std::collections::BTreeSet::new();
+        for p in Policy::ALL {
+            assert_eq!(p.to_string(), p.name());
+            assert!(p.promise().len() > 20, "{p}: {}", p.promise());
+            assert!(p.origin().len() > 8, "{p}: {}", p.origin());
+            promises.insert(p.promise());
+            origins.insert(p.origin());
+        }
+        assert_eq!(promises.len(), Policy::ALL.len(), "promises are distinct");
+        assert_eq!(origins.len(), Policy::ALL.len(), "origins are distinct");
+    }
 }
