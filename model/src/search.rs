@@ -44,7 +44,7 @@ pub enum Stop {
 /// Limits and reporting for one search.
 #[derive(Default)]
 pub struct Limits<'a> {
-    /// Stop once this many unique states are stored.
+    /// Stop when a state beyond this many unique states would be stored.
     pub max_states: Option<usize>,
     /// Stop after this long.
     pub time_limit: Option<Duration>,
@@ -178,10 +178,6 @@ where
             stopped = Some(Stop::TimeLimit);
             break;
         }
-        if limits.max_states.is_some_and(|m| seen.len() >= m) {
-            stopped = Some(Stop::MaxStates);
-            break;
-        }
         if let Some(progress) = limits.progress.as_mut() {
             if last_report.elapsed() >= Duration::from_secs(1) {
                 let depth = level.last().copied().unwrap_or(0) as usize;
@@ -224,17 +220,24 @@ where
                 })
                 .collect()
         });
-        for chunk in expanded {
+        'insert: for chunk in expanded {
             transitions += chunk.transitions;
             for (j, mask) in chunk.hits {
                 record(&mut found, j, mask);
             }
             for (p, key) in chunk.successors {
+                if limits.max_states.is_some_and(|m| seen.len() >= m) && !seen.contains(&key) {
+                    stopped = Some(Stop::MaxStates);
+                    break 'insert;
+                }
                 if seen.insert(key) {
                     parent.push(p);
                     level.push(level[p as usize] + 1);
                 }
             }
+        }
+        if stopped.is_some() {
+            break;
         }
         i = end;
     }

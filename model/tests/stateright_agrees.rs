@@ -155,3 +155,25 @@ fn the_thread_count_changes_nothing_but_the_time() {
     assert_eq!(one.discoveries, two.discoveries);
     assert_eq!(two.threads, 2);
 }
+
+#[test]
+fn a_state_bound_is_exact_and_only_a_bound_that_bites_is_incomplete() {
+    let model = SwitchModel::new(config(Policy::UpstreamDumpable, 2, "1000,1001,1002")).unwrap();
+    let full = bfs(&model, Limits::default());
+    assert!(full.complete);
+    let at = |max| {
+        bfs(
+            &model,
+            Limits {
+                max_states: Some(max),
+                ..Limits::default()
+            },
+        )
+    };
+    let exact = at(full.states);
+    assert!(exact.complete && exact.states == full.states);
+    let short = at(full.states - 1);
+    assert!(!short.complete);
+    assert_eq!(short.states, full.states - 1);
+    assert_eq!(at(50).states, 50);
+}
