@@ -222,6 +222,30 @@ mod tests {
             .contains("unknown policy `rhel`"));
     }
 
+    /// Each promise as a predicate on (trainer, next): what it protects and what it
+    /// does not.
+    #[test]
+    fn each_promise_protects_exactly_what_it_says() {
+        use testing::user;
+        let (a, b) = (user(1000), user(1001));
+        let mut secret = user(1001);
+        secret.dumpable = false;
+        let mut opted = user(1001);
+        opted.spec_ib = true;
+        let kept = |p: Policy, t: &TaskView, n: &TaskView| p.promise_kept(t, n);
+        // always: no user task may start on another's training.
+        assert!(!kept(Policy::Always, &a, &b));
+        // none: promises nothing.
+        assert!(kept(Policy::None, &a, &b) && kept(Policy::None, &a, &secret));
+        // upstream-dumpable: only non-dumpable tasks are protected.
+        assert!(kept(Policy::UpstreamDumpable, &a, &b));
+        assert!(!kept(Policy::UpstreamDumpable, &a, &secret));
+        // upstream-cond-ibpb: a TIF_SPEC_IB task, in either role.
+        assert!(kept(Policy::UpstreamCondIbpb, &a, &b));
+        assert!(!kept(Policy::UpstreamCondIbpb, &opted, &b));
+        assert!(!kept(Policy::UpstreamCondIbpb, &a, &opted));
+    }
+
     #[test]
     fn every_policy_prints_its_name_its_origin_and_its_own_promise() {
         let mut promises = std::collections::BTreeSet::new();
