@@ -43,8 +43,8 @@ lint:
     cargo clippy --workspace --all-targets -- -D warnings
 
 # Mutation testing of the policy rules, the properties and the wait-for graph
-# (installs cargo-mutants if missing; about 40 minutes on 2 cores). Every survivor
-# is killed by a test or explained in docs/selftest.md.
+# (installs cargo-mutants if missing; about 12 minutes on 2 cores after its build).
+# Every survivor must be killed by a test or explained in docs/selftest.md.
 mutants:
     command -v cargo-mutants >/dev/null 2>&1 || cargo install cargo-mutants --locked
     cargo mutants -p switchpath-model --test-package switchpath-model -f 'model/src/policy/*.rs' -f model/src/properties.rs -j 2 --timeout 300

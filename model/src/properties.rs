@@ -106,6 +106,9 @@ impl SwitchModel {
                 }
                 path.push(holder);
                 at = holder;
+                // A walk longer than the CPU count has repeated a CPU: the check
+                // above is broken, so fail loudly rather than loop.
+                assert!(path.len() <= self.config.cpus, "wait-for walk {path:?}");
             }
         }
         None
