@@ -742,12 +742,8 @@ fn finish_sample(
     if let Some(dir) = trace_out {
         let model = switchpath_model::SwitchModel::new(r.config.clone()).map_err(bad_input)?;
         for (prop, v) in &r.violations {
-            let name = switchpath_model::properties::CHECKED
-                .into_iter()
-                .find(|p| p == prop)
-                .expect("violations are of checked properties");
-            let t = trace::build(&model, name, &v.path, "sample");
-            switchpath::report::write_trace(dir, None, &r.config, name, &t).map_err(bad_input)?;
+            let t = trace::build(&model, prop, &v.path, "sample");
+            switchpath::report::write_trace(dir, None, &r.config, prop, &t).map_err(bad_input)?;
         }
     }
     if json {

@@ -81,7 +81,7 @@ pub struct Matrix {
     /// `Unexpected ...` lines: rows that contradict the known outcomes.
     pub unexpected: Vec<String>,
     /// Rows never started because the run was interrupted: `policy on config`.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_run: Vec<String>,
 }
 

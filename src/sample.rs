@@ -104,7 +104,11 @@ pub fn sample(
     interrupt: &AtomicBool,
 ) -> Result<SampleResult, String> {
     let model = SwitchModel::new(config.clone())?;
-    let properties = model.properties();
+    let checked: Vec<_> = model
+        .properties()
+        .into_iter()
+        .filter(|p| p.expectation == Expectation::Always && CHECKED.contains(&p.name))
+        .collect();
     let mut result = SampleResult {
         format: FORMAT,
         config: config.clone(),
@@ -129,11 +133,8 @@ pub fn sample(
         let mut s = model.initial_state();
         let mut path = Vec::new();
         loop {
-            for prop in &properties {
-                if prop.expectation != Expectation::Always
-                    || !CHECKED.contains(&prop.name)
-                    || (prop.condition)(&model, &s)
-                {
+            for prop in &checked {
+                if (prop.condition)(&model, &s) {
                     continue;
                 }
                 let shorter = result
@@ -241,22 +242,13 @@ pub fn load(path: &std::path::Path) -> Result<SampleResult, String> {
 }
 
 /// Checks that `path` is a run of the model ending in a state that violates `prop`.
-pub fn replays_to(model: &SwitchModel, prop: &str, path: &[Action]) -> Result<(), String> {
-    let mut s = model.initial_state();
-    let mut enabled = Vec::new();
-    for (i, a) in path.iter().enumerate() {
-        model.actions(&s, &mut enabled);
-        if !enabled.contains(a) {
-            return Err(format!("step {} ({a:?}) is not enabled", i + 1));
-        }
-        enabled.clear();
-        s = model.next_state(&s, *a).expect("a successor");
-    }
+fn replays_to(model: &SwitchModel, prop: &str, path: &[Action]) -> Result<(), String> {
+    let s = switchpath_model::trace::check_path(model, path)?;
     let property = model
         .properties()
         .into_iter()
-        .find(|p| p.name == prop)
-        .ok_or_else(|| format!("`{prop}` is not a property"))?;
+        .find(|p| p.name == prop && CHECKED.contains(&p.name))
+        .ok_or_else(|| format!("`{prop}` is not a checked property"))?;
     if (property.condition)(model, &s) {
         return Err("the walk does not end in a violation".into());
     }

@@ -153,12 +153,17 @@ fn shuttle_run(model: &SwitchModel, path: &[Action], check_promise: bool) -> Opt
         });
     }));
     std::panic::set_hook(hook);
-    result.err().map(|e| {
-        e.downcast_ref::<String>()
-            .cloned()
-            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "a panic".into())
-    })
+    result.err().map(|e| panic_message(e.as_ref()))
+}
+
+/// The message of a caught panic (shuttle and loom report failures by panicking);
+/// empty if the payload is not text.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
 }
 
 fn shuttle_finding(

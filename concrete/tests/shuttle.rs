@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use switchpath_concrete::platform::Shuttle;
 use switchpath_concrete::reconstruct::deadlock_path;
+use switchpath_concrete::selftest::panic_message;
 use switchpath_concrete::workload::{last_logs, run_scripts};
 use switchpath_model::machine::Kind::{self, *};
 use switchpath_model::properties::DEADLOCK_FREE;
@@ -51,12 +52,7 @@ fn run_with<S: Scheduler + 'static>(
             run_scripts::<Shuttle>(&m, &scripts);
         });
     }));
-    let failure = result.err().map(|e| {
-        e.downcast_ref::<String>()
-            .cloned()
-            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default()
-    });
+    let failure = result.err().map(|e| panic_message(e.as_ref()));
     Outcome {
         iterations: count.load(Ordering::SeqCst),
         failure,

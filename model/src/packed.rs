@@ -119,14 +119,7 @@ pub fn pack(s: &State) -> Packed {
         for &loc in &cpu.stack {
             w.put(loc as u64, LOC_BITS);
         }
-        for t in [
-            cpu.curr,
-            cpu.prev,
-            cpu.next,
-            cpu.wakee,
-            cpu.trained_by,
-            cpu.last_mm,
-        ] {
+        for t in cpu.task_refs() {
             w.put(task_ref(t), TASK_REF_BITS);
         }
         w.put(cpu_ref(cpu.target), CPU_REF_BITS);
@@ -157,14 +150,7 @@ pub fn unpack(p: &Packed) -> State {
         for x in refs.iter_mut() {
             *x = task_unref(r.get(TASK_REF_BITS));
         }
-        [
-            cpu.curr,
-            cpu.prev,
-            cpu.next,
-            cpu.wakee,
-            cpu.trained_by,
-            cpu.last_mm,
-        ] = refs;
+        cpu.set_task_refs(refs);
         cpu.target = cpu_unref(r.get(CPU_REF_BITS));
         cpu.flags = r.get(FLAG_BITS) as u8;
     }

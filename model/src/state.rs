@@ -246,6 +246,31 @@ pub struct Cpu {
 }
 
 impl Cpu {
+    /// The fields that name a task, in a fixed order: `curr`, `prev`, `next`,
+    /// `wakee`, `trained_by`, `last_mm`.
+    pub fn task_refs(&self) -> [u8; 6] {
+        [
+            self.curr,
+            self.prev,
+            self.next,
+            self.wakee,
+            self.trained_by,
+            self.last_mm,
+        ]
+    }
+
+    /// Sets the fields that name a task, in [`Cpu::task_refs`] order.
+    pub fn set_task_refs(&mut self, refs: [u8; 6]) {
+        [
+            self.curr,
+            self.prev,
+            self.next,
+            self.wakee,
+            self.trained_by,
+            self.last_mm,
+        ] = refs;
+    }
+
     /// The resume point on top of the stack, if any.
     pub fn top(&self) -> Option<Loc> {
         self.depth.checked_sub(1).map(|d| self.stack[d as usize])

@@ -173,14 +173,7 @@ impl Symmetry {
         let mut h = rustc_hash::FxHasher::default();
         cpu.stack.hash(&mut h);
         cpu.flags.hash(&mut h);
-        for t in [
-            cpu.curr,
-            cpu.prev,
-            cpu.next,
-            cpu.wakee,
-            cpu.trained_by,
-            cpu.last_mm,
-        ] {
+        for t in cpu.task_refs() {
             self.task_kind(t, c).hash(&mut h);
         }
         (
@@ -250,12 +243,7 @@ impl Symmetry {
             let old = &s.cpu[c];
             let new = &mut n.cpu[to as usize];
             *new = *old;
-            new.curr = task_of(old.curr);
-            new.prev = task_of(old.prev);
-            new.next = task_of(old.next);
-            new.wakee = task_of(old.wakee);
-            new.trained_by = task_of(old.trained_by);
-            new.last_mm = task_of(old.last_mm);
+            new.set_task_refs(old.task_refs().map(task_of));
             new.target = cpu_of(old.target);
             n.holder[Lock::Rq(to).index()] = cpu_of(s.holder[Lock::Rq(c as u8).index()]);
             n.holder[Lock::Wq(to).index()] = cpu_of(s.holder[Lock::Wq(c as u8).index()]);
@@ -293,14 +281,8 @@ impl Symmetry {
         }
         let map = |t: u8| if t < IDLE { tau[t as usize] } else { t };
         let mut n = *s;
-        for c in 0..self.cpus {
-            let cpu = &mut n.cpu[c];
-            cpu.curr = map(cpu.curr);
-            cpu.prev = map(cpu.prev);
-            cpu.next = map(cpu.next);
-            cpu.wakee = map(cpu.wakee);
-            cpu.trained_by = map(cpu.trained_by);
-            cpu.last_mm = map(cpu.last_mm);
+        for cpu in &mut n.cpu[..self.cpus] {
+            cpu.set_task_refs(cpu.task_refs().map(map));
         }
         n.avc = s.avc & self.fixed_keys;
         for class in &self.classes {
@@ -322,16 +304,8 @@ impl Symmetry {
         sig |= (s.holder[Lock::Pi(t).index()] as u64) << 8;
         sig |= ((s.avc & self.key[t as usize] != 0) as u64) << 16;
         let mut bit = 17;
-        for c in 0..self.cpus {
-            let cpu = &s.cpu[c];
-            for x in [
-                cpu.curr,
-                cpu.prev,
-                cpu.next,
-                cpu.wakee,
-                cpu.trained_by,
-                cpu.last_mm,
-            ] {
+        for cpu in &s.cpu[..self.cpus] {
+            for x in cpu.task_refs() {
                 sig |= ((x == t) as u64) << bit;
                 bit += 1;
             }

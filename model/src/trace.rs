@@ -350,6 +350,29 @@ fn check_shape(t: &Trace) -> Result<(), String> {
     Ok(())
 }
 
+/// Runs `path` from the initial state, requiring each action to be enabled in
+/// turn (steps are numbered from 1); returns the final state.
+pub fn check_path(model: &SwitchModel, path: &[Action]) -> Result<State, String> {
+    let mut s = model.initial_state();
+    let mut enabled = Vec::new();
+    for (i, a) in path.iter().enumerate() {
+        let step = i + 1;
+        if a.cpu as usize >= model.config.cpus {
+            return Err(format!("step {step}: CPU{} does not exist", a.cpu));
+        }
+        enabled.clear();
+        model.actions(&s, &mut enabled);
+        if !enabled.contains(a) {
+            return Err(format!(
+                "step {step}: `{}` is not possible here (the trace was edited, or the model changed)",
+                model.describe_action(a)
+            ));
+        }
+        model.perform(&mut s, a.cpu, a.kind);
+    }
+    Ok(s)
+}
+
 /// What a successful replay reproduced.
 #[derive(Debug)]
 pub struct Replayed {
@@ -366,33 +389,14 @@ pub struct Replayed {
 /// the recorded one.
 pub fn replay(trace: &Trace) -> Result<Replayed, String> {
     let model = SwitchModel::new(trace.config.clone())?;
-    let mut s = model.initial_state();
-    let mut enabled = Vec::new();
-    for st in &trace.steps {
-        if st.cpu != st.action.cpu {
-            return Err(format!(
-                "step {}: `cpu` {} differs from the action's CPU {}",
-                st.step, st.cpu, st.action.cpu
-            ));
-        }
-        if st.action.cpu as usize >= model.config.cpus {
-            return Err(format!(
-                "step {}: CPU{} does not exist",
-                st.step, st.action.cpu
-            ));
-        }
-        enabled.clear();
-        model.actions(&s, &mut enabled);
-        if !enabled.contains(&st.action) {
-            return Err(format!(
-                "step {}: `{}` is not possible here (the trace was edited, or the model changed)",
-                st.step,
-                model.describe_action(&st.action)
-            ));
-        }
-        model.perform(&mut s, st.action.cpu, st.action.kind);
+    if let Some(st) = trace.steps.iter().find(|st| st.cpu != st.action.cpu) {
+        return Err(format!(
+            "step {}: `cpu` {} differs from the action's CPU {}",
+            st.step, st.cpu, st.action.cpu
+        ));
     }
     let path: Vec<Action> = trace.steps.iter().map(|s| s.action).collect();
+    check_path(&model, &path)?;
     let rebuilt = build(&model, &trace.property, &path, &trace.source);
     if rebuilt.shape.is_none() {
         return Err(format!(
