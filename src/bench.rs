@@ -32,8 +32,22 @@ pub struct BenchRow {
     pub symmetry: String,
     /// Peak resident memory during the row, MiB.
     pub peak_mib: Option<u64>,
-    /// The search finished.
+    /// The search finished: every verdict is final.
     pub complete: bool,
+    /// It finished by exhausting the state space (`false` with `complete`: it
+    /// stopped once every property had failed or been reached).
+    pub exhausted: bool,
+}
+
+/// How the searches run (never what they prove).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Settings {
+    /// No symmetry reduction.
+    pub no_symmetry: bool,
+    /// No transactions.
+    pub no_fusion: bool,
+    /// Threads expanding states (`None`: one per core).
+    pub threads: Option<usize>,
 }
 
 /// The default task set: two user tasks per CPU, uids 1000, 1001, ...
@@ -55,7 +69,7 @@ pub fn bench(
     max_states: usize,
     time_limit: Duration,
     interrupt: &AtomicBool,
-    (no_symmetry, threads): (bool, Option<usize>),
+    settings: Settings,
     mut each: impl FnMut(&BenchRow),
 ) -> Result<Vec<BenchRow>, String> {
     let mut rows = Vec::new();
@@ -72,8 +86,9 @@ pub fn bench(
                 max_states: Some(max_states),
                 time_limit: Some(time_limit),
                 interrupt: Some(interrupt),
-                no_symmetry,
-                threads,
+                no_symmetry: settings.no_symmetry,
+                no_fusion: settings.no_fusion,
+                threads: settings.threads,
                 ..RunOptions::default()
             };
             let (r, _) = run(&config, &opts)?;
@@ -88,6 +103,7 @@ pub fn bench(
                 symmetry: r.symmetry.clone(),
                 peak_mib: r.peak_mib,
                 complete: r.complete,
+                exhausted: r.exhausted,
             };
             each(&row);
             rows.push(row);
@@ -114,7 +130,11 @@ pub fn render(rows: &[BenchRow]) -> String {
             r.peak_mib
                 .map(|m| m.to_string())
                 .unwrap_or_else(|| "-".into()),
-            if r.complete { "yes" } else { "NO (bounded)" }
+            match (r.complete, r.exhausted) {
+                (true, true) => "yes",
+                (true, false) => "yes (all decided)",
+                (false, _) => "NO (bounded)",
+            }
         ));
     }
     out

@@ -325,6 +325,11 @@ struct SearchArgs {
     /// cross-checks: counts grow, verdicts and counterexample lengths stay).
     #[arg(long)]
     no_symmetry: bool,
+    /// Explore every step as its own transition instead of fusing each CPU's steps
+    /// into transactions (for cross-checks: counts grow, verdicts and counterexample
+    /// lengths stay).
+    #[arg(long)]
+    no_fusion: bool,
     /// Threads expanding states [default: one per core].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: Option<u16>,
@@ -487,6 +492,7 @@ fn cmd_check(args: CheckArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
         trace_dir: args.trace_out.clone(),
         progress: progress_wanted() && !args.json,
         no_symmetry: args.search.no_symmetry,
+        no_fusion: args.search.no_fusion,
         threads: args.search.threads.map(usize::from),
         ..RunOptions::default()
     };
@@ -815,10 +821,11 @@ fn cmd_bench(args: BenchArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
         args.max_states,
         std::time::Duration::from_secs_f64(args.seconds),
         interrupt,
-        (
-            args.search.no_symmetry,
-            args.search.threads.map(usize::from),
-        ),
+        bench::Settings {
+            no_symmetry: args.search.no_symmetry,
+            no_fusion: args.search.no_fusion,
+            threads: args.search.threads.map(usize::from),
+        },
         |r| {
             if progress {
                 eprintln!(

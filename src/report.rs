@@ -11,8 +11,9 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use switchpath_model::cost::cost;
 use switchpath_model::properties::{CHECKED, WITNESSES};
-use switchpath_model::search::{bfs, peak_memory, Limits, Stop};
+use switchpath_model::search::{peak_memory, Limits, Stop};
 use switchpath_model::trace::{self, Trace};
+use switchpath_model::verify::{verify, Verified};
 use switchpath_model::{Config, SwitchModel};
 
 /// The verdict on one property.
@@ -64,6 +65,11 @@ pub struct PropertyReport {
     /// Counterexample length, for failures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<usize>,
+    /// The counterexample is a shortest one (`false` only when the step-by-step
+    /// search for it was stopped by a limit: the path is then one found in
+    /// transactions, real but perhaps longer).
+    #[serde(default = "yes")]
+    pub shortest: bool,
     /// `AA`, `ABBA` or `cycle of N CPUs`, for deadlocks; the exposure, for isolation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shape: Option<String>,
@@ -85,6 +91,13 @@ pub struct WitnessReport {
     /// Length of the shortest path reaching it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<usize>,
+    /// `steps` is the shortest length (see [`PropertyReport::shortest`]).
+    #[serde(default = "yes")]
+    pub shortest: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// IBPBs on the fixed switch sequence.
@@ -103,15 +116,25 @@ pub struct Report {
     pub policy: String,
     /// The configuration, as command-line knobs.
     pub config: String,
-    /// The whole state space was explored.
+    /// Every verdict is final: the search exhausted the state space, or it stopped
+    /// because every property was decided (see `exhausted`).
     pub complete: bool,
+    /// The whole reachable state space was explored.
+    #[serde(default)]
+    pub exhausted: bool,
     /// Why the search stopped early, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
     /// Unique states.
     pub states: usize,
-    /// BFS depth.
+    /// BFS depth (in transitions: transactions, or steps with `--no-fusion`).
     pub depth: usize,
+    /// Each CPU's steps were fused into transactions (`--no-fusion`: not).
+    #[serde(default)]
+    pub fusion: bool,
+    /// States stored by the step-by-step search for shortest paths, if it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_states: Option<usize>,
     /// Wall-clock seconds.
     pub seconds: f64,
     /// Unique states per second.
@@ -170,15 +193,23 @@ pub struct RunOptions<'a> {
     pub progress: bool,
     /// Store every state as itself (no symmetry reduction).
     pub no_symmetry: bool,
+    /// One step per transition (no transactions).
+    pub no_fusion: bool,
     /// Threads expanding states (`None`: one per core).
     pub threads: Option<usize>,
 }
 
 /// Explores `config` and reports every property; writes traces if asked.
+///
+/// See `verify.rs` in the model crate: a search in transactions that stops once
+/// every property is decided, then a step-by-step search for shortest paths.
 pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>), String> {
     let mut model = SwitchModel::new(config.clone())?;
     if opts.no_symmetry {
         model = model.without_symmetry();
+    }
+    if opts.no_fusion {
+        model = model.without_fusion();
     }
     let mut print_progress = |states: usize, depth: usize, elapsed: Duration| {
         let rate = states as f64 / elapsed.as_secs_f64().max(1e-9);
@@ -194,14 +225,20 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
             None
         },
         threads: opts.threads,
+        ..Limits::default()
     };
-    let outcome = bfs(&model, limits);
+    let Verified {
+        outcome,
+        shortest,
+        path_states,
+    } = verify(&model, limits)?;
     let mut properties = Vec::new();
     let mut traces = Vec::new();
     let witnesses: Vec<WitnessReport> = WITNESSES
         .iter()
         .map(|&w| {
             let steps = outcome.discoveries.get(w).map(|p| p.len());
+            let shortest = shortest.get(w).copied().unwrap_or(true);
             let status = match (steps, model.witness_applicable(w)) {
                 (Some(_), _) => "reached",
                 (None, true) => "not reached",
@@ -211,6 +248,7 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
                 name: w.to_string(),
                 status: status.to_string(),
                 steps,
+                shortest,
             }
         })
         .collect();
@@ -227,6 +265,7 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
                     name: name.to_string(),
                     verdict: Verdict::Fails,
                     steps: Some(path.len()),
+                    shortest: shortest.get(name).copied().unwrap_or(true),
                     shape: t.shape.clone(),
                     summary: t.summary.clone(),
                     trace: file.map(|f| f.display().to_string()),
@@ -244,6 +283,7 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
                     Verdict::Holds
                 },
                 steps: None,
+                shortest: true,
                 shape: None,
                 summary: Vec::new(),
                 trace: None,
@@ -256,6 +296,7 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
         policy: config.policy.name().to_string(),
         config: config.describe(),
         complete: outcome.complete,
+        exhausted: outcome.exhausted,
         stopped: outcome.stopped.map(|s| {
             match s {
                 Stop::MaxStates => "max-states reached",
@@ -266,6 +307,8 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
         }),
         states: outcome.states,
         depth: outcome.depth,
+        fusion: model.fusion,
+        path_states,
         seconds: outcome.elapsed.as_secs_f64(),
         states_per_second: outcome.rate(),
         threads: outcome.threads,
@@ -319,14 +362,18 @@ fn fnv(text: &str) -> u32 {
 pub fn render_text(r: &Report) -> String {
     let mut out = String::new();
     out.push_str(&format!("switchpath check: {}\n", r.config));
-    let completeness = match &r.stopped {
-        None => "complete".to_string(),
-        Some(why) => format!("INCOMPLETE ({why})"),
+    let completeness = match (&r.stopped, r.exhausted) {
+        (None, true) => "complete".to_string(),
+        (None, false) => "complete (every property decided; the rest of the space was \
+                          not needed)"
+            .to_string(),
+        (Some(why), _) => format!("INCOMPLETE ({why})"),
     };
     out.push_str(&format!(
-        "search: {completeness}, {} states, depth {}, {:.2} s, {:.0} states/s, {} threads{}\n",
+        "search: {completeness}, {} states, depth {} {}, {:.2} s, {:.0} states/s, {} threads{}\n",
         r.states,
         r.depth,
+        if r.fusion { "transactions" } else { "steps" },
         r.seconds,
         r.states_per_second,
         r.threads,
@@ -335,10 +382,18 @@ pub fn render_text(r: &Report) -> String {
             .unwrap_or_default()
     ));
     out.push_str(&format!("symmetry: {}\n", r.symmetry));
+    if let Some(n) = r.path_states {
+        out.push_str(&format!(
+            "shortest paths: found again step by step ({n} states)\n"
+        ));
+    }
     for p in &r.properties {
         let mut line = format!("  {:<21} {}", p.name, p.verdict.name());
         if let Some(steps) = p.steps {
             line.push_str(&format!(" in {steps} steps"));
+            if !p.shortest {
+                line.push_str(" (not shown shortest: the step-by-step search was stopped)");
+            }
         }
         if let Some(shape) = &p.shape {
             line.push_str(&format!(" ({shape})"));
@@ -356,7 +411,14 @@ pub fn render_text(r: &Report) -> String {
     for w in &r.witnesses {
         let steps = w
             .steps
-            .map(|s| format!(" (in {s} steps)"))
+            .map(|s| {
+                let note = if w.shortest {
+                    ""
+                } else {
+                    ", not shown shortest"
+                };
+                format!(" (in {s} steps{note})")
+            })
             .unwrap_or_default();
         out.push_str(&format!("  {:<25} {}{steps}\n", w.name, w.status));
     }

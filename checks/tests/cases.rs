@@ -37,8 +37,12 @@ fn run_group_with(prefix: &str, opts: &RunOptions<'_>) {
     let mut failures = Vec::new();
     for path in files {
         let c = case::load(&path).unwrap_or_else(|e| panic!("{e}"));
-        if opts.no_symmetry && c.expect.unreduced_states.is_none() {
-            continue; // no symmetry applies: the default run above is the same search
+        if opts.no_symmetry || opts.no_fusion {
+            assert!(
+                c.expect.unreduced_states.is_some(),
+                "{}: no `unreduced-states` pin",
+                c.name
+            );
         }
         let (report, problems) = case::check(&c, opts).expect("the case runs");
         assert!(report.complete, "{}: the search must finish", c.name);
@@ -83,12 +87,14 @@ fn upstream_cond_ibpb_cases_are_as_expected() {
     run_group("upstream-cond-ibpb-");
 }
 
-/// Symmetry reduction merges states; it must not change a verdict, a deadlock's
-/// length or shape. Every case with an `unreduced-states` pin runs again without it.
+/// Symmetry reduction merges states and transactions skip them; neither may change
+/// a verdict, a deadlock's length or shape. Every case runs again with both off,
+/// against its `unreduced-states` pin.
 #[test]
-fn every_case_has_the_same_verdicts_without_symmetry_reduction() {
+fn every_case_has_the_same_verdicts_without_reductions() {
     let opts = RunOptions {
         no_symmetry: true,
+        no_fusion: true,
         ..RunOptions::default()
     };
     run_group_with("", &opts);

@@ -24,6 +24,7 @@ pub mod config;
 pub mod cost;
 pub mod describe;
 pub mod frames;
+pub mod fusion;
 pub mod lockgraph;
 pub mod machine;
 pub mod packed;
@@ -36,6 +37,7 @@ pub mod seeded;
 pub mod state;
 pub mod symmetry;
 pub mod trace;
+pub mod verify;
 pub mod wakeup;
 
 pub use config::{Config, Llc, RcuoPlacement, RcuoWakers, TaskSpec};

@@ -113,6 +113,9 @@ pub struct SwitchModel {
     pub symmetry: Option<crate::symmetry::Symmetry>,
     /// A seeded bug (`switchpath selftest` only; `None` is the correct code).
     pub bug: Option<crate::seeded::Bug>,
+    /// The search runs each CPU's steps in transactions (`fusion.rs`); `false`:
+    /// every step is its own transition.
+    pub fusion: bool,
 }
 
 /// What idle and kernel threads look like to the policies: uid 0, every capability,
@@ -173,6 +176,7 @@ impl SwitchModel {
             config,
             symmetry: None,
             bug: None,
+            fusion: true,
         };
         model.symmetry = crate::symmetry::Symmetry::of(&model);
         Ok(model)
@@ -182,6 +186,13 @@ impl SwitchModel {
     /// itself): for cross-checks and for comparing state counts.
     pub fn without_symmetry(mut self) -> SwitchModel {
         self.symmetry = None;
+        self
+    }
+
+    /// The same model, searched one step at a time (no transactions): for shortest
+    /// paths, cross-checks and comparing state counts.
+    pub fn without_fusion(mut self) -> SwitchModel {
+        self.fusion = false;
         self
     }
 
@@ -523,6 +534,25 @@ impl crate::search::Searchable for SwitchModel {
 
     fn state(&self, key: &Self::Key) -> State {
         crate::packed::unpack(key)
+    }
+
+    fn expand(
+        &self,
+        s: &State,
+        visit: &mut crate::search::Visit<'_, Action, State>,
+        out: &mut Vec<(crate::search::Steps<Action>, State)>,
+    ) {
+        if !self.fusion {
+            let mut actions = Vec::new();
+            self.actions(s, &mut actions);
+            for a in actions {
+                let mut next = *s;
+                self.perform(&mut next, a.cpu, a.kind);
+                out.push((smallvec::smallvec![a], next));
+            }
+            return;
+        }
+        self.transactions(s, visit, out);
     }
 }
 

@@ -21,11 +21,13 @@
 //!   symmetry reduction the stored states are representatives, and the path found
 //!   runs through the real states of their classes, with the same length.
 
-use indexmap::IndexSet;
+use indexmap::map::{IndexMap, RawEntryApiV1};
 use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
+use smallvec::{smallvec, SmallVec};
 use stateright::{Expectation, Model};
 use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -41,9 +43,26 @@ pub enum Stop {
     Interrupted,
 }
 
+/// When a search may stop before exhausting the state space.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Goal {
+    /// Never: explore every reachable state.
+    #[default]
+    Exhaust,
+    /// When every property has a discovery: every verdict is then decided (each
+    /// `always` property has a counterexample, each `sometimes` one a witness), and
+    /// the rest of the space can change none of them.
+    Settle,
+    /// When each of these properties has a discovery (a search for their shortest
+    /// paths, after another search showed they are reachable).
+    Find(Vec<&'static str>),
+}
+
 /// Limits and reporting for one search.
 #[derive(Default)]
 pub struct Limits<'a> {
+    /// When the search may stop early.
+    pub goal: Goal,
     /// Stop when a state beyond this many unique states would be stored.
     pub max_states: Option<usize>,
     /// Stop after this long.
@@ -59,8 +78,10 @@ pub struct Limits<'a> {
 /// The result of one search.
 #[derive(Clone, Debug)]
 pub struct Outcome<A> {
-    /// The whole reachable state space was explored.
+    /// No limit stopped the search: it exhausted the state space or met its goal.
     pub complete: bool,
+    /// The whole reachable state space was explored.
+    pub exhausted: bool,
     /// What stopped it early, if anything.
     pub stopped: Option<Stop>,
     /// Unique states stored.
@@ -84,8 +105,15 @@ impl<A> Outcome<A> {
     }
 }
 
+/// The actions of one transition of the search: one action, or a transaction of
+/// several that the model runs as one (see `fusion.rs`).
+pub type Steps<A> = SmallVec<[A; 8]>;
+
+/// Sees each state a transition passes through, with the actions leading there.
+pub type Visit<'a, A, S> = dyn FnMut(&[A], &S) + 'a;
+
 /// A model whose states the search stores by a compact key.
-pub trait Searchable: Model + Sync {
+pub trait Searchable: Model<Action: Clone> + Sync {
     /// What the visited set stores.
     type Key: Hash + Eq + Clone + Send + Sync;
     /// The key of a state; states with one key are interchangeable for every
@@ -93,6 +121,25 @@ pub trait Searchable: Model + Sync {
     fn key(&self, s: &Self::State) -> Self::Key;
     /// A state with this key.
     fn state(&self, key: &Self::Key) -> Self::State;
+    /// The transitions out of `s`, in a fixed order. `visit` sees every state a
+    /// transition passes through before its last, with the actions leading there;
+    /// the properties are checked on those too. By default each action is one
+    /// transition.
+    fn expand(
+        &self,
+        s: &Self::State,
+        visit: &mut Visit<'_, Self::Action, Self::State>,
+        out: &mut Vec<(Steps<Self::Action>, Self::State)>,
+    ) {
+        let _ = visit;
+        let mut actions = Vec::new();
+        self.actions(s, &mut actions);
+        for a in actions {
+            if let Some(next) = self.next_state(s, a.clone()) {
+                out.push((smallvec![a], next));
+            }
+        }
+    }
 }
 
 /// States expanded in parallel before their successors are inserted in order.
@@ -100,9 +147,52 @@ const BATCH: usize = 1 << 14;
 /// States one task expands.
 const CHUNK: usize = 256;
 
+/// The visited set: keys in discovery order. Workers hash the keys they compute, so
+/// the one thread inserting them only probes and compares.
+struct Visited<K> {
+    keys: IndexMap<K, (), FxBuildHasher>,
+}
+
+impl<K: Hash + Eq> Visited<K> {
+    fn hash(key: &K) -> u64 {
+        FxBuildHasher.hash_one(key)
+    }
+
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    fn key(&self, index: usize) -> &K {
+        self.keys.get_index(index).expect("a stored index").0
+    }
+
+    fn contains(&self, hash: u64, key: &K) -> bool {
+        self.keys
+            .raw_entry_v1()
+            .from_key_hashed_nocheck(hash, key)
+            .is_some()
+    }
+
+    /// Inserts `key` (whose hash is `hash`); `false` if it was there.
+    fn insert(&mut self, hash: u64, key: K) -> bool {
+        use indexmap::map::raw_entry_v1::RawEntryMut;
+        match self
+            .keys
+            .raw_entry_mut_v1()
+            .from_key_hashed_nocheck(hash, &key)
+        {
+            RawEntryMut::Occupied(_) => false,
+            RawEntryMut::Vacant(v) => {
+                v.insert_hashed_nocheck(hash, key, ());
+                true
+            }
+        }
+    }
+}
+
 struct Expanded<K> {
-    /// (parent index, successor key), in action order.
-    successors: Vec<(u32, K)>,
+    /// (parent index, successor's hash, successor key), in action order.
+    successors: Vec<(u32, u64, K)>,
     /// (state index, properties it discovers), in index order.
     hits: Vec<(usize, u64)>,
     transitions: u64,
@@ -123,11 +213,14 @@ where
     let properties = model.properties();
     assert!(properties.len() <= 64, "at most 64 properties");
     let mut found: Vec<Option<usize>> = vec![None; properties.len()];
-    let mut seen: IndexSet<M::Key, FxBuildHasher> = IndexSet::default();
+    let mut seen: Visited<M::Key> = Visited {
+        keys: IndexMap::default(),
+    };
     let mut parent: Vec<u32> = Vec::new();
     let mut level: Vec<u16> = Vec::new();
     for s in model.init_states() {
-        if seen.insert(model.key(&s)) {
+        let key = model.key(&s);
+        if seen.insert(Visited::hash(&key), key) {
             parent.push(u32::MAX);
             level.push(0);
         }
@@ -165,6 +258,25 @@ where
             .fold(0u64, |m, (p, _)| m | 1 << p)
     };
 
+    let goal: Option<Vec<usize>> = match &limits.goal {
+        Goal::Exhaust => None,
+        Goal::Settle => Some((0..properties.len()).collect()),
+        Goal::Find(names) => Some(
+            names
+                .iter()
+                .map(|n| {
+                    properties
+                        .iter()
+                        .position(|p| p.name == *n)
+                        .expect("a goal names a property of the model")
+                })
+                .collect(),
+        ),
+    };
+    let met = |found: &[Option<usize>]| {
+        goal.as_ref()
+            .is_some_and(|g| g.iter().all(|&p| found[p].is_some()))
+    };
     let mut stopped = None;
     let mut transitions = 0u64;
     let mut last_report = Instant::now();
@@ -201,19 +313,22 @@ where
                         hits: Vec::new(),
                         transitions: 0,
                     };
-                    let mut actions = Vec::new();
+                    let mut next = Vec::new();
                     for j in a..b {
-                        let s = model.state(&seen_ref[j]);
-                        let mask = discovers(&s, done);
+                        let s = model.state(seen_ref.key(j));
+                        let mut mask = discovers(&s, done);
+                        model.expand(
+                            &s,
+                            &mut |_, inside| mask |= discovers(inside, done),
+                            &mut next,
+                        );
                         if mask != 0 {
                             out.hits.push((j, mask));
                         }
-                        model.actions(&s, &mut actions);
-                        for act in actions.drain(..) {
-                            if let Some(next) = model.next_state(&s, act) {
-                                out.transitions += 1;
-                                out.successors.push((j as u32, model.key(&next)));
-                            }
+                        for (_, n) in next.drain(..) {
+                            out.transitions += 1;
+                            let key = model.key(&n);
+                            out.successors.push((j as u32, Visited::hash(&key), key));
                         }
                     }
                     out
@@ -225,12 +340,13 @@ where
             for (j, mask) in chunk.hits {
                 record(&mut found, j, mask);
             }
-            for (p, key) in chunk.successors {
-                if limits.max_states.is_some_and(|m| seen.len() >= m) && !seen.contains(&key) {
+            for (p, hash, key) in chunk.successors {
+                if limits.max_states.is_some_and(|m| seen.len() >= m) && !seen.contains(hash, &key)
+                {
                     stopped = Some(Stop::MaxStates);
                     break 'insert;
                 }
-                if seen.insert(key) {
+                if seen.insert(hash, key) {
                     parent.push(p);
                     level.push(level[p as usize] + 1);
                 }
@@ -240,22 +356,31 @@ where
             break;
         }
         i = end;
+        if met(&found) {
+            break;
+        }
     }
+    let exhausted = stopped.is_none() && i >= seen.len();
     // A stopped search still reports what its unexpanded states discover.
     let done = done_mask(&found);
     for j in i..seen.len() {
-        let mask = discovers(&model.state(&seen[j]), done);
+        let mask = discovers(&model.state(seen.key(j)), done);
         record(&mut found, j, mask);
     }
 
     let mut discoveries = BTreeMap::new();
     for (p, prop) in properties.iter().enumerate() {
         if let Some(idx) = found[p] {
-            discoveries.insert(prop.name, path_to(model, &seen, &parent, idx));
+            let (mut path, s) = path_to(model, &seen, &parent, idx);
+            if discovers(&s, 0) & (1 << p) == 0 {
+                path.extend(inside_path(model, &s, |t| discovers(t, 0) & (1 << p) != 0));
+            }
+            discoveries.insert(prop.name, path);
         }
     }
     Outcome {
         complete: stopped.is_none(),
+        exhausted,
         stopped,
         states: seen.len(),
         transitions,
@@ -266,14 +391,35 @@ where
     }
 }
 
+/// The actions from `s` to the first state inside one of its transitions (in
+/// expansion order) that satisfies `hit`.
+fn inside_path<M>(model: &M, s: &M::State, hit: impl Fn(&M::State) -> bool) -> Vec<M::Action>
+where
+    M: Searchable,
+    M::Action: Clone,
+{
+    let mut first: Option<Vec<M::Action>> = None;
+    model.expand(
+        s,
+        &mut |steps, inside| {
+            if first.is_none() && hit(inside) {
+                first = Some(steps.to_vec());
+            }
+        },
+        &mut Vec::new(),
+    );
+    first.expect("a discovery inside a transition is found again")
+}
+
 /// Rebuilds a path to state `idx` from the real initial state, choosing at each step
-/// the first action whose successor has the recorded key.
+/// the first transition whose successor has the recorded key; returns the real
+/// state reached too.
 fn path_to<M>(
     model: &M,
-    seen: &IndexSet<M::Key, FxBuildHasher>,
+    seen: &Visited<M::Key>,
     parent: &[u32],
     idx: usize,
-) -> Vec<M::Action>
+) -> (Vec<M::Action>, M::State)
 where
     M: Searchable,
     M::Action: Clone,
@@ -286,25 +432,20 @@ where
     let mut s = model
         .init_states()
         .into_iter()
-        .find(|s| model.key(s) == seen[chain[0]])
+        .find(|s| model.key(s) == *seen.key(chain[0]))
         .expect("the path starts at an initial state");
     let mut path = Vec::new();
-    let mut actions = Vec::new();
+    let mut successors = Vec::new();
     for &next in &chain[1..] {
-        model.actions(&s, &mut actions);
-        let (a, t) = actions
+        model.expand(&s, &mut |_, _| {}, &mut successors);
+        let (steps, t) = successors
             .drain(..)
-            .find_map(|a| {
-                model
-                    .next_state(&s, a.clone())
-                    .filter(|t| model.key(t) == seen[next])
-                    .map(|t| (a, t))
-            })
+            .find(|(_, t)| model.key(t) == *seen.key(next))
             .expect("every stored successor has a real counterpart");
-        path.push(a);
+        path.extend(steps);
         s = t;
     }
-    path
+    (path, s)
 }
 
 /// Peak resident memory of this process in bytes (Linux `VmHWM`), if known.

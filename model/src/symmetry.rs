@@ -131,9 +131,10 @@ impl Symmetry {
         if !self.cpu_symmetric {
             return pack(&self.sort_tasks(s));
         }
+        let rq = self.runqueue_signatures(s);
         let mut sig = [(0u64, 0u8); MAX_CPUS];
         for (c, slot) in sig.iter_mut().enumerate().take(self.cpus) {
-            *slot = (self.cpu_signature(s, c as u8), c as u8);
+            *slot = (self.cpu_signature(s, c as u8, rq[c]), c as u8);
         }
         let sig = &mut sig[..self.cpus];
         sig.sort_unstable();
@@ -167,8 +168,26 @@ impl Symmetry {
         best.expect("at least one order")
     }
 
-    /// A summary of CPU `c` that every renaming preserves.
-    fn cpu_signature(&self, s: &State, c: u8) -> u64 {
+    /// Per CPU, a hash of the multiset of (kind, scheduler state) of the tasks on
+    /// its runqueue: a sum of mixed values, so the order of the tasks does not
+    /// matter.
+    fn runqueue_signatures(&self, s: &State) -> [u64; MAX_CPUS] {
+        let mut out = [0u64; MAX_CPUS];
+        for t in 0..self.ntasks {
+            let b = s.task[t];
+            if b & 0x0f == 0 {
+                continue;
+            }
+            let c = b >> 4;
+            let v = ((self.task_kind(t as u8, c) as u64) << 4) | (b & 0x0f) as u64;
+            out[c as usize] = out[c as usize].wrapping_add(mix(v));
+        }
+        out
+    }
+
+    /// A summary of CPU `c` that every renaming preserves (`rq`: its runqueue's
+    /// signature).
+    fn cpu_signature(&self, s: &State, c: u8, rq: u64) -> u64 {
         let cpu = &s.cpu[c as usize];
         let mut h = rustc_hash::FxHasher::default();
         cpu.stack.hash(&mut h);
@@ -196,18 +215,7 @@ impl Symmetry {
         whose(s.holder[Lock::Wq(c).index()]).hash(&mut h);
         let held = s.holder.iter().filter(|&&x| x == c).count() as u8;
         (held, s.holder[Lock::AvcSlot.index()] == c).hash(&mut h);
-        // The tasks on this runqueue, as a multiset of (kind, state).
-        let mut rq = [0u16; MAX_TASKS];
-        let mut n = 0;
-        for t in 0..self.ntasks {
-            let b = s.task[t];
-            if b >> 4 == c && b & 0x0f != 0 {
-                rq[n] = ((self.task_kind(t as u8, c) as u16) << 4) | (b & 0x0f) as u16;
-                n += 1;
-            }
-        }
-        rq[..n].sort_unstable();
-        rq[..n].hash(&mut h);
+        rq.hash(&mut h);
         if let Some(base) = self.rcuo_base {
             let own = s.task[(base + c) as usize];
             (own & 0x0f, own >> 4 == c).hash(&mut h);
@@ -267,11 +275,12 @@ impl Symmetry {
         if self.classes.is_empty() {
             return *s;
         }
+        let all = self.task_signatures(s);
         let mut tau: [u8; MAX_TASKS] = std::array::from_fn(|t| t as u8);
         for class in &self.classes {
             let mut sigs = [(0u64, 0u8); MAX_TASKS];
             for (i, &t) in class.iter().enumerate() {
-                sigs[i] = (self.task_signature(s, t), t);
+                sigs[i] = (all[t as usize], t);
             }
             let sigs = &mut sigs[..class.len()];
             sigs.sort_unstable();
@@ -298,20 +307,35 @@ impl Symmetry {
         n
     }
 
-    /// Every place task `t` occurs in `s` (CPU numbers fixed).
-    fn task_signature(&self, s: &State, t: u8) -> u64 {
-        let mut sig = s.task[t as usize] as u64;
-        sig |= (s.holder[Lock::Pi(t).index()] as u64) << 8;
-        sig |= ((s.avc & self.key[t as usize] != 0) as u64) << 16;
+    /// For every task, every place it occurs in `s` (CPU numbers fixed): its
+    /// scheduler state and runqueue, its `pi_lock` holder, its AVC bit, and one bit
+    /// per CPU field naming it.
+    fn task_signatures(&self, s: &State) -> [u64; MAX_TASKS] {
+        let mut sig = [0u64; MAX_TASKS];
+        for (t, slot) in sig.iter_mut().enumerate().take(self.ntasks) {
+            *slot = s.task[t] as u64
+                | (s.holder[Lock::Pi(t as u8).index()] as u64) << 8
+                | ((s.avc & self.key[t] != 0) as u64) << 16;
+        }
         let mut bit = 17;
         for cpu in &s.cpu[..self.cpus] {
             for x in cpu.task_refs() {
-                sig |= ((x == t) as u64) << bit;
+                if (x as usize) < self.ntasks {
+                    sig[x as usize] |= 1 << bit;
+                }
                 bit += 1;
             }
         }
         sig
     }
+}
+
+/// A 64-bit mixer (the splitmix64 finaliser), for order-free multiset hashes.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Calls `f` with every order that permutes, within each run, the entries of `order`.

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use switchpath_model::properties::{CHECKED, DEADLOCK_FREE, WITNESSES};
 use switchpath_model::search::{bfs, Limits};
+use switchpath_model::verify::verify;
 use switchpath_model::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, SwitchModel, TaskSpec};
 
 struct Small {
@@ -72,7 +73,7 @@ fn every_small_case_has_its_verdicts_witnesses_and_counts() {
     let mut problems = Vec::new();
     for case in &cases {
         let model = SwitchModel::new(case.config.clone()).expect("valid");
-        let out = bfs(&model, Limits::default());
+        let out = verify(&model, Limits::default()).expect("verifies").outcome;
         assert!(out.complete);
         let missing: Vec<&str> = WITNESSES
             .iter()

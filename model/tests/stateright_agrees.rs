@@ -24,7 +24,10 @@ fn stateright_bfs_and_switchpath_bfs_count_the_same_states() {
         config(Policy::Always, 1, "1000,1001,1000:nondumpable"),
         config(Policy::Always, 2, "1000,1001,1002,1003"),
     ] {
-        let model = SwitchModel::new(cfg.clone()).unwrap().without_symmetry();
+        let model = SwitchModel::new(cfg.clone())
+            .unwrap()
+            .without_symmetry()
+            .without_fusion();
         let ours = bfs(&model, Limits::default());
         let theirs = SwitchModel::new(cfg).unwrap().checker().spawn_bfs().join();
         assert!(ours.complete);
@@ -43,7 +46,8 @@ fn stateright_finds_the_rhel_deadlock_too() {
     let ours = bfs(
         &SwitchModel::new(config(Policy::RhelPtraceCreds, 1, "1000,1001"))
             .unwrap()
-            .without_symmetry(),
+            .without_symmetry()
+            .without_fusion(),
         Limits::default(),
     );
     // switchpath's path is never longer: it keeps the first (shortest) discovery.
@@ -119,7 +123,7 @@ fn symmetry_reduction_keeps_every_verdict_and_every_shortest_length() {
     defer.defer_wakeup = true;
     cases.push(defer);
     for cfg in cases {
-        let reduced = SwitchModel::new(cfg.clone()).unwrap();
+        let reduced = SwitchModel::new(cfg.clone()).unwrap().without_fusion();
         let full = reduced.clone().without_symmetry();
         let (n_full, d_full) = discoveries(&full, None);
         let (n_reduced, d_reduced) = discoveries(&reduced, None);

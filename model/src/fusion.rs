@@ -1,0 +1,198 @@
+//! Transactions: a partial-order reduction that fuses each CPU's steps into atomic
+//! transactions, after Lipton's reduction by movers.
+//!
+//! A step of CPU `c` is a **right mover** when it commutes with every later step of
+//! every other CPU (`a` then `b` reaches the same state as `b` then `a`, and `b` then
+//! `a` is possible), a **left mover** when it commutes with every earlier one, and a
+//! **non-mover** otherwise. A transaction is a run of one CPU's steps of the form
+//! `R* N? L*`: right movers, at most one non-mover, left movers. Any interleaving of
+//! the CPUs can be reordered, without changing the state reached, so that each
+//! transaction runs without interruption: push its right movers later and its left
+//! movers earlier. The search therefore lets a CPU run a whole transaction as one
+//! transition, and never stores a state with a CPU inside one.
+//!
+//! Which steps move (argued in `docs/reductions.md`, and checked on every reachable
+//! state of small instances by `model/tests/movers.rs`):
+//!
+//! - **right movers** take a lock, or touch only this CPU's data and data under a
+//!   lock it holds, and stay enabled whatever other CPUs do: entering `schedule()`
+//!   by preemption (without load balancing, only this CPU takes tasks off its
+//!   runqueue), entering `call_rcu`, the deferred wake-up, the IPI and the balancer;
+//!   taking `rq->lock` in `__schedule`, in `sched_ttwu_pending`, in `ttwu_remote`
+//!   and in `double_rq_lock`; `select_task_rq` onto a CPU sharing the LLC (`p` is
+//!   asleep and its `pi_lock` is held, and `p->on_cpu` cannot become set again);
+//!   `__wake_up`'s wait-queue lock when only the enqueue wakes `rcuo`;
+//! - **left movers** are the releases (with the local code that follows them up to
+//!   the next shared operation): a release never disables another CPU's step;
+//! - everything else is a non-mover: blocking, `pollwake`, `pick_next_task`,
+//!   `try_to_wake_up`'s first look at `p->state` under `p->pi_lock`, the AVC, the
+//!   no-CBs enqueue, `rcuo`'s drain and `prepare_to_wait`, `move_tasks`.
+//!
+//! **Blocking.** A transaction stops early at a step that cannot run (a lock held by
+//! another CPU, or `p->on_cpu` still set): the CPU rests there, exactly as without
+//! the reduction, so every wait-for cycle is still reached. A CPU waiting in a cycle
+//! is always at such a resting point; a CPU inside a transaction can move, so it is
+//! in no cycle, and the transaction's right movers can be undone (moved past the end)
+//! and its left movers completed without touching the cycle.
+//!
+//! **Properties.** The states a transaction passes through are real reachable
+//! states; the search evaluates the properties on them too (the witnesses "an IBPB
+//! was issued" and "cross-credential switch" hold only inside `__schedule`, which
+//! is one transaction on the upstream policies). Counterexamples and witnesses are
+//! then found again step by step, so each reported path is a shortest one
+//! (`report.rs` in the root crate).
+
+use crate::config::RcuoWakers;
+use crate::machine::{Action, Kind, Op, SwitchModel};
+use crate::state::*;
+
+/// The actions of one transaction.
+pub type Steps = crate::search::Steps<Action>;
+
+/// How a step commutes with other CPUs' steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mover {
+    /// Commutes with every later step of another CPU.
+    Right,
+    /// Commutes with every earlier step of another CPU, and is always enabled.
+    Left,
+    /// Neither.
+    Non,
+}
+
+impl SwitchModel {
+    /// How `a` (an enabled action in `s`) commutes with other CPUs' steps.
+    pub fn mover(&self, s: &State, a: Action) -> Mover {
+        let cfg = &self.config;
+        match a.kind {
+            // Without load balancing nobody else takes a task off this runqueue, so
+            // need_resched stays true; the step itself only pushes a frame.
+            Kind::Preempt if !cfg.load_balance => Mover::Right,
+            Kind::CallRcu | Kind::DeferredWake | Kind::SchedIpi | Kind::Balance(_) => Mover::Right,
+            Kind::Place(x) if self.shares_llc(a.cpu, x) => Mover::Right,
+            Kind::Step => match s.cpu[a.cpu as usize].top() {
+                Some(
+                    Loc::SchedLock
+                    | Loc::IpiLock
+                    | Loc::TtwuRemoteLock
+                    | Loc::BalanceLock1
+                    | Loc::BalanceLock2,
+                ) => Mover::Right,
+                Some(Loc::WakeLock) if cfg.rcuo_wakers == RcuoWakers::Own => Mover::Right,
+                Some(
+                    Loc::SchedUnlock
+                    | Loc::AvcReclaimUnlock
+                    | Loc::AvcInsertUnlock
+                    | Loc::WakeUnlock
+                    | Loc::TtwuRemoteUnlock
+                    | Loc::TtwuQueueUnlock
+                    | Loc::TtwuUnlockPi
+                    | Loc::IpiUnlock,
+                ) => Mover::Left,
+                _ => Mover::Non,
+            },
+            _ => Mover::Non,
+        }
+    }
+
+    /// Whether CPU `c`'s next step may have to wait: a lock acquisition, or
+    /// `try_to_wake_up`'s wait for `p->on_cpu`. Such a step always starts a
+    /// transaction, so a CPU only ever waits between transactions.
+    pub fn may_block(&self, s: &State, c: u8) -> bool {
+        match self.op(s, c) {
+            Op::Acquire(_) => true,
+            Op::Choice => s.cpu[c as usize].top() == Some(Loc::TtwuSelect),
+            Op::Local | Op::Release(_) | Op::Shared => false,
+        }
+    }
+
+    /// Whether `lock` is a leaf: no CPU ever waits for anything while holding it.
+    /// A runqueue lock is one unless a switch may consult the SELinux AVC under it
+    /// (`rhel-ptrace-creds`), `double_rq_lock` nests two of them, or a seeded bug
+    /// is in. A transaction may take a leaf lock on its way: a CPU waiting for one
+    /// waits for a CPU that is not waiting, so it is in no wait-for cycle.
+    pub fn is_leaf(&self, lock: Lock) -> bool {
+        let cfg = &self.config;
+        matches!(lock, Lock::Rq(_))
+            && !cfg.load_balance
+            && self.bug.is_none()
+            && !(cfg.selinux && cfg.policy == crate::policy::Policy::RhelPtraceCreds)
+    }
+
+    /// Fails loudly if CPU `c`, about to wait, holds a lock treated as a leaf: the
+    /// reduction's premise would be wrong for this model.
+    fn check_leaves(&self, s: &State, c: u8) {
+        for cpu in self.cpus() {
+            let lock = Lock::Rq(cpu);
+            assert!(
+                !(self.is_leaf(lock) && s.holder_of(lock) == Some(c)),
+                "transactions: CPU{c} may wait while holding {lock:?}, which the \
+                 reduction treats as a leaf lock; run with --no-fusion and report this"
+            );
+        }
+    }
+
+    /// Every transaction enabled in `s`, with the state it reaches, in CPU order.
+    /// `visit` sees each state a transaction passes through (not its last) with the
+    /// steps that lead there from `s`.
+    pub fn transactions(
+        &self,
+        s: &State,
+        visit: &mut crate::search::Visit<'_, Action, State>,
+        out: &mut Vec<(Steps, State)>,
+    ) {
+        if self.deadlock_cycle(s).is_some() {
+            return;
+        }
+        let mut first = Vec::new();
+        let mut steps = Steps::new();
+        for c in self.cpus() {
+            first.clear();
+            self.cpu_actions(s, c, &mut first);
+            if self.may_block(s, c) {
+                self.check_leaves(s, c);
+            }
+            for &a in &first {
+                self.extend(s, a, false, &mut steps, visit, out);
+            }
+        }
+    }
+
+    /// Performs `a` from `s` and continues the transaction while it may.
+    fn extend(
+        &self,
+        s: &State,
+        a: Action,
+        committed: bool,
+        steps: &mut Steps,
+        visit: &mut crate::search::Visit<'_, Action, State>,
+        out: &mut Vec<(Steps, State)>,
+    ) {
+        let mover = self.mover(s, a);
+        debug_assert!(!committed || mover == Mover::Left);
+        let committed = committed || mover != Mover::Right;
+        let mut next = *s;
+        self.perform(&mut next, a.cpu, a.kind);
+        steps.push(a);
+        let c = a.cpu;
+        let mut more = Vec::new();
+        if !next.cpu[c as usize].at_top_level() {
+            match self.op(&next, c) {
+                Op::Acquire(lock) if self.is_leaf(lock) => self.cpu_actions(&next, c, &mut more),
+                _ if self.may_block(&next, c) => self.check_leaves(&next, c),
+                _ => self.cpu_actions(&next, c, &mut more),
+            }
+        }
+        let continues = !more.is_empty()
+            && (!committed || more.iter().all(|&b| self.mover(&next, b) == Mover::Left));
+        if continues {
+            visit(steps, &next);
+            for b in more {
+                self.extend(&next, b, committed, steps, visit, out);
+            }
+        } else {
+            out.push((steps.clone(), next));
+        }
+        steps.pop();
+    }
+}

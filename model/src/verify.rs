@@ -1,0 +1,90 @@
+//! A whole check of one model: the search in transactions, then the step-by-step
+//! search for shortest paths.
+//!
+//! The first search runs each CPU's steps in transactions (`fusion.rs`) and stops
+//! once every property is decided ([`Goal::Settle`]). Whatever it discovers is found
+//! again by a search of single steps that stops as soon as it has found them all, so
+//! every path reported is a shortest one in steps. That second search also checks
+//! the reduction: after an exhaustive first search it must find nothing new.
+
+use crate::machine::{Action, SwitchModel};
+use crate::search::{bfs, Goal, Limits, Outcome};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// What [`verify`] found.
+pub struct Verified {
+    /// The first search, with its discoveries' paths replaced by shortest ones.
+    pub outcome: Outcome<Action>,
+    /// Per discovery: its path is a shortest one (`false` when a limit stopped the
+    /// step-by-step search first; the path is then the one found in transactions).
+    pub shortest: BTreeMap<&'static str, bool>,
+    /// States the step-by-step search stored, if it ran.
+    pub path_states: Option<usize>,
+}
+
+/// Checks `model` under `limits` (its `goal` is replaced by [`Goal::Settle`]).
+pub fn verify(model: &SwitchModel, limits: Limits<'_>) -> Result<Verified, String> {
+    let started = Instant::now();
+    let (max_states, time_limit, interrupt, threads) = (
+        limits.max_states,
+        limits.time_limit,
+        limits.interrupt,
+        limits.threads,
+    );
+    let mut outcome = bfs(
+        model,
+        Limits {
+            goal: Goal::Settle,
+            ..limits
+        },
+    );
+    let mut shortest: BTreeMap<&'static str, bool> =
+        outcome.discoveries.keys().map(|&k| (k, true)).collect();
+    if !model.fusion || outcome.discoveries.is_empty() {
+        return Ok(Verified {
+            outcome,
+            shortest,
+            path_states: None,
+        });
+    }
+    let steps = model.clone().without_fusion();
+    let wanted: Vec<&'static str> = outcome.discoveries.keys().copied().collect();
+    let paths = bfs(
+        &steps,
+        Limits {
+            goal: Goal::Find(wanted),
+            max_states,
+            time_limit: time_limit.map(|t| t.saturating_sub(started.elapsed())),
+            interrupt,
+            progress: None,
+            threads,
+        },
+    );
+    if outcome.exhausted {
+        if let Some(missed) = paths
+            .discoveries
+            .keys()
+            .find(|k| !outcome.discoveries.contains_key(*k))
+        {
+            return Err(format!(
+                "internal error: the step-by-step search found `{missed}`, which the \
+                 search in transactions missed; run with --no-fusion and report this"
+            ));
+        }
+    }
+    for (name, ok) in shortest.iter_mut() {
+        *ok = paths.discoveries.contains_key(name);
+    }
+    for (name, path) in paths.discoveries {
+        if let Some(p) = outcome.discoveries.get_mut(name) {
+            *p = path;
+        }
+    }
+    outcome.elapsed = started.elapsed();
+    Ok(Verified {
+        outcome,
+        shortest,
+        path_states: Some(paths.states),
+    })
+}

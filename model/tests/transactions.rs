@@ -1,0 +1,260 @@
+//! The premises of the transaction reduction (`fusion.rs`), checked on every
+//! reachable state of small instances, and its result: the same discoveries.
+//!
+//! - a step classed as a right mover commutes with every step another CPU can take
+//!   after it; a left mover with every step another CPU can take before it, and is
+//!   enabled wherever its CPU stands;
+//! - no CPU ever waits for anything while holding a lock classed as a leaf, and no
+//!   CPU in a wait-for cycle waits for a leaf lock;
+//! - the search in transactions discovers exactly what the step-by-step search
+//!   discovers, seeded bugs included.
+
+use stateright::Model;
+use switchpath_model::fusion::Mover;
+use switchpath_model::machine::Op;
+use switchpath_model::properties::Resource;
+use switchpath_model::search::{bfs, Limits};
+use switchpath_model::seeded::Bug;
+use switchpath_model::state::State;
+use switchpath_model::{Action, Config, Llc, Policy, RcuoPlacement, RcuoWakers, SwitchModel};
+use switchpath_model::{Kind, TaskSpec};
+
+fn config(policy: Policy, cpus: usize, tasks: &str, knobs: impl Fn(&mut Config)) -> Config {
+    let mut cfg = Config {
+        policy,
+        cpus,
+        tasks: TaskSpec::parse_list(tasks).unwrap(),
+        ..Config::default()
+    };
+    knobs(&mut cfg);
+    cfg
+}
+
+/// Small instances covering every knob, and the seeded bugs' instances.
+fn instances() -> Vec<SwitchModel> {
+    let mut out = Vec::new();
+    let none = |_: &mut Config| {};
+    for policy in Policy::ALL {
+        out.push(config(policy, 2, "1000,1001,1002", none));
+    }
+    out.push(config(Policy::RhelPtraceCreds, 2, "1000,1001", |c| {
+        c.defer_wakeup = true
+    }));
+    out.push(config(Policy::RhelPtraceCreds, 2, "1000,1001", |c| {
+        c.llc = Llc::Split
+    }));
+    out.push(config(Policy::RhelPtraceCreds, 2, "1000,1001", |c| {
+        c.rcuo_cpu = RcuoPlacement::Next
+    }));
+    out.push(config(Policy::UpstreamDumpable, 2, "1000,1001", |c| {
+        c.rcuo_cpu = RcuoPlacement::Next
+    }));
+    out.push(config(Policy::UpstreamDumpable, 2, "1000,1001", |c| {
+        c.rcuo_wakers = RcuoWakers::Any
+    }));
+    out.push(config(Policy::UpstreamDumpable, 2, "1000,1001", |c| {
+        c.load_balance = true
+    }));
+    out.push(config(Policy::RhelPtraceCreds, 2, "1000,1000:root", |c| {
+        c.avc_full = false
+    }));
+    out.push(config(Policy::RhelPtraceCreds, 2, "1000,1001", |c| {
+        c.selinux = false
+    }));
+    out.push(config(Policy::Always, 2, "1000,1001:nondumpable", |c| {
+        c.rcu_nocb = false
+    }));
+    let mut models: Vec<SwitchModel> = out
+        .into_iter()
+        .map(|c| SwitchModel::new(c).unwrap())
+        .collect();
+    for bug in Bug::ALL {
+        models.push(SwitchModel::new(bug.config()).unwrap().with_bug(bug));
+    }
+    models
+}
+
+/// Every reachable state, step by step, without symmetry reduction.
+fn reachable(model: &SwitchModel) -> Vec<State> {
+    let mut seen = std::collections::HashSet::new();
+    let mut order = vec![model.initial_state()];
+    seen.insert(order[0]);
+    let mut i = 0;
+    let mut actions = Vec::new();
+    while i < order.len() {
+        model.actions(&order[i], &mut actions);
+        for a in actions.drain(..) {
+            let next = model.next_state(&order[i], a).unwrap();
+            if seen.insert(next) {
+                order.push(next);
+            }
+        }
+        i += 1;
+        assert!(order.len() < 2_000_000, "instance too large for the audit");
+    }
+    order
+}
+
+fn enabled(model: &SwitchModel, s: &State, c: u8) -> Vec<Action> {
+    let mut out = Vec::new();
+    model.cpu_actions(s, c, &mut out);
+    out
+}
+
+fn after(model: &SwitchModel, s: &State, a: Action) -> State {
+    let mut next = *s;
+    model.perform(&mut next, a.cpu, a.kind);
+    next
+}
+
+#[test]
+fn movers_commute_and_leaf_locks_are_leaves_on_every_reachable_state() {
+    for model in instances() {
+        let name = format!("{} {:?}", model.config.describe(), model.bug);
+        let states = reachable(&model);
+        eprintln!("{name}: {} states", states.len());
+        let (mut rights, mut lefts) = (0usize, 0usize);
+        for s in &states {
+            if model.deadlock_cycle(s).is_some() {
+                for c in model.deadlock_cycle(s).unwrap() {
+                    if let Some((Resource::Lock(lock), _)) = model.waits_for(s, c) {
+                        assert!(
+                            !model.is_leaf(lock),
+                            "{name}: a cycle through {lock:?}\n{s:?}"
+                        );
+                    }
+                }
+                continue;
+            }
+            for c in model.cpus() {
+                if model.may_block(s, c) {
+                    for lock in model.held_by(s, c) {
+                        assert!(
+                            !model.is_leaf(lock),
+                            "{name}: CPU{c} may wait holding leaf {lock:?}\n{s:?}"
+                        );
+                    }
+                }
+                for a in enabled(&model, s, c) {
+                    let mover = model.mover(s, a);
+                    if mover == Mover::Non {
+                        continue;
+                    }
+                    let sa = after(&model, s, a);
+                    for d in model.cpus().filter(|&d| d != c) {
+                        match mover {
+                            Mover::Right => {
+                                rights += 1;
+                                // a then b  ⇒  b then a, to the same state.
+                                for b in enabled(&model, &sa, d) {
+                                    assert!(
+                                        enabled(&model, s, d).contains(&b),
+                                        "{name}: right mover {a:?} enables {b:?}\n{s:?}"
+                                    );
+                                    let sb = after(&model, s, b);
+                                    assert!(
+                                        enabled(&model, &sb, c).contains(&a),
+                                        "{name}: {b:?} disables right mover {a:?}\n{s:?}"
+                                    );
+                                    assert_eq!(
+                                        after(&model, &sa, b),
+                                        after(&model, &sb, a),
+                                        "{name}: {a:?} and {b:?} do not commute\n{s:?}"
+                                    );
+                                }
+                            }
+                            Mover::Left => {
+                                lefts += 1;
+                                // b then a  ⇒  a then b, to the same state.
+                                for b in enabled(&model, s, d) {
+                                    let sb = after(&model, s, b);
+                                    assert!(
+                                        enabled(&model, &sb, c).contains(&a),
+                                        "{name}: {b:?} disables left mover {a:?}\n{s:?}"
+                                    );
+                                    assert!(
+                                        enabled(&model, &sa, d).contains(&b),
+                                        "{name}: left mover {a:?} disables {b:?}\n{s:?}"
+                                    );
+                                    assert_eq!(
+                                        after(&model, &sb, a),
+                                        after(&model, &sa, b),
+                                        "{name}: {a:?} and {b:?} do not commute\n{s:?}"
+                                    );
+                                }
+                            }
+                            Mover::Non => unreachable!(),
+                        }
+                    }
+                }
+            }
+        }
+        if model.config.cpus > 1 {
+            assert!(rights > 0 && lefts > 0, "{name}: nothing audited");
+        }
+    }
+}
+
+#[test]
+fn transactions_discover_what_single_steps_discover() {
+    for model in instances() {
+        let name = format!("{} {:?}", model.config.describe(), model.bug);
+        let fused = bfs(&model, Limits::default());
+        let steps = bfs(&model.clone().without_fusion(), Limits::default());
+        assert!(fused.exhausted && steps.exhausted);
+        let found = |o: &switchpath_model::search::Outcome<Action>| {
+            o.discoveries.keys().copied().collect::<Vec<_>>()
+        };
+        assert_eq!(found(&fused), found(&steps), "{name}");
+        assert!(fused.states < steps.states, "{name}: no reduction");
+        // Each path found in transactions is a real run of the model.
+        for (property, path) in &fused.discoveries {
+            let mut s = model.initial_state();
+            for &a in path {
+                assert!(
+                    enabled(&model, &s, a.cpu).contains(&a),
+                    "{name}: {property}"
+                );
+                s = after(&model, &s, a);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_transaction_runs_a_whole_uncontended_switch() {
+    // One CPU, upstream: preempting takes rq->lock, picks, switches and unlocks in
+    // one transition; with the RHEL policy it stops at the AVC lookup.
+    let cfg = config(Policy::UpstreamDumpable, 1, "1000,1001", |_| {});
+    let model = SwitchModel::new(cfg).unwrap();
+    let s = model.initial_state();
+    let mut out = Vec::new();
+    model.transactions(&s, &mut |_, _| {}, &mut out);
+    let (steps, end) = out
+        .iter()
+        .find(|(steps, _)| steps[0].kind == Kind::Preempt)
+        .expect("a preemption");
+    let kinds: Vec<Kind> = steps.iter().map(|a| a.kind).collect();
+    assert_eq!(
+        kinds,
+        [Kind::Preempt, Kind::Step, Kind::Pick(1), Kind::Step],
+        "{steps:?}"
+    );
+    assert!(end.cpu[0].at_top_level() && end.cpu[0].curr == 1);
+    let rhel = SwitchModel::new(config(Policy::RhelPtraceCreds, 1, "1000,1001", |_| {})).unwrap();
+    let mut out = Vec::new();
+    rhel.transactions(&s, &mut |_, _| {}, &mut out);
+    let (steps, end) = out
+        .iter()
+        .find(|(steps, _)| steps[0].kind == Kind::Preempt)
+        .expect("a preemption");
+    assert_eq!(
+        steps.len(),
+        1,
+        "rq->lock is not a leaf under the RHEL policy"
+    );
+    assert_eq!(
+        rhel.op(end, 0),
+        Op::Acquire(switchpath_model::state::Lock::Rq(0))
+    );
+}
