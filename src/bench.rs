@@ -46,6 +46,8 @@ pub struct Settings {
     pub no_symmetry: bool,
     /// No transactions.
     pub no_fusion: bool,
+    /// Explore every state even once every property is decided.
+    pub exhaust: bool,
     /// Threads expanding states (`None`: one per core).
     pub threads: Option<usize>,
 }
@@ -88,6 +90,7 @@ pub fn bench(
                 interrupt: Some(interrupt),
                 no_symmetry: settings.no_symmetry,
                 no_fusion: settings.no_fusion,
+                exhaust: settings.exhaust,
                 threads: settings.threads,
                 ..RunOptions::default()
             };

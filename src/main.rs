@@ -330,6 +330,11 @@ struct SearchArgs {
     /// lengths stay).
     #[arg(long)]
     no_fusion: bool,
+    /// Explore the whole state space even once every property has failed or been
+    /// reached (by default the search then stops: nothing left could change a
+    /// verdict).
+    #[arg(long)]
+    exhaust: bool,
     /// Threads expanding states [default: one per core].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: Option<u16>,
@@ -493,6 +498,7 @@ fn cmd_check(args: CheckArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
         progress: progress_wanted() && !args.json,
         no_symmetry: args.search.no_symmetry,
         no_fusion: args.search.no_fusion,
+        exhaust: args.search.exhaust,
         threads: args.search.threads.map(usize::from),
         ..RunOptions::default()
     };
@@ -824,6 +830,7 @@ fn cmd_bench(args: BenchArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
         bench::Settings {
             no_symmetry: args.search.no_symmetry,
             no_fusion: args.search.no_fusion,
+            exhaust: args.search.exhaust,
             threads: args.search.threads.map(usize::from),
         },
         |r| {

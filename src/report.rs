@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use switchpath_model::cost::cost;
 use switchpath_model::properties::{CHECKED, WITNESSES};
-use switchpath_model::search::{peak_memory, Limits, Stop};
+use switchpath_model::search::{peak_memory, Goal, Limits, Stop};
 use switchpath_model::trace::{self, Trace};
 use switchpath_model::verify::{verify, Verified};
 use switchpath_model::{Config, SwitchModel};
@@ -195,6 +195,8 @@ pub struct RunOptions<'a> {
     pub no_symmetry: bool,
     /// One step per transition (no transactions).
     pub no_fusion: bool,
+    /// Explore every state even once every property is decided.
+    pub exhaust: bool,
     /// Threads expanding states (`None`: one per core).
     pub threads: Option<usize>,
 }
@@ -225,7 +227,11 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
             None
         },
         threads: opts.threads,
-        ..Limits::default()
+        goal: if opts.exhaust {
+            Goal::Exhaust
+        } else {
+            Goal::Settle
+        },
     };
     let Verified {
         outcome,

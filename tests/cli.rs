@@ -219,6 +219,69 @@ fn check_writes_a_trace_that_replays() {
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
 
+/// Where every property fails, the search stops once each has its counterexample
+/// and says so; `--exhaust` explores the rest and changes no verdict; the search
+/// step by step (`--no-fusion --no-symmetry`) gives the same verdicts and lengths.
+#[test]
+fn a_decided_search_says_so_and_the_reductions_change_no_verdict() {
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "check",
+            "--policy",
+            "rhel-ptrace-creds",
+            "--cpus",
+            "2",
+            "--tasks",
+            "1000,1001,1002,1003",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let o = switchpath(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let verdicts = |v: &serde_json::Value| -> Vec<(String, String, u64)> {
+        v["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().to_string(),
+                    p["verdict"].as_str().unwrap().to_string(),
+                    p["steps"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect()
+    };
+    let decided = run(&[]);
+    assert_eq!(decided["complete"], true);
+    assert_eq!(decided["exhausted"], false);
+    assert!(decided["path_states"].as_u64().is_some());
+    let exhausted = run(&["--exhaust"]);
+    assert_eq!(exhausted["exhausted"], true);
+    assert!(exhausted["states"].as_u64() > decided["states"].as_u64());
+    let steps = run(&["--no-fusion", "--no-symmetry"]);
+    assert_eq!(steps["fusion"], false);
+    assert_eq!(verdicts(&decided), verdicts(&exhausted));
+    assert_eq!(verdicts(&decided), verdicts(&steps));
+    assert_eq!(
+        verdicts(&decided)[0],
+        ("deadlock-free".into(), "fails".into(), 9)
+    );
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--cpus",
+        "2",
+        "--tasks",
+        "1000,1001,1002,1003",
+    ]);
+    assert!(stdout(&o).contains("search: complete (every property decided"));
+    assert!(stdout(&o).contains("shortest paths: found again step by step"));
+}
+
 #[test]
 fn a_bounded_search_is_incomplete_and_exits_3() {
     let o = switchpath(&[
@@ -383,10 +446,14 @@ fn bench_prints_rows_with_the_documented_fields() {
             "complete",
             "states_per_second",
             "depth",
+            "exhausted",
         ] {
             assert!(r.get(field).is_some(), "missing {field}");
         }
         assert_eq!(r["complete"], true);
+        // Only the RHEL policy fails every property on this task set, so only its
+        // search may stop before exhausting the state space.
+        assert_eq!(r["exhausted"], r["policy"] != "rhel-ptrace-creds", "{r}");
     }
     let o = switchpath(&[
         "bench",

@@ -19,8 +19,9 @@ use shuttle::scheduler::RandomScheduler;
 use shuttle::{Config as ShuttleConfig, FailurePersistence, Runner};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use switchpath_model::properties::POLICY_PROMISE;
-use switchpath_model::search::{bfs, Limits};
+use switchpath_model::search::{Goal, Limits};
 use switchpath_model::seeded::Bug;
+use switchpath_model::verify::verify;
 use switchpath_model::{Action, SwitchModel};
 
 /// Bound on each model search (every configuration here is far smaller).
@@ -81,6 +82,7 @@ pub fn check(bug: Bug) -> BugResult {
 fn limits() -> Limits<'static> {
     Limits {
         max_states: Some(MAX_STATES),
+        goal: Goal::Settle,
         ..Limits::default()
     }
 }
@@ -91,7 +93,10 @@ fn model_finding(
     buggy: &SwitchModel,
 ) -> (Finding, Option<Vec<Action>>) {
     let prop = bug.property();
-    let control = bfs(correct, limits());
+    let control = match verify(correct, limits()) {
+        Ok(v) => v.outcome,
+        Err(e) => return (Finding::Missed(e), None),
+    };
     if !control.complete {
         return (
             Finding::Missed(format!(
@@ -109,7 +114,10 @@ fn model_finding(
             None,
         );
     }
-    let out = bfs(buggy, limits());
+    let out = match verify(buggy, limits()) {
+        Ok(v) => v.outcome,
+        Err(e) => return (Finding::Missed(e), None),
+    };
     match out.discoveries.get(prop) {
         Some(path) => (
             Finding::Caught(format!(

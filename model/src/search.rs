@@ -281,7 +281,11 @@ where
     let mut transitions = 0u64;
     let mut last_report = Instant::now();
     let mut i = 0usize;
-    while i < seen.len() {
+    // Once the goal is met, the search finishes the BFS level of the deepest
+    // first discovery, so where it stops does not depend on the order of states
+    // within a level (nor on the batch size).
+    let mut last_level: Option<u16> = None;
+    while i < seen.len() && last_level.is_none_or(|l| level[i] <= l) {
         if limits.interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
             stopped = Some(Stop::Interrupted);
             break;
@@ -297,7 +301,10 @@ where
                 last_report = Instant::now();
             }
         }
-        let end = seen.len().min(i + BATCH);
+        let mut end = seen.len().min(i + BATCH);
+        if let Some(l) = last_level {
+            end = i + level[i..end].partition_point(|&x| x <= l);
+        }
         let done = done_mask(&found);
         let ranges: Vec<(usize, usize)> = (i..end)
             .step_by(CHUNK)
@@ -356,8 +363,13 @@ where
             break;
         }
         i = end;
-        if met(&found) {
-            break;
+        if last_level.is_none() && met(&found) {
+            let goal = goal.as_ref().expect("a goal was met");
+            last_level = goal
+                .iter()
+                .filter_map(|&p| found[p])
+                .map(|j| level[j])
+                .max();
         }
     }
     let exhausted = stopped.is_none() && i >= seen.len();

@@ -1,8 +1,8 @@
 //! A whole check of one model: the search in transactions, then the step-by-step
 //! search for shortest paths.
 //!
-//! The first search runs each CPU's steps in transactions (`fusion.rs`) and stops
-//! once every property is decided ([`Goal::Settle`]). Whatever it discovers is found
+//! The first search runs each CPU's steps in transactions (`fusion.rs`) and, with
+//! [`Goal::Settle`], stops once every property is decided. Whatever it discovers is found
 //! again by a search of single steps that stops as soon as it has found them all, so
 //! every path reported is a shortest one in steps. That second search also checks
 //! the reduction: after an exhaustive first search it must find nothing new.
@@ -23,7 +23,8 @@ pub struct Verified {
     pub path_states: Option<usize>,
 }
 
-/// Checks `model` under `limits` (its `goal` is replaced by [`Goal::Settle`]).
+/// Checks `model` under `limits`. Its `goal` is normally [`Goal::Settle`];
+/// [`Goal::Exhaust`] explores every state even once everything is decided.
 pub fn verify(model: &SwitchModel, limits: Limits<'_>) -> Result<Verified, String> {
     let started = Instant::now();
     let (max_states, time_limit, interrupt, threads) = (
@@ -32,13 +33,7 @@ pub fn verify(model: &SwitchModel, limits: Limits<'_>) -> Result<Verified, Strin
         limits.interrupt,
         limits.threads,
     );
-    let mut outcome = bfs(
-        model,
-        Limits {
-            goal: Goal::Settle,
-            ..limits
-        },
-    );
+    let mut outcome = bfs(model, limits);
     let mut shortest: BTreeMap<&'static str, bool> =
         outcome.discoveries.keys().map(|&k| (k, true)).collect();
     if !model.fusion || outcome.discoveries.is_empty() {

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 use switchpath_model::properties::{CHECKED, DEADLOCK_FREE, WITNESSES};
-use switchpath_model::search::{bfs, Limits};
+use switchpath_model::search::{bfs, Goal, Limits};
 use switchpath_model::verify::verify;
 use switchpath_model::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, SwitchModel, TaskSpec};
 
@@ -73,7 +73,11 @@ fn every_small_case_has_its_verdicts_witnesses_and_counts() {
     let mut problems = Vec::new();
     for case in &cases {
         let model = SwitchModel::new(case.config.clone()).expect("valid");
-        let out = verify(&model, Limits::default()).expect("verifies").outcome;
+        let limits = Limits {
+            goal: Goal::Settle,
+            ..Limits::default()
+        };
+        let out = verify(&model, limits).expect("verifies").outcome;
         assert!(out.complete);
         let missing: Vec<&str> = WITNESSES
             .iter()

@@ -181,3 +181,28 @@ fn a_state_bound_is_exact_and_only_a_bound_that_bites_is_incomplete() {
     assert_eq!(short.states, full.states - 1);
     assert_eq!(at(50).states, 50);
 }
+
+#[test]
+fn a_settled_search_stops_at_a_level_whatever_the_threads() {
+    // Every property of the RHEL policy fails on this task set: the search stops
+    // once each is found, at the end of a breadth-first level.
+    let model =
+        SwitchModel::new(config(Policy::RhelPtraceCreds, 2, "1000,1001,1002,1003")).unwrap();
+    let run = |threads| {
+        bfs(
+            &model,
+            Limits {
+                goal: switchpath_model::search::Goal::Settle,
+                threads: Some(threads),
+                ..Limits::default()
+            },
+        )
+    };
+    let (one, two) = (run(1), run(2));
+    let all = bfs(&model, Limits::default());
+    assert!(one.complete && !one.exhausted && all.exhausted);
+    assert_eq!((one.states, one.depth), (two.states, two.depth));
+    assert_eq!(one.discoveries, two.discoveries);
+    assert_eq!(one.discoveries.len(), model.properties().len());
+    assert!(one.states < all.states);
+}
