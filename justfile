@@ -21,7 +21,7 @@ docs:
     command -v mdbook >/dev/null 2>&1 || cargo install mdbook --locked
     mdbook build
 
-# The long model explorations (tens of millions of states, minutes, several GiB).
+# The long model explorations (millions of states, about a minute, 1 GiB).
 long:
     cargo test --release -p switchpath-checks -- --ignored --nocapture
 

@@ -160,7 +160,7 @@ fn the_known_outcomes_of_the_design_brief_have_cases() {
 }
 
 #[test]
-#[ignore = "tens of millions of states, minutes and several GiB: run with `just long`"]
+#[ignore = "millions of states (about a minute, 1 GiB): run with `just long`"]
 fn long_cases_are_as_expected() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("long");
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -5,10 +5,14 @@
 //! a timeout as well (see the checker-pitfalls note). This search is a
 //! breadth-first search that:
 //!
-//! - always runs to exhaustion unless a limit stops it, and says which;
-//! - records, per property, the *first* state in BFS order that discovers it, so a
-//!   counterexample is a shortest path (visited states are stored in discovery
-//!   order, which is level order);
+//! - runs to exhaustion unless a limit stops it (and says which) or its [`Goal`] is
+//!   met: with [`Goal::Settle`] once every property has a discovery, so no verdict
+//!   can change, and then only at the end of a BFS level;
+//! - records, per property, the *first* state in BFS order that discovers it (or
+//!   that a transition from it passes a discovering state, for models whose
+//!   transitions are transactions), so a counterexample is a shortest path in
+//!   transitions (visited states are stored in discovery order, which is level
+//!   order);
 //! - stores each visited state exactly, as the model's compact key (for the switch
 //!   model: the packed representative of its symmetry class), with its parent;
 //! - expands states on every core: the queue is cut into batches, each batch's
@@ -17,7 +21,7 @@
 //!   the discovery order and so every count and every counterexample are exactly
 //!   those of the one-threaded search, whatever the number of threads;
 //! - rebuilds a path by replaying the model from its real initial state, choosing
-//!   at each step the first action whose successor has the recorded key: with
+//!   at each step the first transition whose successor has the recorded key: with
 //!   symmetry reduction the stored states are representatives, and the path found
 //!   runs through the real states of their classes, with the same length.
 
