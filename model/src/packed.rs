@@ -5,14 +5,16 @@
 //!
 //! | field | bits |
 //! |---|---|
-//! | per CPU: stack depth, 10 resume points | 4 + 10 × 5 |
+//! | per CPU: stack depth, then the resume points in use | 4 + up to 10 × 5 |
 //! | per CPU: curr, prev, next, wakee, trained_by, last_mm | 6 × 5 |
 //! | per CPU: target, flags | 3 + 3 |
 //! | per task: scheduler state, runqueue | 12 × (3 + 2) |
 //! | per lock: holder | 21 × 3 |
 //! | AVC keys, `active_nodes` | 16 + 3 |
 //!
-//! 502 bits of the 512. Packing is exact: [`unpack`] gives back the same `State`
+//! At most 502 bits of the 512; a stack takes only its resume points in use (the
+//! depth before them says how many), which makes packing cheaper, and the rest of
+//! the words stays zero. Packing is exact: [`unpack`] gives back the same `State`
 //! (a test checks it on every state of an exploration), so the visited set is a set
 //! of states, not of fingerprints.
 
@@ -115,8 +117,10 @@ pub fn pack(s: &State) -> Packed {
         at: 0,
     };
     for cpu in &s.cpu {
+        // Only the stack in use: the depth says how many resume points follow, and
+        // the slots above it are always empty.
         w.put(cpu.depth as u64, DEPTH_BITS);
-        for &loc in &cpu.stack {
+        for &loc in cpu.locs() {
             w.put(loc as u64, LOC_BITS);
         }
         for t in cpu.task_refs() {
@@ -143,7 +147,7 @@ pub fn unpack(p: &Packed) -> State {
     let mut s = State::empty();
     for cpu in s.cpu.iter_mut() {
         cpu.depth = r.get(DEPTH_BITS) as u8;
-        for loc in cpu.stack.iter_mut() {
+        for loc in cpu.stack.iter_mut().take(cpu.depth as usize) {
             *loc = Loc::from_u8(r.get(LOC_BITS) as u8);
         }
         let mut refs = [0u8; 6];
