@@ -12,7 +12,7 @@
 //! transition, and never stores a state with a CPU inside one.
 //!
 //! Which steps move (argued in `docs/reductions.md`, and checked on every reachable
-//! state of small instances by `model/tests/movers.rs`):
+//! state of small instances by `model/tests/transactions.rs`):
 //!
 //! - **right movers** take a lock, or touch only this CPU's data and data under a
 //!   lock it holds, and stay enabled whatever other CPUs do: entering `schedule()`
@@ -28,19 +28,24 @@
 //!   `try_to_wake_up`'s first look at `p->state` under `p->pi_lock`, the AVC, the
 //!   no-CBs enqueue, `rcuo`'s drain and `prepare_to_wait`, `move_tasks`.
 //!
-//! **Blocking.** A transaction stops early at a step that cannot run (a lock held by
-//! another CPU, or `p->on_cpu` still set): the CPU rests there, exactly as without
-//! the reduction, so every wait-for cycle is still reached. A CPU waiting in a cycle
-//! is always at such a resting point; a CPU inside a transaction can move, so it is
-//! in no cycle, and the transaction's right movers can be undone (moved past the end)
-//! and its left movers completed without touching the cycle.
+//! **Waiting.** A step that may wait (a lock acquisition, or `try_to_wake_up`'s wait
+//! for `p->on_cpu`) always starts a transaction, so a CPU on a wait-for cycle always
+//! waits between transactions; a CPU inside a transaction is on no cycle, and its
+//! right movers can be undone (moved past the end) and its left movers completed
+//! without touching the cycle. The one exception is a *leaf* lock
+//! ([`SwitchModel::is_leaf`]), which no CPU ever waits while holding: a CPU waiting
+//! for one is on no cycle, so a transaction may take it on its way, and stops there,
+//! the CPU resting and waiting, if it is held. Allowing any lock inside a
+//! transaction loses deadlocks: two CPUs each inside one, each holding what the
+//! other wants, cannot be reordered into whole transactions (`switchpath selftest`
+//! caught exactly that with the seeded `double_rq_lock` ABBA).
 //!
 //! **Properties.** The states a transaction passes through are real reachable
 //! states; the search evaluates the properties on them too (the witnesses "an IBPB
 //! was issued" and "cross-credential switch" hold only inside `__schedule`, which
 //! is one transaction on the upstream policies). Counterexamples and witnesses are
 //! then found again step by step, so each reported path is a shortest one
-//! (`report.rs` in the root crate).
+//! (`verify.rs`).
 
 use crate::config::RcuoWakers;
 use crate::machine::{Action, Kind, Op, SwitchModel};
