@@ -5,7 +5,7 @@
 //! high-water mark, reset before each row (`/proc/self/clear_refs`), so each row's
 //! figure is its own.
 
-use crate::report::{run, RunOptions};
+use crate::report::{run, RunOptions, SearchSettings};
 use serde::Serialize;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -39,19 +39,6 @@ pub struct BenchRow {
     pub exhausted: bool,
 }
 
-/// How the searches run (never what they prove).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Settings {
-    /// No symmetry reduction.
-    pub no_symmetry: bool,
-    /// No transactions.
-    pub no_fusion: bool,
-    /// Explore every state even once every property is decided.
-    pub exhaust: bool,
-    /// Threads expanding states (`None`: one per core).
-    pub threads: Option<usize>,
-}
-
 /// The default task set: two user tasks per CPU, uids 1000, 1001, ...
 pub fn default_tasks(cpus: usize) -> Vec<TaskSpec> {
     (0..2 * cpus)
@@ -71,7 +58,7 @@ pub fn bench(
     max_states: usize,
     time_limit: Duration,
     interrupt: &AtomicBool,
-    settings: Settings,
+    search: SearchSettings,
     mut each: impl FnMut(&BenchRow),
 ) -> Result<Vec<BenchRow>, String> {
     let mut rows = Vec::new();
@@ -88,10 +75,7 @@ pub fn bench(
                 max_states: Some(max_states),
                 time_limit: Some(time_limit),
                 interrupt: Some(interrupt),
-                no_symmetry: settings.no_symmetry,
-                no_fusion: settings.no_fusion,
-                exhaust: settings.exhaust,
-                threads: settings.threads,
+                search,
                 ..RunOptions::default()
             };
             let (r, _) = run(&config, &opts)?;

@@ -225,7 +225,7 @@ pub fn check(case: &Case, opts: &RunOptions<'_>) -> Result<(Report, Vec<String>)
     }
     // `states` pins the default search; `unreduced-states` the one with every
     // reduction off. A search with just one of them off has no pin.
-    let pin = match (opts.no_symmetry, opts.no_fusion) {
+    let pin = match (opts.search.no_symmetry, opts.search.no_fusion) {
         (false, false) => Some((case.expect.states, "states")),
         (true, true) => case
             .expect

@@ -340,6 +340,17 @@ struct SearchArgs {
     threads: Option<u16>,
 }
 
+impl SearchArgs {
+    fn settings(&self) -> switchpath::report::SearchSettings {
+        switchpath::report::SearchSettings {
+            no_symmetry: self.no_symmetry,
+            no_fusion: self.no_fusion,
+            exhaust: self.exhaust,
+            threads: self.threads.map(usize::from),
+        }
+    }
+}
+
 #[derive(Args)]
 struct RunArgs {
     #[command(flatten)]
@@ -496,10 +507,7 @@ fn cmd_check(args: CheckArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
         interrupt: Some(interrupt),
         trace_dir: args.trace_out.clone(),
         progress: progress_wanted() && !args.json,
-        no_symmetry: args.search.no_symmetry,
-        no_fusion: args.search.no_fusion,
-        exhaust: args.search.exhaust,
-        threads: args.search.threads.map(usize::from),
+        search: args.search.settings(),
         ..RunOptions::default()
     };
     if !args.cases.is_empty() {
@@ -827,12 +835,7 @@ fn cmd_bench(args: BenchArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
         args.max_states,
         std::time::Duration::from_secs_f64(args.seconds),
         interrupt,
-        bench::Settings {
-            no_symmetry: args.search.no_symmetry,
-            no_fusion: args.search.no_fusion,
-            exhaust: args.search.exhaust,
-            threads: args.search.threads.map(usize::from),
-        },
+        args.search.settings(),
         |r| {
             if progress {
                 eprintln!(

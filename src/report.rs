@@ -191,6 +191,13 @@ pub struct RunOptions<'a> {
     pub label: Option<String>,
     /// Print progress to stderr about once a second.
     pub progress: bool,
+    /// How the search runs.
+    pub search: SearchSettings,
+}
+
+/// How the search runs (never what it proves): `check` and `bench` share these.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SearchSettings {
     /// Store every state as itself (no symmetry reduction).
     pub no_symmetry: bool,
     /// One step per transition (no transactions).
@@ -207,10 +214,11 @@ pub struct RunOptions<'a> {
 /// every property is decided, then a step-by-step search for shortest paths.
 pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>), String> {
     let mut model = SwitchModel::new(config.clone())?;
-    if opts.no_symmetry {
+    let search = opts.search;
+    if search.no_symmetry {
         model = model.without_symmetry();
     }
-    if opts.no_fusion {
+    if search.no_fusion {
         model = model.without_fusion();
     }
     let mut print_progress = |states: usize, depth: usize, elapsed: Duration| {
@@ -226,8 +234,8 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
         } else {
             None
         },
-        threads: opts.threads,
-        goal: if opts.exhaust {
+        threads: search.threads,
+        goal: if search.exhaust {
             Goal::Exhaust
         } else {
             Goal::Settle

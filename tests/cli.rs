@@ -224,17 +224,18 @@ fn check_writes_a_trace_that_replays() {
 /// step by step (`--no-fusion --no-symmetry`) gives the same verdicts and lengths.
 #[test]
 fn a_decided_search_says_so_and_the_reductions_change_no_verdict() {
+    let base = [
+        "check",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--cpus",
+        "2",
+        "--tasks",
+        "1000,1001,1002,1003",
+    ];
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "check",
-            "--policy",
-            "rhel-ptrace-creds",
-            "--cpus",
-            "2",
-            "--tasks",
-            "1000,1001,1002,1003",
-            "--json",
-        ];
+        let mut args = base.to_vec();
+        args.push("--json");
         args.extend_from_slice(extra);
         let o = switchpath(&args);
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
@@ -269,15 +270,7 @@ fn a_decided_search_says_so_and_the_reductions_change_no_verdict() {
         verdicts(&decided)[0],
         ("deadlock-free".into(), "fails".into(), 9)
     );
-    let o = switchpath(&[
-        "check",
-        "--policy",
-        "rhel-ptrace-creds",
-        "--cpus",
-        "2",
-        "--tasks",
-        "1000,1001,1002,1003",
-    ]);
+    let o = switchpath(&base);
     assert!(stdout(&o).contains("search: complete (every property decided"));
     assert!(stdout(&o).contains("shortest paths: found again step by step"));
 }

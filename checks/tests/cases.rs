@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 use switchpath::case;
-use switchpath::report::RunOptions;
+use switchpath::report::{RunOptions, SearchSettings};
 
 fn cases_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("cases")
@@ -37,7 +37,7 @@ fn run_group_with(prefix: &str, opts: &RunOptions<'_>) {
     let mut failures = Vec::new();
     for path in files {
         let c = case::load(&path).unwrap_or_else(|e| panic!("{e}"));
-        if opts.no_symmetry || opts.no_fusion {
+        if opts.search.no_symmetry || opts.search.no_fusion {
             assert!(
                 c.expect.unreduced_states.is_some(),
                 "{}: no `unreduced-states` pin",
@@ -93,8 +93,11 @@ fn upstream_cond_ibpb_cases_are_as_expected() {
 #[test]
 fn every_case_has_the_same_verdicts_without_reductions() {
     let opts = RunOptions {
-        no_symmetry: true,
-        no_fusion: true,
+        search: SearchSettings {
+            no_symmetry: true,
+            no_fusion: true,
+            ..SearchSettings::default()
+        },
         ..RunOptions::default()
     };
     run_group_with("", &opts);

@@ -121,7 +121,7 @@ impl SwitchModel {
         matches!(lock, Lock::Rq(_))
             && !cfg.load_balance
             && self.bug.is_none()
-            && !(cfg.selinux && cfg.policy == crate::policy::Policy::RhelPtraceCreds)
+            && !(cfg.selinux && cfg.policy.may_ask_capability())
     }
 
     /// Fails loudly if CPU `c`, about to wait, holds a lock treated as a leaf: the
@@ -158,22 +158,22 @@ impl SwitchModel {
                 self.check_leaves(s, c);
             }
             for &a in &first {
-                self.extend(s, a, false, &mut steps, visit, out);
+                self.extend(s, (a, self.mover(s, a)), false, &mut steps, visit, out);
             }
         }
     }
 
-    /// Performs `a` from `s` and continues the transaction while it may.
+    /// Performs `a` (of class `mover`) from `s` and continues the transaction while
+    /// it may.
     fn extend(
         &self,
         s: &State,
-        a: Action,
+        (a, mover): (Action, Mover),
         committed: bool,
         steps: &mut Steps,
         visit: &mut crate::search::Visit<'_, Action, State>,
         out: &mut Vec<(Steps, State)>,
     ) {
-        let mover = self.mover(s, a);
         debug_assert!(!committed || mover == Mover::Left);
         let committed = committed || mover != Mover::Right;
         let mut next = *s;
@@ -188,8 +188,12 @@ impl SwitchModel {
                 _ => self.cpu_actions(&next, c, &mut more),
             }
         }
-        let continues = !more.is_empty()
-            && (!committed || more.iter().all(|&b| self.mover(&next, b) == Mover::Left));
+        let more: Vec<(Action, Mover)> = more
+            .into_iter()
+            .map(|b| (b, self.mover(&next, b)))
+            .collect();
+        let continues =
+            !more.is_empty() && (!committed || more.iter().all(|&(_, m)| m == Mover::Left));
         if continues {
             visit(steps, &next);
             for b in more {

@@ -542,17 +542,11 @@ impl crate::search::Searchable for SwitchModel {
         visit: &mut crate::search::Visit<'_, Action, State>,
         out: &mut Vec<(crate::search::Steps<Action>, State)>,
     ) {
-        if !self.fusion {
-            let mut actions = Vec::new();
-            self.actions(s, &mut actions);
-            for a in actions {
-                let mut next = *s;
-                self.perform(&mut next, a.cpu, a.kind);
-                out.push((smallvec::smallvec![a], next));
-            }
-            return;
+        if self.fusion {
+            self.transactions(s, visit, out);
+        } else {
+            crate::search::single_steps(self, s, out);
         }
-        self.transactions(s, visit, out);
     }
 }
 

@@ -179,7 +179,7 @@ impl SwitchModel {
     /// allowed but never reached makes the verdicts `vacuous`.
     pub fn witness_applicable(&self, name: &str) -> bool {
         let cfg = &self.config;
-        let rhel_avc = cfg.policy == crate::policy::Policy::RhelPtraceCreds && cfg.selinux;
+        let rhel_avc = cfg.policy.may_ask_capability() && cfg.selinux;
         match name {
             W_CROSS_CRED => cfg.tasks.iter().any(|t| t.uid != 0),
             W_AVC_MISS => rhel_avc,

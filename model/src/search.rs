@@ -136,12 +136,21 @@ pub trait Searchable: Model<Action: Clone> + Sync {
         out: &mut Vec<(Steps<Self::Action>, Self::State)>,
     ) {
         let _ = visit;
-        let mut actions = Vec::new();
-        self.actions(s, &mut actions);
-        for a in actions {
-            if let Some(next) = self.next_state(s, a.clone()) {
-                out.push((smallvec![a], next));
-            }
+        single_steps(self, s, out);
+    }
+}
+
+/// Every action enabled in `s` as a transition of its own, in action order.
+pub fn single_steps<M: Model<Action: Clone>>(
+    model: &M,
+    s: &M::State,
+    out: &mut Vec<(Steps<M::Action>, M::State)>,
+) {
+    let mut actions = Vec::new();
+    model.actions(s, &mut actions);
+    for a in actions {
+        if let Some(next) = model.next_state(s, a.clone()) {
+            out.push((smallvec![a], next));
         }
     }
 }

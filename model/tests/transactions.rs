@@ -107,6 +107,25 @@ fn after(model: &SwitchModel, s: &State, a: Action) -> State {
     next
 }
 
+/// `x` then `y` runs from `s` (the caller knows); `y` then `x` must run too and
+/// reach the same state.
+fn swaps(model: &SwitchModel, s: &State, x: Action, y: Action, name: &str) {
+    let (sx, sy) = (after(model, s, x), after(model, s, y));
+    assert!(
+        enabled(model, s, y.cpu).contains(&y),
+        "{name}: {x:?} enables {y:?}\n{s:?}"
+    );
+    assert!(
+        enabled(model, &sy, x.cpu).contains(&x),
+        "{name}: {y:?} disables {x:?}\n{s:?}"
+    );
+    assert_eq!(
+        after(model, &sx, y),
+        after(model, &sy, x),
+        "{name}: {x:?} and {y:?} do not commute\n{s:?}"
+    );
+}
+
 #[test]
 fn movers_commute_and_leaf_locks_are_leaves_on_every_reachable_state() {
     for model in instances() {
@@ -147,40 +166,20 @@ fn movers_commute_and_leaf_locks_are_leaves_on_every_reachable_state() {
                                 rights += 1;
                                 // a then b  ⇒  b then a, to the same state.
                                 for b in enabled(&model, &sa, d) {
-                                    assert!(
-                                        enabled(&model, s, d).contains(&b),
-                                        "{name}: right mover {a:?} enables {b:?}\n{s:?}"
-                                    );
-                                    let sb = after(&model, s, b);
-                                    assert!(
-                                        enabled(&model, &sb, c).contains(&a),
-                                        "{name}: {b:?} disables right mover {a:?}\n{s:?}"
-                                    );
-                                    assert_eq!(
-                                        after(&model, &sa, b),
-                                        after(&model, &sb, a),
-                                        "{name}: {a:?} and {b:?} do not commute\n{s:?}"
-                                    );
+                                    swaps(&model, s, a, b, &name);
                                 }
                             }
                             Mover::Left => {
                                 lefts += 1;
-                                // b then a  ⇒  a then b, to the same state.
+                                // b then a  ⇒  a then b, to the same state; and a
+                                // stays enabled whatever b does.
                                 for b in enabled(&model, s, d) {
                                     let sb = after(&model, s, b);
                                     assert!(
                                         enabled(&model, &sb, c).contains(&a),
                                         "{name}: {b:?} disables left mover {a:?}\n{s:?}"
                                     );
-                                    assert!(
-                                        enabled(&model, &sa, d).contains(&b),
-                                        "{name}: left mover {a:?} disables {b:?}\n{s:?}"
-                                    );
-                                    assert_eq!(
-                                        after(&model, &sb, a),
-                                        after(&model, &sa, b),
-                                        "{name}: {a:?} and {b:?} do not commute\n{s:?}"
-                                    );
+                                    swaps(&model, s, b, a, &name);
                                 }
                             }
                             Mover::Non => unreachable!(),

@@ -131,10 +131,13 @@ impl Policy {
     /// Whether deciding runs the capability check (`ptrace_has_cap`), which under
     /// SELinux reaches the AVC.
     pub fn asks_capability(self, sw: &Switch) -> bool {
-        match self {
-            Policy::RhelPtraceCreds => rhel_ptrace_creds::asks_capability(sw),
-            _ => false,
-        }
+        self.may_ask_capability() && rhel_ptrace_creds::asks_capability(sw)
+    }
+
+    /// Whether the policy ever runs the capability check, on some switch: only
+    /// then can a switch reach the AVC (and take locks) under `rq->lock`.
+    pub fn may_ask_capability(self) -> bool {
+        self == Policy::RhelPtraceCreds
     }
 
     /// The policy's own promise: may `next` start on a predictor that `trainer`, a
@@ -220,6 +223,30 @@ mod tests {
         assert!(Policy::parse("rhel")
             .unwrap_err()
             .contains("unknown policy `rhel`"));
+    }
+
+    /// Only a policy that may ask for the capability ever does, and the RHEL one
+    /// does (a switch out of a kernel thread): the transaction reduction relies on
+    /// `may_ask_capability` to know when `rq->lock` is a leaf.
+    #[test]
+    fn only_a_policy_that_may_ask_for_the_capability_asks() {
+        use testing::{kthread, user};
+        let switches = [
+            Switch {
+                prev: kthread(),
+                next: user(1000),
+                last_user: Some(user(1001)),
+            },
+            Switch {
+                prev: user(1001),
+                next: user(1000),
+                last_user: Some(user(1001)),
+            },
+        ];
+        for p in Policy::ALL {
+            let asks = switches.iter().any(|sw| p.asks_capability(sw));
+            assert_eq!(asks, p.may_ask_capability(), "{p:?}");
+        }
     }
 
     /// Each promise as a predicate on (trainer, next): what it protects and what it
