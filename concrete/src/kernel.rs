@@ -13,7 +13,10 @@
 //! Every CPU records, in its own log, the model action each of its steps
 //! corresponds to (a top-level action, a choice, or `Step` for one shared operation),
 //! so a failure found here can be rebuilt as a model trace and replayed
-//! (`reconstruct.rs`).
+//! (`reconstruct.rs`). A model step is a shared operation together with the local
+//! code after it, up to the next shared operation; so a step is entered in the log
+//! when the CPU's next step begins (before it may wait), or when its action ends.
+//! Until then it is pending: other CPUs may not yet see all of its effects.
 
 use crate::platform::Platform;
 use std::mem::ManuallyDrop;
@@ -37,8 +40,21 @@ pub struct Probe {
     pub held: Vec<(Lock, &'static str)>,
     /// The lock (or `p->on_cpu`) it is blocked on, with where.
     pub waiting: Option<(String, &'static str)>,
-    /// Steps done (a watchdog's progress counter).
+    /// Steps logged (a watchdog's progress counter).
     pub steps: u64,
+    /// The step under way, logged when the next one begins.
+    pub pending: Option<Kind>,
+}
+
+impl Probe {
+    fn flush(&mut self) {
+        if let Some(kind) = self.pending.take() {
+            if self.log.len() < LOG_LIMIT {
+                self.log.push(kind);
+            }
+            self.steps += 1;
+        }
+    }
 }
 
 /// How a CPU resolves the kernel's choices: given the candidates (in the model's
@@ -138,12 +154,16 @@ impl<P: Platform> Kernel<P> {
             .unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Begins the step `kind`: the one under way is logged, this one is pending.
     fn log(&self, c: u8, kind: Kind) {
         let mut p = self.probe(c);
-        if p.log.len() < LOG_LIMIT {
-            p.log.push(kind);
-        }
-        p.steps += 1;
+        p.flush();
+        p.pending = Some(kind);
+    }
+
+    /// Logs CPU `c`'s pending step: its next one begins, or its action ended.
+    pub fn flush(&self, c: u8) {
+        self.probe(c).flush();
     }
 
     fn enter(&self, c: u8, frames: &[&'static str]) {
@@ -185,9 +205,10 @@ impl<P: Platform> Kernel<P> {
 
     // --- locks -------------------------------------------------------------
 
-    /// `_raw_spin_lock`: one step, logged once the lock is ours.
+    /// `_raw_spin_lock`: one step, begun once the lock is ours.
     fn acquire(&'static self, cpu: &mut CpuCtx<P>, lock: Lock, site: &'static str) {
         let c = cpu.id;
+        self.flush(c);
         self.probe(c).waiting = Some((self.model.lock_name(lock), site));
         if cpu.holds(lock) && !P::REPORTS_SELF_DEADLOCK {
             // A ticket spinlock re-taken by its holder is never granted: spin, as the
@@ -205,10 +226,11 @@ impl<P: Platform> Kernel<P> {
         self.log(c, Kind::Step);
     }
 
-    /// Unlock: one step, logged before the lock is given up.
+    /// Unlock: one step.
     fn release(&'static self, cpu: &mut CpuCtx<P>, lock: Lock) {
-        self.log(cpu.id, Kind::Step);
+        self.flush(cpu.id);
         self.unlock_silently(cpu, lock);
+        self.log(cpu.id, Kind::Step);
     }
 
     fn unlock_silently(&'static self, cpu: &mut CpuCtx<P>, lock: Lock) {
@@ -277,6 +299,7 @@ impl<P: Platform> Kernel<P> {
     /// Runs one top-level action on `cpu` if it is enabled; returns whether it ran.
     pub fn top(&'static self, cpu: &mut CpuCtx<P>, kind: Kind) -> bool {
         let c = cpu.id;
+        self.flush(c);
         if !self.enabled(c).contains(&kind) {
             return false;
         }
@@ -451,6 +474,7 @@ impl<P: Platform> Kernel<P> {
     fn avc_has_perm(&'static self, cpu: &mut CpuCtx<P>, prev: u8) {
         let c = cpu.id;
         let key = self.model.avc_key(prev) as u32;
+        self.flush(c);
         let cached = P::load(&self.avc);
         let mut reclaim = false;
         if cached & key == 0 && self.model.config.avc_full {
@@ -486,6 +510,7 @@ impl<P: Platform> Kernel<P> {
     fn avc_reclaim_node(&'static self, cpu: &mut CpuCtx<P>) {
         let c = cpu.id;
         let slot = &self.locks[Lock::AvcSlot.index()];
+        self.flush(c);
         let Some(guard) = P::try_lock(slot) else {
             self.log(c, Kind::Step);
             return;
@@ -522,6 +547,7 @@ impl<P: Platform> Kernel<P> {
             c,
             &["call_rcu_sched", "__call_rcu", "__call_rcu_nocb_enqueue"],
         );
+        self.flush(c);
         let was_empty = P::swap(&self.queued[c as usize], 1) == 0;
         self.log(c, Kind::Step);
         if was_empty {
@@ -580,6 +606,7 @@ impl<P: Platform> Kernel<P> {
     /// An acquisition logged by its caller (a critical section that is one step).
     fn acquire_quietly(&'static self, cpu: &mut CpuCtx<P>, lock: Lock, site: &'static str) {
         let c = cpu.id;
+        self.flush(c);
         self.probe(c).waiting = Some((self.model.lock_name(lock), site));
         let guard = P::lock(&self.locks[lock.index()]);
         cpu.held.push((lock, ManuallyDrop::new(guard)));
@@ -616,6 +643,7 @@ impl<P: Platform> Kernel<P> {
                 format!("{}->on_cpu", self.model.task_name(p)),
                 "try_to_wake_up",
             ));
+            self.flush(c);
             if cpu.on_cpu.as_ref().is_some_and(|(t, _)| *t == p) && !P::REPORTS_SELF_DEADLOCK {
                 loop {
                     std::thread::park();

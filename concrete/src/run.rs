@@ -102,6 +102,7 @@ pub fn run(model: SwitchModel, seconds: f64, seed: u64) -> RunOutcome {
                 };
                 kernel.top(&mut cpu, kind);
             }
+            kernel.flush(c);
         }));
     }
     let start = Instant::now();

@@ -70,6 +70,7 @@ fn run<P: Platform>(
                         tries += 1;
                     }
                 }
+                kernel.flush(c as u8);
             })
         })
         .collect();
@@ -87,6 +88,17 @@ pub fn last_logs() -> Option<Vec<Vec<Kind>>> {
             .iter()
             .map(|p| p.lock().unwrap_or_else(|e| e.into_inner()).log.clone())
             .collect()
+    })
+}
+
+/// Steps the CPUs of the last kernel created have logged so far, all together (0
+/// before any kernel exists).
+pub fn logged_steps() -> usize {
+    LAST.with(|last| last.get()).map_or(0, |probes| {
+        probes
+            .iter()
+            .map(|p| p.lock().unwrap_or_else(|e| e.into_inner()).steps as usize)
+            .sum()
     })
 }
 
