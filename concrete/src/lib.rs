@@ -5,10 +5,12 @@
 //! - [`platform`]: the std / loom / shuttle facade;
 //! - [`kernel`]: `__schedule`, `switch_mm`, the AVC, `call_rcu`, `try_to_wake_up`;
 //! - [`workload`]: running per-CPU scripts under any platform;
+//! - [`follow`]: replaying a model path on the concrete code, step for step;
 //! - [`reconstruct`]: turning a failure's per-CPU logs into a replayable model trace;
 //! - [`run`]: `switchpath run`, OS threads with an NMI-watchdog-like monitor;
 //! - [`selftest`]: the seeded bugs through the model and shuttle.
 
+pub mod follow;
 pub mod kernel;
 pub mod platform;
 pub mod reconstruct;

@@ -1,16 +1,18 @@
 //! Properties tying the model and the concrete code together, over random
 //! configurations: the decision rules keep their stated promises; the model's
 //! `deadlock-free` verdict agrees with what shuttle finds on the concrete code; a
-//! model counterexample, replayed as per-CPU plans on the concrete code, deadlocks
-//! it, and the concrete failure rebuilds into a model trace that replays.
+//! model counterexample, followed step for step on the concrete code, takes the
+//! same steps and deadlocks it, and the concrete failure rebuilds into a model trace
+//! that replays.
 
 use proptest::prelude::*;
-use shuttle::scheduler::{PctScheduler, RandomScheduler, Scheduler};
+use shuttle::scheduler::{RandomScheduler, Scheduler};
 use shuttle::{Config as ShuttleConfig, FailurePersistence, Runner};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use switchpath_concrete::follow::follow;
 use switchpath_concrete::platform::Shuttle;
 use switchpath_concrete::reconstruct::deadlock_path;
-use switchpath_concrete::workload::{last_logs, plan_of, run_plan, run_scripts};
+use switchpath_concrete::workload::run_scripts;
 use switchpath_model::machine::Kind::{self, *};
 use switchpath_model::policy::{Switch, TaskView};
 use switchpath_model::properties::DEADLOCK_FREE;
@@ -138,7 +140,7 @@ fn busy(cpus: usize) -> Vec<Vec<Kind>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
     fn the_model_and_shuttle_agree_on_deadlock_freedom(config in config_strategy()) {
@@ -146,19 +148,14 @@ proptest! {
         let outcome = bfs(&model, Limits { max_states: Some(400_000), ..Limits::default() });
         match outcome.discoveries.get(DEADLOCK_FREE) {
             Some(path) => {
-                // The model's counterexample, as per-CPU plans, deadlocks the concrete code.
-                let (scripts, choices) = plan_of(&model, path);
-                let plan = move |m: SwitchModel, s: Vec<Vec<Kind>>, c: Vec<Vec<u8>>| move || {
-                    run_plan::<Shuttle>(&m, &s, &c);
-                };
-                // PCT first (it finds shallow orderings fast), then uniform random.
-                let failure = shuttle_run(PctScheduler::new_from_seed(1, 3, 2000), plan(model.clone(), scripts.clone(), choices.clone()))
-                    .or_else(|| shuttle_run(RandomScheduler::new_from_seed(1, 2000), plan(model.clone(), scripts, choices)));
-                let failure = failure.expect("the concrete code deadlocks on the model's plan");
+                // The model's counterexample, followed step for step on the concrete
+                // code, takes the same steps and deadlocks it.
+                let run = follow(&model, path);
+                prop_assert!(run.matches(path), "the concrete code left the model's path: {:?}", run.logs);
+                let failure = run.failure.expect("the concrete code deadlocks on the model's path");
                 prop_assert!(failure.contains("deadlock"), "{}", failure);
                 // The concrete failure is a model deadlock, and replays as a trace.
-                let logs = last_logs().unwrap();
-                let rebuilt = deadlock_path(&model, &logs).expect("the logs interleave into a model deadlock");
+                let rebuilt = deadlock_path(&model, &run.logs).expect("the logs interleave into a model deadlock");
                 let t = trace::build(&model, DEADLOCK_FREE, &rebuilt, "shuttle");
                 prop_assert!(trace::replay(&t).is_ok());
                 if model.config.cpus == 1 {

@@ -1,0 +1,129 @@
+//! Replaying a model path on the concrete code, step for step.
+//!
+//! A model counterexample can be handed to shuttle as a plan (each CPU's top-level
+//! actions, [`plan_of`]) and left to its random or PCT schedulers to find the
+//! interleaving. That works for short paths; for a deep one with a narrow race (two
+//! CPUs missing the same AVC key, 50 steps in) thousands of schedules may not find
+//! it. [`FollowPath`] is a shuttle scheduler that does not search: at every
+//! scheduling point it runs the CPU whose step comes next in the model path, counted
+//! by the steps the concrete CPUs have logged so far. The concrete code therefore
+//! takes the model's interleaving, and [`follow`] reports what happened: the
+//! explorer's failure (a deadlock, for a deadlock path) and each CPU's log, which a
+//! faithful replay makes equal to that CPU's share of the path.
+//!
+//! A step is logged once its effect is done (an acquisition once the lock is ours),
+//! except an unlock, which is logged just before the lock is given up. If the CPU
+//! due next cannot run, the scheduler runs the main thread if it can (the CPU's
+//! thread is not spawned yet), else keeps the current task (the due CPU waits for a
+//! lock the current one has logged giving up, so the unlock completes first).
+
+use crate::platform::Shuttle;
+use crate::selftest::panic_message;
+use crate::workload::{last_logs, logged_steps, plan_of, run_plan};
+use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
+use shuttle::{Config as ShuttleConfig, FailurePersistence, Runner};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use switchpath_model::machine::Kind;
+use switchpath_model::{Action, SwitchModel};
+
+/// A shuttle scheduler that runs one execution along a model path.
+#[derive(Debug)]
+pub struct FollowPath {
+    /// The CPU of each action of the path, in order.
+    order: Vec<u8>,
+    /// The one execution has begun.
+    started: bool,
+}
+
+impl FollowPath {
+    /// A scheduler following `path`.
+    pub fn new(path: &[Action]) -> Self {
+        FollowPath {
+            order: path.iter().map(|a| a.cpu).collect(),
+            started: false,
+        }
+    }
+}
+
+/// CPU `c` runs on the thread spawned `c`-th by [`run_plan`]; the main thread,
+/// task 0, only spawns them and waits.
+fn task_of(cpu: u8) -> TaskId {
+    TaskId::from(cpu as usize + 1)
+}
+
+impl Scheduler for FollowPath {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        if self.started {
+            return None;
+        }
+        self.started = true;
+        Some(Schedule::new(0))
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        _is_yielding: bool,
+    ) -> Option<TaskId> {
+        let can_run = |t: TaskId| runnable.iter().any(|r| r.id() == t);
+        let due = self
+            .order
+            .get(logged_steps())
+            .map(|&c| task_of(c))
+            .filter(|&t| can_run(t));
+        let main = TaskId::from(0);
+        due.or(Some(main).filter(|&t| can_run(t)))
+            .or(current.filter(|&t| can_run(t)))
+            .or_else(|| runnable.first().map(|t| t.id()))
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        0
+    }
+}
+
+/// What a replay along a path did.
+#[derive(Clone, Debug)]
+pub struct Followed {
+    /// shuttle's failure message (`deadlock! ...`), or `None` if every CPU finished.
+    pub failure: Option<String>,
+    /// Each CPU's logged model actions.
+    pub logs: Vec<Vec<Kind>>,
+}
+
+impl Followed {
+    /// Each CPU's log begins with exactly its share of `path`, in order: the
+    /// concrete code took the model's steps. (Once the path is done, CPUs outside a
+    /// deadlock finish their current action, so a log may go on.)
+    pub fn matches(&self, path: &[Action]) -> bool {
+        self.logs.iter().enumerate().all(|(c, log)| {
+            let share: Vec<Kind> = path
+                .iter()
+                .filter(|a| a.cpu as usize == c)
+                .map(|a| a.kind)
+                .collect();
+            log.starts_with(&share)
+        })
+    }
+}
+
+/// Runs `path`'s plan on the concrete code under shuttle, scheduled along `path`.
+pub fn follow(model: &SwitchModel, path: &[Action]) -> Followed {
+    let (scripts, choices) = plan_of(model, path);
+    let m = model.clone();
+    let mut config = ShuttleConfig::new();
+    config.failure_persistence = FailurePersistence::None;
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        Runner::new(FollowPath::new(path), config).run(move || {
+            run_plan::<Shuttle>(&m, &scripts, &choices);
+        });
+    }));
+    std::panic::set_hook(hook);
+    Followed {
+        failure: result.err().map(|e| panic_message(e.as_ref())),
+        logs: last_logs().unwrap_or_default(),
+    }
+}

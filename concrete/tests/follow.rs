@@ -1,0 +1,201 @@
+//! Model paths followed step for step on the concrete code (`follow::FollowPath`):
+//! every CPU of the concrete code logs the model's steps, in the model's order, and
+//! a deadlock path deadlocks it. Each configuration exercises a top-level action
+//! whose own effect must be done before it is logged (`Block`, `RcuoDrain`,
+//! `DeferredWake`, `SchedIpi`, `Balance`), or a deep race. Random runs of the model
+//! are followed too, and must each take the action they are meant to exercise.
+
+use stateright::Model;
+use switchpath_concrete::follow::follow;
+use switchpath_concrete::reconstruct::deadlock_path;
+use switchpath_model::machine::Kind;
+use switchpath_model::properties::{
+    DEADLOCK_FREE, ISOLATION_LEAK, W_AVC_MISS, W_CALL_RCU, W_CROSS_CRED, W_IBPB, W_NOCB_WAKE,
+};
+use switchpath_model::search::{Goal, Limits};
+use switchpath_model::state::{State, NOBODY};
+use switchpath_model::verify::verify;
+use switchpath_model::Action;
+use switchpath_model::{Config, Llc, Policy, RcuoPlacement, SwitchModel, TaskSpec};
+
+fn model(policy: Policy, cpus: usize, tasks: &str, knobs: impl FnOnce(&mut Config)) -> SwitchModel {
+    let mut config = Config {
+        policy,
+        cpus,
+        tasks: TaskSpec::parse_list(tasks).unwrap(),
+        ..Config::default()
+    };
+    knobs(&mut config);
+    SwitchModel::new(config).unwrap()
+}
+
+/// Finds the shortest path to each of `names` and follows each on the concrete
+/// code; returns how many were deadlocks.
+fn follows(m: &SwitchModel, names: &[&'static str]) -> usize {
+    let limits = Limits {
+        goal: Goal::Find(names.to_vec()),
+        ..Limits::default()
+    };
+    let verified = verify(m, limits).unwrap();
+    let mut deadlocks = 0;
+    for &name in names {
+        let path = verified
+            .outcome
+            .discoveries
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} is reachable"));
+        let run = follow(m, path);
+        assert!(
+            run.matches(path),
+            "{name}: the concrete code left the model's path {:?}: {:?}",
+            path.iter().map(|a| (a.cpu, a.kind)).collect::<Vec<_>>(),
+            run.logs
+        );
+        if name == DEADLOCK_FREE {
+            let failure = run.failure.expect("the concrete code deadlocks");
+            assert!(failure.contains("deadlock"), "{failure}");
+            let rebuilt = deadlock_path(m, &run.logs).expect("the logs make a model deadlock");
+            assert_eq!(rebuilt.len(), path.len(), "{name}: no shorter interleaving");
+            deadlocks += 1;
+        }
+    }
+    deadlocks
+}
+
+#[test]
+fn racing_avc_inserts_52_steps_deep_deadlock_the_concrete_code() {
+    // Two CPUs miss the same key; the later insert replaces the node and calls
+    // call_rcu under the slot lock (the proptest configuration that random and PCT
+    // schedules could not finish in 4,000 runs).
+    let m = model(
+        Policy::RhelPtraceCreds,
+        2,
+        "0,1001:nondumpable,0,1001",
+        |c| {
+            c.avc_full = false;
+            c.rcuo_cpu = RcuoPlacement::Next;
+        },
+    );
+    let names = [
+        DEADLOCK_FREE,
+        ISOLATION_LEAK,
+        W_AVC_MISS,
+        W_CALL_RCU,
+        W_NOCB_WAKE,
+    ];
+    assert_eq!(follows(&m, &names), 1);
+}
+
+#[test]
+fn a_block_is_visible_to_a_waker_as_soon_as_it_is_logged() {
+    let m = model(Policy::RhelPtraceCreds, 3, "0,0,0,0", |_| {});
+    assert_eq!(follows(&m, &[DEADLOCK_FREE, W_AVC_MISS, W_CALL_RCU]), 1);
+}
+
+/// A random run of the model from its initial state: `len` actions at most, each
+/// drawn uniformly from those enabled (xorshift from `seed`).
+fn random_run(m: &SwitchModel, seed: u64, len: usize) -> (Vec<Action>, State) {
+    let mut rng = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut s = m.initial_state();
+    let mut path = Vec::new();
+    let mut actions = Vec::new();
+    for _ in 0..len {
+        actions.clear();
+        m.actions(&s, &mut actions);
+        if actions.is_empty() {
+            break;
+        }
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let a = actions[(rng % actions.len() as u64) as usize];
+        s = m.next_state(&s, a).expect("an enabled action");
+        path.push(a);
+    }
+    (path, s)
+}
+
+/// Random model runs, followed on the concrete code: every CPU logs the run's
+/// steps, whatever the knobs; a run that ends in a deadlock deadlocks the code.
+/// Returns how many runs deadlocked, and whether some run took an action `want`s.
+fn follows_random_runs(m: &SwitchModel, runs: u64, want: fn(&Kind) -> bool) -> (usize, bool) {
+    let mut deadlocks = 0;
+    let mut wanted = false;
+    for seed in 0..runs {
+        let (path, end) = random_run(m, seed, 120);
+        wanted |= path.iter().any(|a| want(&a.kind));
+        let run = follow(m, &path);
+        assert!(
+            run.matches(&path),
+            "seed {seed}: the concrete code left the model's run {:?}: {:?}",
+            path.iter().map(|a| (a.cpu, a.kind)).collect::<Vec<_>>(),
+            run.logs
+        );
+        if m.deadlock_cycle(&end).is_some() {
+            let failure = run.failure.expect("the concrete code deadlocks");
+            assert!(failure.contains("deadlock"), "seed {seed}: {failure}");
+            deadlocks += 1;
+        }
+    }
+    (deadlocks, wanted)
+}
+
+#[test]
+fn deferred_wake_ups_follow_the_model() {
+    let m = model(
+        Policy::RhelPtraceCreds,
+        2,
+        "1000,1001,1000:nondumpable,1002",
+        |c| {
+            c.defer_wakeup = true;
+        },
+    );
+    let deferred = follows_random_runs(&m, 40, |k| *k == Kind::DeferredWake);
+    assert_eq!(deferred, (0, true));
+    assert_eq!(
+        follows(&m, &[ISOLATION_LEAK, W_CALL_RCU, W_NOCB_WAKE, W_IBPB]),
+        0
+    );
+}
+
+#[test]
+fn wake_ups_by_ipi_follow_the_model() {
+    let m = model(
+        Policy::UpstreamDumpable,
+        2,
+        "1000,1001,1000:nondumpable,1002",
+        |c| {
+            c.llc = Llc::Split;
+        },
+    );
+    let ipi = follows_random_runs(&m, 40, |k| *k == Kind::SchedIpi);
+    assert_eq!(ipi, (0, true));
+    assert_eq!(
+        follows(&m, &[ISOLATION_LEAK, W_NOCB_WAKE, W_IBPB, W_CROSS_CRED]),
+        0
+    );
+}
+
+#[test]
+fn load_balancing_follows_the_model() {
+    let m = model(Policy::None, 2, "1000,1001,1002", |c| c.load_balance = true);
+    let migrated = follows_random_runs(&m, 40, |k| matches!(k, Kind::Migrate(t) if *t != NOBODY));
+    assert_eq!(migrated, (0, true));
+}
+
+#[test]
+fn rhel_runs_follow_the_model_into_their_deadlocks() {
+    for cpus in 1..=3 {
+        let m = model(
+            Policy::RhelPtraceCreds,
+            cpus,
+            "1000,1001,1000:nondumpable,1002",
+            |_| {},
+        );
+        let (deadlocks, drained) = follows_random_runs(&m, 40, |k| *k == Kind::RcuoDrain);
+        assert!(
+            deadlocks > 0 && drained,
+            "{cpus} CPUs: {deadlocks} deadlocks"
+        );
+    }
+}
