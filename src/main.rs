@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 every property holds (or every case is as expected), 1 a property
 //! fails or is vacuous (or a case mismatches, or a trace replays its violation), 2 bad
-//! input, 3 the search did not finish.
+//! input, 3 the search did not finish, 4 the concrete code disagrees with the model
+//! (`check --replay --concrete`).
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -302,6 +303,11 @@ struct CheckArgs {
     /// Re-execute a trace against the model (exit 1 when its violation is reproduced).
     #[arg(long, value_name = "TRACE", conflicts_with = "policy")]
     replay: Option<PathBuf>,
+    /// With --replay: also run the trace on the concrete code (shuttle), scheduled
+    /// step for step along it, and report whether it takes the same steps and fails
+    /// the same way (exit 4 if it does not).
+    #[arg(long)]
+    concrete: bool,
     #[command(flatten)]
     knobs: Knobs,
     /// Stop after this many unique states: the verdict is then incomplete unless a
@@ -482,7 +488,71 @@ fn cmd_matrix(args: MatrixArgs, interrupt: &AtomicBool) -> Result<i32, Failure> 
     Ok(m.exit_code())
 }
 
+/// `check --replay --concrete`: the trace, followed on the concrete code.
+fn follow_on_concrete(t: &trace::Trace) -> Result<(), Failure> {
+    use switchpath_model::properties::{DEADLOCK_FREE, POLICY_PROMISE};
+    let disagree = |msg: String| Failure(4, format!("the concrete code disagrees: {msg}"));
+    let model = switchpath_model::SwitchModel::new(t.config.clone()).map_err(bad_input)?;
+    let path: Vec<_> = t.steps.iter().map(|s| s.action).collect();
+    // shuttle reports a failing task on stderr as well as by panicking.
+    let run = quiet_stderr(|| switchpath_concrete::follow::follow(&model, &path));
+    if let Some(d) = run.divergence(&path) {
+        return Err(disagree(format!("it left the trace at {d}")));
+    }
+    let ending = match (&run.failure, run.promise_breaks) {
+        (Some(f), _) => f.lines().next().unwrap_or("failed").to_string(),
+        (None, Some(0)) => "every CPU finished; the policy's promise held".to_string(),
+        (None, Some(n)) => format!("every CPU finished; {n} switch(es) broke the policy's promise"),
+        (None, None) => "every CPU finished".to_string(),
+    };
+    println!(
+        "concrete code (shuttle, scheduled along the trace): the same {} steps; {ending}",
+        path.len()
+    );
+    let deadlocked = run
+        .failure
+        .as_deref()
+        .is_some_and(|f| f.contains("deadlock"));
+    if t.property == DEADLOCK_FREE && !deadlocked {
+        return Err(disagree("it did not deadlock".into()));
+    }
+    if t.property == POLICY_PROMISE && run.promise_breaks.unwrap_or(0) == 0 {
+        return Err(disagree("it kept the policy's promise".into()));
+    }
+    if t.property != DEADLOCK_FREE && t.property != POLICY_PROMISE {
+        println!("  (the concrete code checks deadlocks and the policy promise; {} is the model's verdict)", t.property);
+    }
+    Ok(())
+}
+
+/// Runs `f` with stderr sent to /dev/null (restored afterwards).
+fn quiet_stderr<T>(f: impl FnOnce() -> T) -> T {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let _ = std::io::stderr().flush();
+    let null = std::fs::OpenOptions::new().write(true).open("/dev/null");
+    // SAFETY: dup/dup2 on the process's own stderr; the saved descriptor is put back
+    // and closed before returning.
+    let saved = unsafe { libc::dup(2) };
+    if let (Ok(null), true) = (&null, saved >= 0) {
+        unsafe { libc::dup2(null.as_raw_fd(), 2) };
+    }
+    let out = f();
+    if saved >= 0 {
+        unsafe {
+            libc::dup2(saved, 2);
+            libc::close(saved);
+        }
+    }
+    out
+}
+
 fn cmd_check(args: CheckArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
+    if args.concrete && args.replay.is_none() {
+        return Err(bad_input(
+            "--concrete follows a trace: it needs --replay TRACE".into(),
+        ));
+    }
     if let Some(path) = &args.replay {
         let t = trace::load(path).map_err(bad_input)?;
         let replayed =
@@ -499,6 +569,9 @@ fn cmd_check(args: CheckArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
         );
         for line in replayed.summary {
             println!("  {line}");
+        }
+        if args.concrete {
+            follow_on_concrete(&t)?;
         }
         return Ok(1);
     }

@@ -119,6 +119,14 @@ fn the_committed_rhel_trace_replays_to_the_same_aa_deadlock() {
 }
 
 #[test]
+fn concrete_without_a_trace_is_bad_input() {
+    assert_bad_input(
+        &switchpath(&["check", "--policy", "none", "--concrete"]),
+        "--replay",
+    );
+}
+
+#[test]
 fn a_trace_edited_to_a_wrong_step_names_the_step() {
     let text = std::fs::read_to_string(committed_trace()).unwrap();
     let mut t: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -151,6 +159,21 @@ fn every_committed_trace_replays_to_its_violation() {
                     path.display(),
                     stderr(&o)
                 );
+                // Followed step for step on the concrete code: the same steps, and a
+                // deadlock trace deadlocks it (exit 4 otherwise), with nothing of
+                // shuttle's own reporting on stderr.
+                let p = path.to_str().unwrap();
+                let o = switchpath(&["check", "--replay", p, "--concrete"]);
+                assert_eq!(o.status.code(), Some(1), "{p}: {}", stderr(&o));
+                let out = stdout(&o);
+                assert!(
+                    out.contains("concrete code (shuttle, scheduled along the trace): the same "),
+                    "{p}: {out}"
+                );
+                if p.contains("deadlock-free") {
+                    assert!(out.contains("; deadlock!"), "{p}: {out}");
+                }
+                assert_eq!(stderr(&o), "", "{p}");
                 n += 1;
             }
         }

@@ -17,12 +17,14 @@
 //! thread is not spawned yet), else keeps the current task (the due CPU waits for a
 //! lock the current one has logged giving up, so the unlock completes first).
 
-use crate::platform::Shuttle;
+use crate::platform::{Platform, Shuttle};
 use crate::selftest::panic_message;
 use crate::workload::{last_logs, logged_steps, plan_of, run_plan};
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 use shuttle::{Config as ShuttleConfig, FailurePersistence, Runner};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use switchpath_model::machine::Kind;
 use switchpath_model::{Action, SwitchModel};
 
@@ -90,21 +92,59 @@ pub struct Followed {
     pub failure: Option<String>,
     /// Each CPU's logged model actions.
     pub logs: Vec<Vec<Kind>>,
+    /// Switches that broke the policy's promise, if every CPU finished.
+    pub promise_breaks: Option<u32>,
+}
+
+/// Where the concrete code first left a path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    /// The CPU.
+    pub cpu: u8,
+    /// Its step, counted from 1 among its own.
+    pub step: usize,
+    /// What the path has there.
+    pub expected: Kind,
+    /// What the CPU logged instead (`None`: nothing more).
+    pub logged: Option<Kind>,
+}
+
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "CPU{}'s step {}: the path has {:?}, the concrete code ",
+            self.cpu, self.step, self.expected
+        )?;
+        match self.logged {
+            Some(k) => write!(f, "logged {k:?}"),
+            None => write!(f, "logged nothing more"),
+        }
+    }
 }
 
 impl Followed {
-    /// Each CPU's log begins with exactly its share of `path`, in order: the
-    /// concrete code took the model's steps. (Once the path is done, CPUs outside a
-    /// deadlock finish their current action, so a log may go on.)
-    pub fn matches(&self, path: &[Action]) -> bool {
-        self.logs.iter().enumerate().all(|(c, log)| {
-            let share: Vec<Kind> = path
-                .iter()
-                .filter(|a| a.cpu as usize == c)
-                .map(|a| a.kind)
-                .collect();
-            log.starts_with(&share)
+    /// Where some CPU's log first differs from its share of `path`, if anywhere.
+    /// (Once the path is done, CPUs outside a deadlock finish their current action,
+    /// so a log may go on past its share.)
+    pub fn divergence(&self, path: &[Action]) -> Option<Divergence> {
+        self.logs.iter().enumerate().find_map(|(c, log)| {
+            let share = path.iter().filter(|a| a.cpu as usize == c);
+            share.enumerate().find_map(|(i, a)| {
+                (log.get(i) != Some(&a.kind)).then(|| Divergence {
+                    cpu: c as u8,
+                    step: i + 1,
+                    expected: a.kind,
+                    logged: log.get(i).copied(),
+                })
+            })
         })
+    }
+
+    /// Each CPU's log begins with exactly its share of `path`, in order: the
+    /// concrete code took the model's steps.
+    pub fn matches(&self, path: &[Action]) -> bool {
+        self.divergence(path).is_none()
     }
 }
 
@@ -112,18 +152,23 @@ impl Followed {
 pub fn follow(model: &SwitchModel, path: &[Action]) -> Followed {
     let (scripts, choices) = plan_of(model, path);
     let m = model.clone();
+    let breaks = Arc::new(AtomicU32::new(u32::MAX));
+    let seen = Arc::clone(&breaks);
     let mut config = ShuttleConfig::new();
     config.failure_persistence = FailurePersistence::None;
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let result = catch_unwind(AssertUnwindSafe(|| {
         Runner::new(FollowPath::new(path), config).run(move || {
-            run_plan::<Shuttle>(&m, &scripts, &choices);
+            let kernel = run_plan::<Shuttle>(&m, &scripts, &choices);
+            seen.store(Shuttle::load(&kernel.promise_breaks), Ordering::SeqCst);
         });
     }));
     std::panic::set_hook(hook);
+    let breaks = breaks.load(Ordering::SeqCst);
     Followed {
         failure: result.err().map(|e| panic_message(e.as_ref())),
         logs: last_logs().unwrap_or_default(),
+        promise_breaks: (breaks != u32::MAX).then_some(breaks),
     }
 }
