@@ -11,11 +11,13 @@
 //! explorer's failure (a deadlock, for a deadlock path) and each CPU's log, which a
 //! faithful replay makes equal to that CPU's share of the path.
 //!
-//! A step is logged once its effect is done (an acquisition once the lock is ours),
-//! except an unlock, which is logged just before the lock is given up. If the CPU
-//! due next cannot run, the scheduler runs the main thread if it can (the CPU's
-//! thread is not spawned yet), else keeps the current task (the due CPU waits for a
-//! lock the current one has logged giving up, so the unlock completes first).
+//! A CPU logs a step when it is complete: when its next step begins (before it
+//! may wait) or when its action ends (`kernel.rs`). So the CPU due next runs until
+//! its step is logged, and every effect of that step is in place before another
+//! CPU moves. If the CPU due next cannot run, the scheduler runs the main thread if
+//! it can (the CPU's thread is not spawned yet), else keeps the current task, else
+//! the first runnable one; a concrete code that then leaves the path disagrees with
+//! the model, and [`Followed::divergence`] says where.
 
 use crate::platform::{Platform, Shuttle};
 use crate::selftest::panic_message;
