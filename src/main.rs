@@ -2,8 +2,9 @@
 //!
 //! Exit codes: 0 every property holds (or every case is as expected), 1 a property
 //! fails or is vacuous (or a case mismatches, or a trace replays its violation), 2 bad
-//! input, 3 the search did not finish, 4 the concrete code disagrees with the model
-//! (`check --replay --concrete`).
+//! input, 3 the search did not finish, 4 switchpath's own engines disagree (the
+//! concrete code with the model under `check --replay --concrete`, or the search
+//! step by step with the search in transactions): an internal error to report.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -412,8 +413,16 @@ impl Knobs {
 /// A failure with its exit code and one-line message.
 struct Failure(i32, String);
 
+/// A failure to go on: bad input (exit 2), unless the message is an internal error
+/// of switchpath's own (`verify::INTERNAL_ERROR`, exit 4, as for a disagreement of
+/// the concrete code).
 fn bad_input(msg: String) -> Failure {
-    Failure(2, msg)
+    let code = if msg.contains(switchpath_model::verify::INTERNAL_ERROR) {
+        4
+    } else {
+        2
+    };
+    Failure(code, msg)
 }
 
 fn main() -> ExitCode {

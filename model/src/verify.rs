@@ -12,6 +12,10 @@ use crate::search::{bfs, Goal, Limits, Outcome};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+/// How an error of switchpath's own making begins (two of its engines disagree):
+/// the command line exits 4 on it, not 2 as for bad input.
+pub const INTERNAL_ERROR: &str = "internal error:";
+
 /// What [`verify`] found.
 pub struct Verified {
     /// The first search, with its discoveries' paths replaced by shortest ones.
@@ -63,7 +67,7 @@ pub fn verify(model: &SwitchModel, limits: Limits<'_>) -> Result<Verified, Strin
             .find(|k| !outcome.discoveries.contains_key(*k))
         {
             return Err(format!(
-                "internal error: the step-by-step search found `{missed}`, which the \
+                "{INTERNAL_ERROR} the step-by-step search found `{missed}`, which the \
                  search in transactions missed; run with --no-fusion and report this"
             ));
         }
