@@ -1,9 +1,9 @@
 //! Model paths followed step for step on the concrete code (`follow::FollowPath`):
 //! every CPU of the concrete code logs the model's steps, in the model's order, and
-//! a deadlock path deadlocks it. Each configuration exercises a top-level action
-//! whose own effect must be done before it is logged (`Block`, `RcuoDrain`,
-//! `DeferredWake`, `SchedIpi`, `Balance`), or a deep race. Random runs of the model
-//! are followed too, and must each take the action they are meant to exercise.
+//! a deadlock path deadlocks it. Each configuration exercises steps whose effects
+//! another CPU's next step depends on (`Block`, `RcuoDrain`, `DeferredWake`,
+//! `SchedIpi`, a migration), or a deep race. Random runs of the model are followed
+//! too, and must each take the action they are meant to exercise.
 
 use stateright::Model;
 use switchpath_concrete::follow::follow;
@@ -45,12 +45,9 @@ fn follows(m: &SwitchModel, names: &[&'static str]) -> usize {
             .get(name)
             .unwrap_or_else(|| panic!("{name} is reachable"));
         let run = follow(m, path);
-        assert!(
-            run.matches(path),
-            "{name}: the concrete code left the model's path {:?}: {:?}",
-            path.iter().map(|a| (a.cpu, a.kind)).collect::<Vec<_>>(),
-            run.logs
-        );
+        if let Some(d) = run.divergence(path) {
+            panic!("{name}: the concrete code left the model's path at {d}");
+        }
         if name == DEADLOCK_FREE {
             let failure = run.failure.expect("the concrete code deadlocks");
             assert!(failure.contains("deadlock"), "{failure}");
@@ -125,12 +122,9 @@ fn follows_random_runs(m: &SwitchModel, runs: u64, want: fn(&Kind) -> bool) -> (
         let (path, end) = random_run(m, seed, 120);
         wanted |= path.iter().any(|a| want(&a.kind));
         let run = follow(m, &path);
-        assert!(
-            run.matches(&path),
-            "seed {seed}: the concrete code left the model's run {:?}: {:?}",
-            path.iter().map(|a| (a.cpu, a.kind)).collect::<Vec<_>>(),
-            run.logs
-        );
+        if let Some(d) = run.divergence(&path) {
+            panic!("seed {seed}: the concrete code left the model's run at {d}");
+        }
         if m.deadlock_cycle(&end).is_some() {
             let failure = run.failure.expect("the concrete code deadlocks");
             assert!(failure.contains("deadlock"), "seed {seed}: {failure}");
