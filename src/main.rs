@@ -504,7 +504,7 @@ fn follow_on_concrete(t: &trace::Trace) -> Result<(), Failure> {
     let model = switchpath_model::SwitchModel::new(t.config.clone()).map_err(bad_input)?;
     let path: Vec<_> = t.steps.iter().map(|s| s.action).collect();
     // shuttle reports a failing task on stderr as well as by panicking.
-    let run = quiet_stderr(|| switchpath_concrete::follow::follow(&model, &path));
+    let run = with_stderr_silenced(|| switchpath_concrete::follow::follow(&model, &path));
     if let Some(d) = run.divergence(&path) {
         return Err(disagree(format!("it left the trace at {d}")));
     }
@@ -532,28 +532,6 @@ fn follow_on_concrete(t: &trace::Trace) -> Result<(), Failure> {
         println!("  (the concrete code checks deadlocks and the policy promise; {} is the model's verdict)", t.property);
     }
     Ok(())
-}
-
-/// Runs `f` with stderr sent to /dev/null (restored afterwards).
-fn quiet_stderr<T>(f: impl FnOnce() -> T) -> T {
-    use std::io::Write;
-    use std::os::fd::AsRawFd;
-    let _ = std::io::stderr().flush();
-    let null = std::fs::OpenOptions::new().write(true).open("/dev/null");
-    // SAFETY: dup/dup2 on the process's own stderr; the saved descriptor is put back
-    // and closed before returning.
-    let saved = unsafe { libc::dup(2) };
-    if let (Ok(null), true) = (&null, saved >= 0) {
-        unsafe { libc::dup2(null.as_raw_fd(), 2) };
-    }
-    let out = f();
-    if saved >= 0 {
-        unsafe {
-            libc::dup2(saved, 2);
-            libc::close(saved);
-        }
-    }
-    out
 }
 
 fn cmd_check(args: CheckArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {

@@ -20,13 +20,11 @@
 //! the model, and [`Followed::divergence`] says where.
 
 use crate::platform::{Platform, Shuttle};
-use crate::selftest::panic_message;
-use crate::workload::{last_logs, logged_steps, plan_of, run_plan};
+use crate::workload::{
+    last_logs, logged_steps, plan_of, run_plan, shuttle_config, shuttle_failure,
+};
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
-use shuttle::{Config as ShuttleConfig, FailurePersistence, Runner};
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use switchpath_model::machine::Kind;
 use switchpath_model::{Action, SwitchModel};
 
@@ -154,23 +152,16 @@ impl Followed {
 pub fn follow(model: &SwitchModel, path: &[Action]) -> Followed {
     let (scripts, choices) = plan_of(model, path);
     let m = model.clone();
-    let breaks = Arc::new(AtomicU32::new(u32::MAX));
+    let breaks = Arc::new(Mutex::new(None));
     let seen = Arc::clone(&breaks);
-    let mut config = ShuttleConfig::new();
-    config.failure_persistence = FailurePersistence::None;
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        Runner::new(FollowPath::new(path), config).run(move || {
-            let kernel = run_plan::<Shuttle>(&m, &scripts, &choices);
-            seen.store(Shuttle::load(&kernel.promise_breaks), Ordering::SeqCst);
-        });
-    }));
-    std::panic::set_hook(hook);
-    let breaks = breaks.load(Ordering::SeqCst);
+    let failure = shuttle_failure(FollowPath::new(path), shuttle_config(), move || {
+        let kernel = run_plan::<Shuttle>(&m, &scripts, &choices);
+        *seen.lock().unwrap() = Some(Shuttle::load(&kernel.promise_breaks));
+    });
+    let promise_breaks = *breaks.lock().unwrap_or_else(|e| e.into_inner());
     Followed {
-        failure: result.err().map(|e| panic_message(e.as_ref())),
+        failure,
         logs: last_logs().unwrap_or_default(),
-        promise_breaks: (breaks != u32::MAX).then_some(breaks),
+        promise_breaks,
     }
 }

@@ -14,10 +14,8 @@
 //!    runs the same plan under the same schedules and must not fail.
 
 use crate::platform::{Platform, Shuttle};
-use crate::workload::{plan_of, run_plan};
+use crate::workload::{plan_of, run_plan, shuttle_config, shuttle_failure};
 use shuttle::scheduler::RandomScheduler;
-use shuttle::{Config as ShuttleConfig, FailurePersistence, Runner};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use switchpath_model::properties::POLICY_PROMISE;
 use switchpath_model::search::{Goal, Limits};
 use switchpath_model::seeded::Bug;
@@ -147,31 +145,14 @@ fn model_finding(
 fn shuttle_run(model: &SwitchModel, path: &[Action], check_promise: bool) -> Option<String> {
     let (scripts, choices) = plan_of(model, path);
     let m = model.clone();
-    let mut config = ShuttleConfig::new();
-    config.failure_persistence = FailurePersistence::None;
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        Runner::new(RandomScheduler::new_from_seed(0x5eed, SCHEDULES), config).run(move || {
-            let kernel = run_plan::<Shuttle>(&m, &scripts, &choices);
-            if check_promise {
-                let breaks = Shuttle::load(&kernel.promise_breaks);
-                assert_eq!(breaks, 0, "policy promise broken by {breaks} switch(es)");
-            }
-        });
-    }));
-    std::panic::set_hook(hook);
-    result.err().map(|e| panic_message(e.as_ref()))
-}
-
-/// The message of a caught panic (shuttle and loom report failures by panicking);
-/// empty if the payload is not text.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
+    let scheduler = RandomScheduler::new_from_seed(0x5eed, SCHEDULES);
+    shuttle_failure(scheduler, shuttle_config(), move || {
+        let kernel = run_plan::<Shuttle>(&m, &scripts, &choices);
+        if check_promise {
+            let breaks = Shuttle::load(&kernel.promise_breaks);
+            assert_eq!(breaks, 0, "policy promise broken by {breaks} switch(es)");
+        }
+    })
 }
 
 fn shuttle_finding(

@@ -8,7 +8,10 @@
 
 use crate::kernel::{CpuCtx, Kernel, Probe};
 use crate::platform::Platform;
+use shuttle::scheduler::Scheduler;
+use shuttle::{Config as ShuttleConfig, FailurePersistence, Runner};
 use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex as StdMutex;
 use switchpath_model::machine::Kind;
 use switchpath_model::SwitchModel;
@@ -89,6 +92,35 @@ pub fn last_logs() -> Option<Vec<Vec<Kind>>> {
             .map(|p| p.lock().unwrap_or_else(|e| e.into_inner()).log.clone())
             .collect()
     })
+}
+
+/// shuttle's configuration for switchpath's runs: no schedule files written.
+pub fn shuttle_config() -> ShuttleConfig {
+    let mut config = ShuttleConfig::new();
+    config.failure_persistence = FailurePersistence::None;
+    config
+}
+
+/// Runs `f` under shuttle with `scheduler`; the panic message of the first failing
+/// execution (shuttle reports a deadlock by panicking), if one failed.
+pub fn shuttle_failure<S: Scheduler + 'static>(
+    scheduler: S,
+    config: ShuttleConfig,
+    f: impl Fn() + Send + Sync + 'static,
+) -> Option<String> {
+    catch_unwind(AssertUnwindSafe(|| Runner::new(scheduler, config).run(f)))
+        .err()
+        .map(|e| panic_message(e.as_ref()))
+}
+
+/// The message of a caught panic (shuttle and loom report failures by panicking);
+/// empty if the payload is not text.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
 }
 
 /// Steps the CPUs of the last kernel created have logged so far, all together (0

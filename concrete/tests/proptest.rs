@@ -6,13 +6,11 @@
 //! that replays.
 
 use proptest::prelude::*;
-use shuttle::scheduler::{RandomScheduler, Scheduler};
-use shuttle::{Config as ShuttleConfig, FailurePersistence, Runner};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use shuttle::scheduler::RandomScheduler;
 use switchpath_concrete::follow::follow;
 use switchpath_concrete::platform::Shuttle;
 use switchpath_concrete::reconstruct::deadlock_path;
-use switchpath_concrete::workload::run_scripts;
+use switchpath_concrete::workload::{run_scripts, shuttle_config, shuttle_failure};
 use switchpath_model::machine::Kind::{self, *};
 use switchpath_model::policy::{Switch, TaskView};
 use switchpath_model::properties::DEADLOCK_FREE;
@@ -112,18 +110,6 @@ fn config_strategy() -> impl Strategy<Value = Config> {
         })
 }
 
-fn shuttle_run<S: Scheduler + 'static>(
-    scheduler: S,
-    f: impl Fn() + Send + Sync + 'static,
-) -> Option<String> {
-    let mut config = ShuttleConfig::new();
-    config.failure_persistence = FailurePersistence::None;
-    let result = catch_unwind(AssertUnwindSafe(|| Runner::new(scheduler, config).run(f)));
-    result
-        .err()
-        .map(|e| e.downcast_ref::<String>().cloned().unwrap_or_default())
-}
-
 /// Every CPU busy: switches, blocking, wake-ups across CPUs, call_rcu.
 fn busy(cpus: usize) -> Vec<Vec<Kind>> {
     (0..cpus)
@@ -166,7 +152,7 @@ proptest! {
             None => {
                 prop_assume!(outcome.complete);
                 let (m, cpus) = (model.clone(), model.config.cpus);
-                let failure = shuttle_run(RandomScheduler::new_from_seed(7, 100), move || {
+                let failure = shuttle_failure(RandomScheduler::new_from_seed(7, 100), shuttle_config(), move || {
                     run_scripts::<Shuttle>(&m, &busy(cpus));
                 });
                 prop_assert_eq!(failure, None);

@@ -4,15 +4,16 @@
 //! policies, and replays a failing schedule to the same deadlock.
 
 use shuttle::scheduler::{PctScheduler, RandomScheduler, Scheduler};
-use shuttle::{Config as ShuttleConfig, FailurePersistence, Runner};
+use shuttle::{Config as ShuttleConfig, FailurePersistence};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use switchpath_concrete::platform::Shuttle;
 use switchpath_concrete::reconstruct::deadlock_path;
-use switchpath_concrete::selftest::panic_message;
-use switchpath_concrete::workload::{last_logs, run_scripts};
+use switchpath_concrete::workload::{
+    last_logs, panic_message, run_scripts, shuttle_config, shuttle_failure,
+};
 use switchpath_model::machine::Kind::{self, *};
 use switchpath_model::properties::DEADLOCK_FREE;
 use switchpath_model::trace;
@@ -46,23 +47,14 @@ fn run_with<S: Scheduler + 'static>(
 ) -> Outcome {
     let count = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&count);
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        Runner::new(scheduler, config).run(move || {
-            counter.fetch_add(1, Ordering::SeqCst);
-            run_scripts::<Shuttle>(&m, &scripts);
-        });
-    }));
-    let failure = result.err().map(|e| panic_message(e.as_ref()));
+    let failure = shuttle_failure(scheduler, config, move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+        run_scripts::<Shuttle>(&m, &scripts);
+    });
     Outcome {
         iterations: count.load(Ordering::SeqCst),
         failure,
     }
-}
-
-fn quiet() -> ShuttleConfig {
-    let mut c = ShuttleConfig::new();
-    c.failure_persistence = FailurePersistence::None;
-    c
 }
 
 /// Every CPU switches at once; with each rcuo on the next CPU the switches can
@@ -91,7 +83,7 @@ fn busy(cpus: usize) -> Vec<Vec<Kind>> {
 fn finds_rhel_deadlock<S: Scheduler + 'static>(scheduler: S, cpus: usize, label: &str) {
     let tasks = if cpus == 3 { THREE } else { FOUR };
     let m = model(Policy::RhelPtraceCreds, cpus, tasks, RcuoPlacement::Next);
-    let out = run_with(scheduler, quiet(), m, all_switch(cpus));
+    let out = run_with(scheduler, shuttle_config(), m, all_switch(cpus));
     let failure = out
         .failure
         .unwrap_or_else(|| panic!("{label} finds no RHEL deadlock in 50 iterations"));
@@ -122,7 +114,7 @@ fn passes(policy: Policy, cpus: usize, tasks: &str) {
     let m = model(policy, cpus, tasks, RcuoPlacement::Next);
     let out = run_with(
         PctScheduler::new_from_seed(0x5eed, 3, 300),
-        quiet(),
+        shuttle_config(),
         m.clone(),
         busy(cpus),
     );
@@ -130,7 +122,7 @@ fn passes(policy: Policy, cpus: usize, tasks: &str) {
     assert_eq!(out.iterations, 300);
     let out = run_with(
         RandomScheduler::new_from_seed(0x5eed, 300),
-        quiet(),
+        shuttle_config(),
         m,
         busy(cpus),
     );
@@ -194,7 +186,7 @@ fn a_failing_schedule_replays_to_the_same_deadlock_shuttle() {
         )
     }));
     let again = replayed.expect_err("the replay fails too");
-    let again = again.downcast_ref::<String>().cloned().unwrap_or_default();
+    let again = panic_message(again.as_ref());
     assert!(again.contains("deadlock"), "{again}");
     assert_eq!(
         last_logs().unwrap(),
@@ -227,14 +219,14 @@ fn deadlock_free_policies_pass_10000_shuttle_iterations_on_4_cpus() {
         let m = model(p, 4, FOUR, RcuoPlacement::Next);
         let out = run_with(
             PctScheduler::new_from_seed(0x5eed, 4, 10_000),
-            quiet(),
+            shuttle_config(),
             m.clone(),
             busy(4),
         );
         assert_eq!(out.failure, None, "{p} (PCT)");
         let out = run_with(
             RandomScheduler::new_from_seed(0x5eed, 10_000),
-            quiet(),
+            shuttle_config(),
             m,
             busy(4),
         );
