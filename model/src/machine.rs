@@ -250,8 +250,33 @@ impl SwitchModel {
         } else if t >= IDLE {
             format!("swapper/{}", t - IDLE)
         } else {
-            self.tasks[t as usize].name.clone()
+            match self.tasks.get(t as usize) {
+                Some(task) => task.name.clone(),
+                None => format!("task {t}"),
+            }
         }
+    }
+
+    /// Why `a` cannot be an action of this model at all: a CPU, or a task it picks,
+    /// wakes or pulls, that does not exist. `None` if its arguments exist.
+    pub fn absent_argument(&self, a: &Action) -> Option<String> {
+        let cpus = self.config.cpus;
+        let cpu =
+            |x: u8| (x as usize >= cpus).then(|| format!("CPU{x} does not exist ({cpus} CPUs)"));
+        let task = |t: u8| {
+            let exists = if t >= IDLE {
+                ((t - IDLE) as usize) < cpus
+            } else {
+                (t as usize) < self.tasks.len()
+            };
+            (!exists).then(|| format!("task {t} does not exist ({} tasks)", self.tasks.len()))
+        };
+        cpu(a.cpu).or(match a.kind {
+            Kind::Pick(t) | Kind::Wake(t) => task(t),
+            Kind::Migrate(t) if t != NOBODY => task(t),
+            Kind::Place(x) | Kind::Balance(x) => cpu(x),
+            _ => None,
+        })
     }
 
     /// The one initial state: each CPU runs its first user task (or idle), every

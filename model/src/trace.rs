@@ -284,9 +284,14 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
 
 /// Loads and checks a trace file; every error is one line naming the file.
 pub fn load(path: &Path) -> Result<Trace, String> {
-    let name = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    parse(&text, &path.display().to_string())
+}
+
+/// Parses and checks the text of a trace file called `name` (for the messages).
+pub fn parse(text: &str, name: &str) -> Result<Trace, String> {
+    let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| format!("{name}: not a trace: truncated or malformed JSON ({e})"))?;
     let format = value.get("format").and_then(|f| f.as_str());
     if format != Some(TRACE_FORMAT) {
@@ -313,6 +318,15 @@ pub fn load(path: &Path) -> Result<Trace, String> {
         return Err(format!("{name}: malformed trace: no steps"));
     }
     check_shape(&trace).map_err(|e| format!("{name}: malformed trace: {e}"))?;
+    let model = SwitchModel::new(trace.config.clone())
+        .map_err(|e| format!("{name}: bad configuration: {e}"))?;
+    if let Some((st, why)) = trace
+        .steps
+        .iter()
+        .find_map(|st| model.absent_argument(&st.action).map(|why| (st.step, why)))
+    {
+        return Err(format!("{name}: malformed trace: step {st}: {why}"));
+    }
     Ok(trace)
 }
 
@@ -357,8 +371,8 @@ pub fn check_path(model: &SwitchModel, path: &[Action]) -> Result<State, String>
     let mut enabled = Vec::new();
     for (i, a) in path.iter().enumerate() {
         let step = i + 1;
-        if a.cpu as usize >= model.config.cpus {
-            return Err(format!("step {step}: CPU{} does not exist", a.cpu));
+        if let Some(why) = model.absent_argument(a) {
+            return Err(format!("step {step}: {why}"));
         }
         enabled.clear();
         model.actions(&s, &mut enabled);
