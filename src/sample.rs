@@ -122,9 +122,17 @@ pub fn sample(
         interrupted: false,
         violations: BTreeMap::new(),
     };
-    let first = shard.index as u64 * walks_per_shard;
+    let walk_range = (shard.index as u64)
+        .checked_mul(walks_per_shard)
+        .and_then(|first| Some(first..first.checked_add(walks_per_shard)?))
+        .ok_or_else(|| {
+            format!(
+                "shard {}/{} of {walks_per_shard} walks each: walk numbers past 2^64",
+                shard.index, shard.count
+            )
+        })?;
     let mut actions = Vec::new();
-    for walk in first..first + walks_per_shard {
+    for walk in walk_range {
         if interrupt.load(Ordering::Relaxed) {
             result.interrupted = true;
             break;
@@ -191,8 +199,14 @@ pub fn merge(parts: Vec<(String, SampleResult)>) -> Result<SampleResult, String>
             return Err(format!("{name}: shard {dup} is already in the merge"));
         }
         merged.shards.extend(&part.shards);
-        merged.walks += part.walks;
-        merged.steps += part.steps;
+        let (Some(walks), Some(steps)) = (
+            merged.walks.checked_add(part.walks),
+            merged.steps.checked_add(part.steps),
+        ) else {
+            return Err(format!("{name}: walk or step counts add up past 2^64"));
+        };
+        merged.walks = walks;
+        merged.steps = steps;
         merged.interrupted |= part.interrupted;
         for (prop, v) in part.violations {
             let better = merged
@@ -217,9 +231,14 @@ pub fn missing_shards(r: &SampleResult) -> Vec<u32> {
 
 /// Loads a shard result; every error is one line naming the file.
 pub fn load(path: &std::path::Path) -> Result<SampleResult, String> {
-    let name = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
-    let r: SampleResult = serde_json::from_str(&text)
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    parse(&text, &path.display().to_string())
+}
+
+/// Parses and checks the text of a shard result called `name` (for the messages).
+pub fn parse(text: &str, name: &str) -> Result<SampleResult, String> {
+    let r: SampleResult = serde_json::from_str(text)
         .map_err(|e| format!("{name}: not a switchpath sample result: {e}"))?;
     if r.format != FORMAT {
         return Err(format!(

@@ -125,14 +125,49 @@ fn no_damaged_value_of_a_trace_panics_a_reader() {
             .join("traces")
             .join(name);
         let good: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        tried += damage_every_value(&good);
+        tried += damage_every_value(&good, &read_in_every_way);
     }
     assert!(tried > 100_000, "only {tried} damaged traces");
 }
 
-/// Reads `good` with each of its values damaged in turn; returns how many traces
-/// were read.
-fn damage_every_value(good: &serde_json::Value) -> usize {
+/// The same for shard results of `sample`: each damaged result is refused, or
+/// loaded, merged with another shard of the same search and rendered, never a
+/// panic (counts that add up past 2^64 included).
+#[test]
+fn no_damaged_value_of_a_sample_result_panics_merge() {
+    use std::sync::atomic::AtomicBool;
+    use switchpath::sample::{self, Shard};
+    let config = trace::parse(&good_trace(), "good").unwrap().config;
+    let run = |index| {
+        let shard = Shard { index, count: 2 };
+        sample::sample(&config, shard, 30, 60, 1, &AtomicBool::new(false)).unwrap()
+    };
+    let (zero, one) = (run(0), run(1));
+    assert!(
+        !zero.violations.is_empty(),
+        "the shard to damage has violations"
+    );
+    let good = serde_json::to_value(&zero).unwrap();
+    let tried = damage_every_value(&good, &|bytes| {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return;
+        };
+        if let Ok(r) = sample::parse(text, "damaged.json") {
+            for parts in [vec![r.clone(), one.clone()], vec![one.clone(), r]] {
+                let named = parts.into_iter().map(|p| ("part".to_string(), p)).collect();
+                if let Ok(m) = sample::merge(named) {
+                    let _ = sample::render(&m);
+                    let _ = sample::missing_shards(&m);
+                }
+            }
+        }
+    });
+    assert!(tried > 10_000, "only {tried} damaged results");
+}
+
+/// Calls `read` on `good` with each of its values damaged in turn; returns how
+/// many damaged documents were read.
+fn damage_every_value(good: &serde_json::Value, read: &dyn Fn(&[u8])) -> usize {
     use serde_json::{json, Value};
     fn leaves(v: &Value, at: String, out: &mut Vec<String>) {
         match v {
@@ -153,7 +188,8 @@ fn damage_every_value(good: &serde_json::Value) -> usize {
         0i64, 1, 2, 3, 4, 5, 17, 127, 128, 129, 254, 255, 256, 65535, -1,
     ];
     let mut replacements: Vec<Value> = numbers.iter().map(|&n| json!(n)).collect();
-    replacements.extend([json!(1.5), json!(""), json!("x"), json!(null), json!(true)]);
+    replacements.extend([json!(u64::MAX), json!(1.5), json!(""), json!("x")]);
+    replacements.extend([json!(null), json!(true), json!([]), json!({})]);
     replacements.extend(
         [
             "step",
@@ -204,7 +240,7 @@ fn damage_every_value(good: &serde_json::Value) -> usize {
             }
         }
         for v in variants {
-            read_in_every_way(&serde_json::to_vec(&v).unwrap());
+            read(&serde_json::to_vec(&v).unwrap());
             tried += 1;
         }
     }

@@ -668,6 +668,18 @@ fn bad_shards_and_foreign_results_are_bad_input() {
             "expected K/N",
         );
     }
+    assert_bad_input(
+        &switchpath(&[
+            "sample",
+            "--policy",
+            "none",
+            "--shard",
+            "1/2",
+            "--walks",
+            &u64::MAX.to_string(),
+        ]),
+        "walk numbers past 2^64",
+    );
     let (_d, path) = tmp("x.json", "{\"format\": 1}");
     assert_bad_input(
         &switchpath(&["merge", path.to_str().unwrap()]),
