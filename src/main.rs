@@ -4,7 +4,8 @@
 //! fails or is vacuous (or a case mismatches, or a trace replays its violation), 2 bad
 //! input, 3 the search did not finish, 4 switchpath's own engines disagree (the
 //! concrete code with the model under `check --replay --concrete`, or the search
-//! step by step with the search in transactions): an internal error to report.
+//! step by step with the search in transactions), or switchpath panicked: an
+//! internal error to report.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -454,25 +455,40 @@ fn main() -> ExitCode {
         // finish its report instead.
         let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
     }
-    let result = match cli.command {
-        Command::Matrix(args) => cmd_matrix(args, &interrupt),
-        Command::Check(args) => cmd_check(args, &interrupt),
-        Command::Run(args) => cmd_run(args),
-        Command::Trace(cmd) => cmd_trace(cmd),
-        Command::Explore(args) => cmd_explore(args),
-        Command::Docs(args) => cmd_docs(args, &interrupt),
-        Command::Bench(args) => cmd_bench(args, &interrupt),
-        Command::Lockgraph(args) => cmd_lockgraph(args),
-        Command::Selftest(args) => cmd_selftest(args),
-        Command::Sample(args) => cmd_sample(args, &interrupt),
-        Command::Merge(args) => cmd_merge(args),
-    };
+    // A panic is a bug of switchpath's own: the default hook has printed it; exit 4
+    // (an internal error to report), not the runtime's 101.
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli, &interrupt)));
+    let result = run.unwrap_or_else(|_| {
+        Err(Failure(
+            4,
+            format!(
+                "{} switchpath panicked (the message above); please report it",
+                switchpath_model::verify::INTERNAL_ERROR
+            ),
+        ))
+    });
     match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(Failure(code, msg)) => {
             eprintln!("switchpath: {msg}");
             ExitCode::from(code as u8)
         }
+    }
+}
+
+fn dispatch(cli: Cli, interrupt: &AtomicBool) -> Result<i32, Failure> {
+    match cli.command {
+        Command::Matrix(args) => cmd_matrix(args, interrupt),
+        Command::Check(args) => cmd_check(args, interrupt),
+        Command::Run(args) => cmd_run(args),
+        Command::Trace(cmd) => cmd_trace(cmd),
+        Command::Explore(args) => cmd_explore(args),
+        Command::Docs(args) => cmd_docs(args, interrupt),
+        Command::Bench(args) => cmd_bench(args, interrupt),
+        Command::Lockgraph(args) => cmd_lockgraph(args),
+        Command::Selftest(args) => cmd_selftest(args),
+        Command::Sample(args) => cmd_sample(args, interrupt),
+        Command::Merge(args) => cmd_merge(args),
     }
 }
 
