@@ -10,6 +10,14 @@ use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use switchpath_model::{trace, RcuoPlacement, TaskSpec};
 
+/// `default` cases, or `PROPTEST_CASES` if set (`just fuzz` runs many more).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
 fn corpus(prefix: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("checks/bad");
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -248,7 +256,7 @@ fn damage_every_value(good: &serde_json::Value, read: &dyn Fn(&[u8])) -> usize {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(256), ..ProptestConfig::default() })]
 
     #[test]
     fn knob_parsers_never_panic(text in ".{0,40}") {

@@ -17,6 +17,14 @@ use switchpath_model::properties::DEADLOCK_FREE;
 use switchpath_model::search::{bfs, Limits};
 use switchpath_model::{trace, Config, Policy, RcuoPlacement, SwitchModel, TaskSpec};
 
+/// `default` cases, or `PROPTEST_CASES` if set (`just fuzz` runs many more).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
 fn task_view() -> impl Strategy<Value = TaskView> {
     (
         0u32..3,
@@ -42,7 +50,7 @@ fn user_view() -> impl Strategy<Value = TaskView> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(512), ..ProptestConfig::default() })]
 
     #[test]
     fn decision_rules_keep_their_stated_promises(prev in task_view(), next in user_view(), last in proptest::option::of(user_view())) {
@@ -126,7 +134,7 @@ fn busy(cpus: usize) -> Vec<Vec<Kind>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(64), ..ProptestConfig::default() })]
 
     #[test]
     fn the_model_and_shuttle_agree_on_deadlock_freedom(config in config_strategy()) {
