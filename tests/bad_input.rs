@@ -173,6 +173,38 @@ fn no_damaged_value_of_a_sample_result_panics_merge() {
     assert!(tried > 10_000, "only {tried} damaged results");
 }
 
+/// The same for case files: each damaged case file is refused with a message
+/// naming it, or loaded, never a panic.
+#[test]
+fn no_damaged_value_of_a_case_file_panics_the_loader() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut tried = 0;
+    for name in [
+        "rhel-2cpu-rcuo-elsewhere-abba.toml",
+        "upstream-dumpable-3cpu.toml",
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("checks/cases")
+            .join(name);
+        let good: toml::Value = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let good = serde_json::to_value(good).unwrap();
+        let damaged = dir.path().join("damaged.toml");
+        tried += damage_every_value(&good, &|bytes| {
+            let value: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+            // TOML has no null; such damage has no case file to write.
+            let Ok(text) = toml::to_string(&value) else {
+                return;
+            };
+            std::fs::write(&damaged, text).unwrap();
+            if let Err(e) = switchpath::case::load(&damaged) {
+                assert!(e.starts_with(&damaged.display().to_string()), "{e}");
+                assert!(!e.contains('\n'), "{e}");
+            }
+        });
+    }
+    assert!(tried > 2_000, "only {tried} damaged case files");
+}
+
 /// Calls `read` on `good` with each of its values damaged in turn; returns how
 /// many damaged documents were read.
 fn damage_every_value(good: &serde_json::Value, read: &dyn Fn(&[u8])) -> usize {
