@@ -16,15 +16,10 @@ use switchpath_model::search::{Goal, Limits};
 use switchpath_model::state::{State, NOBODY};
 use switchpath_model::verify::verify;
 use switchpath_model::Action;
-use switchpath_model::{Config, Llc, Policy, RcuoPlacement, SwitchModel, TaskSpec};
+use switchpath_model::{Config, Llc, Policy, RcuoPlacement, SwitchModel};
 
 fn model(policy: Policy, cpus: usize, tasks: &str, knobs: impl FnOnce(&mut Config)) -> SwitchModel {
-    let mut config = Config {
-        policy,
-        cpus,
-        tasks: TaskSpec::parse_list(tasks).unwrap(),
-        ..Config::default()
-    };
+    let mut config = Config::with_tasks(policy, cpus, tasks).unwrap();
     knobs(&mut config);
     SwitchModel::new(config).unwrap()
 }

@@ -15,16 +15,10 @@ use switchpath_model::machine::Kind::{self, *};
 use switchpath_model::properties::DEADLOCK_FREE;
 use switchpath_model::search::{bfs, Limits};
 use switchpath_model::trace;
-use switchpath_model::{Config, Policy, RcuoPlacement, SwitchModel, TaskSpec};
+use switchpath_model::{Config, Policy, RcuoPlacement, SwitchModel};
 
 fn model(policy: Policy, cpus: usize, tasks: &str) -> SwitchModel {
-    SwitchModel::new(Config {
-        policy,
-        cpus,
-        tasks: TaskSpec::parse_list(tasks).unwrap(),
-        ..Config::default()
-    })
-    .unwrap()
+    SwitchModel::new(Config::with_tasks(policy, cpus, tasks).unwrap()).unwrap()
 }
 
 fn check(model: SwitchModel, scripts: Vec<Vec<Kind>>) {
@@ -70,11 +64,8 @@ fn rhel_2cpu_loom() {
 #[should_panic(expected = "deadlock")]
 fn rhel_abba_rcuo_elsewhere_loom() {
     let m = SwitchModel::new(Config {
-        policy: Policy::RhelPtraceCreds,
-        cpus: 2,
-        tasks: TaskSpec::parse_list(TWO_CPU_TASKS).unwrap(),
         rcuo_cpu: RcuoPlacement::Next,
-        ..Config::default()
+        ..Config::with_tasks(Policy::RhelPtraceCreds, 2, TWO_CPU_TASKS).unwrap()
     })
     .unwrap();
     let path = bfs(&m, Limits::default()).discoveries["deadlock-free"].clone();

@@ -17,15 +17,13 @@ use switchpath_concrete::workload::{
 use switchpath_model::machine::Kind::{self, *};
 use switchpath_model::properties::DEADLOCK_FREE;
 use switchpath_model::trace;
-use switchpath_model::{Config, Policy, RcuoPlacement, SwitchModel, TaskSpec};
+use switchpath_model::{Config, Policy, RcuoPlacement, SwitchModel};
 
 fn model(policy: Policy, cpus: usize, tasks: &str, rcuo: RcuoPlacement) -> SwitchModel {
+    let config = Config::with_tasks(policy, cpus, tasks).unwrap();
     SwitchModel::new(Config {
-        policy,
-        cpus,
-        tasks: TaskSpec::parse_list(tasks).unwrap(),
         rcuo_cpu: rcuo,
-        ..Config::default()
+        ..config
     })
     .unwrap()
 }

@@ -219,6 +219,17 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The default knobs with this policy, CPU count and task list (`1000,1001:nondumpable`);
+    /// the error is the task list's, in one line. Not validated: see [`Config::validate`].
+    pub fn with_tasks(policy: Policy, cpus: usize, tasks: &str) -> Result<Config, String> {
+        Ok(Config {
+            policy,
+            cpus,
+            tasks: TaskSpec::parse_list(tasks)?,
+            ..Config::default()
+        })
+    }
+
     /// Checks the bounds the fixed-size state relies on; the error is one line.
     pub fn validate(&self) -> Result<(), String> {
         if self.cpus == 0 || self.cpus > MAX_CPUS {

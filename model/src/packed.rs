@@ -179,12 +179,8 @@ mod tests {
 
     #[test]
     fn packing_round_trips_every_state_of_an_exploration() {
-        let m = SwitchModel::new(Config {
-            cpus: 2,
-            tasks: crate::TaskSpec::parse_list("1000,1001,1000:nondumpable").unwrap(),
-            ..Config::default()
-        })
-        .unwrap();
+        let config = Config::with_tasks(Config::default().policy, 2, "1000,1001,1000:nondumpable");
+        let m = SwitchModel::new(config.unwrap()).unwrap();
         let mut todo = m.init_states();
         let mut seen = std::collections::HashSet::new();
         let mut actions = Vec::new();

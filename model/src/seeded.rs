@@ -10,7 +10,7 @@
 //! correct code keeps the property (the self-test checks that too, so a "caught"
 //! is never a property that fails anyway).
 
-use crate::config::{Config, TaskSpec};
+use crate::config::Config;
 use crate::machine::SwitchModel;
 use crate::policy::{Policy, Switch};
 use crate::properties::{DEADLOCK_FREE, POLICY_PROMISE};
@@ -88,11 +88,8 @@ impl Bug {
     /// A configuration where it shows, and where the correct code keeps
     /// [`Bug::property`].
     pub fn config(self) -> Config {
-        let base = |policy: Policy, cpus: usize, tasks: &str| Config {
-            policy,
-            cpus,
-            tasks: TaskSpec::parse_list(tasks).expect("seeded task lists parse"),
-            ..Config::default()
+        let base = |policy: Policy, cpus: usize, tasks: &str| {
+            Config::with_tasks(policy, cpus, tasks).expect("seeded task lists parse")
         };
         match self {
             Bug::DumpableAsksCapability => base(Policy::UpstreamDumpable, 1, "1000,1001"),

@@ -370,7 +370,7 @@ fn permute_runs(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Config, TaskSpec};
+    use crate::Config;
 
     #[test]
     fn every_order_of_a_run_is_tried_once() {
@@ -390,11 +390,7 @@ mod tests {
     #[test]
     fn shared_uids_and_asymmetric_knobs_turn_renaming_off() {
         let model = |tasks: &str, f: &dyn Fn(&mut Config)| {
-            let mut cfg = Config {
-                cpus: 2,
-                tasks: TaskSpec::parse_list(tasks).unwrap(),
-                ..Config::default()
-            };
+            let mut cfg = Config::with_tasks(Config::default().policy, 2, tasks).unwrap();
             f(&mut cfg);
             Symmetry::of(&SwitchModel::new(cfg).unwrap())
         };

@@ -5,15 +5,10 @@
 
 use stateright::{Checker, Model};
 use switchpath_model::search::{bfs, Limits};
-use switchpath_model::{Config, Policy, SwitchModel, TaskSpec};
+use switchpath_model::{Config, Policy, SwitchModel};
 
 fn config(policy: Policy, cpus: usize, tasks: &str) -> Config {
-    Config {
-        policy,
-        cpus,
-        tasks: TaskSpec::parse_list(tasks).unwrap(),
-        ..Config::default()
-    }
+    Config::with_tasks(policy, cpus, tasks).unwrap()
 }
 
 #[test]

@@ -16,16 +16,11 @@ use switchpath_model::properties::Resource;
 use switchpath_model::search::{bfs, Limits};
 use switchpath_model::seeded::Bug;
 use switchpath_model::state::State;
+use switchpath_model::Kind;
 use switchpath_model::{Action, Config, Llc, Policy, RcuoPlacement, RcuoWakers, SwitchModel};
-use switchpath_model::{Kind, TaskSpec};
 
 fn config(policy: Policy, cpus: usize, tasks: &str, knobs: impl Fn(&mut Config)) -> Config {
-    let mut cfg = Config {
-        policy,
-        cpus,
-        tasks: TaskSpec::parse_list(tasks).unwrap(),
-        ..Config::default()
-    };
+    let mut cfg = Config::with_tasks(policy, cpus, tasks).unwrap();
     knobs(&mut cfg);
     cfg
 }
@@ -224,15 +219,17 @@ fn transactions_discover_what_single_steps_discover() {
 fn a_transaction_runs_a_whole_uncontended_switch() {
     // One CPU, upstream: preempting takes rq->lock, picks, switches and unlocks in
     // one transition; with the RHEL policy it stops at the AVC lookup.
-    let cfg = config(Policy::UpstreamDumpable, 1, "1000,1001", |_| {});
-    let model = SwitchModel::new(cfg).unwrap();
-    let s = model.initial_state();
-    let mut out = Vec::new();
-    model.transactions(&s, &mut |_, _| {}, &mut out);
-    let (steps, end) = out
-        .iter()
-        .find(|(steps, _)| steps[0].kind == Kind::Preempt)
-        .expect("a preemption");
+    // The transaction that starts with preempting CPU0's task, from the initial state.
+    let preemption = |policy| {
+        let model = SwitchModel::new(config(policy, 1, "1000,1001", |_| {})).unwrap();
+        let mut out = Vec::new();
+        model.transactions(&model.initial_state(), &mut |_, _| {}, &mut out);
+        let found = out
+            .into_iter()
+            .find(|(steps, _)| steps[0].kind == Kind::Preempt);
+        (model, found.expect("a preemption"))
+    };
+    let (_, (steps, end)) = preemption(Policy::UpstreamDumpable);
     let kinds: Vec<Kind> = steps.iter().map(|a| a.kind).collect();
     assert_eq!(
         kinds,
@@ -240,20 +237,14 @@ fn a_transaction_runs_a_whole_uncontended_switch() {
         "{steps:?}"
     );
     assert!(end.cpu[0].at_top_level() && end.cpu[0].curr == 1);
-    let rhel = SwitchModel::new(config(Policy::RhelPtraceCreds, 1, "1000,1001", |_| {})).unwrap();
-    let mut out = Vec::new();
-    rhel.transactions(&s, &mut |_, _| {}, &mut out);
-    let (steps, end) = out
-        .iter()
-        .find(|(steps, _)| steps[0].kind == Kind::Preempt)
-        .expect("a preemption");
+    let (rhel, (steps, end)) = preemption(Policy::RhelPtraceCreds);
     assert_eq!(
         steps.len(),
         1,
         "rq->lock is not a leaf under the RHEL policy"
     );
     assert_eq!(
-        rhel.op(end, 0),
+        rhel.op(&end, 0),
         Op::Acquire(switchpath_model::state::Lock::Rq(0))
     );
 }
