@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use switchpath::report::{render_text, run, RunOptions};
 use switchpath::{bench, case, docs, export, html, matrix, sample, view};
-use switchpath_model::seeded::Bug;
+use switchpath_model::seeded::{Bug, SearchBug};
 use switchpath_model::trace;
 use switchpath_model::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, TaskSpec};
 
@@ -104,9 +104,27 @@ struct MergeArgs {
 
 #[derive(Args)]
 struct SelftestArgs {
-    /// Only this seeded bug (by name; default: all).
-    #[arg(long, value_parser = Bug::parse)]
-    bug: Option<Bug>,
+    /// Only this seeded bug (by name, of the kernel code or of the search; default:
+    /// all).
+    #[arg(long, value_parser = parse_seeded)]
+    bug: Option<Seeded>,
+}
+
+/// A seeded bug of either kind.
+#[derive(Clone, Copy)]
+enum Seeded {
+    Kernel(Bug),
+    Search(SearchBug),
+}
+
+fn parse_seeded(text: &str) -> Result<Seeded, String> {
+    match SearchBug::parse(text) {
+        Some(b) => Ok(Seeded::Search(b)),
+        None => Bug::parse(text).map(Seeded::Kernel).map_err(|e| {
+            let names: Vec<&str> = SearchBug::ALL.iter().map(|b| b.name()).collect();
+            format!("{e}, or of the search ({})", names.join(", "))
+        }),
+    }
 }
 
 #[derive(Args)]
@@ -346,6 +364,10 @@ struct SearchArgs {
     /// Threads expanding states [default: one per core].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: Option<u16>,
+    /// Random walks of the completeness check run after the search: each state of
+    /// the real model between transactions must be stored (0: skip the check).
+    #[arg(long, value_name = "N", default_value_t = switchpath_model::completeness::WALKS)]
+    walks: u64,
 }
 
 impl SearchArgs {
@@ -355,6 +377,7 @@ impl SearchArgs {
             no_fusion: self.no_fusion,
             exhaust: self.exhaust,
             threads: self.threads.map(usize::from),
+            walks: Some(self.walks),
         }
     }
 }
@@ -854,28 +877,43 @@ fn finish_sample(
 }
 
 fn cmd_selftest(args: SelftestArgs) -> Result<i32, Failure> {
-    use switchpath_concrete::selftest::{check, Finding};
-    let bugs: Vec<Bug> = args
-        .bug
-        .map(|b| vec![b])
-        .unwrap_or_else(|| Bug::ALL.to_vec());
+    use switchpath_concrete::selftest::{check, check_search, Finding};
+    let bugs: Vec<Seeded> = match args.bug {
+        Some(b) => vec![b],
+        None => Bug::ALL
+            .into_iter()
+            .map(Seeded::Kernel)
+            .chain(SearchBug::ALL.into_iter().map(Seeded::Search))
+            .collect(),
+    };
+    let mark = |f: &Finding| match f {
+        Finding::Caught(how) => format!("caught: {how}"),
+        Finding::Missed(why) => format!("MISSED: {why}"),
+    };
     let mut caught = 0;
     for &bug in &bugs {
-        // shuttle prints each failing schedule's seed to stderr; the failures are
-        // the point here, and are summarised below.
-        let r = with_stderr_silenced(|| check(bug));
-        let mark = |f: &Finding| match f {
-            Finding::Caught(how) => format!("caught: {how}"),
-            Finding::Missed(why) => format!("MISSED: {why}"),
-        };
-        println!("{}: {}", bug.name(), bug.mistake());
-        println!("  on  {}", bug.config().describe());
-        println!("  model    {}", mark(&r.model));
-        println!("  shuttle  {}", mark(&r.shuttle));
-        caught += r.caught() as usize;
+        match bug {
+            Seeded::Kernel(bug) => {
+                // shuttle prints each failing schedule's seed to stderr; the failures
+                // are the point here, and are summarised below.
+                let r = with_stderr_silenced(|| check(bug));
+                println!("{}: {}", bug.name(), bug.mistake());
+                println!("  on  {}", bug.config().describe());
+                println!("  model    {}", mark(&r.model));
+                println!("  shuttle  {}", mark(&r.shuttle));
+                caught += r.caught() as usize;
+            }
+            Seeded::Search(bug) => {
+                let f = check_search(bug);
+                println!("{} (the search): {}", bug.name(), bug.mistake());
+                println!("  on  {}", bug.config().describe());
+                println!("  search   {}", mark(&f));
+                caught += f.caught() as usize;
+            }
+        }
     }
     println!(
-        "caught {caught}/{} (each by the model and by shuttle)",
+        "caught {caught}/{} (each kernel bug by the model and by shuttle, each search bug by the search's own checks)",
         bugs.len()
     );
     Ok(if caught == bugs.len() { 0 } else { 1 })

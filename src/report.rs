@@ -13,7 +13,7 @@ use switchpath_model::cost::cost;
 use switchpath_model::properties::{CHECKED, WITNESSES};
 use switchpath_model::search::{peak_memory, Goal, Limits, Stop};
 use switchpath_model::trace::{self, Trace};
-use switchpath_model::verify::{verify, Verified};
+use switchpath_model::verify::{verify_with, Verified};
 use switchpath_model::{Config, SwitchModel};
 
 /// The verdict on one property.
@@ -100,6 +100,20 @@ fn yes() -> bool {
     true
 }
 
+/// What the completeness check did (every state it looked up was stored: a miss is
+/// an internal error, not a report).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CompletenessReport {
+    /// Walks run.
+    pub walks: u64,
+    /// Steps taken.
+    pub steps: u64,
+    /// States between transactions looked up.
+    pub looked_up: u64,
+    /// Longest walk allowed (the depth up to which the search stored every state).
+    pub max_steps: usize,
+}
+
 /// IBPBs on the fixed switch sequence.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CostReport {
@@ -135,6 +149,10 @@ pub struct Report {
     /// States stored by the step-by-step search for shortest paths, if it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path_states: Option<usize>,
+    /// The completeness check: random walks of the real model, each state between
+    /// transactions looked up in the visited set (absent: not run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completeness: Option<CompletenessReport>,
     /// Wall-clock seconds.
     pub seconds: f64,
     /// Unique states per second.
@@ -206,6 +224,8 @@ pub struct SearchSettings {
     pub exhaust: bool,
     /// Threads expanding states (`None`: one per core).
     pub threads: Option<usize>,
+    /// Walks of the completeness check (`None`: the default; `Some(0)`: none).
+    pub walks: Option<u64>,
 }
 
 /// Explores `config` and reports every property; writes traces if asked.
@@ -245,7 +265,14 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
         outcome,
         shortest,
         path_states,
-    } = verify(&model, limits)?;
+        completeness,
+    } = verify_with(
+        &model,
+        limits,
+        search
+            .walks
+            .unwrap_or(switchpath_model::completeness::WALKS),
+    )?;
     let mut properties = Vec::new();
     let mut traces = Vec::new();
     let witnesses: Vec<WitnessReport> = WITNESSES
@@ -323,6 +350,12 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
         depth: outcome.depth,
         fusion: model.fusion,
         path_states,
+        completeness: completeness.map(|c| CompletenessReport {
+            walks: c.walks,
+            steps: c.steps,
+            looked_up: c.looked_up,
+            max_steps: c.depth,
+        }),
         seconds: outcome.elapsed.as_secs_f64(),
         states_per_second: outcome.rate(),
         threads: outcome.threads,
@@ -401,6 +434,14 @@ pub fn render_text(r: &Report) -> String {
             "shortest paths: found again step by step ({n} states)\n"
         ));
     }
+    out.push_str(&match r.completeness {
+        Some(c) => format!(
+            "completeness check: {} random walks of up to {} steps, {} states between \
+             transactions looked up, every one stored\n",
+            c.walks, c.max_steps, c.looked_up
+        ),
+        None => "completeness check: not run (--walks 0)\n".to_string(),
+    });
     for p in &r.properties {
         let mut line = format!("  {:<21} {}", p.name, p.verdict.name());
         if let Some(steps) = p.steps {

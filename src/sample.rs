@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use stateright::{Expectation, Model};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use switchpath_model::completeness::SplitMix;
 use switchpath_model::properties::CHECKED;
 use switchpath_model::{Action, Config, SwitchModel};
 
@@ -80,20 +81,6 @@ pub struct SampleResult {
     pub violations: BTreeMap<String, Violation>,
 }
 
-/// splitmix64: a tiny, fully specified generator, so a walk is the same on every
-/// machine and every version of switchpath's dependencies.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
-
 /// Runs one shard's walks.
 pub fn sample(
     config: &Config,
@@ -137,7 +124,7 @@ pub fn sample(
             result.interrupted = true;
             break;
         }
-        let mut rng = SplitMix(seed ^ walk.wrapping_mul(0xd134_2543_de82_ef95));
+        let mut rng = SplitMix::for_walk(seed, walk);
         let mut s = model.initial_state();
         let mut path = Vec::new();
         loop {
@@ -166,7 +153,7 @@ pub fn sample(
             if actions.is_empty() {
                 break;
             }
-            let a = actions[(rng.next() % actions.len() as u64) as usize];
+            let a = actions[(rng.next_u64() % actions.len() as u64) as usize];
             actions.clear();
             s = model
                 .next_state(&s, a)

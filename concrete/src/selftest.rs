@@ -12,13 +12,18 @@
 //!    (shuttle reports it) or break the policy's promise (the kernel's
 //!    `promise_breaks` counter, asserted inside the execution). The correct code
 //!    runs the same plan under the same schedules and must not fail.
+//!
+//! Then every seeded bug of the search's reduction ([`SearchBug`]), on a
+//! configuration where the correct model violates no property: the correct
+//! reduction passes every check of its own, and the buggy one must be stopped by
+//! the leaf-lock guard or the completeness check ([`check_search`]).
 
 use crate::platform::{Platform, Shuttle};
 use crate::workload::{plan_of, run_plan, shuttle_config, shuttle_failure};
 use shuttle::scheduler::RandomScheduler;
-use switchpath_model::properties::POLICY_PROMISE;
+use switchpath_model::properties::{CHECKED, POLICY_PROMISE};
 use switchpath_model::search::{Goal, Limits};
-use switchpath_model::seeded::Bug;
+use switchpath_model::seeded::{Bug, SearchBug};
 use switchpath_model::verify::verify;
 use switchpath_model::{Action, SwitchModel};
 
@@ -137,6 +142,56 @@ fn model_finding(
             )),
             None,
         ),
+    }
+}
+
+/// Runs one seeded search bug ([`SearchBug`]): the correct reduction must pass the
+/// whole check (no internal error) with no property violated, so that nothing but
+/// the reduction's own checks (the leaf-lock guard, the completeness check) can
+/// notice; the buggy reduction must then be stopped by one of them.
+pub fn check_search(bug: SearchBug) -> Finding {
+    let correct = SwitchModel::new(bug.config()).expect("seeded configurations validate");
+    let exhaust = || Limits {
+        max_states: Some(MAX_STATES),
+        goal: Goal::Exhaust,
+        ..Limits::default()
+    };
+    let control = match verify(&correct, exhaust()) {
+        Ok(v) => v,
+        Err(e) => return Finding::Missed(format!("control: {e}")),
+    };
+    if !control.outcome.exhausted {
+        return Finding::Missed(format!(
+            "control: the correct reduction's search stopped at {} states",
+            control.outcome.states
+        ));
+    }
+    if let Some(p) = CHECKED
+        .iter()
+        .find(|p| control.outcome.discoveries.contains_key(*p))
+    {
+        return Finding::Missed(format!(
+            "control: {p} fails here, so a property could notice the bug"
+        ));
+    }
+    let looked_up = control.completeness.map_or(0, |c| c.looked_up);
+    match verify(&correct.with_search_bug(bug), exhaust()) {
+        Err(e) => {
+            let by = if e.contains("completeness check") {
+                "the completeness check"
+            } else {
+                "the leaf-lock guard"
+            };
+            Finding::Caught(format!(
+                "by {by} (correct reduction: every property holds, {} states, {looked_up} \
+                 looked up by the completeness check)",
+                control.outcome.states
+            ))
+        }
+        Ok(v) => Finding::Missed(format!(
+            "the search ended without an internal error ({} states)",
+            v.outcome.states
+        )),
     }
 }
 

@@ -49,7 +49,9 @@
 
 use crate::config::RcuoWakers;
 use crate::machine::{Action, Kind, Op, SwitchModel};
+use crate::seeded::SearchBug;
 use crate::state::*;
+use crate::verify::INTERNAL_ERROR;
 
 /// The actions of one transaction.
 pub type Steps = crate::search::Steps<Action>;
@@ -76,14 +78,20 @@ impl SwitchModel {
             Kind::CallRcu | Kind::DeferredWake | Kind::SchedIpi | Kind::Balance(_) => Mover::Right,
             Kind::Place(x) if self.shares_llc(a.cpu, x) => Mover::Right,
             Kind::Step => match s.cpu[a.cpu as usize].top() {
+                // Not `IpiLock`: under it `sched_ttwu_pending` takes the wake list,
+                // which another CPU's `select_task_rq` appends to without the lock.
                 Some(
-                    Loc::SchedLock
-                    | Loc::IpiLock
-                    | Loc::TtwuRemoteLock
-                    | Loc::BalanceLock1
-                    | Loc::BalanceLock2,
+                    Loc::SchedLock | Loc::TtwuRemoteLock | Loc::BalanceLock1 | Loc::BalanceLock2,
                 ) => Mover::Right,
                 Some(Loc::WakeLock) if cfg.rcuo_wakers == RcuoWakers::Own => Mover::Right,
+                // `avc_reclaim_node`'s trylock sees whether the slot lock is held: a
+                // release before it and one after it end differently.
+                Some(Loc::AvcReclaimUnlock | Loc::AvcInsertUnlock)
+                    if self.avc_trylock_reachable()
+                        && !self.has_search_bug(SearchBug::AvcUnlockLeftMover) =>
+                {
+                    Mover::Non
+                }
                 Some(
                     Loc::SchedUnlock
                     | Loc::AvcReclaimUnlock
@@ -98,6 +106,13 @@ impl SwitchModel {
             },
             _ => Mover::Non,
         }
+    }
+
+    /// Whether another CPU's `avc_reclaim_node` `spin_trylock` (the only step of the
+    /// model that observes a lock without waiting for it) can observe this CPU's
+    /// slot lock: only a full cache reclaims, and on one CPU there is no other.
+    pub fn avc_trylock_reachable(&self) -> bool {
+        self.config.avc_full && self.config.cpus > 1
     }
 
     /// Whether CPU `c`'s next step may have to wait: a lock acquisition, or
@@ -119,35 +134,41 @@ impl SwitchModel {
     pub fn is_leaf(&self, lock: Lock) -> bool {
         let cfg = &self.config;
         matches!(lock, Lock::Rq(_))
-            && !cfg.load_balance
-            && self.bug.is_none()
-            && !(cfg.selinux && cfg.policy.may_ask_capability())
+            && (self.has_search_bug(SearchBug::RqLockDeclaredLeaf)
+                || (!cfg.load_balance
+                    && self.bug.is_none()
+                    && !(cfg.selinux && cfg.policy.may_ask_capability())))
     }
 
-    /// Fails loudly if CPU `c`, about to wait, holds a lock treated as a leaf: the
-    /// reduction's premise would be wrong for this model.
-    fn check_leaves(&self, s: &State, c: u8) {
+    /// An error if CPU `c`, about to wait (for any lock, a leaf included, or for
+    /// `p->on_cpu`), holds a lock treated as a leaf: the reduction's premise would be
+    /// wrong for this model.
+    fn check_leaves(&self, s: &State, c: u8) -> Result<(), String> {
         for cpu in self.cpus() {
             let lock = Lock::Rq(cpu);
-            assert!(
-                !(self.is_leaf(lock) && s.holder_of(lock) == Some(c)),
-                "transactions: CPU{c} may wait while holding {lock:?}, which the \
-                 reduction treats as a leaf lock; run with --no-fusion and report this"
-            );
+            if self.is_leaf(lock) && s.holder_of(lock) == Some(c) {
+                return Err(format!(
+                    "{INTERNAL_ERROR} transactions: CPU{c} may wait while holding \
+                     {}, which the reduction treats as a leaf lock; run with \
+                     --no-fusion and report this",
+                    self.lock_name(lock)
+                ));
+            }
         }
+        Ok(())
     }
 
     /// Every transaction enabled in `s`, with the state it reaches, in CPU order.
     /// `visit` sees each state a transaction passes through (not its last) with the
-    /// steps that lead there from `s`.
+    /// steps that lead there from `s`. An error if a premise of the reduction fails.
     pub fn transactions(
         &self,
         s: &State,
         visit: &mut crate::search::Visit<'_, Action, State>,
         out: &mut Vec<(Steps, State)>,
-    ) {
+    ) -> Result<(), String> {
         if self.deadlock_cycle(s).is_some() {
-            return;
+            return Ok(());
         }
         let mut first = Vec::new();
         let mut steps = Steps::new();
@@ -155,12 +176,43 @@ impl SwitchModel {
             first.clear();
             self.cpu_actions(s, c, &mut first);
             if self.may_block(s, c) {
-                self.check_leaves(s, c);
+                self.check_leaves(s, c)?;
             }
             for &a in &first {
-                self.extend(s, (a, self.mover(s, a)), false, &mut steps, visit, out);
+                self.extend(s, (a, self.mover(s, a)), false, &mut steps, visit, out)?;
             }
         }
+        Ok(())
+    }
+
+    /// After CPU `c` took a step of a transaction (`committed`: one that was not a
+    /// right mover), reaching `next`: the steps that continue the transaction, with
+    /// their mover classes, or `None` where it ends. It ends at top level, where the
+    /// next step may wait (unless on a leaf lock that is free), where nothing is
+    /// enabled, and, once committed, before a step that is not a left mover.
+    pub fn continuation(
+        &self,
+        next: &State,
+        c: u8,
+        committed: bool,
+    ) -> Result<Option<Vec<(Action, Mover)>>, String> {
+        let mut more = Vec::new();
+        if !next.cpu[c as usize].at_top_level() {
+            match self.op(next, c) {
+                Op::Acquire(lock) if self.is_leaf(lock) => {
+                    // Waiting for a leaf while holding one breaks the premise too.
+                    self.check_leaves(next, c)?;
+                    self.cpu_actions(next, c, &mut more)
+                }
+                _ if self.may_block(next, c) => self.check_leaves(next, c)?,
+                _ => self.cpu_actions(next, c, &mut more),
+            }
+        }
+        let more: Vec<(Action, Mover)> =
+            more.into_iter().map(|b| (b, self.mover(next, b))).collect();
+        let continues =
+            !more.is_empty() && (!committed || more.iter().all(|&(_, m)| m == Mover::Left));
+        Ok(continues.then_some(more))
     }
 
     /// Performs `a` (of class `mover`) from `s` and continues the transaction while
@@ -173,35 +225,74 @@ impl SwitchModel {
         steps: &mut Steps,
         visit: &mut crate::search::Visit<'_, Action, State>,
         out: &mut Vec<(Steps, State)>,
-    ) {
+    ) -> Result<(), String> {
         debug_assert!(!committed || mover == Mover::Left);
         let committed = committed || mover != Mover::Right;
         let mut next = *s;
         self.perform(&mut next, a.cpu, a.kind);
         steps.push(a);
-        let c = a.cpu;
-        let mut more = Vec::new();
-        if !next.cpu[c as usize].at_top_level() {
-            match self.op(&next, c) {
-                Op::Acquire(lock) if self.is_leaf(lock) => self.cpu_actions(&next, c, &mut more),
-                _ if self.may_block(&next, c) => self.check_leaves(&next, c),
-                _ => self.cpu_actions(&next, c, &mut more),
+        match self.continuation(&next, a.cpu, committed)? {
+            Some(more) => {
+                visit(steps, &next);
+                for b in more {
+                    self.extend(&next, b, committed, steps, visit, out)?;
+                }
             }
-        }
-        let more: Vec<(Action, Mover)> = more
-            .into_iter()
-            .map(|b| (b, self.mover(&next, b)))
-            .collect();
-        let continues =
-            !more.is_empty() && (!committed || more.iter().all(|&(_, m)| m == Mover::Left));
-        if continues {
-            visit(steps, &next);
-            for b in more {
-                self.extend(&next, b, committed, steps, visit, out);
-            }
-        } else {
-            out.push((steps.clone(), next));
+            None => out.push((steps.clone(), next)),
         }
         steps.pop();
+        Ok(())
+    }
+}
+
+/// Where a CPU stands with respect to the transactions the search runs: the parse
+/// of one CPU's steps into `R* N? L*` runs that [`SwitchModel::continuation`]
+/// makes. The completeness check and the result test follow real step-by-step runs
+/// with it; a state in which every CPU is [`Phase::Between`] is one the search in
+/// transactions must store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Phase {
+    /// Not inside a transaction.
+    #[default]
+    Between,
+    /// Inside one, having taken only right movers.
+    Right,
+    /// Inside one, past its non-mover (only left movers may follow).
+    Committed,
+}
+
+impl SwitchModel {
+    /// Whether no CPU is inside a transaction in `s`, each CPU being in `phases[c]`:
+    /// a state the search in transactions must store. A CPU whose transaction
+    /// stopped at a leaf lock because it was held is between transactions only while
+    /// it is held: once it is free the CPU's transaction, run whole, goes on.
+    pub fn between_transactions(&self, s: &State, phases: &[Phase]) -> bool {
+        self.cpus().all(|c| {
+            phases[c as usize] == Phase::Between
+                && match self.op(s, c) {
+                    Op::Acquire(lock) if self.is_leaf(lock) => s.holder_of(lock).is_some(),
+                    _ => true,
+                }
+        })
+    }
+
+    /// CPU `a.cpu` takes step `a` from `s` (in phase `phase`): the state reached and
+    /// the CPU's phase there.
+    pub fn step_in_phase(
+        &self,
+        s: &State,
+        phase: Phase,
+        a: Action,
+    ) -> Result<(State, Phase), String> {
+        let mover = self.mover(s, a);
+        let committed = phase == Phase::Committed || mover != Mover::Right;
+        let mut next = *s;
+        self.perform(&mut next, a.cpu, a.kind);
+        let phase = match self.continuation(&next, a.cpu, committed)? {
+            None => Phase::Between,
+            Some(_) if committed => Phase::Committed,
+            Some(_) => Phase::Right,
+        };
+        Ok((next, phase))
     }
 }

@@ -20,6 +20,7 @@
 
 pub mod avc;
 pub mod balance;
+pub mod completeness;
 pub mod config;
 pub mod cost;
 pub mod describe;

@@ -116,6 +116,8 @@ pub struct SwitchModel {
     /// The search runs each CPU's steps in transactions (`fusion.rs`); `false`:
     /// every step is its own transition.
     pub fusion: bool,
+    /// A seeded bug of the reduction (`switchpath selftest` only).
+    pub search_bug: Option<crate::seeded::SearchBug>,
 }
 
 /// What idle and kernel threads look like to the policies: uid 0, every capability,
@@ -177,6 +179,7 @@ impl SwitchModel {
             symmetry: None,
             bug: None,
             fusion: true,
+            search_bug: None,
         };
         model.symmetry = crate::symmetry::Symmetry::of(&model);
         Ok(model)
@@ -566,11 +569,12 @@ impl crate::search::Searchable for SwitchModel {
         s: &State,
         visit: &mut crate::search::Visit<'_, Action, State>,
         out: &mut Vec<(crate::search::Steps<Action>, State)>,
-    ) {
+    ) -> Result<(), String> {
         if self.fusion {
-            self.transactions(s, visit, out);
+            self.transactions(s, visit, out)
         } else {
             crate::search::single_steps(self, s, out);
+            Ok(())
         }
     }
 }

@@ -100,6 +100,12 @@ pub struct Outcome<A> {
     pub threads: usize,
     /// For each property with a discovery: a shortest path of actions to it.
     pub discoveries: BTreeMap<&'static str, Vec<A>>,
+    /// Every state within this many transitions of the initial state is stored
+    /// (`None`: every reachable state is).
+    pub stored_within: Option<usize>,
+    /// A premise of the model's reduction failed while expanding a state (an
+    /// internal error: the search stopped there and is not complete).
+    pub fault: Option<String>,
 }
 
 impl<A> Outcome<A> {
@@ -128,15 +134,17 @@ pub trait Searchable: Model<Action: Clone> + Sync {
     /// The transitions out of `s`, in a fixed order. `visit` sees every state a
     /// transition passes through before its last, with the actions leading there;
     /// the properties are checked on those too. By default each action is one
-    /// transition.
+    /// transition. An error stops the search: a premise of the model's reduction
+    /// failed (an internal error, not a verdict).
     fn expand(
         &self,
         s: &Self::State,
         visit: &mut Visit<'_, Self::Action, Self::State>,
         out: &mut Vec<(Steps<Self::Action>, Self::State)>,
-    ) {
+    ) -> Result<(), String> {
         let _ = visit;
         single_steps(self, s, out);
+        Ok(())
     }
 }
 
@@ -162,11 +170,21 @@ const CHUNK: usize = 256;
 
 /// The visited set: keys in discovery order. Workers hash the keys they compute, so
 /// the one thread inserting them only probes and compares.
-struct Visited<K> {
+pub struct Visited<K> {
     keys: IndexMap<K, (), FxBuildHasher>,
 }
 
 impl<K: Hash + Eq> Visited<K> {
+    /// Whether `key` was stored.
+    pub fn contains_key(&self, key: &K) -> bool {
+        self.contains(Self::hash(key), key)
+    }
+
+    /// How many keys are stored.
+    pub fn count(&self) -> usize {
+        self.len()
+    }
+
     fn hash(key: &K) -> u64 {
         FxBuildHasher.hash_one(key)
     }
@@ -209,10 +227,22 @@ struct Expanded<K> {
     /// (state index, properties it discovers), in index order.
     hits: Vec<(usize, u64)>,
     transitions: u64,
+    /// The first failed premise, with the index of the state being expanded.
+    fault: Option<(usize, String)>,
 }
 
 /// Breadth-first search of `model` from its initial states.
-pub fn bfs<M>(model: &M, mut limits: Limits<'_>) -> Outcome<M::Action>
+pub fn bfs<M>(model: &M, limits: Limits<'_>) -> Outcome<M::Action>
+where
+    M: Searchable,
+    M::State: Send,
+    M::Action: Send + Clone,
+{
+    bfs_keeping(model, limits).0
+}
+
+/// [`bfs`], and the visited set it built (for the completeness check).
+pub fn bfs_keeping<M>(model: &M, mut limits: Limits<'_>) -> (Outcome<M::Action>, Visited<M::Key>)
 where
     M: Searchable,
     M::State: Send,
@@ -291,6 +321,7 @@ where
             .is_some_and(|g| g.iter().all(|&p| found[p].is_some()))
     };
     let mut stopped = None;
+    let mut fault = None;
     let mut transitions = 0u64;
     let mut last_report = Instant::now();
     let mut i = 0usize;
@@ -332,16 +363,20 @@ where
                         successors: Vec::new(),
                         hits: Vec::new(),
                         transitions: 0,
+                        fault: None,
                     };
                     let mut next = Vec::new();
                     for j in a..b {
                         let s = model.state(seen_ref.key(j));
                         let mut mask = discovers(&s, done);
-                        model.expand(
+                        if let Err(e) = model.expand(
                             &s,
                             &mut |_, inside| mask |= discovers(inside, done),
                             &mut next,
-                        );
+                        ) {
+                            out.fault = Some((j, e));
+                            break;
+                        }
                         if mask != 0 {
                             out.hits.push((j, mask));
                         }
@@ -355,6 +390,10 @@ where
                 })
                 .collect()
         });
+        if let Some((_, e)) = expanded.iter().find_map(|c| c.fault.as_ref()) {
+            fault = Some(e.clone());
+            break;
+        }
         'insert: for chunk in expanded {
             transitions += chunk.transitions;
             for (j, mask) in chunk.hits {
@@ -385,7 +424,8 @@ where
                 .max();
         }
     }
-    let exhausted = stopped.is_none() && i >= seen.len();
+    let exhausted = stopped.is_none() && fault.is_none() && i >= seen.len();
+    let stored_within = (i < seen.len()).then(|| level[i] as usize);
     // A stopped search still reports what its unexpanded states discover.
     let done = done_mask(&found);
     for j in i..seen.len() {
@@ -395,6 +435,9 @@ where
 
     let mut discoveries = BTreeMap::new();
     for (p, prop) in properties.iter().enumerate() {
+        if fault.is_some() {
+            break;
+        }
         if let Some(idx) = found[p] {
             let (mut path, s) = path_to(model, &seen, &parent, idx);
             if discovers(&s, 0) & (1 << p) == 0 {
@@ -403,8 +446,8 @@ where
             discoveries.insert(prop.name, path);
         }
     }
-    Outcome {
-        complete: stopped.is_none(),
+    let outcome = Outcome {
+        complete: stopped.is_none() && fault.is_none(),
         exhausted,
         stopped,
         states: seen.len(),
@@ -413,7 +456,10 @@ where
         elapsed: start.elapsed(),
         threads: pool.current_num_threads(),
         discoveries,
-    }
+        stored_within,
+        fault,
+    };
+    (outcome, seen)
 }
 
 /// The actions from `s` to the first state inside one of its transitions (in
@@ -424,15 +470,17 @@ where
     M::Action: Clone,
 {
     let mut first: Option<Vec<M::Action>> = None;
-    model.expand(
-        s,
-        &mut |steps, inside| {
-            if first.is_none() && hit(inside) {
-                first = Some(steps.to_vec());
-            }
-        },
-        &mut Vec::new(),
-    );
+    model
+        .expand(
+            s,
+            &mut |steps, inside| {
+                if first.is_none() && hit(inside) {
+                    first = Some(steps.to_vec());
+                }
+            },
+            &mut Vec::new(),
+        )
+        .expect("a state expanded once expands again");
     first.expect("a discovery inside a transition is found again")
 }
 
@@ -462,7 +510,9 @@ where
     let mut path = Vec::new();
     let mut successors = Vec::new();
     for &next in &chain[1..] {
-        model.expand(&s, &mut |_, _| {}, &mut successors);
+        model
+            .expand(&s, &mut |_, _| {}, &mut successors)
+            .expect("a state expanded once expands again");
         let (steps, t) = successors
             .drain(..)
             .find(|(_, t)| model.key(t) == *seen.key(next))

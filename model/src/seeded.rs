@@ -152,3 +152,84 @@ impl SwitchModel {
         }
     }
 }
+
+/// A seeded bug of the search's reduction, not of the kernel code: a premise of the
+/// transactions (`fusion.rs`) deliberately wrong. Nothing in the model's behaviour
+/// changes, only which interleavings the search stores, so no property can notice;
+/// `switchpath selftest` shows the completeness check does (with a control: the
+/// correct reduction passes it on the same configuration).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SearchBug {
+    /// Every runqueue lock is declared a leaf, with load balancing on, where
+    /// `double_rq_lock` waits for one runqueue lock while holding the other.
+    RqLockDeclaredLeaf,
+    /// Releasing the AVC slot lock is declared a left mover although
+    /// `avc_reclaim_node`'s trylock observes it (the classification before the fix).
+    AvcUnlockLeftMover,
+}
+
+impl SearchBug {
+    /// Every seeded search bug.
+    pub const ALL: [SearchBug; 2] = [SearchBug::RqLockDeclaredLeaf, SearchBug::AvcUnlockLeftMover];
+
+    /// Short name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SearchBug::RqLockDeclaredLeaf => "rq-lock-declared-leaf",
+            SearchBug::AvcUnlockLeftMover => "avc-unlock-left-mover",
+        }
+    }
+
+    /// The mistake, in one sentence.
+    pub fn mistake(self) -> &'static str {
+        match self {
+            SearchBug::RqLockDeclaredLeaf => {
+                "the reduction treats rq->lock as a leaf lock although double_rq_lock waits holding one"
+            }
+            SearchBug::AvcUnlockLeftMover => {
+                "the reduction treats the AVC slot unlock as a left mover although avc_reclaim_node's trylock observes it"
+            }
+        }
+    }
+
+    /// A configuration where it shows, and where the correct model has no
+    /// violation at all (so only the completeness check can notice).
+    pub fn config(self) -> Config {
+        let base = |policy: Policy, cpus: usize, tasks: &str| {
+            Config::with_tasks(policy, cpus, tasks).expect("seeded task lists parse")
+        };
+        match self {
+            SearchBug::RqLockDeclaredLeaf => Config {
+                load_balance: true,
+                rcu_nocb: false,
+                ..base(Policy::UpstreamDumpable, 2, "0:root,0:root")
+            },
+            SearchBug::AvcUnlockLeftMover => Config {
+                rcu_nocb: false,
+                ..base(
+                    Policy::RhelPtraceCreds,
+                    2,
+                    "1000:root,1001:root,1002:root,1003:root",
+                )
+            },
+        }
+    }
+
+    /// Parses a name.
+    pub fn parse(text: &str) -> Option<SearchBug> {
+        SearchBug::ALL.into_iter().find(|b| b.name() == text)
+    }
+}
+
+impl SwitchModel {
+    /// The same model searched with a seeded bug in the reduction.
+    pub fn with_search_bug(mut self, bug: SearchBug) -> SwitchModel {
+        self.search_bug = Some(bug);
+        self
+    }
+
+    /// Whether seeded search bug `bug` is on.
+    pub fn has_search_bug(&self, bug: SearchBug) -> bool {
+        self.search_bug == Some(bug)
+    }
+}

@@ -5,10 +5,13 @@
 //! [`Goal::Settle`], stops once every property is decided. Whatever it discovers is found
 //! again by a search of single steps that stops as soon as it has found them all, so
 //! every path reported is a shortest one in steps. That second search also checks
-//! the reduction: after an exhaustive first search it must find nothing new.
+//! the reduction: after an exhaustive first search it must find nothing new. Then
+//! the completeness check (`completeness.rs`) walks the real model step by step and
+//! requires every state between transactions it meets to be stored.
 
+use crate::completeness::{self, Completeness};
 use crate::machine::{Action, SwitchModel};
-use crate::search::{bfs, Goal, Limits, Outcome};
+use crate::search::{bfs, bfs_keeping, Goal, Limits, Outcome};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -25,11 +28,24 @@ pub struct Verified {
     pub shortest: BTreeMap<&'static str, bool>,
     /// States the step-by-step search stored, if it ran.
     pub path_states: Option<usize>,
+    /// The completeness check, if it ran (it runs unless asked for no walks).
+    pub completeness: Option<Completeness>,
 }
 
-/// Checks `model` under `limits`. Its `goal` is normally [`Goal::Settle`];
-/// [`Goal::Exhaust`] explores every state even once everything is decided.
+/// Checks `model` under `limits`, with the default completeness check.
 pub fn verify(model: &SwitchModel, limits: Limits<'_>) -> Result<Verified, String> {
+    verify_with(model, limits, completeness::WALKS)
+}
+
+/// Checks `model` under `limits`, then runs `walks` walks of the completeness check.
+/// Its `goal` is normally [`Goal::Settle`]; [`Goal::Exhaust`] explores every state
+/// even once everything is decided. An error is an internal error: a premise of the
+/// reduction failed, or the search missed a state or a discovery.
+pub fn verify_with(
+    model: &SwitchModel,
+    limits: Limits<'_>,
+    walks: u64,
+) -> Result<Verified, String> {
     let started = Instant::now();
     let (max_states, time_limit, interrupt, threads) = (
         limits.max_states,
@@ -37,7 +53,21 @@ pub fn verify(model: &SwitchModel, limits: Limits<'_>) -> Result<Verified, Strin
         limits.interrupt,
         limits.threads,
     );
-    let mut outcome = bfs(model, limits);
+    let (mut outcome, visited) = bfs_keeping(model, limits);
+    if let Some(fault) = outcome.fault.take() {
+        return Err(fault);
+    }
+    let completeness = match walks {
+        0 => None,
+        n => Some(completeness::check(
+            model,
+            &visited,
+            outcome.stored_within,
+            n,
+            completeness::WALK_STEPS,
+        )?),
+    };
+    drop(visited);
     let mut shortest: BTreeMap<&'static str, bool> =
         outcome.discoveries.keys().map(|&k| (k, true)).collect();
     if !model.fusion || outcome.discoveries.is_empty() {
@@ -45,6 +75,7 @@ pub fn verify(model: &SwitchModel, limits: Limits<'_>) -> Result<Verified, Strin
             outcome,
             shortest,
             path_states: None,
+            completeness,
         });
     }
     let steps = model.clone().without_fusion();
@@ -85,5 +116,6 @@ pub fn verify(model: &SwitchModel, limits: Limits<'_>) -> Result<Verified, Strin
         outcome,
         shortest,
         path_states: Some(paths.states),
+        completeness,
     })
 }

@@ -59,6 +59,18 @@ fn instances() -> Vec<SwitchModel> {
     out.push(config(Policy::Always, 2, "1000,1001:nondumpable", |c| {
         c.rcu_nocb = false
     }));
+    // Two CPUs in the AVC at once with a full cache (the slot unlock observed by
+    // `avc_reclaim_node`'s trylock), and cross-LLC wake-ups onto a CPU with two
+    // tasks (the wake list appended to without the runqueue lock).
+    out.push(config(
+        Policy::RhelPtraceCreds,
+        2,
+        "1000:root,1001:root,1002:root,1003:root",
+        |c| c.rcu_nocb = false,
+    ));
+    out.push(config(Policy::UpstreamDumpable, 2, "1000,1001,1002", |c| {
+        c.llc = Llc::Split
+    }));
     let mut models: Vec<SwitchModel> = out
         .into_iter()
         .map(|c| SwitchModel::new(c).unwrap())
@@ -223,7 +235,9 @@ fn a_transaction_runs_a_whole_uncontended_switch() {
     let preemption = |policy| {
         let model = SwitchModel::new(config(policy, 1, "1000,1001", |_| {})).unwrap();
         let mut out = Vec::new();
-        model.transactions(&model.initial_state(), &mut |_, _| {}, &mut out);
+        model
+            .transactions(&model.initial_state(), &mut |_, _| {}, &mut out)
+            .unwrap();
         let found = out
             .into_iter()
             .find(|(steps, _)| steps[0].kind == Kind::Preempt);
