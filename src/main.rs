@@ -368,6 +368,14 @@ struct SearchArgs {
     /// the real model between transactions must be stored (0: skip the check).
     #[arg(long, value_name = "N", default_value_t = switchpath_model::completeness::WALKS)]
     walks: u64,
+    /// Search with a seeded bug of the reduction (for testing the search's own
+    /// checks: `switchpath selftest` lists them).
+    #[arg(long, hide = true, value_name = "NAME", value_parser = parse_search_bug)]
+    search_bug: Option<SearchBug>,
+}
+
+fn parse_search_bug(text: &str) -> Result<SearchBug, String> {
+    SearchBug::parse(text).ok_or_else(|| format!("`{text}` is not a seeded bug of the search"))
 }
 
 impl SearchArgs {
@@ -378,6 +386,7 @@ impl SearchArgs {
             exhaust: self.exhaust,
             threads: self.threads.map(usize::from),
             walks: Some(self.walks),
+            search_bug: self.search_bug,
         }
     }
 }

@@ -226,6 +226,8 @@ pub struct SearchSettings {
     pub threads: Option<usize>,
     /// Walks of the completeness check (`None`: the default; `Some(0)`: none).
     pub walks: Option<u64>,
+    /// A seeded bug of the reduction (testing the search's own checks).
+    pub search_bug: Option<switchpath_model::seeded::SearchBug>,
 }
 
 /// Explores `config` and reports every property; writes traces if asked.
@@ -240,6 +242,9 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
     }
     if search.no_fusion {
         model = model.without_fusion();
+    }
+    if let Some(bug) = search.search_bug {
+        model = model.with_search_bug(bug);
     }
     let mut print_progress = |states: usize, depth: usize, elapsed: Duration| {
         let rate = states as f64 / elapsed.as_secs_f64().max(1e-9);

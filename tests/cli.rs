@@ -702,3 +702,46 @@ fn bad_shards_and_foreign_results_are_bad_input() {
         "not a switchpath sample result",
     );
 }
+
+/// Every `check` runs the completeness check and says what it looked up; a state
+/// the search in transactions never stored is an internal error (exit 4), shown
+/// with a seeded bug of the reduction on a configuration where no property fails.
+#[test]
+fn check_reports_its_completeness_check_and_exits_4_on_a_state_the_search_missed() {
+    let base = [
+        "check",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--cpus",
+        "2",
+        "--tasks",
+        "1000:root,1001:root,1002:root,1003:root",
+        "--rcu-nocb",
+        "off",
+    ];
+    let o = switchpath(&base);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("completeness check: 256 random walks of up to 400 steps, ")
+            && out.contains("states between transactions looked up, every one stored"),
+        "{out}"
+    );
+    let mut json = base.to_vec();
+    json.push("--json");
+    let v: serde_json::Value = serde_json::from_slice(&switchpath(&json).stdout).unwrap();
+    assert_eq!(v["completeness"]["walks"], 256);
+    assert!(v["completeness"]["looked_up"].as_u64().unwrap() > 1000);
+    let mut none = base.to_vec();
+    none.extend(["--walks", "0"]);
+    assert!(stdout(&switchpath(&none)).contains("completeness check: not run (--walks 0)"));
+    let mut buggy = base.to_vec();
+    buggy.extend(["--search-bug", "avc-unlock-left-mover"]);
+    let o = switchpath(&buggy);
+    assert_eq!(o.status.code(), Some(4), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("internal error: completeness check: walk "),
+        "{}",
+        stderr(&o)
+    );
+}
