@@ -2,11 +2,15 @@
 //!
 //! The default configurations (documented in `docs/matrix.md` and `--help`):
 //!
-//! - `1cpu`: one CPU running A (uid 1000), B (uid 1001) and C (uid 1000,
-//!   non-dumpable), with SELinux, RCU no-CBs, no deferred wake-up and a full AVC:
-//!   the incident's kernel, shrunk to one CPU.
-//! - `2cpu`: the same kernel on two CPUs, A and C on CPU0, B and D (uid 1002,
-//!   `TIF_SPEC_IB`) on CPU1.
+//! - `1cpu`: one CPU running A (uid 0 with `CAP_SYS_PTRACE`: the crashed qemu-kvm
+//!   of the incident, which held the capability, as its vmcore's frames
+//!   `selinux_capable` → `cred_has_capability` show), B (uid 1000), C (uid 1001)
+//!   and D (uid 1000, non-dumpable), with SELinux, RCU no-CBs, no deferred wake-up
+//!   and a full AVC: the incident's kernel, shrunk to one CPU. Its RHEL deadlock is
+//!   the vmcore's path, frame for frame.
+//! - `2cpu`: the same kernel on two CPUs with unprivileged tasks only: A (uid 1000)
+//!   and C (uid 1000, non-dumpable) on CPU0, B (uid 1001) and D (uid 1002,
+//!   `TIF_SPEC_IB`) on CPU1. Only kernel threads reach the AVC here.
 //!
 //! The known outcome the matrix checks (from the design brief): `rhel-ptrace-creds`
 //! deadlocks in both, every other policy is deadlock-free. A row that disagrees is
@@ -36,7 +40,7 @@ pub fn default_configs() -> Vec<MatrixConfig> {
             name: "1cpu",
             config: Config {
                 cpus: 1,
-                tasks: tasks("1000,1001,1000:nondumpable"),
+                tasks: tasks("0:root,1000,1001,1000:nondumpable"),
                 ..Config::default()
             },
         },

@@ -25,11 +25,11 @@ fn write(model: &SwitchModel, source: &str, name: &str) {
 }
 
 fn main() {
-    let m = SwitchModel::new(Config {
-        policy: Policy::RhelPtraceCreds,
-        ..Config::default()
-    })
-    .unwrap();
+    // A prev holding CAP_SYS_PTRACE, as the crashed qemu-kvm did: only such a prev
+    // reaches the AVC.
+    let m =
+        SwitchModel::new(Config::with_tasks(Policy::RhelPtraceCreds, 1, "0:root,1000").unwrap())
+            .unwrap();
     let m2 = m.clone();
     let loom_result = catch_unwind(AssertUnwindSafe(move || {
         loom::model(move || {
@@ -46,7 +46,7 @@ fn main() {
     let m = SwitchModel::new(Config {
         policy: Policy::RhelPtraceCreds,
         cpus: 3,
-        tasks: TaskSpec::parse_list("1000,1001,1002,1003,1004,1005").unwrap(),
+        tasks: TaskSpec::parse_list("1000:root,1001:root,1002:root,1003,1004,1005").unwrap(),
         rcuo_cpu: RcuoPlacement::Next,
         ..Config::default()
     })

@@ -436,7 +436,7 @@ impl<P: Platform> Kernel<P> {
             next: self.model.view(next),
             last_user: (last != NOBODY).then(|| self.model.view(last)),
         };
-        if self.model.config.selinux && self.model.asks_capability(&sw) {
+        if self.model.consults_avc(&sw) {
             let frames: Vec<&'static str> = CAP_CHECK
                 .iter()
                 .copied()

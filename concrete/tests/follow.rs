@@ -57,12 +57,14 @@ fn follows(m: &SwitchModel, names: &[&'static str]) -> usize {
 #[test]
 fn racing_avc_inserts_52_steps_deep_deadlock_the_concrete_code() {
     // Two CPUs miss the same key; the later insert replaces the node and calls
-    // call_rcu under the slot lock (the proptest configuration that random and PCT
-    // schedules could not finish in 4,000 runs).
+    // call_rcu under the slot lock (first found as a proptest configuration that
+    // random and PCT schedules could not finish in 4,000 runs). Two privileged
+    // tasks: with unprivileged ones only the kernel threads reach the AVC, and this
+    // race closes no cycle (`docs/findings.md`, finding 0).
     let m = model(
         Policy::RhelPtraceCreds,
         2,
-        "0,1001:nondumpable,0,1001",
+        "1000:root,1001:root,1000:nondumpable,1002",
         |c| {
             c.avc_full = false;
             c.rcuo_cpu = RcuoPlacement::Next;

@@ -40,11 +40,16 @@ fn busy_two_cpus() -> Vec<Vec<Kind>> {
 
 const TWO_CPU_TASKS: &str = "1000,1001,1000:nondumpable,1002";
 
+/// The same with A and B holding `CAP_SYS_PTRACE`: only a privileged prev reaches
+/// the AVC (`selinux_capable` runs `cap_capable` first), so the RHEL deadlock needs
+/// one to come from a plain switch.
+const RHEL_TWO_CPU_TASKS: &str = "1000:root,1001:root,1000:nondumpable,1002";
+
 #[test]
 #[should_panic(expected = "deadlock")]
 fn rhel_aa_1cpu_loom() {
     check(
-        model(Policy::RhelPtraceCreds, 1, "1000,1001"),
+        model(Policy::RhelPtraceCreds, 1, "0:root,1000"),
         vec![vec![Preempt]],
     );
 }
@@ -53,7 +58,7 @@ fn rhel_aa_1cpu_loom() {
 #[should_panic(expected = "deadlock")]
 fn rhel_2cpu_loom() {
     check(
-        model(Policy::RhelPtraceCreds, 2, TWO_CPU_TASKS),
+        model(Policy::RhelPtraceCreds, 2, RHEL_TWO_CPU_TASKS),
         vec![vec![Preempt], vec![Preempt]],
     );
 }
@@ -65,7 +70,7 @@ fn rhel_2cpu_loom() {
 fn rhel_abba_rcuo_elsewhere_loom() {
     let m = SwitchModel::new(Config {
         rcuo_cpu: RcuoPlacement::Next,
-        ..Config::with_tasks(Policy::RhelPtraceCreds, 2, TWO_CPU_TASKS).unwrap()
+        ..Config::with_tasks(Policy::RhelPtraceCreds, 2, RHEL_TWO_CPU_TASKS).unwrap()
     })
     .unwrap();
     let path = bfs(&m, Limits::default()).discoveries["deadlock-free"].clone();
@@ -118,7 +123,7 @@ fn upstream_cond_ibpb_2cpu_loom() {
 /// loom's failure, written as a model trace file, loads and replays on the model.
 #[test]
 fn a_loom_deadlock_becomes_a_trace_that_replays() {
-    let m = model(Policy::RhelPtraceCreds, 1, "1000,1001");
+    let m = model(Policy::RhelPtraceCreds, 1, "0:root,1000");
     let m2 = m.clone();
     let result = catch_unwind(AssertUnwindSafe(move || {
         loom::model(move || {

@@ -28,8 +28,11 @@ fn model(policy: Policy, cpus: usize, tasks: &str, rcuo: RcuoPlacement) -> Switc
     .unwrap()
 }
 
-const THREE: &str = "1000,1001,1002,1003,1004,1005";
-const FOUR: &str = "1000,1001,1002,1003,1004,1005,1006,1007";
+// The first task of each CPU holds `CAP_SYS_PTRACE`, so its switch to the second
+// reaches the AVC (only a privileged prev does: `selinux_capable` runs
+// `cap_capable` first).
+const THREE: &str = "1000:root,1001:root,1002:root,1003,1004,1005";
+const FOUR: &str = "1000:root,1001:root,1002:root,1003:root,1004,1005,1006,1007";
 
 /// What one shuttle run ended with: the iteration count and the panic, if any.
 struct Outcome {

@@ -40,7 +40,8 @@ pub struct TaskInfo {
     pub kind: TaskKind,
     /// The CPU whose runqueue it starts on.
     pub home: u8,
-    /// Its AVC key bit (one per uid: the model's stand-in for a SELinux SID).
+    /// Its AVC key bit: the model's stand-in for its SELinux SID (see
+    /// [`SwitchModel::new`]).
     pub avc_key: u16,
 }
 
@@ -107,7 +108,7 @@ pub struct SwitchModel {
     pub config: Config,
     /// User tasks first, then one `rcuo` per no-CBs CPU.
     pub tasks: Vec<TaskInfo>,
-    /// AVC key of kernel threads (uid 0).
+    /// AVC key of kernel threads and idle (`SECINITSID_KERNEL`, `kernel_t`).
     pub kernel_key: u16,
     /// The renamings the search may exploit (`None`: none, or switched off).
     pub symmetry: Option<crate::symmetry::Symmetry>,
@@ -132,15 +133,22 @@ pub const KTHREAD: TaskView = TaskView {
 
 impl SwitchModel {
     /// Builds the model; the configuration must validate.
+    ///
+    /// SIDs: kernel threads and idle run with the kernel's initial SID (3.10
+    /// `cred_init_security` sets `SECINITSID_KERNEL` on `init_task`, and every kthread
+    /// inherits it); a user task's SID is set by the policy at exec, independent of
+    /// its uid. The model gives the kernel SID a key of its own and each user uid
+    /// another (a root user task is not `kernel_t`); tasks sharing a uid share a SID.
     pub fn new(config: Config) -> Result<SwitchModel, String> {
         config.validate()?;
-        let mut uids: Vec<u32> = vec![0];
+        let mut uids: Vec<u32> = Vec::new();
         for t in &config.tasks {
             if !uids.contains(&t.uid) {
                 uids.push(t.uid);
             }
         }
-        let key = |uid: u32| 1u16 << uids.iter().position(|&u| u == uid).expect("uid listed");
+        let kernel_key = 1u16;
+        let key = |uid: u32| 2u16 << uids.iter().position(|&u| u == uid).expect("uid listed");
         let mut tasks = Vec::new();
         for (i, spec) in config.tasks.iter().enumerate() {
             tasks.push(TaskInfo {
@@ -164,7 +172,7 @@ impl SwitchModel {
                     view: KTHREAD,
                     kind: TaskKind::Rcuo(k as u8),
                     home: config.rcuo_cpu.cpu_of(k, config.cpus) as u8,
-                    avc_key: key(0),
+                    avc_key: kernel_key,
                 });
             }
         }
@@ -173,7 +181,7 @@ impl SwitchModel {
             "MAX_TASKS is too small for this configuration"
         );
         let mut model = SwitchModel {
-            kernel_key: key(0),
+            kernel_key,
             tasks,
             config,
             symmetry: None,

@@ -99,7 +99,7 @@ impl SwitchModel {
             return;
         }
         let sw = self.switch_of(s, c);
-        if self.config.selinux && self.asks_capability(&sw) {
+        if self.consults_avc(&sw) {
             let cpu = &mut s.cpu[c as usize];
             cpu.set_top(Loc::SwitchMm);
             cpu.push(Loc::AvcLookup);

@@ -92,7 +92,7 @@ impl Bug {
             Config::with_tasks(policy, cpus, tasks).expect("seeded task lists parse")
         };
         match self {
-            Bug::DumpableAsksCapability => base(Policy::UpstreamDumpable, 1, "1000,1001"),
+            Bug::DumpableAsksCapability => base(Policy::UpstreamDumpable, 1, "0:root,1000"),
             Bug::DeferredWakeWakesAnyway => Config {
                 defer_wakeup: true,
                 ..base(Policy::RhelPtraceCreds, 1, "1000,1001")
@@ -130,6 +130,17 @@ impl SwitchModel {
     /// Whether seeded bug `bug` is on.
     pub fn has_bug(&self, bug: Bug) -> bool {
         self.bug == Some(bug)
+    }
+
+    /// Whether `switch_mm`'s decision consults the SELinux AVC: it runs the
+    /// capability check (`ptrace_has_cap` → `has_ns_capability_noaudit(current)` →
+    /// `security_capable_noaudit` → `selinux_capable`), SELinux is the LSM, and
+    /// `cap_capable` passes: `current` (prev) holds `CAP_SYS_PTRACE` in its effective
+    /// set. `selinux_capable` runs `cap_capable` first and returns `-EPERM` at once
+    /// without it (RHEL 7.7 `security/selinux/hooks.c:2134-2136`), lock-free; only a
+    /// privileged prev goes on to `cred_has_capability` → `avc_has_perm_noaudit`.
+    pub fn consults_avc(&self, sw: &Switch) -> bool {
+        self.config.selinux && sw.prev.cap_sys_ptrace && self.asks_capability(sw)
     }
 
     /// Whether `switch_mm`'s decision runs the capability check.

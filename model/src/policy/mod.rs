@@ -18,6 +18,7 @@
 
 mod always;
 mod none;
+mod rhel_77;
 mod rhel_ptrace_creds;
 mod upstream_cond_ibpb;
 mod upstream_dumpable;
@@ -67,8 +68,12 @@ pub struct Switch {
 pub enum Policy {
     /// IBPB on every switch to a different user mm.
     Always,
-    /// RHEL 7 backport: IBPB unless `next` may ptrace `prev` (full capability check).
+    /// RHEL 7.2.z backport: IBPB unless `next` may ptrace `prev` (full capability
+    /// check, on `current`).
     RhelPtraceCreds,
+    /// RHEL 7.7: IBPB unless `prev` may ptrace `next`, with no capability check.
+    #[serde(rename = "rhel-7.7")]
+    Rhel77,
     /// v4.16: IBPB into a non-dumpable task of another mm.
     UpstreamDumpable,
     /// Sep 2018 (Kosina): IBPB unless `prev` may ptrace `next`, scheduler-safe check.
@@ -81,9 +86,10 @@ pub enum Policy {
 
 impl Policy {
     /// Every policy, in table order.
-    pub const ALL: [Policy; 6] = [
+    pub const ALL: [Policy; 7] = [
         Policy::Always,
         Policy::RhelPtraceCreds,
+        Policy::Rhel77,
         Policy::UpstreamDumpable,
         Policy::UpstreamPtraceSched,
         Policy::UpstreamCondIbpb,
@@ -95,6 +101,7 @@ impl Policy {
         match self {
             Policy::Always => "always",
             Policy::RhelPtraceCreds => "rhel-ptrace-creds",
+            Policy::Rhel77 => "rhel-7.7",
             Policy::UpstreamDumpable => "upstream-dumpable",
             Policy::UpstreamPtraceSched => "upstream-ptrace-sched",
             Policy::UpstreamCondIbpb => "upstream-cond-ibpb",
@@ -121,6 +128,7 @@ impl Policy {
         match self {
             Policy::Always => always::ibpb(sw),
             Policy::RhelPtraceCreds => rhel_ptrace_creds::ibpb(sw),
+            Policy::Rhel77 => rhel_77::ibpb(sw),
             Policy::UpstreamDumpable => upstream_dumpable::ibpb(sw),
             Policy::UpstreamPtraceSched => upstream_ptrace_sched::ibpb(sw),
             Policy::UpstreamCondIbpb => upstream_cond_ibpb::ibpb(sw),
@@ -146,6 +154,7 @@ impl Policy {
         match self {
             Policy::Always => always::promise_kept(trainer, next),
             Policy::RhelPtraceCreds => rhel_ptrace_creds::promise_kept(trainer, next),
+            Policy::Rhel77 => rhel_77::promise_kept(trainer, next),
             Policy::UpstreamDumpable => upstream_dumpable::promise_kept(trainer, next),
             Policy::UpstreamPtraceSched => upstream_ptrace_sched::promise_kept(trainer, next),
             Policy::UpstreamCondIbpb => upstream_cond_ibpb::promise_kept(trainer, next),
@@ -158,6 +167,7 @@ impl Policy {
         match self {
             Policy::Always => always::PROMISE,
             Policy::RhelPtraceCreds => rhel_ptrace_creds::PROMISE,
+            Policy::Rhel77 => rhel_77::PROMISE,
             Policy::UpstreamDumpable => upstream_dumpable::PROMISE,
             Policy::UpstreamPtraceSched => upstream_ptrace_sched::PROMISE,
             Policy::UpstreamCondIbpb => upstream_cond_ibpb::PROMISE,
@@ -170,6 +180,7 @@ impl Policy {
         match self {
             Policy::Always => always::ORIGIN,
             Policy::RhelPtraceCreds => rhel_ptrace_creds::ORIGIN,
+            Policy::Rhel77 => rhel_77::ORIGIN,
             Policy::UpstreamDumpable => upstream_dumpable::ORIGIN,
             Policy::UpstreamPtraceSched => upstream_ptrace_sched::ORIGIN,
             Policy::UpstreamCondIbpb => upstream_cond_ibpb::ORIGIN,
@@ -271,6 +282,63 @@ mod tests {
         assert!(kept(Policy::UpstreamCondIbpb, &a, &b));
         assert!(!kept(Policy::UpstreamCondIbpb, &opted, &b));
         assert!(!kept(Policy::UpstreamCondIbpb, &a, &opted));
+    }
+
+    /// Every combination of the task views a switch can have (prev a user task or a
+    /// kernel thread, next a user task, each uid among three, with or without the
+    /// capability, dumpable or not, `TIF_SPEC_IB` or not, and every last user).
+    fn every_switch() -> Vec<Switch> {
+        use testing::{kthread, user};
+        let mut users = Vec::new();
+        for uid in [0, 1000, 1001] {
+            for bits in 0..8u8 {
+                let mut t = user(uid);
+                t.cap_sys_ptrace = bits & 1 != 0;
+                t.dumpable = bits & 2 != 0;
+                t.spec_ib = bits & 4 != 0;
+                users.push(t);
+            }
+        }
+        let prevs: Vec<TaskView> = users.iter().copied().chain([kthread()]).collect();
+        let lasts: Vec<Option<TaskView>> = users.iter().copied().map(Some).chain([None]).collect();
+        let mut out = Vec::new();
+        for &prev in &prevs {
+            for &next in &users {
+                for &last_user in &lasts {
+                    out.push(Switch {
+                        prev,
+                        next,
+                        last_user,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// RHEL 7.7's rule decides as Kosina's `upstream-ptrace-sched` on every switch
+    /// the model has, asks no capability, and so never reaches the AVC; its only
+    /// differences (an IBPB at exec, `fill_RSB`) are on paths the model has not.
+    #[test]
+    fn rhel_7_7_decides_every_switch_as_upstream_ptrace_sched_without_a_capability_check() {
+        let switches = every_switch();
+        assert_eq!(switches.len(), 25 * 24 * 25);
+        for sw in &switches {
+            assert_eq!(
+                Policy::Rhel77.ibpb(sw),
+                Policy::UpstreamPtraceSched.ibpb(sw),
+                "{sw:?}"
+            );
+            assert!(!Policy::Rhel77.asks_capability(sw));
+        }
+        assert!(!Policy::Rhel77.may_ask_capability());
+        // Where it differs from the RHEL 7.2 rule it replaced: a capable prev no
+        // longer skips the IBPB, and prev's dumpability is no longer what counts.
+        let differ = switches
+            .iter()
+            .filter(|sw| Policy::Rhel77.ibpb(sw) != Policy::RhelPtraceCreds.ibpb(sw))
+            .count();
+        assert!(differ > 0);
     }
 
     #[test]
