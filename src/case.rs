@@ -70,6 +70,8 @@ struct CaseConfig {
     defer_wakeup: bool,
     #[serde(default = "yes")]
     avc_full: bool,
+    #[serde(default = "yes")]
+    avc_churn: bool,
     #[serde(default = "same")]
     rcuo_cpu: String,
     #[serde(default = "shared")]
@@ -165,6 +167,7 @@ pub fn load(path: &Path) -> Result<Case, String> {
         rcu_nocb: c.rcu_nocb,
         defer_wakeup: c.defer_wakeup,
         avc_full: c.avc_full,
+        avc_churn: c.avc_churn,
         rcuo_cpu: RcuoPlacement::parse(&c.rcuo_cpu).map_err(bad)?,
         llc: parse_llc(&c.llc).map_err(bad)?,
         load_balance: c.load_balance,

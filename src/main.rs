@@ -298,6 +298,12 @@ struct Knobs {
     /// call_rcu; off: it never fills.
     #[arg(long, value_enum, default_value = "on")]
     avc_full: OnOff,
+    /// The rest of a busy host churns the AVC: a running user task may check access
+    /// to an inode of another SID (inode_permission), which misses, inserts and,
+    /// with a full cache, reclaims with call_rcu, in task context (where a switch
+    /// may consult the AVC; elsewhere it could change no verdict).
+    #[arg(long, value_enum, default_value = "on")]
+    avc_churn: OnOff,
     /// Where each rcuo kthread runs: same (rcuoN on CPU N), next (on CPU N+1), or a
     /// list such as 0,0.
     #[arg(long, default_value = "same", value_parser = RcuoPlacement::parse)]
@@ -429,6 +435,7 @@ impl Knobs {
             rcu_nocb: self.rcu_nocb.on(),
             defer_wakeup: self.defer_wakeup.on(),
             avc_full: self.avc_full.on(),
+            avc_churn: self.avc_churn.on(),
             rcuo_cpu: self.rcuo_cpu.clone(),
             llc: match self.llc {
                 LlcArg::Shared => Llc::Shared,

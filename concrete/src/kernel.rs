@@ -22,10 +22,10 @@ use crate::platform::Platform;
 use std::mem::ManuallyDrop;
 use std::sync::Mutex as StdMutex;
 use switchpath_model::config::Llc;
-use switchpath_model::frames::{is_inlined, CAP_CHECK};
+use switchpath_model::frames::{is_inlined, CAP_CHECK, INODE_PERMISSION};
 use switchpath_model::machine::{Kind, TaskKind};
 use switchpath_model::seeded::Bug;
-use switchpath_model::state::{Lock, TaskState, IDLE, LOCK_SLOTS, MAX_TASKS, NOBODY};
+use switchpath_model::state::{Lock, TaskState, AVC_FOREIGN, IDLE, LOCK_SLOTS, MAX_TASKS, NOBODY};
 use switchpath_model::SwitchModel;
 
 /// What one CPU publishes for watchdogs and post-mortems. Only its own thread
@@ -270,6 +270,9 @@ impl<P: Platform> Kernel<P> {
             if cfg.rcu_nocb {
                 out.push(Kind::CallRcu);
             }
+            if cfg.avc_churns() {
+                out.push(Kind::AvcChurn);
+            }
         }
         if let Some(k) = self.model.rcuo_queue(curr) {
             out.push(if P::load(&self.queued[k as usize]) != 0 {
@@ -342,6 +345,12 @@ impl<P: Platform> Kernel<P> {
             }
             Kind::SchedIpi => self.scheduler_ipi(cpu),
             Kind::Balance(o) => self.load_balance(cpu, o),
+            Kind::AvcChurn => {
+                self.enter(c, INODE_PERMISSION);
+                self.enter(c, &["avc_has_perm_noaudit"]);
+                self.avc_has_perm(cpu, None);
+                self.leave(c, INODE_PERMISSION.len() + 1);
+            }
             other => unreachable!("{other:?} is not a top-level action"),
         }
         true
@@ -444,7 +453,7 @@ impl<P: Platform> Kernel<P> {
                 .collect();
             self.enter(c, &frames);
             self.enter(c, &["avc_has_perm_noaudit"]);
-            self.avc_has_perm(cpu, prev);
+            self.avc_has_perm(cpu, Some(self.model.avc_key(prev) as u32));
             self.leave(c, frames.len() + 1);
         }
         if self.model.ibpb(&sw) {
@@ -471,11 +480,14 @@ impl<P: Platform> Kernel<P> {
 
     // --- the AVC (avc.rs) ---------------------------------------------------------
 
-    fn avc_has_perm(&'static self, cpu: &mut CpuCtx<P>, prev: u8) {
+    /// `avc_has_perm_noaudit` for `key` (prev's SID in `switch_mm`), or for another
+    /// SID pair that is never cached (`None`: the AVC churn), as `avc.rs` does.
+    fn avc_has_perm(&'static self, cpu: &mut CpuCtx<P>, key: Option<u32>) {
         let c = cpu.id;
-        let key = self.model.avc_key(prev) as u32;
+        // The churn's key is none of the model's: it never hits, and inserts anew.
+        let key = key.unwrap_or(0);
         self.flush(c);
-        let cached = P::load(&self.avc);
+        let cached = if key == 0 { 0 } else { P::load(&self.avc) };
         let mut reclaim = false;
         if cached & key == 0 && self.model.config.avc_full {
             let nodes = (P::load(&self.avc_nodes) + 1).min(7);
@@ -493,7 +505,9 @@ impl<P: Platform> Kernel<P> {
             self.leave(c, 1);
         }
         self.acquire(cpu, Lock::AvcSlot, "avc_compute_av");
-        if P::load(&self.avc) & key != 0 {
+        if key == 0 {
+            P::store(&self.avc, P::load(&self.avc) | AVC_FOREIGN as u32);
+        } else if P::load(&self.avc) & key != 0 {
             if self.model.config.avc_full {
                 P::store(&self.avc_nodes, P::load(&self.avc_nodes).saturating_sub(1));
             }

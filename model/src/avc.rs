@@ -23,10 +23,29 @@ use crate::state::*;
 pub const AVC_THRESHOLD: u8 = 1;
 
 impl SwitchModel {
-    /// `avc_has_perm_noaudit`: the lookup of `current`'s key.
+    /// The running user task's access check of another SID pair (the AVC churn):
+    /// `inode_permission` → `__inode_permission` → `security_inode_permission` →
+    /// `selinux_inode_permission` → `avc_has_perm_noaudit` (RHEL 7.7
+    /// `fs/namei.c:457-465`, 401-421; `security/security.c:606-611`;
+    /// `security/selinux/hooks.c:2971-3002`), in task context.
+    pub(crate) fn avc_churn(&self, s: &mut State, c: u8) {
+        let cpu = &mut s.cpu[c as usize];
+        cpu.push(Loc::InodePermission);
+        cpu.push(Loc::AvcLookup);
+    }
+
+    /// The AVC key CPU `c`'s lookup is for: `current`'s capability decision in
+    /// `switch_mm` (prev's SID), or `None` for the churn's check of another SID
+    /// pair, one of the many a busy host has, which is never cached here.
+    pub fn avc_lookup_key(&self, s: &State, c: u8) -> Option<u16> {
+        let cpu = &s.cpu[c as usize];
+        (!cpu.in_frame(Loc::InodePermission)).then(|| self.avc_key(cpu.prev))
+    }
+
+    /// `avc_has_perm_noaudit`: the lookup of `current`'s key (or the churn's).
     pub(crate) fn avc_lookup(&self, s: &mut State, c: u8) {
-        let key = self.avc_key(s.cpu[c as usize].prev);
-        if s.avc & key != 0 {
+        let key = self.avc_lookup_key(s, c);
+        if key.is_some_and(|key| s.avc & key != 0) {
             s.cpu[c as usize].pop();
             return;
         }
@@ -58,10 +77,13 @@ impl SwitchModel {
     }
 
     /// `avc_insert` holds the slot lock: add the node, or replace a racing one.
+    /// The churn's node is always new (its key is one of many other SID pairs).
     pub(crate) fn avc_insert(&self, s: &mut State, c: u8) {
-        let key = self.avc_key(s.cpu[c as usize].prev);
+        let key = self.avc_lookup_key(s, c).unwrap_or(0);
         s.cpu[c as usize].set_top(Loc::AvcInsertUnlock);
-        if s.avc & key != 0 {
+        if key == 0 {
+            s.avc |= AVC_FOREIGN;
+        } else if s.avc & key != 0 {
             if self.config.avc_full {
                 s.avc_nodes = s.avc_nodes.saturating_sub(1);
             }

@@ -190,6 +190,13 @@ pub struct Config {
     pub defer_wakeup: bool,
     /// The AVC starts full (a miss reclaims a node, freeing it with `call_rcu`).
     pub avc_full: bool,
+    /// The rest of a busy host churns the AVC: any running user task may make an
+    /// access check of another SID pair (`inode_permission` →
+    /// `selinux_inode_permission` → `avc_has_perm_noaudit`), which misses, inserts
+    /// and, with a full cache, reclaims with `call_rcu`, in task context. Modelled
+    /// where a switch may consult the AVC (see [`Config::avc_churns`]).
+    #[serde(default = "churn_default")]
+    pub avc_churn: bool,
     /// Where each `rcuo` runs.
     pub rcuo_cpu: RcuoPlacement,
     /// LLC topology.
@@ -210,6 +217,7 @@ impl Default for Config {
             rcu_nocb: true,
             defer_wakeup: false,
             avc_full: true,
+            avc_churn: true,
             rcuo_cpu: RcuoPlacement::Same,
             llc: Llc::Shared,
             load_balance: false,
@@ -218,7 +226,22 @@ impl Default for Config {
     }
 }
 
+/// Traces written before the AVC churn knob had none; they load with the default.
+fn churn_default() -> bool {
+    true
+}
+
 impl Config {
+    /// Whether the model runs the AVC churn: asked for, SELinux on, and a policy
+    /// whose switches may consult the AVC. Elsewhere no CPU ever waits for the AVC
+    /// slot lock, a wait-queue lock or an `rcuo`'s `pi_lock` while holding a
+    /// runqueue lock, so the churn (which takes those and then a runqueue lock)
+    /// can close no wait-for cycle, and no property reads the AVC: it could change
+    /// no verdict, and is left out to keep the space small.
+    pub fn avc_churns(&self) -> bool {
+        self.avc_churn && self.selinux && self.policy.may_ask_capability()
+    }
+
     /// The default knobs with this policy, CPU count and task list (`1000,1001:nondumpable`);
     /// the error is the task list's, in one line. Not validated: see [`Config::validate`].
     pub fn with_tasks(policy: Policy, cpus: usize, tasks: &str) -> Result<Config, String> {
@@ -265,7 +288,7 @@ impl Config {
     pub fn describe(&self) -> String {
         let onoff = |b: bool| if b { "on" } else { "off" };
         format!(
-            "--policy {} --cpus {} --tasks {} --selinux {} --rcu-nocb {} --defer-wakeup {} --avc-full {} --rcuo-cpu {} --llc {} --load-balance {} --rcuo-wakers {}",
+            "--policy {} --cpus {} --tasks {} --selinux {} --rcu-nocb {} --defer-wakeup {} --avc-full {} --avc-churn {} --rcuo-cpu {} --llc {} --load-balance {} --rcuo-wakers {}",
             self.policy,
             self.cpus,
             format_tasks(&self.tasks),
@@ -273,6 +296,7 @@ impl Config {
             onoff(self.rcu_nocb),
             onoff(self.defer_wakeup),
             onoff(self.avc_full),
+            onoff(self.avc_churn),
             self.rcuo_cpu,
             match self.llc {
                 Llc::Shared => "shared",

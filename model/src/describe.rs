@@ -87,6 +87,7 @@ impl SwitchModel {
             Kind::DeferredWake => "deferred rcuo wake-up".into(),
             Kind::SchedIpi => "scheduler IPI".into(),
             Kind::Balance(o) => format!("load_balance with CPU{o}"),
+            Kind::AvcChurn => "inode_permission".into(),
         };
         format!("CPU{} {what}", a.cpu)
     }
@@ -105,16 +106,17 @@ impl SwitchModel {
                     format!("releases {} in {}", self.lock_name(l), self.where_is(s, c))
                 }
                 _ => match cpu.top() {
-                    Some(Loc::AvcLookup) => {
-                        let key = self.avc_key(cpu.prev);
-                        let hit = s.avc & key != 0;
-                        format!(
+                    Some(Loc::AvcLookup) => match self.avc_lookup_key(s, c) {
+                        Some(key) => format!(
                             "AVC lookup for {} (uid {}): {}",
                             self.task_name(cpu.prev),
                             self.view(cpu.prev).uid,
-                            if hit { "hit" } else { "miss" }
-                        )
-                    }
+                            if s.avc & key != 0 { "hit" } else { "miss" }
+                        ),
+                        None => format!(
+                            "AVC lookup for {curr}'s access to an inode of another SID: miss"
+                        ),
+                    },
                     Some(Loc::AvcReclaim) => match s.holder_of(Lock::AvcSlot) {
                         Some(_) => "avc_reclaim_node: trylock fails, nothing reclaimed".into(),
                         None => "avc_reclaim_node: trylock avc slot lock, delete nodes".into(),
@@ -142,6 +144,9 @@ impl SwitchModel {
             Kind::DeferredWake => "do_nocb_deferred_wakeup".into(),
             Kind::SchedIpi => "scheduler_ipi: sched_ttwu_pending".into(),
             Kind::Balance(o) => format!("load_balance: double_rq_lock(rq{c}, rq{o})"),
+            Kind::AvcChurn => format!(
+                "{curr} opens a file of another SID: inode_permission → selinux_inode_permission"
+            ),
         }
     }
 }

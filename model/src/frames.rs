@@ -64,6 +64,16 @@ pub const CAP_CHECK: &[&str] = &[
     "cred_has_capability",
 ];
 
+/// A user task's access check of an inode (the AVC churn), outermost first, down to
+/// the AVC lookup (RHEL 7.7 `fs/namei.c`, `security/security.c`,
+/// `security/selinux/hooks.c`).
+pub const INODE_PERMISSION: &[&str] = &[
+    "inode_permission",
+    "__inode_permission",
+    "security_inode_permission",
+    "selinux_inode_permission",
+];
+
 /// The frames of `loc`, outermost first; `on_top` says whether the CPU is there.
 pub fn loc_frames(loc: Loc, on_top: bool) -> Vec<&'static str> {
     let (caller, top): (&[&str], &[&str]) = match loc {
@@ -181,6 +191,7 @@ pub fn loc_frames(loc: Loc, on_top: bool) -> Vec<&'static str> {
             &["scheduler_ipi", "sched_ttwu_pending"],
             &["scheduler_ipi", "sched_ttwu_pending"],
         ),
+        Loc::InodePermission => (INODE_PERMISSION, INODE_PERMISSION),
     };
     let own = if on_top { top } else { caller };
     let sched = matches!(

@@ -75,7 +75,11 @@ impl SwitchModel {
             // Without load balancing nobody else takes a task off this runqueue, so
             // need_resched stays true; the step itself only pushes a frame.
             Kind::Preempt if !cfg.load_balance => Mover::Right,
-            Kind::CallRcu | Kind::DeferredWake | Kind::SchedIpi | Kind::Balance(_) => Mover::Right,
+            Kind::CallRcu
+            | Kind::AvcChurn
+            | Kind::DeferredWake
+            | Kind::SchedIpi
+            | Kind::Balance(_) => Mover::Right,
             Kind::Place(x) if self.shares_llc(a.cpu, x) => Mover::Right,
             Kind::Step => match s.cpu[a.cpu as usize].top() {
                 // Not `IpiLock`: under it `sched_ttwu_pending` takes the wake list,

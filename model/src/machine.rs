@@ -84,6 +84,9 @@ pub enum Kind {
     SchedIpi,
     /// `load_balance` against this CPU's runqueue.
     Balance(u8),
+    /// The running user task makes an access check of another SID pair
+    /// (`inode_permission`): the AVC churn of a busy host.
+    AvcChurn,
 }
 
 /// What the operation at the top of a CPU's stack needs.
@@ -340,7 +343,11 @@ impl SwitchModel {
             Loc::SchedLock | Loc::IpiLock => Op::Acquire(Lock::Rq(c)),
             Loc::SchedUnlock | Loc::IpiUnlock => Op::Release(Lock::Rq(c)),
             Loc::SchedPick | Loc::TtwuSelect | Loc::BalanceMove => Op::Choice,
-            Loc::SwitchMm | Loc::PipeWrite | Loc::DeferredWake | Loc::CallRcuReturn => Op::Local,
+            Loc::SwitchMm
+            | Loc::PipeWrite
+            | Loc::DeferredWake
+            | Loc::CallRcuReturn
+            | Loc::InodePermission => Op::Local,
             Loc::AvcLookup | Loc::AvcReclaim | Loc::CallRcu => Op::Shared,
             Loc::AvcInsertLock => Op::Acquire(Lock::AvcSlot),
             Loc::AvcReclaimUnlock | Loc::AvcInsertUnlock => Op::Release(Lock::AvcSlot),
@@ -433,6 +440,9 @@ impl SwitchModel {
             if cfg.rcu_nocb {
                 kinds.push(Kind::CallRcu);
             }
+            if cfg.avc_churns() {
+                kinds.push(Kind::AvcChurn);
+            }
         }
         if let Some(k) = self.rcuo_queue(curr) {
             if s.cpu[k as usize].flags & F_QUEUED != 0 {
@@ -475,6 +485,7 @@ impl SwitchModel {
             Kind::DeferredWake => self.deferred_wakeup(s, c),
             Kind::SchedIpi => s.cpu[c as usize].push(Loc::IpiLock),
             Kind::Balance(o) => self.enter_balance(s, c, o),
+            Kind::AvcChurn => self.avc_churn(s, c),
             Kind::Pick(t) => self.pick(s, c, t),
             Kind::Place(x) => self.place(s, c, x),
             Kind::Migrate(t) => self.migrate(s, c, t),
@@ -551,7 +562,9 @@ impl SwitchModel {
             }
             match top {
                 Loc::SwitchMm => self.complete_switch_mm(s, c),
-                Loc::PipeWrite | Loc::DeferredWake | Loc::CallRcuReturn => s.cpu[c as usize].pop(),
+                Loc::PipeWrite | Loc::DeferredWake | Loc::CallRcuReturn | Loc::InodePermission => {
+                    s.cpu[c as usize].pop()
+                }
                 other => unreachable!("{other:?} is not local code"),
             }
         }

@@ -141,7 +141,9 @@ impl SwitchModel {
                         && self.is_user(cpu.next)
                         && self.view(cpu.prev).uid != self.view(cpu.next).uid
                 }
-                W_AVC_MISS => cpu.in_frame(Loc::AvcInsertLock),
+                W_AVC_MISS => {
+                    cpu.in_frame(Loc::AvcInsertLock) && !cpu.in_frame(Loc::InodePermission)
+                }
                 W_CALL_RCU => {
                     cpu.top() == Some(Loc::CallRcu) && s.holder_of(Lock::Rq(c)) == Some(c)
                 }

@@ -178,11 +178,14 @@ pub enum Loc {
     IpiLock,
     /// `sched_ttwu_pending`: unlock it.
     IpiUnlock,
+    /// Caller frame: a user task's `inode_permission` → `selinux_inode_permission`,
+    /// an access check of another SID pair (the AVC churn of a busy host).
+    InodePermission,
 }
 
 impl Loc {
     /// Every resume point, in discriminant order.
-    pub const ALL: [Loc; 29] = [
+    pub const ALL: [Loc; 30] = [
         Loc::Empty,
         Loc::SchedLock,
         Loc::SchedPick,
@@ -212,6 +215,7 @@ impl Loc {
         Loc::BalanceMove,
         Loc::IpiLock,
         Loc::IpiUnlock,
+        Loc::InodePermission,
     ];
 
     /// The resume point with discriminant `v` (a packed state's field).

@@ -45,6 +45,7 @@ fn small_cases() -> Vec<Small> {
             rcu_nocb: flag("rcu-nocb", true),
             defer_wakeup: flag("defer-wakeup", false),
             avc_full: flag("avc-full", true),
+            avc_churn: flag("avc-churn", true),
             rcuo_cpu: RcuoPlacement::parse(&text("rcuo-cpu", "same")).expect("rcuo-cpu"),
             llc: match text("llc", "shared").as_str() {
                 "split" => Llc::Split,

@@ -59,14 +59,25 @@ fn instances() -> Vec<SwitchModel> {
     out.push(config(Policy::Always, 2, "1000,1001:nondumpable", |c| {
         c.rcu_nocb = false
     }));
-    // Two CPUs in the AVC at once with a full cache (the slot unlock observed by
+    // Two CPUs in the AVC at once with a full cache (without the churn, which
+    // makes this instance too large to audit) (the slot unlock observed by
     // `avc_reclaim_node`'s trylock), and cross-LLC wake-ups onto a CPU with two
     // tasks (the wake list appended to without the runqueue lock).
     out.push(config(
         Policy::RhelPtraceCreds,
         2,
         "1000:root,1001:root,1002:root,1003:root",
-        |c| c.rcu_nocb = false,
+        |c| {
+            c.rcu_nocb = false;
+            c.avc_churn = false;
+        },
+    ));
+    // The AVC churn: both CPUs in the AVC from task context, with no-CBs wake-ups.
+    out.push(config(
+        Policy::RhelPtraceCreds,
+        2,
+        "1000:root,1001:root",
+        |_| {},
     ));
     out.push(config(Policy::UpstreamDumpable, 2, "1000,1001,1002", |c| {
         c.llc = Llc::Split
