@@ -757,3 +757,96 @@ fn check_reports_its_completeness_check_and_exits_4_on_a_state_the_search_missed
         stderr(&o)
     );
 }
+
+/// Only a task holding `CAP_SYS_PTRACE` (a `:root` user task, or a kernel thread)
+/// is ever inside `cred_has_capability`, in every trace the project commits:
+/// `selinux_capable` runs `cap_capable` first and stops an unprivileged one.
+#[test]
+fn no_committed_trace_shows_an_unprivileged_task_in_the_capability_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces");
+    let mut inside = 0;
+    for dir in [
+        root.clone(),
+        root.join("run"),
+        root.join("loom"),
+        root.join("shuttle"),
+    ] {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|x| x != "json") {
+                continue;
+            }
+            let t: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let tasks = t["config"]["tasks"].as_array().unwrap();
+            for step in t["steps"].as_array().unwrap() {
+                for cpu in step["cpus"].as_array().unwrap() {
+                    let frames = cpu["frames"].as_array().unwrap();
+                    if !frames.iter().any(|f| f == "cred_has_capability") {
+                        continue;
+                    }
+                    inside += 1;
+                    let name = cpu["task"].as_str().unwrap();
+                    // User tasks are A, B, ...; kernel threads (rcuoN, swapper/N)
+                    // hold every capability.
+                    if let [letter] = name.as_bytes() {
+                        let spec = &tasks[(letter - b'A') as usize];
+                        assert_eq!(
+                            spec["cap-sys-ptrace"],
+                            true,
+                            "{}: step {}: {name} is in cred_has_capability without CAP_SYS_PTRACE",
+                            path.display(),
+                            step["step"]
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        inside > 0,
+        "some committed trace reaches the capability check"
+    );
+}
+
+/// The vmcore's own path: a prev holding `CAP_SYS_PTRACE` switches to a task of
+/// another uid, and the stuck CPU's backtrace is the vmcore's frames #4–#24.
+#[test]
+fn a_privileged_prev_deadlocks_on_the_vmcores_path_frame_for_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--tasks",
+        "0:root,1000",
+        "--trace-out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("deadlock-free         fails in 9 steps (AA)"),
+        "{out}"
+    );
+    assert!(out.contains(
+        "CPU0 holds rq0.lock (taken in __schedule) and waits for rq0.lock in try_to_wake_up"
+    ));
+    let trace = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("deadlock-free"))
+        .expect("the deadlock's trace");
+    let o = switchpath(&["trace", "show", "--backtrace", trace.to_str().unwrap()]);
+    let frames: Vec<String> = stdout(&o)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('#'))
+        .map(|l| l.split_whitespace().nth(1).unwrap().to_string())
+        .collect();
+    assert_eq!(
+        frames,
+        switchpath_model::frames::VMCORE_FRAMES,
+        "{}",
+        stdout(&o)
+    );
+}

@@ -1,0 +1,70 @@
+//! Facts of the kernel the model must keep, checked on every reachable state of
+//! small instances (`docs/fidelity.md` cites the source of each).
+
+use stateright::Model;
+use std::collections::HashSet;
+use switchpath_model::state::{Loc, State};
+use switchpath_model::{Config, Policy, SwitchModel};
+
+fn reachable(model: &SwitchModel) -> Vec<State> {
+    let mut seen = HashSet::from([model.initial_state()]);
+    let mut order = vec![model.initial_state()];
+    let mut i = 0;
+    let mut actions = Vec::new();
+    while i < order.len() {
+        model.actions(&order[i], &mut actions);
+        for a in actions.drain(..) {
+            let next = model.next_state(&order[i], a).unwrap();
+            if seen.insert(next) {
+                order.push(next);
+            }
+        }
+        i += 1;
+    }
+    order
+}
+
+/// `selinux_capable` runs `cap_capable` first (RHEL 7.7
+/// `security/selinux/hooks.c:2134-2136`): a switch consults the AVC only for a prev
+/// holding `CAP_SYS_PTRACE`, and every privileged prev whose credentials differ
+/// does, for unprivileged, privileged and kernel-thread prevs alike.
+#[test]
+fn only_a_prev_holding_cap_sys_ptrace_consults_the_avc() {
+    for (cpus, tasks) in [
+        (1, "1000,1001"),
+        (1, "0:root,1000"),
+        (2, "1000,1001:root,1002"),
+    ] {
+        let model =
+            SwitchModel::new(Config::with_tasks(Policy::RhelPtraceCreds, cpus, tasks).unwrap())
+                .unwrap();
+        let (mut privileged, mut refused) = (0, 0);
+        for s in reachable(&model) {
+            for c in model.cpus() {
+                let cpu = &s.cpu[c as usize];
+                if !cpu.in_frame(Loc::SwitchMm) {
+                    continue;
+                }
+                let prev = model.view(cpu.prev);
+                assert!(prev.cap_sys_ptrace, "{tasks}: {s:?}");
+                privileged += 1;
+            }
+            // A switch decided without the AVC although the check ran: refused
+            // by cap_capable.
+            for c in model.cpus() {
+                let cpu = &s.cpu[c as usize];
+                if cpu.prev != switchpath_model::state::NOBODY
+                    && cpu.top() == Some(Loc::SchedUnlock)
+                    && model.asks_capability(&model.switch_of(&s, c))
+                    && !model.view(cpu.prev).cap_sys_ptrace
+                {
+                    refused += 1;
+                }
+            }
+        }
+        assert!(privileged > 0, "{tasks}: no switch reached the AVC");
+        if tasks.starts_with("1000,1001") || tasks.contains("1002") {
+            assert!(refused > 0, "{tasks}: no unprivileged prev was refused");
+        }
+    }
+}
