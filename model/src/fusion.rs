@@ -17,13 +17,16 @@
 //! - **right movers** take a lock, or touch only this CPU's data and data under a
 //!   lock it holds, and stay enabled whatever other CPUs do: entering `schedule()`
 //!   by preemption (without load balancing, only this CPU takes tasks off its
-//!   runqueue), entering `call_rcu`, the deferred wake-up, the IPI and the balancer;
-//!   taking `rq->lock` in `__schedule`, in `sched_ttwu_pending`, in `ttwu_remote`
-//!   and in `double_rq_lock`; `select_task_rq` onto a CPU sharing the LLC (`p` is
+//!   runqueue), entering `call_rcu`, the AVC churn's `inode_permission`, the
+//!   deferred wake-up, the IPI and the balancer; taking `rq->lock` in `__schedule`,
+//!   in `ttwu_remote` and in `double_rq_lock` (not in `sched_ttwu_pending`: under it
+//!   the CPU takes its wake list, which another CPU appends to without the lock); `select_task_rq` onto a CPU sharing the LLC (`p` is
 //!   asleep and its `pi_lock` is held, and `p->on_cpu` cannot become set again);
 //!   `__wake_up`'s wait-queue lock when only the enqueue wakes `rcuo`;
 //! - **left movers** are the releases (with the local code that follows them up to
-//!   the next shared operation): a release never disables another CPU's step;
+//!   the next shared operation): a release never disables another CPU's step; but
+//!   not the AVC slot lock's where another CPU's `avc_reclaim_node` trylock can
+//!   observe it (a full cache, more than one CPU);
 //! - everything else is a non-mover: blocking, `pollwake`, `pick_next_task`,
 //!   `try_to_wake_up`'s first look at `p->state` under `p->pi_lock`, the AVC, the
 //!   no-CBs enqueue, `rcuo`'s drain and `prepare_to_wait`, `move_tasks`.

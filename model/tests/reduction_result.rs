@@ -205,7 +205,7 @@ fn the_search_stores_every_state_between_transactions_of_the_rhel_four_task_inst
 
 #[test]
 fn the_search_stores_every_state_between_transactions_of_the_rhel_four_task_instance_with_nocb() {
-    // The defaults (no-CBs on): 1,543,644 states between transactions, about 35 s.
+    // The defaults (no-CBs on): 1,838,280 states between transactions, about 45 s.
     let tasks = "1000,1001,1002,1003";
     assert_complete(&config(Policy::RhelPtraceCreds, 2, tasks, |_| {}));
 }
