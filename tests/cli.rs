@@ -139,10 +139,11 @@ fn a_trace_edited_to_a_wrong_step_names_the_step() {
     );
 }
 
-#[test]
-fn every_committed_trace_replays_to_its_violation() {
+/// Every trace the project commits: the model's counterexamples under `traces/`,
+/// and the real-thread, loom and shuttle ones in its subdirectories.
+fn committed_traces() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces");
-    let mut n = 0;
+    let mut out = Vec::new();
     for dir in [
         root.clone(),
         root.join("run"),
@@ -152,35 +153,38 @@ fn every_committed_trace_replays_to_its_violation() {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|x| x == "json") {
-                let o = switchpath(&["check", "--replay", path.to_str().unwrap()]);
-                assert_eq!(
-                    o.status.code(),
-                    Some(1),
-                    "{}: {}",
-                    path.display(),
-                    stderr(&o)
-                );
-                // Followed step for step on the concrete code: the same steps, and a
-                // deadlock trace deadlocks it (exit 4 otherwise), with nothing of
-                // shuttle's own reporting on stderr.
-                let p = path.to_str().unwrap();
-                let o = switchpath(&["check", "--replay", p, "--concrete"]);
-                assert_eq!(o.status.code(), Some(1), "{p}: {}", stderr(&o));
-                let out = stdout(&o);
-                assert!(
-                    out.contains("concrete code (shuttle, scheduled along the trace): the same "),
-                    "{p}: {out}"
-                );
-                if p.contains("deadlock-free") {
-                    assert!(out.contains("; deadlock!"), "{p}: {out}");
-                }
-                assert_eq!(stderr(&o), "", "{p}");
-                n += 1;
+                out.push(path);
             }
         }
     }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_committed_trace_replays_to_its_violation() {
+    let traces = committed_traces();
+    for path in &traces {
+        let p = path.to_str().unwrap();
+        let o = switchpath(&["check", "--replay", p]);
+        assert_eq!(o.status.code(), Some(1), "{p}: {}", stderr(&o));
+        // Followed step for step on the concrete code: the same steps, and a
+        // deadlock trace deadlocks it (exit 4 otherwise), with nothing of
+        // shuttle's own reporting on stderr.
+        let o = switchpath(&["check", "--replay", p, "--concrete"]);
+        assert_eq!(o.status.code(), Some(1), "{p}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(
+            out.contains("concrete code (shuttle, scheduled along the trace): the same "),
+            "{p}: {out}"
+        );
+        if p.contains("deadlock-free") {
+            assert!(out.contains("; deadlock!"), "{p}: {out}");
+        }
+        assert_eq!(stderr(&o), "", "{p}");
+    }
     assert!(
-        n >= 3,
+        traces.len() >= 3,
         "traces/ holds the committed counterexamples, traces/run/ a real-thread one"
     );
 }
@@ -763,42 +767,30 @@ fn check_reports_its_completeness_check_and_exits_4_on_a_state_the_search_missed
 /// `selinux_capable` runs `cap_capable` first and stops an unprivileged one.
 #[test]
 fn no_committed_trace_shows_an_unprivileged_task_in_the_capability_check() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces");
     let mut inside = 0;
-    for dir in [
-        root.clone(),
-        root.join("run"),
-        root.join("loom"),
-        root.join("shuttle"),
-    ] {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_none_or(|x| x != "json") {
-                continue;
-            }
-            let t: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-            let tasks = t["config"]["tasks"].as_array().unwrap();
-            for step in t["steps"].as_array().unwrap() {
-                for cpu in step["cpus"].as_array().unwrap() {
-                    let frames = cpu["frames"].as_array().unwrap();
-                    if !frames.iter().any(|f| f == "cred_has_capability") {
-                        continue;
-                    }
-                    inside += 1;
-                    let name = cpu["task"].as_str().unwrap();
-                    // User tasks are A, B, ...; kernel threads (rcuoN, swapper/N)
-                    // hold every capability.
-                    if let [letter] = name.as_bytes() {
-                        let spec = &tasks[(letter - b'A') as usize];
-                        assert_eq!(
-                            spec["cap-sys-ptrace"],
-                            true,
-                            "{}: step {}: {name} is in cred_has_capability without CAP_SYS_PTRACE",
-                            path.display(),
-                            step["step"]
-                        );
-                    }
+    for path in committed_traces() {
+        let t: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let tasks = t["config"]["tasks"].as_array().unwrap();
+        for step in t["steps"].as_array().unwrap() {
+            for cpu in step["cpus"].as_array().unwrap() {
+                let frames = cpu["frames"].as_array().unwrap();
+                if !frames.iter().any(|f| f == "cred_has_capability") {
+                    continue;
+                }
+                inside += 1;
+                let name = cpu["task"].as_str().unwrap();
+                // User tasks are A, B, ...; kernel threads (rcuoN, swapper/N) hold
+                // every capability.
+                if let [letter] = name.as_bytes() {
+                    let spec = &tasks[(letter - b'A') as usize];
+                    assert_eq!(
+                        spec["cap-sys-ptrace"],
+                        true,
+                        "{}: step {}: {name} is in cred_has_capability without CAP_SYS_PTRACE",
+                        path.display(),
+                        step["step"]
+                    );
                 }
             }
         }

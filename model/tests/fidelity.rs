@@ -1,28 +1,11 @@
 //! Facts of the kernel the model must keep, checked on every reachable state of
 //! small instances (`docs/fidelity.md` cites the source of each).
 
-use stateright::Model;
-use std::collections::HashSet;
-use switchpath_model::state::{Loc, State};
-use switchpath_model::{Config, Policy, SwitchModel};
+mod common;
 
-fn reachable(model: &SwitchModel) -> Vec<State> {
-    let mut seen = HashSet::from([model.initial_state()]);
-    let mut order = vec![model.initial_state()];
-    let mut i = 0;
-    let mut actions = Vec::new();
-    while i < order.len() {
-        model.actions(&order[i], &mut actions);
-        for a in actions.drain(..) {
-            let next = model.next_state(&order[i], a).unwrap();
-            if seen.insert(next) {
-                order.push(next);
-            }
-        }
-        i += 1;
-    }
-    order
-}
+use common::reachable;
+use switchpath_model::state::Loc;
+use switchpath_model::{Config, Policy, SwitchModel};
 
 /// `selinux_capable` runs `cap_capable` first (RHEL 7.7
 /// `security/selinux/hooks.c:2134-2136`): a switch consults the AVC only for a prev

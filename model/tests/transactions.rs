@@ -9,7 +9,9 @@
 //! - the search in transactions discovers exactly what the step-by-step search
 //!   discovers, seeded bugs included.
 
-use stateright::Model;
+mod common;
+
+use common::reachable;
 use switchpath_model::fusion::Mover;
 use switchpath_model::machine::Op;
 use switchpath_model::properties::Resource;
@@ -90,27 +92,6 @@ fn instances() -> Vec<SwitchModel> {
         models.push(SwitchModel::new(bug.config()).unwrap().with_bug(bug));
     }
     models
-}
-
-/// Every reachable state, step by step, without symmetry reduction.
-fn reachable(model: &SwitchModel) -> Vec<State> {
-    let mut seen = std::collections::HashSet::new();
-    let mut order = vec![model.initial_state()];
-    seen.insert(order[0]);
-    let mut i = 0;
-    let mut actions = Vec::new();
-    while i < order.len() {
-        model.actions(&order[i], &mut actions);
-        for a in actions.drain(..) {
-            let next = model.next_state(&order[i], a).unwrap();
-            if seen.insert(next) {
-                order.push(next);
-            }
-        }
-        i += 1;
-        assert!(order.len() < 2_000_000, "instance too large for the audit");
-    }
-    order
 }
 
 fn enabled(model: &SwitchModel, s: &State, c: u8) -> Vec<Action> {
