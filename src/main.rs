@@ -739,7 +739,9 @@ fn cmd_run(args: RunArgs) -> Result<i32, Failure> {
                 args.seed
             );
             let path = args.trace_out.join(name);
-            trace::write_atomic(&path, t).map_err(|e| Failure(1, e))?;
+            // A trace that cannot be written is bad input (the --trace-out path), not
+            // exit 1, which says a property fails.
+            trace::write_atomic(&path, t).map_err(bad_input)?;
             println!(
                 "trace: {} ({} steps; replay with switchpath check --replay)",
                 path.display(),

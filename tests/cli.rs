@@ -842,3 +842,24 @@ fn a_privileged_prev_deadlocks_on_the_vmcores_path_frame_for_frame() {
         stdout(&o)
     );
 }
+
+/// A lockup whose trace cannot be written (a --trace-out path under a file) is bad
+/// input, exit 2, not exit 1 ("a property fails").
+#[test]
+fn run_with_an_unwritable_trace_path_is_bad_input() {
+    let (_d, file) = tmp("not-a-dir", "x");
+    let out = file.join("traces");
+    let o = switchpath(&[
+        "run",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--tasks",
+        "0:root,1000",
+        "--seconds",
+        "10",
+        "--trace-out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}
