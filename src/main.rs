@@ -346,6 +346,11 @@ struct CheckArgs {
     /// Write each counterexample trace to this directory.
     #[arg(long, value_name = "DIR")]
     trace_out: Option<PathBuf>,
+    /// When deadlock-free fails, also report the shortest deadlock of each shape (AA
+    /// on one CPU, ABBA between two, a cycle of three or more), or that a complete
+    /// search found none: one more search per shape, bounded by --max-states.
+    #[arg(long)]
+    shapes: bool,
     #[command(flatten)]
     search: SearchArgs,
 }
@@ -623,6 +628,7 @@ fn cmd_check(args: CheckArgs, interrupt: &AtomicBool) -> Result<i32, Failure> {
         trace_dir: args.trace_out.clone(),
         progress: progress_wanted() && !args.json,
         search: args.search.settings(),
+        shapes: args.shapes,
         ..RunOptions::default()
     };
     if !args.cases.is_empty() {

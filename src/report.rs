@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use switchpath_model::cost::cost;
-use switchpath_model::properties::{CHECKED, WITNESSES};
+use switchpath_model::properties::{Shape, CHECKED, DEADLOCK_FREE, WITNESSES};
 use switchpath_model::search::{peak_memory, Goal, Limits, Stop};
 use switchpath_model::trace::{self, Trace};
 use switchpath_model::verify::{verify_with, Verified};
@@ -77,6 +77,29 @@ pub struct PropertyReport {
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub summary: Vec<String>,
     /// The trace file written for the failure, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+}
+
+/// The shortest deadlock of one shape class (`check --shapes`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ShapeReport {
+    /// `AA`, `ABBA` or `cycle of 3+ CPUs`.
+    pub shape: String,
+    /// `found`, `none` (a complete search found no cycle of this shape), `bounded`
+    /// (the search stopped first: nothing is known) or `n/a` (too few CPUs).
+    pub status: String,
+    /// The shortest counterexample's length, when found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<usize>,
+    /// States the search for this shape stored (absent when the main search's own
+    /// counterexample is of this shape, or for `n/a`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub states: Option<usize>,
+    /// One sentence per CPU of the cycle, when found.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub summary: Vec<String>,
+    /// The trace file written for it, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
 }
@@ -170,6 +193,10 @@ pub struct Report {
     pub witnesses: Vec<WitnessReport>,
     /// IBPBs on the fixed switch sequence.
     pub cost: CostReport,
+    /// With `--shapes`, when `deadlock-free` fails: the shortest deadlock of each
+    /// shape class, or that none exists.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub deadlock_shapes: Vec<ShapeReport>,
 }
 
 impl Report {
@@ -211,6 +238,9 @@ pub struct RunOptions<'a> {
     pub progress: bool,
     /// How the search runs.
     pub search: SearchSettings,
+    /// When `deadlock-free` fails, also search for the shortest deadlock of each
+    /// shape class (AA, ABBA, a cycle of three or more CPUs), or prove there is none.
+    pub shapes: bool,
 }
 
 /// How the search runs (never what it proves): `check` and `bench` share these.
@@ -376,8 +406,92 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
             ibpbs: c.ibpbs,
             switches: c.switches,
         },
+        deadlock_shapes: Vec::new(),
     };
+    let mut report = report;
+    if opts.shapes {
+        if let Some(path) = outcome.discoveries.get(DEADLOCK_FREE) {
+            report.deadlock_shapes = deadlock_shapes(&model, config, opts, path, &mut traces)?;
+        }
+    }
     Ok((report, traces))
+}
+
+/// The shortest deadlock of each shape class: the main search's own for its class;
+/// for each other class a search in which only a cycle of that shape counts, which
+/// stops at the first one (breadth-first: a shortest one) or is exhausted (none
+/// exists), unless a limit stops it (nothing is known).
+fn deadlock_shapes(
+    model: &SwitchModel,
+    config: &Config,
+    opts: &RunOptions<'_>,
+    main_path: &[switchpath_model::Action],
+    traces: &mut Vec<Trace>,
+) -> Result<Vec<ShapeReport>, String> {
+    let main_shape = {
+        let mut s = model.initial_state();
+        for a in main_path {
+            model.perform(&mut s, a.cpu, a.kind);
+        }
+        Shape::of(model.deadlock_cycle(&s).map_or(0, |c| c.len()))
+    };
+    let mut out = Vec::new();
+    for shape in Shape::ALL {
+        let mut r = ShapeReport {
+            shape: shape.name().to_string(),
+            status: "n/a".into(),
+            steps: None,
+            states: None,
+            summary: Vec::new(),
+            trace: None,
+        };
+        if !shape.possible(config.cpus) {
+            out.push(r);
+            continue;
+        }
+        let (path, states, exhausted) = if shape == main_shape {
+            (Some(main_path.to_vec()), None, false)
+        } else {
+            let m = model.clone().with_only_shape(shape);
+            let limits = Limits {
+                goal: Goal::Find(vec![DEADLOCK_FREE]),
+                max_states: opts.max_states,
+                time_limit: opts.time_limit,
+                interrupt: opts.interrupt,
+                progress: None,
+                threads: opts.search.threads,
+            };
+            let v = verify_with(&m, limits, opts.search.walks.unwrap_or(0))?;
+            (
+                v.outcome.discoveries.get(DEADLOCK_FREE).cloned(),
+                Some(v.outcome.states),
+                v.outcome.exhausted,
+            )
+        };
+        r.states = states;
+        match path {
+            Some(path) => {
+                let t = trace::build(model, DEADLOCK_FREE, &path, "model");
+                r.status = "found".into();
+                r.steps = Some(path.len());
+                r.summary = t.summary.clone();
+                if let Some(dir) = &opts.trace_dir {
+                    let name = format!("{DEADLOCK_FREE}-{}", shape.name().replace(' ', "-"));
+                    let label = opts.label.as_deref();
+                    r.trace = Some(
+                        write_trace(dir, label, config, &name, &t)?
+                            .display()
+                            .to_string(),
+                    );
+                }
+                traces.push(t);
+            }
+            None if exhausted => r.status = "none".into(),
+            None => r.status = "bounded".into(),
+        }
+        out.push(r);
+    }
+    Ok(out)
 }
 
 /// `DIR/<policy>--<property>--<label>.json`, written atomically.
@@ -481,6 +595,26 @@ pub fn render_text(r: &Report) -> String {
             })
             .unwrap_or_default();
         out.push_str(&format!("  {:<25} {}{steps}\n", w.name, w.status));
+    }
+    if !r.deadlock_shapes.is_empty() {
+        out.push_str("deadlock shapes:\n");
+        for d in &r.deadlock_shapes {
+            let what = match (d.status.as_str(), d.steps, d.states) {
+                ("found", Some(n), _) => format!("shortest in {n} steps"),
+                ("none", _, Some(n)) => format!("none exists (complete search, {n} states)"),
+                ("bounded", _, Some(n)) => {
+                    format!("not settled (the search stopped at {n} states)")
+                }
+                _ => "n/a (too few CPUs)".into(),
+            };
+            out.push_str(&format!("  {:<18} {what}\n", d.shape));
+            for s in &d.summary {
+                out.push_str(&format!("      {s}\n"));
+            }
+            if let Some(t) = &d.trace {
+                out.push_str(&format!("      trace: {t}\n"));
+            }
+        }
     }
     out.push_str(&format!(
         "cost: {} IBPBs over {} switches of the fixed sequence\n",

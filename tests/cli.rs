@@ -863,3 +863,60 @@ fn run_with_an_unwritable_trace_path_is_bad_input() {
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
 }
+
+/// `check --shapes`: the shortest deadlock of each shape, or a complete search that
+/// found none. On two CPUs with unprivileged tasks: `rcuo` on its own CPU gives only
+/// AA; `rcuo` on the other CPU only ABBA; letting any task wake any `rcuo` (an
+/// assumption) adds an ABBA the kernel's own wakers do not have.
+#[test]
+fn check_shapes_settles_which_deadlock_shapes_exist() {
+    let shapes = |extra: &[&str]| -> Vec<(String, String, Option<u64>)> {
+        let mut args = vec![
+            "check",
+            "--policy",
+            "rhel-ptrace-creds",
+            "--cpus",
+            "2",
+            "--tasks",
+            "1000,1001,1000:nondumpable,1002",
+            "--shapes",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let o = switchpath(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["deadlock_shapes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["shape"].as_str().unwrap().to_string(),
+                    d["status"].as_str().unwrap().to_string(),
+                    d["steps"].as_u64(),
+                )
+            })
+            .collect()
+    };
+    let row = |s: &str, st: &str, n: Option<u64>| (s.to_string(), st.to_string(), n);
+    assert_eq!(
+        shapes(&[]),
+        [
+            row("AA", "found", Some(22)),
+            row("ABBA", "none", None),
+            row("cycle of 3+ CPUs", "n/a", None)
+        ]
+    );
+    assert_eq!(
+        shapes(&["--rcuo-cpu", "next"])[..2],
+        [row("AA", "none", None), row("ABBA", "found", Some(26))]
+    );
+    assert_eq!(
+        shapes(&["--rcuo-wakers", "any"])[1],
+        row("ABBA", "found", Some(20))
+    );
+    // Without --shapes, or where deadlock-free holds, nothing is added.
+    let o = switchpath(&["check", "--policy", "upstream-dumpable", "--shapes"]);
+    assert!(!stdout(&o).contains("deadlock shapes:"), "{}", stdout(&o));
+}

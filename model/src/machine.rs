@@ -122,6 +122,9 @@ pub struct SwitchModel {
     pub fusion: bool,
     /// A seeded bug of the reduction (`switchpath selftest` only).
     pub search_bug: Option<crate::seeded::SearchBug>,
+    /// `deadlock-free` counts only cycles of this shape (`None`: every cycle): the
+    /// search for the shortest deadlock of each shape.
+    pub only_shape: Option<crate::properties::Shape>,
 }
 
 /// What idle and kernel threads look like to the policies: uid 0, every capability,
@@ -191,6 +194,7 @@ impl SwitchModel {
             bug: None,
             fusion: true,
             search_bug: None,
+            only_shape: None,
         };
         model.symmetry = crate::symmetry::Symmetry::of(&model);
         Ok(model)
@@ -200,6 +204,12 @@ impl SwitchModel {
     /// itself): for cross-checks and for comparing state counts.
     pub fn without_symmetry(mut self) -> SwitchModel {
         self.symmetry = None;
+        self
+    }
+
+    /// The same model, where `deadlock-free` counts only cycles of `shape`.
+    pub fn with_only_shape(mut self, shape: crate::properties::Shape) -> SwitchModel {
+        self.only_shape = Some(shape);
         self
     }
 
