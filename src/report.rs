@@ -254,10 +254,18 @@ pub struct SearchSettings {
     pub exhaust: bool,
     /// Threads expanding states (`None`: one per core).
     pub threads: Option<usize>,
-    /// Walks of the completeness check (`None`: the default; `Some(0)`: none).
+    /// Walks of the completeness check (`None`: the default; `Some(0)`: none); read
+    /// it through [`SearchSettings::walks`].
     pub walks: Option<u64>,
     /// A seeded bug of the reduction (testing the search's own checks).
     pub search_bug: Option<switchpath_model::seeded::SearchBug>,
+}
+
+impl SearchSettings {
+    /// Walks of the completeness check after each search.
+    pub fn walks(&self) -> u64 {
+        self.walks.unwrap_or(switchpath_model::completeness::WALKS)
+    }
 }
 
 /// Explores `config` and reports every property; writes traces if asked.
@@ -301,13 +309,7 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
         shortest,
         path_states,
         completeness,
-    } = verify_with(
-        &model,
-        limits,
-        search
-            .walks
-            .unwrap_or(switchpath_model::completeness::WALKS),
-    )?;
+    } = verify_with(&model, limits, search.walks())?;
     let mut properties = Vec::new();
     let mut traces = Vec::new();
     let witnesses: Vec<WitnessReport> = WITNESSES
@@ -461,7 +463,7 @@ fn deadlock_shapes(
                 progress: None,
                 threads: opts.search.threads,
             };
-            let v = verify_with(&m, limits, opts.search.walks.unwrap_or(0))?;
+            let v = verify_with(&m, limits, opts.search.walks())?;
             (
                 v.outcome.discoveries.get(DEADLOCK_FREE).cloned(),
                 Some(v.outcome.states),

@@ -153,7 +153,7 @@ pub fn sample(
             if actions.is_empty() {
                 break;
             }
-            let a = actions[(rng.next_u64() % actions.len() as u64) as usize];
+            let a = actions[rng.below(actions.len())];
             actions.clear();
             s = model
                 .next_state(&s, a)
