@@ -12,7 +12,7 @@
 //! faithful replay makes equal to that CPU's share of the path.
 //!
 //! A CPU logs a step when it is complete: when its next step begins (before it
-//! may wait) or when its action ends (`kernel.rs`). So the CPU due next runs until
+//! may wait) or when its action ends (`kernel/mod.rs`). So the CPU due next runs until
 //! its step is logged, and every effect of that step is in place before another
 //! CPU moves. If the CPU due next cannot run, the scheduler runs the main thread if
 //! it can (the CPU's thread is not spawned yet), else keeps the current task, else

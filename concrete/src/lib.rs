@@ -3,7 +3,11 @@
 //! traces in the model's format.
 //!
 //! - [`platform`]: the std / loom / shuttle facade;
-//! - [`kernel`]: `__schedule`, `switch_mm`, the AVC, `call_rcu`, `try_to_wake_up`;
+//! - [`kernel`]: the kernel code, one file per mechanism as in the model:
+//!   `kernel/runqueue.rs` (`__schedule`, `switch_mm`), `kernel/wakeup.rs`
+//!   (`try_to_wake_up`), `kernel/rcu_nocb.rs` (`call_rcu`, `rcuo`), `kernel/avc.rs`
+//!   (the AVC), `kernel/balance.rs` (`load_balance`); `kernel/mod.rs` holds the
+//!   shared data, the locks, the logs and the top-level dispatch;
 //! - [`workload`]: running per-CPU scripts under any platform;
 //! - [`follow`]: replaying a model path on the concrete code, step for step;
 //! - [`reconstruct`]: turning a failure's per-CPU logs into a replayable model trace;

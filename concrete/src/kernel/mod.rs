@@ -17,15 +17,30 @@
 //! code after it, up to the next shared operation; so a step is entered in the log
 //! when the CPU's next step begins (before it may wait), or when its action ends.
 //! Until then it is pending: other CPUs may not yet see all of its effects.
+//!
+//! One file per kernel mechanism, as in the model (each names its model file):
+//!
+//! | file | kernel |
+//! |---|---|
+//! | `mod.rs` | the shared data, the locks, the per-CPU logs, and the dispatch page: which top-level actions are enabled, and what each runs |
+//! | `runqueue.rs` | `__schedule`, `pick_next_task`, `switch_mm` with the policy decision |
+//! | `wakeup.rs` | `try_to_wake_up`, `ttwu_remote`, `select_task_rq`, `ttwu_queue`, `scheduler_ipi` |
+//! | `rcu_nocb.rs` | `call_rcu` → `__call_rcu_nocb_enqueue`, `__wake_up` of `rcuo`, `rcuo` going to sleep |
+//! | `avc.rs` | `avc_has_perm_noaudit`, `avc_compute_av`, `avc_alloc_node` → `avc_reclaim_node` |
+//! | `balance.rs` | `load_balance` → `double_rq_lock`, `move_tasks` |
+
+mod avc;
+mod balance;
+mod rcu_nocb;
+mod runqueue;
+mod wakeup;
 
 use crate::platform::Platform;
 use std::mem::ManuallyDrop;
 use std::sync::Mutex as StdMutex;
-use switchpath_model::config::Llc;
-use switchpath_model::frames::{is_inlined, CAP_CHECK, INODE_PERMISSION};
+use switchpath_model::frames::INODE_PERMISSION;
 use switchpath_model::machine::{Kind, TaskKind};
-use switchpath_model::seeded::Bug;
-use switchpath_model::state::{Lock, TaskState, AVC_FOREIGN, IDLE, LOCK_SLOTS, MAX_TASKS, NOBODY};
+use switchpath_model::state::{Lock, TaskState, IDLE, LOCK_SLOTS, MAX_TASKS};
 use switchpath_model::SwitchModel;
 
 /// What one CPU publishes for watchdogs and post-mortems. Only its own thread
@@ -203,6 +218,24 @@ impl<P: Platform> Kernel<P> {
         P::load(&self.curr[c as usize]) as u8
     }
 
+    /// User tasks that are not asleep or going to sleep.
+    pub fn awake_users(&self) -> usize {
+        self.model
+            .task_ids()
+            .filter(|&t| self.model.is_user(t))
+            .filter(|&t| !matches!(self.state(t), TaskState::Sleeping | TaskState::Blocking))
+            .count()
+    }
+
+    /// Whether task `t` is an `rcuo` kthread.
+    pub fn is_rcuo(&self, t: u8) -> bool {
+        t < IDLE
+            && matches!(
+                self.model.tasks.get(t as usize).map(|i| i.kind),
+                Some(TaskKind::Rcuo(_))
+            )
+    }
+
     // --- locks -------------------------------------------------------------
 
     /// `_raw_spin_lock`: one step, begun once the lock is ours.
@@ -243,6 +276,18 @@ impl<P: Platform> Kernel<P> {
         self.probe(cpu.id).held.retain(|(l, _)| *l != lock);
         // SAFETY: the guard was taken out of `held` and is dropped exactly once.
         unsafe { ManuallyDrop::drop(&mut guard) };
+    }
+
+    /// An acquisition logged by its caller (a critical section that is one step).
+    fn acquire_quietly(&'static self, cpu: &mut CpuCtx<P>, lock: Lock, site: &'static str) {
+        let c = cpu.id;
+        self.flush(c);
+        self.probe(c).waiting = Some((self.model.lock_name(lock), site));
+        let guard = P::lock(&self.locks[lock.index()]);
+        cpu.held.push((lock, ManuallyDrop::new(guard)));
+        let mut p = self.probe(c);
+        p.waiting = None;
+        p.held.push((lock, site));
     }
 
     // --- top level -----------------------------------------------------------
@@ -363,388 +408,5 @@ impl<P: Platform> Kernel<P> {
             "the chooser returned {pick}, not one of {options:?}"
         );
         pick
-    }
-
-    // --- __schedule (runqueue.rs) ---------------------------------------------
-
-    fn runnable_others(&self, c: u8, curr: u8) -> bool {
-        self.model
-            .task_ids()
-            .any(|t| t != curr && self.state(t) == TaskState::Runnable && self.task_cpu(t) == c)
-    }
-
-    fn pick_candidates(&self, c: u8) -> Vec<u8> {
-        let curr = self.curr(c);
-        let others: Vec<u8> = self
-            .model
-            .task_ids()
-            .filter(|&t| t != curr && self.state(t) == TaskState::Runnable && self.task_cpu(t) == c)
-            .collect();
-        if !others.is_empty() {
-            others
-        } else if curr >= IDLE || self.state(curr) == TaskState::Running {
-            vec![curr]
-        } else {
-            vec![IDLE + c]
-        }
-    }
-
-    /// `schedule()` → `__schedule()`, up to `finish_task_switch`.
-    fn schedule(&'static self, cpu: &mut CpuCtx<P>) {
-        let c = cpu.id;
-        self.enter(c, &["schedule", "__schedule"]);
-        self.acquire(cpu, Lock::Rq(c), "__schedule");
-        let prev = self.curr(c);
-        let t = {
-            let options = self.pick_candidates(c);
-            self.choose(cpu, &options)
-        };
-        self.log(c, Kind::Pick(t));
-        if prev < IDLE {
-            match self.state(prev) {
-                TaskState::Blocking => self.set_state(prev, TaskState::Sleeping),
-                TaskState::Running if t != prev => self.set_state(prev, TaskState::Runnable),
-                _ => {}
-            }
-        }
-        if t == prev {
-            self.release(cpu, Lock::Rq(c));
-            self.leave(c, 2);
-            return;
-        }
-        if prev < IDLE {
-            // prev->on_cpu stays set until finish_task_switch.
-            cpu.on_cpu = Some((
-                prev,
-                ManuallyDrop::new(P::lock(&self.on_cpu[prev as usize])),
-            ));
-        }
-        if t < IDLE {
-            self.set_state(t, TaskState::Running);
-        }
-        let last = P::load(&self.last_mm[c as usize]) as u8;
-        if !self.model.is_user(t) || last == t {
-            P::store(&self.curr[c as usize], t as u32);
-        } else {
-            self.switch_mm(cpu, prev, t, last);
-        }
-        // finish_task_switch: prev->on_cpu = 0, then the unlock.
-        if let Some((_, mut g)) = cpu.on_cpu.take() {
-            // SAFETY: taken out of the option, dropped once.
-            unsafe { ManuallyDrop::drop(&mut g) };
-        }
-        self.release(cpu, Lock::Rq(c));
-        self.leave(c, 2);
-    }
-
-    /// `switch_mm` with the policy decision, `load_cr3` and `switch_to`.
-    fn switch_mm(&'static self, cpu: &mut CpuCtx<P>, prev: u8, next: u8, last: u8) {
-        let c = cpu.id;
-        let sw = switchpath_model::policy::Switch {
-            prev: self.model.view(prev),
-            next: self.model.view(next),
-            last_user: (last != NOBODY).then(|| self.model.view(last)),
-        };
-        if self.model.consults_avc(&sw) {
-            let frames: Vec<&'static str> = CAP_CHECK
-                .iter()
-                .copied()
-                .filter(|f| !is_inlined(f))
-                .collect();
-            self.enter(c, &frames);
-            self.enter(c, &["avc_has_perm_noaudit"]);
-            self.avc_has_perm(cpu, Some(self.model.avc_key(prev) as u32));
-            self.leave(c, frames.len() + 1);
-        }
-        if self.model.ibpb(&sw) {
-            P::store(&self.trained_by[c as usize], NOBODY as u32);
-            P::store(&self.ibpbs, P::load(&self.ibpbs) + 1);
-        }
-        P::store(&self.switches, P::load(&self.switches) + 1);
-        P::store(&self.last_mm[c as usize], next as u32);
-        P::store(&self.curr[c as usize], next as u32);
-        // The policy's promise, checked where the model checks it: `next` is about
-        // to run on whatever training the predictor still holds.
-        let trainer = P::load(&self.trained_by[c as usize]) as u8;
-        if trainer != NOBODY
-            && trainer != next
-            && !self
-                .model
-                .config
-                .policy
-                .promise_kept(&self.model.view(trainer), &self.model.view(next))
-        {
-            P::store(&self.promise_breaks, P::load(&self.promise_breaks) + 1);
-        }
-    }
-
-    // --- the AVC (avc.rs) ---------------------------------------------------------
-
-    /// `avc_has_perm_noaudit` for `key` (prev's SID in `switch_mm`), or for another
-    /// SID pair that is never cached (`None`: the AVC churn), as `avc.rs` does.
-    fn avc_has_perm(&'static self, cpu: &mut CpuCtx<P>, key: Option<u32>) {
-        let c = cpu.id;
-        // The churn's key is none of the model's: it never hits, and inserts anew.
-        let key = key.unwrap_or(0);
-        self.flush(c);
-        let cached = if key == 0 { 0 } else { P::load(&self.avc) };
-        let mut reclaim = false;
-        if cached & key == 0 && self.model.config.avc_full {
-            let nodes = (P::load(&self.avc_nodes) + 1).min(7);
-            P::store(&self.avc_nodes, nodes);
-            reclaim = nodes > switchpath_model::avc::AVC_THRESHOLD as u32;
-        }
-        self.log(c, Kind::Step);
-        if cached & key != 0 {
-            return;
-        }
-        self.enter(c, &["avc_compute_av"]);
-        if reclaim {
-            self.enter(c, &["avc_alloc_node"]);
-            self.avc_reclaim_node(cpu);
-            self.leave(c, 1);
-        }
-        self.acquire(cpu, Lock::AvcSlot, "avc_compute_av");
-        if key == 0 {
-            P::store(&self.avc, P::load(&self.avc) | AVC_FOREIGN as u32);
-        } else if P::load(&self.avc) & key != 0 {
-            if self.model.config.avc_full {
-                P::store(&self.avc_nodes, P::load(&self.avc_nodes).saturating_sub(1));
-            }
-            self.enter(c, &["avc_node_replace"]);
-            self.nested_call_rcu(cpu);
-            self.leave(c, 1);
-        } else {
-            P::store(&self.avc, P::load(&self.avc) | key);
-        }
-        self.release(cpu, Lock::AvcSlot);
-        self.leave(c, 1);
-    }
-
-    fn avc_reclaim_node(&'static self, cpu: &mut CpuCtx<P>) {
-        let c = cpu.id;
-        let slot = &self.locks[Lock::AvcSlot.index()];
-        self.flush(c);
-        let Some(guard) = P::try_lock(slot) else {
-            self.log(c, Kind::Step);
-            return;
-        };
-        cpu.held.push((Lock::AvcSlot, ManuallyDrop::new(guard)));
-        self.probe(c).held.push((Lock::AvcSlot, "avc_alloc_node"));
-        let victims = P::load(&self.avc).count_ones();
-        P::store(&self.avc, 0);
-        P::store(
-            &self.avc_nodes,
-            P::load(&self.avc_nodes).saturating_sub(victims),
-        );
-        self.log(c, Kind::Step);
-        if victims > 0 {
-            self.enter(c, &["avc_node_delete"]);
-            self.nested_call_rcu(cpu);
-            self.leave(c, 1);
-        }
-        self.release(cpu, Lock::AvcSlot);
-    }
-
-    // --- RCU no-CBs (rcu_nocb.rs) ---------------------------------------------------
-
-    fn nested_call_rcu(&'static self, cpu: &mut CpuCtx<P>) {
-        if self.model.config.rcu_nocb {
-            self.call_rcu(cpu, true);
-        }
-    }
-
-    /// `call_rcu_sched` → `__call_rcu` → `__call_rcu_nocb_enqueue`.
-    fn call_rcu(&'static self, cpu: &mut CpuCtx<P>, irqs_off: bool) {
-        let c = cpu.id;
-        self.enter(
-            c,
-            &["call_rcu_sched", "__call_rcu", "__call_rcu_nocb_enqueue"],
-        );
-        self.flush(c);
-        let was_empty = P::swap(&self.queued[c as usize], 1) == 0;
-        self.log(c, Kind::Step);
-        if was_empty {
-            if self.model.config.defer_wakeup && irqs_off {
-                P::store(&self.defer[c as usize], 1);
-                if self.model.has_bug(Bug::DeferredWakeWakesAnyway) {
-                    self.wake_up_nocb(cpu);
-                }
-            } else {
-                self.wake_up_nocb(cpu);
-            }
-        }
-        self.leave(c, 3);
-    }
-
-    /// `wake_up(&rdp->nocb_wq)` → `__wake_up`.
-    fn wake_up_nocb(&'static self, cpu: &mut CpuCtx<P>) {
-        let c = cpu.id;
-        self.enter(c, &["__wake_up"]);
-        self.acquire(cpu, Lock::Wq(c), "__wake_up");
-        let rcuo = self.model.rcuo_of(c);
-        if matches!(self.state(rcuo), TaskState::Sleeping | TaskState::Blocking) {
-            self.enter(
-                c,
-                &[
-                    "__wake_up_common",
-                    "autoremove_wake_function",
-                    "default_wake_function",
-                ],
-            );
-            self.try_to_wake_up(cpu, rcuo);
-            self.leave(c, 3);
-        }
-        self.release(cpu, Lock::Wq(c));
-        self.leave(c, 1);
-    }
-
-    /// `rcu_nocb_kthread` finds no callbacks: `prepare_to_wait`, then `schedule()`.
-    fn rcuo_sleep(&'static self, cpu: &mut CpuCtx<P>) {
-        let c = cpu.id;
-        let rcuo = self.curr(c);
-        let k = self.model.rcuo_queue(rcuo).expect("rcuo");
-        self.enter(c, &["rcu_nocb_kthread", "prepare_to_wait"]);
-        self.acquire_quietly(cpu, Lock::Wq(k), "prepare_to_wait");
-        self.set_state(rcuo, TaskState::Blocking);
-        self.log(c, Kind::Step);
-        self.unlock_silently(cpu, Lock::Wq(k));
-        self.leave(c, 2);
-        if P::load(&self.queued[k as usize]) != 0 {
-            self.set_state(rcuo, TaskState::Running);
-        } else {
-            self.schedule(cpu);
-        }
-    }
-
-    /// An acquisition logged by its caller (a critical section that is one step).
-    fn acquire_quietly(&'static self, cpu: &mut CpuCtx<P>, lock: Lock, site: &'static str) {
-        let c = cpu.id;
-        self.flush(c);
-        self.probe(c).waiting = Some((self.model.lock_name(lock), site));
-        let guard = P::lock(&self.locks[lock.index()]);
-        cpu.held.push((lock, ManuallyDrop::new(guard)));
-        let mut p = self.probe(c);
-        p.waiting = None;
-        p.held.push((lock, site));
-    }
-
-    // --- try_to_wake_up (wakeup.rs) ------------------------------------------------
-
-    fn try_to_wake_up(&'static self, cpu: &mut CpuCtx<P>, p: u8) {
-        let c = cpu.id;
-        self.enter(c, &["try_to_wake_up"]);
-        self.acquire(cpu, Lock::Pi(p), "try_to_wake_up");
-        let mut full = self.state(p) == TaskState::Sleeping;
-        if self.state(p) == TaskState::Blocking {
-            let rq = Lock::Rq(self.task_cpu(p));
-            self.enter(c, &["ttwu_remote"]);
-            self.acquire(cpu, rq, "ttwu_remote");
-            if self.state(p) == TaskState::Blocking {
-                self.set_state(p, TaskState::Running);
-            }
-            if self.model.has_bug(Bug::TtwuRemoteKeepsRqLock) {
-                self.log(c, Kind::Step); // the step happens; the unlock does not
-            } else {
-                self.release(cpu, rq);
-            }
-            self.leave(c, 1);
-            full = self.state(p) == TaskState::Sleeping;
-        }
-        if full {
-            // while (p->on_cpu) cpu_relax();
-            self.probe(c).waiting = Some((
-                format!("{}->on_cpu", self.model.task_name(p)),
-                "try_to_wake_up",
-            ));
-            self.flush(c);
-            if cpu.on_cpu.as_ref().is_some_and(|(t, _)| *t == p) && !P::REPORTS_SELF_DEADLOCK {
-                loop {
-                    std::thread::park();
-                }
-            }
-            drop(P::lock(&self.on_cpu[p as usize]));
-            self.probe(c).waiting = None;
-            let options: Vec<u8> = if self.model.config.load_balance {
-                self.model.cpus().collect()
-            } else {
-                vec![self.task_cpu(p)]
-            };
-            let x = self.choose(cpu, &options);
-            self.log(c, Kind::Place(x));
-            let shares = x == c || self.model.config.llc == Llc::Shared;
-            if shares {
-                self.set_task(p, TaskState::Sleeping, x);
-                self.acquire(cpu, Lock::Rq(x), "try_to_wake_up");
-                self.set_task(p, TaskState::Runnable, x);
-                self.release(cpu, Lock::Rq(x));
-            } else {
-                self.set_task(p, TaskState::Waking, x);
-            }
-        }
-        self.release(cpu, Lock::Pi(p));
-        self.leave(c, 1);
-    }
-
-    fn scheduler_ipi(&'static self, cpu: &mut CpuCtx<P>) {
-        let c = cpu.id;
-        self.enter(c, &["scheduler_ipi", "sched_ttwu_pending"]);
-        self.acquire(cpu, Lock::Rq(c), "sched_ttwu_pending");
-        for t in self.model.task_ids() {
-            if self.state(t) == TaskState::Waking && self.task_cpu(t) == c {
-                self.set_state(t, TaskState::Runnable);
-            }
-        }
-        self.release(cpu, Lock::Rq(c));
-        self.leave(c, 2);
-    }
-
-    // --- load balancing (balance.rs) ----------------------------------------------
-
-    fn load_balance(&'static self, cpu: &mut CpuCtx<P>, o: u8) {
-        let c = cpu.id;
-        self.enter(
-            c,
-            &["run_rebalance_domains", "load_balance", "double_rq_lock"],
-        );
-        let (first, second) = if self.model.has_bug(Bug::UnorderedDoubleRqLock) {
-            (c, o)
-        } else {
-            (c.min(o), c.max(o))
-        };
-        self.acquire(cpu, Lock::Rq(first), "double_rq_lock");
-        self.acquire(cpu, Lock::Rq(second), "double_rq_lock");
-        let mut options = vec![NOBODY];
-        options.extend(
-            self.model
-                .task_ids()
-                .filter(|&t| self.state(t) == TaskState::Runnable && self.task_cpu(t) == o),
-        );
-        let t = self.choose(cpu, &options);
-        self.log(c, Kind::Migrate(t));
-        if t != NOBODY {
-            self.set_task(t, TaskState::Runnable, c);
-        }
-        self.unlock_silently(cpu, Lock::Rq(c));
-        self.unlock_silently(cpu, Lock::Rq(o));
-        self.leave(c, 3);
-    }
-
-    /// User tasks that are not asleep or going to sleep.
-    pub fn awake_users(&self) -> usize {
-        self.model
-            .task_ids()
-            .filter(|&t| self.model.is_user(t))
-            .filter(|&t| !matches!(self.state(t), TaskState::Sleeping | TaskState::Blocking))
-            .count()
-    }
-
-    /// Whether task `t` is an `rcuo` kthread.
-    pub fn is_rcuo(&self, t: u8) -> bool {
-        t < IDLE
-            && matches!(
-                self.model.tasks.get(t as usize).map(|i| i.kind),
-                Some(TaskKind::Rcuo(_))
-            )
     }
 }

@@ -1,0 +1,39 @@
+//! Load balancing (the model's `balance.rs`): `load_balance` → `double_rq_lock`, and
+//! `move_tasks` pulling one queued task.
+
+use super::{CpuCtx, Kernel};
+use crate::platform::Platform;
+use switchpath_model::machine::Kind;
+use switchpath_model::seeded::Bug;
+use switchpath_model::state::{Lock, TaskState, NOBODY};
+
+impl<P: Platform> Kernel<P> {
+    pub(super) fn load_balance(&'static self, cpu: &mut CpuCtx<P>, o: u8) {
+        let c = cpu.id;
+        self.enter(
+            c,
+            &["run_rebalance_domains", "load_balance", "double_rq_lock"],
+        );
+        let (first, second) = if self.model.has_bug(Bug::UnorderedDoubleRqLock) {
+            (c, o)
+        } else {
+            (c.min(o), c.max(o))
+        };
+        self.acquire(cpu, Lock::Rq(first), "double_rq_lock");
+        self.acquire(cpu, Lock::Rq(second), "double_rq_lock");
+        let mut options = vec![NOBODY];
+        options.extend(
+            self.model
+                .task_ids()
+                .filter(|&t| self.state(t) == TaskState::Runnable && self.task_cpu(t) == o),
+        );
+        let t = self.choose(cpu, &options);
+        self.log(c, Kind::Migrate(t));
+        if t != NOBODY {
+            self.set_task(t, TaskState::Runnable, c);
+        }
+        self.unlock_silently(cpu, Lock::Rq(c));
+        self.unlock_silently(cpu, Lock::Rq(o));
+        self.leave(c, 3);
+    }
+}

@@ -1,0 +1,122 @@
+//! `__schedule` (the model's `runqueue.rs`): the pick under `rq->lock`, kept across
+//! `context_switch` → `switch_mm` → the policy until `finish_task_switch`.
+
+use super::{CpuCtx, Kernel};
+use crate::platform::Platform;
+use std::mem::ManuallyDrop;
+use switchpath_model::frames::{is_inlined, CAP_CHECK};
+use switchpath_model::machine::Kind;
+use switchpath_model::state::{Lock, TaskState, IDLE, NOBODY};
+
+impl<P: Platform> Kernel<P> {
+    pub(super) fn runnable_others(&self, c: u8, curr: u8) -> bool {
+        self.model
+            .task_ids()
+            .any(|t| t != curr && self.state(t) == TaskState::Runnable && self.task_cpu(t) == c)
+    }
+
+    fn pick_candidates(&self, c: u8) -> Vec<u8> {
+        let curr = self.curr(c);
+        let others: Vec<u8> = self
+            .model
+            .task_ids()
+            .filter(|&t| t != curr && self.state(t) == TaskState::Runnable && self.task_cpu(t) == c)
+            .collect();
+        if !others.is_empty() {
+            others
+        } else if curr >= IDLE || self.state(curr) == TaskState::Running {
+            vec![curr]
+        } else {
+            vec![IDLE + c]
+        }
+    }
+
+    /// `schedule()` → `__schedule()`, up to `finish_task_switch`.
+    pub(super) fn schedule(&'static self, cpu: &mut CpuCtx<P>) {
+        let c = cpu.id;
+        self.enter(c, &["schedule", "__schedule"]);
+        self.acquire(cpu, Lock::Rq(c), "__schedule");
+        let prev = self.curr(c);
+        let t = {
+            let options = self.pick_candidates(c);
+            self.choose(cpu, &options)
+        };
+        self.log(c, Kind::Pick(t));
+        if prev < IDLE {
+            match self.state(prev) {
+                TaskState::Blocking => self.set_state(prev, TaskState::Sleeping),
+                TaskState::Running if t != prev => self.set_state(prev, TaskState::Runnable),
+                _ => {}
+            }
+        }
+        if t == prev {
+            self.release(cpu, Lock::Rq(c));
+            self.leave(c, 2);
+            return;
+        }
+        if prev < IDLE {
+            // prev->on_cpu stays set until finish_task_switch.
+            cpu.on_cpu = Some((
+                prev,
+                ManuallyDrop::new(P::lock(&self.on_cpu[prev as usize])),
+            ));
+        }
+        if t < IDLE {
+            self.set_state(t, TaskState::Running);
+        }
+        let last = P::load(&self.last_mm[c as usize]) as u8;
+        if !self.model.is_user(t) || last == t {
+            P::store(&self.curr[c as usize], t as u32);
+        } else {
+            self.switch_mm(cpu, prev, t, last);
+        }
+        // finish_task_switch: prev->on_cpu = 0, then the unlock.
+        if let Some((_, mut g)) = cpu.on_cpu.take() {
+            // SAFETY: taken out of the option, dropped once.
+            unsafe { ManuallyDrop::drop(&mut g) };
+        }
+        self.release(cpu, Lock::Rq(c));
+        self.leave(c, 2);
+    }
+
+    /// `switch_mm` with the policy decision, `load_cr3` and `switch_to`.
+    fn switch_mm(&'static self, cpu: &mut CpuCtx<P>, prev: u8, next: u8, last: u8) {
+        let c = cpu.id;
+        let sw = switchpath_model::policy::Switch {
+            prev: self.model.view(prev),
+            next: self.model.view(next),
+            last_user: (last != NOBODY).then(|| self.model.view(last)),
+        };
+        if self.model.consults_avc(&sw) {
+            let frames: Vec<&'static str> = CAP_CHECK
+                .iter()
+                .copied()
+                .filter(|f| !is_inlined(f))
+                .collect();
+            self.enter(c, &frames);
+            self.enter(c, &["avc_has_perm_noaudit"]);
+            self.avc_has_perm(cpu, Some(self.model.avc_key(prev) as u32));
+            self.leave(c, frames.len() + 1);
+        }
+        if self.model.ibpb(&sw) {
+            P::store(&self.trained_by[c as usize], NOBODY as u32);
+            P::store(&self.ibpbs, P::load(&self.ibpbs) + 1);
+        }
+        P::store(&self.switches, P::load(&self.switches) + 1);
+        P::store(&self.last_mm[c as usize], next as u32);
+        P::store(&self.curr[c as usize], next as u32);
+        // The policy's promise, checked where the model checks it: `next` is about
+        // to run on whatever training the predictor still holds.
+        let trainer = P::load(&self.trained_by[c as usize]) as u8;
+        if trainer != NOBODY
+            && trainer != next
+            && !self
+                .model
+                .config
+                .policy
+                .promise_kept(&self.model.view(trainer), &self.model.view(next))
+        {
+            P::store(&self.promise_breaks, P::load(&self.promise_breaks) + 1);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! `try_to_wake_up` (the model's `wakeup.rs`): `p->pi_lock`, `ttwu_remote`, the
+//! `p->on_cpu` wait, `select_task_rq`, `ttwu_queue`, and the IPI path.
+
+use super::{CpuCtx, Kernel};
+use crate::platform::Platform;
+use switchpath_model::config::Llc;
+use switchpath_model::machine::Kind;
+use switchpath_model::seeded::Bug;
+use switchpath_model::state::{Lock, TaskState};
+
+impl<P: Platform> Kernel<P> {
+    pub(super) fn try_to_wake_up(&'static self, cpu: &mut CpuCtx<P>, p: u8) {
+        let c = cpu.id;
+        self.enter(c, &["try_to_wake_up"]);
+        self.acquire(cpu, Lock::Pi(p), "try_to_wake_up");
+        let mut full = self.state(p) == TaskState::Sleeping;
+        if self.state(p) == TaskState::Blocking {
+            let rq = Lock::Rq(self.task_cpu(p));
+            self.enter(c, &["ttwu_remote"]);
+            self.acquire(cpu, rq, "ttwu_remote");
+            if self.state(p) == TaskState::Blocking {
+                self.set_state(p, TaskState::Running);
+            }
+            if self.model.has_bug(Bug::TtwuRemoteKeepsRqLock) {
+                self.log(c, Kind::Step); // the step happens; the unlock does not
+            } else {
+                self.release(cpu, rq);
+            }
+            self.leave(c, 1);
+            full = self.state(p) == TaskState::Sleeping;
+        }
+        if full {
+            // while (p->on_cpu) cpu_relax();
+            self.probe(c).waiting = Some((
+                format!("{}->on_cpu", self.model.task_name(p)),
+                "try_to_wake_up",
+            ));
+            self.flush(c);
+            if cpu.on_cpu.as_ref().is_some_and(|(t, _)| *t == p) && !P::REPORTS_SELF_DEADLOCK {
+                loop {
+                    std::thread::park();
+                }
+            }
+            drop(P::lock(&self.on_cpu[p as usize]));
+            self.probe(c).waiting = None;
+            let options: Vec<u8> = if self.model.config.load_balance {
+                self.model.cpus().collect()
+            } else {
+                vec![self.task_cpu(p)]
+            };
+            let x = self.choose(cpu, &options);
+            self.log(c, Kind::Place(x));
+            let shares = x == c || self.model.config.llc == Llc::Shared;
+            if shares {
+                self.set_task(p, TaskState::Sleeping, x);
+                self.acquire(cpu, Lock::Rq(x), "try_to_wake_up");
+                self.set_task(p, TaskState::Runnable, x);
+                self.release(cpu, Lock::Rq(x));
+            } else {
+                self.set_task(p, TaskState::Waking, x);
+            }
+        }
+        self.release(cpu, Lock::Pi(p));
+        self.leave(c, 1);
+    }
+
+    pub(super) fn scheduler_ipi(&'static self, cpu: &mut CpuCtx<P>) {
+        let c = cpu.id;
+        self.enter(c, &["scheduler_ipi", "sched_ttwu_pending"]);
+        self.acquire(cpu, Lock::Rq(c), "sched_ttwu_pending");
+        for t in self.model.task_ids() {
+            if self.state(t) == TaskState::Waking && self.task_cpu(t) == c {
+                self.set_state(t, TaskState::Runnable);
+            }
+        }
+        self.release(cpu, Lock::Rq(c));
+        self.leave(c, 2);
+    }
+}
