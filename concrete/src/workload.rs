@@ -94,6 +94,17 @@ pub fn last_logs() -> Option<Vec<Vec<Kind>>> {
     })
 }
 
+/// The per-CPU probes of the last kernel created: its logs, and where each CPU is
+/// (its frames, the locks it holds, what it waits for).
+pub fn last_probes() -> Option<Vec<Probe>> {
+    LAST.with(|last| last.get()).map(|probes| {
+        probes
+            .iter()
+            .map(|p| p.lock().unwrap_or_else(|e| e.into_inner()).clone())
+            .collect()
+    })
+}
+
 /// shuttle's configuration for switchpath's runs: no schedule files written.
 pub fn shuttle_config() -> ShuttleConfig {
     let mut config = ShuttleConfig::new();

@@ -8,6 +8,8 @@
 use stateright::Model;
 use switchpath_concrete::follow::follow;
 use switchpath_concrete::reconstruct::deadlock_path;
+use switchpath_concrete::workload::last_probes;
+use switchpath_model::frames::VMCORE_FRAMES;
 use switchpath_model::machine::Kind;
 use switchpath_model::properties::{
     DEADLOCK_FREE, ISOLATION_LEAK, W_AVC_MISS, W_CALL_RCU, W_CROSS_CRED, W_IBPB, W_NOCB_WAKE,
@@ -84,6 +86,21 @@ fn racing_avc_inserts_52_steps_deep_deadlock_the_concrete_code() {
 fn a_block_is_visible_to_a_waker_as_soon_as_it_is_logged() {
     let m = model(Policy::RhelPtraceCreds, 3, "0,0,0,0", |_| {});
     assert_eq!(follows(&m, &[DEADLOCK_FREE, W_AVC_MISS, W_CALL_RCU]), 1);
+}
+
+/// The vmcore's own path (a prev holding `CAP_SYS_PTRACE` switches to a task of
+/// another uid on one CPU), followed on the concrete code: the stuck CPU's frames,
+/// which the concrete code takes from the model's (`kernel::frames_at`), read as the
+/// vmcore's frames #4 to #24, as `switchpath run` prints them.
+#[test]
+fn the_stuck_cpu_shows_the_vmcores_frames() {
+    let m = model(Policy::RhelPtraceCreds, 1, "0:root,1000", |_| {});
+    assert_eq!(follows(&m, &[DEADLOCK_FREE]), 1);
+    let probe = &last_probes().expect("the followed kernel")[0];
+    assert!(probe.waiting.is_some(), "CPU0 waits: {probe:?}");
+    let mut backtrace = vec!["_raw_spin_lock"];
+    backtrace.extend(probe.frames.iter().rev());
+    assert_eq!(backtrace, VMCORE_FRAMES);
 }
 
 /// A random run of the model from its initial state: `len` actions at most, each

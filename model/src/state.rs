@@ -84,6 +84,16 @@ impl TaskState {
             other => panic!("corrupt task state {other}: the state was written by hand?"),
         }
     }
+
+    /// The packed task byte of a task in this state on CPU `cpu`'s runqueue.
+    pub fn pack(self, cpu: u8) -> u8 {
+        (self as u8) | (cpu << 4)
+    }
+
+    /// The runqueue (CPU) in the high nibble of a packed task byte.
+    pub fn packed_cpu(packed: u8) -> u8 {
+        packed >> 4
+    }
 }
 
 /// The locks of the model, and one pseudo-lock for the `p->on_cpu` wait.
@@ -418,12 +428,12 @@ impl State {
         if t >= IDLE {
             return t - IDLE;
         }
-        self.task[t as usize] >> 4
+        TaskState::packed_cpu(self.task[t as usize])
     }
 
     /// Sets task `t`'s state and runqueue.
     pub fn set_task(&mut self, t: u8, state: TaskState, cpu: u8) {
-        self.task[t as usize] = (state as u8) | (cpu << 4);
+        self.task[t as usize] = state.pack(cpu);
     }
 
     /// Sets task `t`'s state, keeping its runqueue.

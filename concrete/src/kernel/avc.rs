@@ -1,11 +1,11 @@
 //! The SELinux AVC (the model's `avc.rs`): `avc_has_perm_noaudit`, `avc_compute_av`,
 //! `avc_alloc_node` → `avc_reclaim_node`, and the `call_rcu`s under the slot lock.
 
-use super::{CpuCtx, Kernel};
+use super::{frames_at, frames_below, CpuCtx, Kernel};
 use crate::platform::Platform;
 use std::mem::ManuallyDrop;
 use switchpath_model::machine::Kind;
-use switchpath_model::state::{Lock, AVC_FOREIGN};
+use switchpath_model::state::{Loc, Lock, AVC_FOREIGN};
 
 impl<P: Platform> Kernel<P> {
     /// `avc_has_perm_noaudit` for `key` (prev's SID in `switch_mm`), or for another
@@ -26,11 +26,11 @@ impl<P: Platform> Kernel<P> {
         if cached & key != 0 {
             return;
         }
-        self.enter(c, &["avc_compute_av"]);
+        let compute = self.enter(c, &frames_below(Loc::AvcLookup, Loc::AvcInsertLock));
         if reclaim {
-            self.enter(c, &["avc_alloc_node"]);
+            let n = self.enter(c, &frames_at(Loc::AvcReclaim));
             self.avc_reclaim_node(cpu);
-            self.leave(c, 1);
+            self.leave(c, n);
         }
         self.acquire(cpu, Lock::AvcSlot, "avc_compute_av");
         if key == 0 {
@@ -39,14 +39,14 @@ impl<P: Platform> Kernel<P> {
             if self.model.config.avc_full {
                 P::store(&self.avc_nodes, P::load(&self.avc_nodes).saturating_sub(1));
             }
-            self.enter(c, &["avc_node_replace"]);
+            let n = self.enter(c, &frames_below(Loc::AvcInsertLock, Loc::AvcInsertUnlock));
             self.nested_call_rcu(cpu);
-            self.leave(c, 1);
+            self.leave(c, n);
         } else {
             P::store(&self.avc, P::load(&self.avc) | key);
         }
         self.release(cpu, Lock::AvcSlot);
-        self.leave(c, 1);
+        self.leave(c, compute);
     }
 
     fn avc_reclaim_node(&'static self, cpu: &mut CpuCtx<P>) {
@@ -67,9 +67,9 @@ impl<P: Platform> Kernel<P> {
         );
         self.log(c, Kind::Step);
         if victims > 0 {
-            self.enter(c, &["avc_node_delete"]);
+            let n = self.enter(c, &frames_below(Loc::AvcReclaim, Loc::AvcReclaimUnlock));
             self.nested_call_rcu(cpu);
-            self.leave(c, 1);
+            self.leave(c, n);
         }
         self.release(cpu, Lock::AvcSlot);
     }

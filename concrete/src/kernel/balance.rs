@@ -1,19 +1,16 @@
 //! Load balancing (the model's `balance.rs`): `load_balance` → `double_rq_lock`, and
 //! `move_tasks` pulling one queued task.
 
-use super::{CpuCtx, Kernel};
+use super::{frames_taking, CpuCtx, Kernel};
 use crate::platform::Platform;
 use switchpath_model::machine::Kind;
 use switchpath_model::seeded::Bug;
-use switchpath_model::state::{Lock, TaskState, NOBODY};
+use switchpath_model::state::{Loc, Lock, TaskState, NOBODY};
 
 impl<P: Platform> Kernel<P> {
     pub(super) fn load_balance(&'static self, cpu: &mut CpuCtx<P>, o: u8) {
         let c = cpu.id;
-        self.enter(
-            c,
-            &["run_rebalance_domains", "load_balance", "double_rq_lock"],
-        );
+        let n = self.enter(c, &frames_taking(Loc::BalanceLock1));
         let (first, second) = if self.model.has_bug(Bug::UnorderedDoubleRqLock) {
             (c, o)
         } else {
@@ -34,6 +31,6 @@ impl<P: Platform> Kernel<P> {
         }
         self.unlock_silently(cpu, Lock::Rq(c));
         self.unlock_silently(cpu, Lock::Rq(o));
-        self.leave(c, 3);
+        self.leave(c, n);
     }
 }

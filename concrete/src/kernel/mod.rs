@@ -38,9 +38,9 @@ mod wakeup;
 use crate::platform::Platform;
 use std::mem::ManuallyDrop;
 use std::sync::Mutex as StdMutex;
-use switchpath_model::frames::INODE_PERMISSION;
+use switchpath_model::frames::{is_inlined, loc_frames};
 use switchpath_model::machine::{Kind, TaskKind};
-use switchpath_model::state::{Lock, TaskState, IDLE, LOCK_SLOTS, MAX_TASKS};
+use switchpath_model::state::{Loc, Lock, TaskState, IDLE, LOCK_SLOTS, MAX_TASKS};
 use switchpath_model::SwitchModel;
 
 /// What one CPU publishes for watchdogs and post-mortems. Only its own thread
@@ -181,8 +181,10 @@ impl<P: Platform> Kernel<P> {
         self.probe(c).flush();
     }
 
-    fn enter(&self, c: u8, frames: &[&'static str]) {
+    /// Pushes `frames` on CPU `c`'s frames; returns how many, for [`Self::leave`].
+    fn enter(&self, c: u8, frames: &[&'static str]) -> usize {
         self.probe(c).frames.extend_from_slice(frames);
+        frames.len()
     }
 
     fn leave(&self, c: u8, n: usize) {
@@ -193,6 +195,9 @@ impl<P: Platform> Kernel<P> {
 
     // --- shared data -------------------------------------------------------
 
+    // A task's word is the model's packed task byte (`TaskState::pack`): its state,
+    // and the runqueue it is on.
+
     /// Scheduler state of task `t`.
     pub fn state(&self, t: u8) -> TaskState {
         TaskState::decode(P::load(&self.task[t as usize]) as u8)
@@ -202,11 +207,11 @@ impl<P: Platform> Kernel<P> {
         if t >= IDLE {
             return t - IDLE;
         }
-        (P::load(&self.task[t as usize]) >> 4) as u8
+        TaskState::packed_cpu(P::load(&self.task[t as usize]) as u8)
     }
 
     fn set_task(&self, t: u8, state: TaskState, cpu: u8) {
-        P::store(&self.task[t as usize], (state as u32) | ((cpu as u32) << 4));
+        P::store(&self.task[t as usize], state.pack(cpu) as u32);
     }
 
     fn set_state(&self, t: u8, state: TaskState) {
@@ -363,18 +368,9 @@ impl<P: Platform> Kernel<P> {
                 self.schedule(cpu)
             }
             Kind::Wake(t) => {
-                self.enter(
-                    c,
-                    &[
-                        "pipe_write",
-                        "__wake_up_sync_key",
-                        "__wake_up_common",
-                        "pollwake",
-                        "default_wake_function",
-                    ],
-                );
+                let n = self.enter(c, &frames_at(Loc::PipeWrite));
                 self.try_to_wake_up(cpu, t);
-                self.leave(c, 5);
+                self.leave(c, n);
             }
             Kind::CallRcu => self.call_rcu(cpu, false),
             Kind::RcuoDrain => {
@@ -384,17 +380,17 @@ impl<P: Platform> Kernel<P> {
             Kind::RcuoSleep => self.rcuo_sleep(cpu),
             Kind::DeferredWake => {
                 P::store(&self.defer[c as usize], 0);
-                self.enter(c, &["do_nocb_deferred_wakeup"]);
+                let n = self.enter(c, &frames_at(Loc::DeferredWake));
                 self.wake_up_nocb(cpu);
-                self.leave(c, 1);
+                self.leave(c, n);
             }
             Kind::SchedIpi => self.scheduler_ipi(cpu),
             Kind::Balance(o) => self.load_balance(cpu, o),
             Kind::AvcChurn => {
-                self.enter(c, INODE_PERMISSION);
-                self.enter(c, &["avc_has_perm_noaudit"]);
+                let n = self.enter(c, &frames_at(Loc::InodePermission))
+                    + self.enter(c, &frames_at(Loc::AvcLookup));
                 self.avc_has_perm(cpu, None);
-                self.leave(c, INODE_PERMISSION.len() + 1);
+                self.leave(c, n);
             }
             other => unreachable!("{other:?} is not a top-level action"),
         }
@@ -409,4 +405,37 @@ impl<P: Platform> Kernel<P> {
         );
         pick
     }
+}
+
+/// The kernel frames a CPU shows while it is at `loc` and calls further in, as the
+/// model names them ([`loc_frames`]), without the functions inlined in the 3.10 build:
+/// a stuck CPU's backtrace reads like the vmcore's
+/// (`the_stuck_cpu_shows_the_vmcores_frames` in `concrete/tests/follow.rs`).
+fn frames_at(loc: Loc) -> Vec<&'static str> {
+    let mut frames = loc_frames(loc, false);
+    frames.retain(|f| !is_inlined(f));
+    frames
+}
+
+/// The frames `inner` shows below those of `outer` (each as [`frames_at`] has them).
+fn frames_below(outer: Loc, inner: Loc) -> Vec<&'static str> {
+    let (outer, inner) = (frames_at(outer), frames_at(inner));
+    assert!(
+        inner.starts_with(&outer),
+        "{inner:?} does not extend {outer:?}"
+    );
+    inner[outer.len()..].to_vec()
+}
+
+/// The frames of a CPU taking the lock at `loc`, down to the function that takes it
+/// (the model's frames there, without the `_raw_spin_lock*` on top).
+fn frames_taking(loc: Loc) -> Vec<&'static str> {
+    let mut frames = loc_frames(loc, true);
+    let top = frames.pop();
+    assert!(
+        top.is_some_and(|f| f.starts_with("_raw_spin_")),
+        "{loc:?} takes no lock"
+    );
+    frames.retain(|f| !is_inlined(f));
+    frames
 }

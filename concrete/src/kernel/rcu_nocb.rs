@@ -1,11 +1,11 @@
 //! RCU no-CBs (the model's `rcu_nocb.rs`): `call_rcu` → `__call_rcu_nocb_enqueue`,
 //! the wake-up of `rcuo` through `__wake_up`, and `rcuo` going to sleep.
 
-use super::{CpuCtx, Kernel};
+use super::{frames_at, frames_below, CpuCtx, Kernel};
 use crate::platform::Platform;
 use switchpath_model::machine::Kind;
 use switchpath_model::seeded::Bug;
-use switchpath_model::state::{Lock, TaskState};
+use switchpath_model::state::{Loc, Lock, TaskState};
 
 impl<P: Platform> Kernel<P> {
     pub(super) fn nested_call_rcu(&'static self, cpu: &mut CpuCtx<P>) {
@@ -17,10 +17,7 @@ impl<P: Platform> Kernel<P> {
     /// `call_rcu_sched` → `__call_rcu` → `__call_rcu_nocb_enqueue`.
     pub(super) fn call_rcu(&'static self, cpu: &mut CpuCtx<P>, irqs_off: bool) {
         let c = cpu.id;
-        self.enter(
-            c,
-            &["call_rcu_sched", "__call_rcu", "__call_rcu_nocb_enqueue"],
-        );
+        let n = self.enter(c, &frames_at(Loc::CallRcu));
         self.flush(c);
         let was_empty = P::swap(&self.queued[c as usize], 1) == 0;
         self.log(c, Kind::Step);
@@ -34,29 +31,22 @@ impl<P: Platform> Kernel<P> {
                 self.wake_up_nocb(cpu);
             }
         }
-        self.leave(c, 3);
+        self.leave(c, n);
     }
 
     /// `wake_up(&rdp->nocb_wq)` → `__wake_up`.
     pub(super) fn wake_up_nocb(&'static self, cpu: &mut CpuCtx<P>) {
         let c = cpu.id;
-        self.enter(c, &["__wake_up"]);
+        let n = self.enter(c, &frames_at(Loc::WakeLock));
         self.acquire(cpu, Lock::Wq(c), "__wake_up");
         let rcuo = self.model.rcuo_of(c);
         if matches!(self.state(rcuo), TaskState::Sleeping | TaskState::Blocking) {
-            self.enter(
-                c,
-                &[
-                    "__wake_up_common",
-                    "autoremove_wake_function",
-                    "default_wake_function",
-                ],
-            );
+            let common = self.enter(c, &frames_below(Loc::WakeLock, Loc::WakeUnlock));
             self.try_to_wake_up(cpu, rcuo);
-            self.leave(c, 3);
+            self.leave(c, common);
         }
         self.release(cpu, Lock::Wq(c));
-        self.leave(c, 1);
+        self.leave(c, n);
     }
 
     /// `rcu_nocb_kthread` finds no callbacks: `prepare_to_wait`, then `schedule()`.
@@ -64,12 +54,12 @@ impl<P: Platform> Kernel<P> {
         let c = cpu.id;
         let rcuo = self.curr(c);
         let k = self.model.rcuo_queue(rcuo).expect("rcuo");
-        self.enter(c, &["rcu_nocb_kthread", "prepare_to_wait"]);
+        let n = self.enter(c, &frames_at(Loc::RcuoPrepareWait));
         self.acquire_quietly(cpu, Lock::Wq(k), "prepare_to_wait");
         self.set_state(rcuo, TaskState::Blocking);
         self.log(c, Kind::Step);
         self.unlock_silently(cpu, Lock::Wq(k));
-        self.leave(c, 2);
+        self.leave(c, n);
         if P::load(&self.queued[k as usize]) != 0 {
             self.set_state(rcuo, TaskState::Running);
         } else {

@@ -1,12 +1,11 @@
 //! `__schedule` (the model's `runqueue.rs`): the pick under `rq->lock`, kept across
 //! `context_switch` → `switch_mm` → the policy until `finish_task_switch`.
 
-use super::{CpuCtx, Kernel};
+use super::{frames_at, frames_below, CpuCtx, Kernel};
 use crate::platform::Platform;
 use std::mem::ManuallyDrop;
-use switchpath_model::frames::{is_inlined, CAP_CHECK};
 use switchpath_model::machine::Kind;
-use switchpath_model::state::{Lock, TaskState, IDLE, NOBODY};
+use switchpath_model::state::{Loc, Lock, TaskState, IDLE, NOBODY};
 
 impl<P: Platform> Kernel<P> {
     pub(super) fn runnable_others(&self, c: u8, curr: u8) -> bool {
@@ -34,7 +33,7 @@ impl<P: Platform> Kernel<P> {
     /// `schedule()` → `__schedule()`, up to `finish_task_switch`.
     pub(super) fn schedule(&'static self, cpu: &mut CpuCtx<P>) {
         let c = cpu.id;
-        self.enter(c, &["schedule", "__schedule"]);
+        let n = self.enter(c, &frames_at(Loc::SchedLock));
         self.acquire(cpu, Lock::Rq(c), "__schedule");
         let prev = self.curr(c);
         let t = {
@@ -51,7 +50,7 @@ impl<P: Platform> Kernel<P> {
         }
         if t == prev {
             self.release(cpu, Lock::Rq(c));
-            self.leave(c, 2);
+            self.leave(c, n);
             return;
         }
         if prev < IDLE {
@@ -76,7 +75,7 @@ impl<P: Platform> Kernel<P> {
             unsafe { ManuallyDrop::drop(&mut g) };
         }
         self.release(cpu, Lock::Rq(c));
-        self.leave(c, 2);
+        self.leave(c, n);
     }
 
     /// `switch_mm` with the policy decision, `load_cr3` and `switch_to`.
@@ -88,15 +87,10 @@ impl<P: Platform> Kernel<P> {
             last_user: (last != NOBODY).then(|| self.model.view(last)),
         };
         if self.model.consults_avc(&sw) {
-            let frames: Vec<&'static str> = CAP_CHECK
-                .iter()
-                .copied()
-                .filter(|f| !is_inlined(f))
-                .collect();
-            self.enter(c, &frames);
-            self.enter(c, &["avc_has_perm_noaudit"]);
+            let n = self.enter(c, &frames_below(Loc::SchedLock, Loc::SwitchMm))
+                + self.enter(c, &frames_at(Loc::AvcLookup));
             self.avc_has_perm(cpu, Some(self.model.avc_key(prev) as u32));
-            self.leave(c, frames.len() + 1);
+            self.leave(c, n);
         }
         if self.model.ibpb(&sw) {
             P::store(&self.trained_by[c as usize], NOBODY as u32);

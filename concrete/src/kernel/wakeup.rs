@@ -1,22 +1,21 @@
 //! `try_to_wake_up` (the model's `wakeup.rs`): `p->pi_lock`, `ttwu_remote`, the
 //! `p->on_cpu` wait, `select_task_rq`, `ttwu_queue`, and the IPI path.
 
-use super::{CpuCtx, Kernel};
+use super::{frames_at, frames_below, CpuCtx, Kernel};
 use crate::platform::Platform;
-use switchpath_model::config::Llc;
 use switchpath_model::machine::Kind;
 use switchpath_model::seeded::Bug;
-use switchpath_model::state::{Lock, TaskState};
+use switchpath_model::state::{Loc, Lock, TaskState};
 
 impl<P: Platform> Kernel<P> {
     pub(super) fn try_to_wake_up(&'static self, cpu: &mut CpuCtx<P>, p: u8) {
         let c = cpu.id;
-        self.enter(c, &["try_to_wake_up"]);
+        let ttwu = self.enter(c, &frames_at(Loc::TtwuPi));
         self.acquire(cpu, Lock::Pi(p), "try_to_wake_up");
         let mut full = self.state(p) == TaskState::Sleeping;
         if self.state(p) == TaskState::Blocking {
             let rq = Lock::Rq(self.task_cpu(p));
-            self.enter(c, &["ttwu_remote"]);
+            let n = self.enter(c, &frames_below(Loc::TtwuPi, Loc::TtwuRemoteLock));
             self.acquire(cpu, rq, "ttwu_remote");
             if self.state(p) == TaskState::Blocking {
                 self.set_state(p, TaskState::Running);
@@ -26,7 +25,7 @@ impl<P: Platform> Kernel<P> {
             } else {
                 self.release(cpu, rq);
             }
-            self.leave(c, 1);
+            self.leave(c, n);
             full = self.state(p) == TaskState::Sleeping;
         }
         if full {
@@ -50,8 +49,7 @@ impl<P: Platform> Kernel<P> {
             };
             let x = self.choose(cpu, &options);
             self.log(c, Kind::Place(x));
-            let shares = x == c || self.model.config.llc == Llc::Shared;
-            if shares {
+            if self.model.shares_llc(c, x) {
                 self.set_task(p, TaskState::Sleeping, x);
                 self.acquire(cpu, Lock::Rq(x), "try_to_wake_up");
                 self.set_task(p, TaskState::Runnable, x);
@@ -61,12 +59,12 @@ impl<P: Platform> Kernel<P> {
             }
         }
         self.release(cpu, Lock::Pi(p));
-        self.leave(c, 1);
+        self.leave(c, ttwu);
     }
 
     pub(super) fn scheduler_ipi(&'static self, cpu: &mut CpuCtx<P>) {
         let c = cpu.id;
-        self.enter(c, &["scheduler_ipi", "sched_ttwu_pending"]);
+        let n = self.enter(c, &frames_at(Loc::IpiLock));
         self.acquire(cpu, Lock::Rq(c), "sched_ttwu_pending");
         for t in self.model.task_ids() {
             if self.state(t) == TaskState::Waking && self.task_cpu(t) == c {
@@ -74,6 +72,6 @@ impl<P: Platform> Kernel<P> {
             }
         }
         self.release(cpu, Lock::Rq(c));
-        self.leave(c, 2);
+        self.leave(c, n);
     }
 }
