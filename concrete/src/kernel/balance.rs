@@ -18,13 +18,7 @@ impl<P: Platform> Kernel<P> {
         };
         self.acquire(cpu, Lock::Rq(first), "double_rq_lock");
         self.acquire(cpu, Lock::Rq(second), "double_rq_lock");
-        let mut options = vec![NOBODY];
-        options.extend(
-            self.model
-                .task_ids()
-                .filter(|&t| self.state(t) == TaskState::Runnable && self.task_cpu(t) == o),
-        );
-        let t = self.choose(cpu, &options);
+        let t = self.choose(cpu, &self.migrate_candidates(o));
         self.log(c, Kind::Migrate(t));
         if t != NOBODY {
             self.set_task(t, TaskState::Runnable, c);
@@ -32,5 +26,23 @@ impl<P: Platform> Kernel<P> {
         self.unlock_silently(cpu, Lock::Rq(c));
         self.unlock_silently(cpu, Lock::Rq(o));
         self.leave(c, n);
+    }
+
+    /// `move_tasks`' possible outcomes against CPU `o`: nothing, or pull one queued task.
+    ///
+    /// A deliberate re-implementation of `SwitchModel::migrate_candidates`, over this
+    /// code's atomics where the model's reads a `State`. The pair is held together by
+    /// `kernel::tests::rules_and_choices_agree_with_the_model` (the same candidates in
+    /// every reachable state of small configurations) and by the follow tests
+    /// (`concrete/tests/follow.rs`: a model migration this code does not offer leaves
+    /// the model's path).
+    pub(super) fn migrate_candidates(&self, o: u8) -> Vec<u8> {
+        let mut out = vec![NOBODY];
+        out.extend(
+            self.model
+                .task_ids()
+                .filter(|&t| self.state(t) == TaskState::Runnable && self.task_cpu(t) == o),
+        );
+        out
     }
 }

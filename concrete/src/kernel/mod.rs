@@ -40,7 +40,9 @@ use std::mem::ManuallyDrop;
 use std::sync::Mutex as StdMutex;
 use switchpath_model::frames::{is_inlined, loc_frames};
 use switchpath_model::machine::{Kind, TaskKind};
-use switchpath_model::state::{Loc, Lock, TaskState, IDLE, LOCK_SLOTS, MAX_TASKS};
+use switchpath_model::state::{
+    Loc, Lock, State, TaskState, F_DEFER, F_QUEUED, IDLE, LOCK_SLOTS, MAX_TASKS,
+};
 use switchpath_model::SwitchModel;
 
 /// What one CPU publishes for watchdogs and post-mortems. Only its own thread
@@ -139,6 +141,14 @@ impl<P: Platform> Kernel<P> {
     /// A kernel in the model's initial state, leaked so guards can be `'static`.
     pub fn new(model: SwitchModel) -> &'static Kernel<P> {
         let init = model.initial_state();
+        Self::at(model, &init)
+    }
+
+    /// A kernel with the shared data of model state `s`: its tasks, CPUs, queues and
+    /// AVC. Every lock is free and every CPU in task context, whatever `s` says (in
+    /// the initial state that is so; elsewhere it is a kernel to ask, not to run).
+    fn at(model: SwitchModel, s: &State) -> &'static Kernel<P> {
+        let flag = |c: usize, f: u8| (s.cpu[c].flags & f != 0) as u32;
         let cpus = model.config.cpus;
         let atomics = |f: &dyn Fn(usize) -> u32, n: usize| {
             (0..n).map(|i| P::atomic(f(i))).collect::<Vec<_>>()
@@ -146,14 +156,14 @@ impl<P: Platform> Kernel<P> {
         let k = Kernel {
             locks: (0..LOCK_SLOTS).map(|_| P::mutex()).collect(),
             on_cpu: (0..MAX_TASKS).map(|_| P::mutex()).collect(),
-            task: atomics(&|t| init.task[t] as u32, MAX_TASKS),
-            curr: atomics(&|c| init.cpu[c].curr as u32, cpus),
-            last_mm: atomics(&|c| init.cpu[c].last_mm as u32, cpus),
-            trained_by: atomics(&|c| init.cpu[c].trained_by as u32, cpus),
-            queued: atomics(&|_| 0, cpus),
-            defer: atomics(&|_| 0, cpus),
-            avc: P::atomic(init.avc as u32),
-            avc_nodes: P::atomic(init.avc_nodes as u32),
+            task: atomics(&|t| s.task[t] as u32, MAX_TASKS),
+            curr: atomics(&|c| s.cpu[c].curr as u32, cpus),
+            last_mm: atomics(&|c| s.cpu[c].last_mm as u32, cpus),
+            trained_by: atomics(&|c| s.cpu[c].trained_by as u32, cpus),
+            queued: atomics(&|c| flag(c, F_QUEUED), cpus),
+            defer: atomics(&|c| flag(c, F_DEFER), cpus),
+            avc: P::atomic(s.avc as u32),
+            avc_nodes: P::atomic(s.avc_nodes as u32),
             ibpbs: P::atomic(0),
             switches: P::atomic(0),
             promise_breaks: P::atomic(0),
@@ -298,6 +308,14 @@ impl<P: Platform> Kernel<P> {
     // --- top level -----------------------------------------------------------
 
     /// The top-level actions CPU `c` may start now, in the model's order.
+    ///
+    /// A deliberate re-implementation of the model's rules (`SwitchModel::cpu_actions`
+    /// for a CPU in task context), over this code's atomics where the model's read a
+    /// `State`. The pair is held together by
+    /// `kernel::tests::rules_and_choices_agree_with_the_model` (the same actions in
+    /// every reachable state of small configurations) and by the follow tests
+    /// (`concrete/tests/follow.rs`: an action the model takes and this code does not
+    /// enable is skipped by [`Kernel::top`], and the path is left).
     pub fn enabled(&self, c: u8) -> Vec<Kind> {
         let cfg = &self.model.config;
         let curr = self.curr(c);
@@ -438,4 +456,95 @@ fn frames_taking(loc: Loc) -> Vec<&'static str> {
     );
     frames.retain(|f| !is_inlined(f));
     frames
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::Std;
+    use stateright::Model;
+    use std::collections::HashSet;
+    use switchpath_model::{Config, Llc, Policy, RcuoWakers};
+
+    /// Every reachable state of `m`, step by step (no reduction).
+    fn reachable(m: &SwitchModel) -> Vec<State> {
+        let mut seen = HashSet::from([m.initial_state()]);
+        let mut order = vec![m.initial_state()];
+        let mut actions = Vec::new();
+        let mut i = 0;
+        while i < order.len() {
+            m.actions(&order[i], &mut actions);
+            for a in actions.drain(..) {
+                let next = m.next_state(&order[i], a).expect("the model always steps");
+                if seen.insert(next) {
+                    order.push(next);
+                }
+            }
+            i += 1;
+        }
+        order
+    }
+
+    fn model(policy: Policy, cpus: usize, tasks: &str, knobs: impl Fn(&mut Config)) -> SwitchModel {
+        let mut config = Config::with_tasks(policy, cpus, tasks).unwrap();
+        knobs(&mut config);
+        SwitchModel::new(config).unwrap()
+    }
+
+    /// The concrete code's re-implementations of the model's rules give the model's
+    /// answers, on the concrete code's own data, wherever the model asks: which
+    /// top-level actions a CPU in task context may start, and the candidates of each
+    /// choice (the pick in `__schedule`, `select_task_rq`, `move_tasks`). Each
+    /// configuration brings in rules the others leave out (the `rcuo` actions, the
+    /// deferred wake-up, the AVC churn, IPI wake-ups, load balancing, `rcuo` wakers).
+    #[test]
+    fn rules_and_choices_agree_with_the_model() {
+        let models = [
+            model(Policy::RhelPtraceCreds, 1, "0:root,1000", |_| {}),
+            model(Policy::RhelPtraceCreds, 1, "1000,1001", |c| {
+                c.defer_wakeup = true;
+                c.avc_churn = true;
+            }),
+            model(Policy::UpstreamDumpable, 2, "1000,1001", |c| {
+                c.llc = Llc::Split;
+                c.rcuo_wakers = RcuoWakers::Any;
+            }),
+            model(Policy::None, 2, "1000,1001", |c| {
+                c.load_balance = true;
+                c.rcu_nocb = false;
+            }),
+        ];
+        let mut seen = HashSet::new();
+        for m in &models {
+            for s in reachable(m) {
+                let k = Kernel::<Std>::at(m.clone(), &s);
+                for c in m.cpus() {
+                    let cpu = &s.cpu[c as usize];
+                    let mut actions = Vec::new();
+                    m.cpu_actions(&s, c, &mut actions);
+                    let model: Vec<Kind> = actions.iter().map(|a| a.kind).collect();
+                    let concrete = match cpu.top() {
+                        None => k.enabled(c),
+                        Some(Loc::SchedPick) => {
+                            k.pick_candidates(c).into_iter().map(Kind::Pick).collect()
+                        }
+                        Some(Loc::TtwuSelect) if m.on_cpu_holder(&s, cpu.wakee).is_none() => k
+                            .place_candidates(cpu.wakee)
+                            .into_iter()
+                            .map(Kind::Place)
+                            .collect(),
+                        Some(Loc::BalanceMove) => k
+                            .migrate_candidates(cpu.target)
+                            .into_iter()
+                            .map(Kind::Migrate)
+                            .collect(),
+                        Some(_) => continue,
+                    };
+                    assert_eq!(concrete, model, "CPU{c} at {:?} in {s:?}", cpu.top());
+                    seen.extend(model.iter().map(std::mem::discriminant));
+                }
+            }
+        }
+        assert_eq!(seen.len(), 13, "every kind but Step is compared somewhere");
+    }
 }

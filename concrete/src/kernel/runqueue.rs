@@ -8,13 +8,24 @@ use switchpath_model::machine::Kind;
 use switchpath_model::state::{Loc, Lock, TaskState, IDLE, NOBODY};
 
 impl<P: Platform> Kernel<P> {
+    // `runnable_others` and `pick_candidates` deliberately re-implement the model's
+    // (`SwitchModel::runnable_others`, `SwitchModel::pick_candidates`), over this
+    // code's atomics where the model's read a `State`. The pairs are held together by
+    // `kernel::tests::rules_and_choices_agree_with_the_model` (the same `Preempt` and
+    // the same picks in every reachable state of small configurations) and by the
+    // follow tests (`concrete/tests/follow.rs`: a model pick this code does not offer
+    // leaves the model's path).
+
+    /// Whether a task other than `curr` is runnable on CPU `c` (need_resched).
     pub(super) fn runnable_others(&self, c: u8, curr: u8) -> bool {
         self.model
             .task_ids()
             .any(|t| t != curr && self.state(t) == TaskState::Runnable && self.task_cpu(t) == c)
     }
 
-    fn pick_candidates(&self, c: u8) -> Vec<u8> {
+    /// `pick_next_task`'s possible answers: any other runnable task; else `curr` if
+    /// it is still running; else the idle task.
+    pub(super) fn pick_candidates(&self, c: u8) -> Vec<u8> {
         let curr = self.curr(c);
         let others: Vec<u8> = self
             .model

@@ -42,12 +42,7 @@ impl<P: Platform> Kernel<P> {
             }
             drop(P::lock(&self.on_cpu[p as usize]));
             self.probe(c).waiting = None;
-            let options: Vec<u8> = if self.model.config.load_balance {
-                self.model.cpus().collect()
-            } else {
-                vec![self.task_cpu(p)]
-            };
-            let x = self.choose(cpu, &options);
+            let x = self.choose(cpu, &self.place_candidates(p));
             self.log(c, Kind::Place(x));
             if self.model.shares_llc(c, x) {
                 self.set_task(p, TaskState::Sleeping, x);
@@ -60,6 +55,22 @@ impl<P: Platform> Kernel<P> {
         }
         self.release(cpu, Lock::Pi(p));
         self.leave(c, ttwu);
+    }
+
+    /// `select_task_rq`'s possible answers for `p`, in the model's order.
+    ///
+    /// A deliberate re-implementation of `SwitchModel::place_candidates`, over this
+    /// code's atomics where the model's reads a `State`. The pair is held together by
+    /// `kernel::tests::rules_and_choices_agree_with_the_model` (the same candidates in
+    /// every reachable state of small configurations) and by the follow tests
+    /// (`concrete/tests/follow.rs`: a model placement this code does not offer leaves
+    /// the model's path).
+    pub(super) fn place_candidates(&self, p: u8) -> Vec<u8> {
+        if self.model.config.load_balance {
+            self.model.cpus().collect()
+        } else {
+            vec![self.task_cpu(p)]
+        }
     }
 
     pub(super) fn scheduler_ipi(&'static self, cpu: &mut CpuCtx<P>) {
