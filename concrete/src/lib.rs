@@ -1,6 +1,6 @@
 //! The switch path as concurrent Rust, checked with loom and shuttle and run on OS
-//! threads, tied to the model by one implementation of each policy rule and by
-//! traces in the model's format.
+//! threads, tied to the model by one implementation of each policy rule, by the
+//! model's vocabulary (task words, frame names), and by traces in the model's format.
 //!
 //! - [`platform`]: the std / loom / shuttle facade;
 //! - [`kernel`]: the kernel code, one file per mechanism as in the model:

@@ -9,7 +9,8 @@ use switchpath_model::state::{Loc, Lock, AVC_FOREIGN};
 
 impl<P: Platform> Kernel<P> {
     /// `avc_has_perm_noaudit` for `key` (prev's SID in `switch_mm`), or for another
-    /// SID pair that is never cached (`None`: the AVC churn), as `avc.rs` does.
+    /// SID pair that is never cached (`None`: the AVC churn), as the model's `avc.rs`
+    /// does.
     pub(super) fn avc_has_perm(&'static self, cpu: &mut CpuCtx<P>, key: Option<u32>) {
         let c = cpu.id;
         // The churn's key is none of the model's: it never hits, and inserts anew.
