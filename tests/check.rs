@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_bad_input, stderr, stdout, switchpath};
+use common::{assert_bad_input, stderr, stdout, switchpath, tmp};
 
 #[test]
 fn unknown_policy_is_bad_input() {
@@ -369,4 +369,24 @@ fn check_shapes_settles_which_deadlock_shapes_exist() {
     // Without --shapes, or where deadlock-free holds, nothing is added.
     let o = switchpath(&["check", "--policy", "upstream-dumpable", "--shapes"]);
     assert!(!stdout(&o).contains("deadlock shapes:"), "{}", stdout(&o));
+}
+
+/// A counterexample whose trace cannot be written (a --trace-out path under a file)
+/// is bad input, exit 2, not exit 1 ("a property fails").
+#[test]
+fn check_with_an_unwritable_trace_path_is_bad_input() {
+    let (_d, file) = tmp("not-a-dir", "x");
+    let out = file.join("traces");
+    assert_bad_input(
+        &switchpath(&[
+            "check",
+            "--policy",
+            "rhel-ptrace-creds",
+            "--tasks",
+            "0:root,1000",
+            "--trace-out",
+            out.to_str().unwrap(),
+        ]),
+        "not-a-dir",
+    );
 }
