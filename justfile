@@ -23,7 +23,7 @@ docs:
 
 # The long model explorations (millions of states, about a minute, 1 GiB).
 long:
-    cargo test --release -p switchpath-checks -- --ignored --nocapture
+    cargo test --release --test cases -- --ignored --nocapture
 
 # The long loom (bound 3) and shuttle (10,000 iterations on 4 CPUs) runs.
 concrete-long:

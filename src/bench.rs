@@ -5,6 +5,7 @@
 //! high-water mark, reset before each row (`/proc/self/clear_refs`), so each row's
 //! figure is its own.
 
+use crate::exit::Error;
 use crate::report::{run, RunOptions, SearchSettings};
 use serde::Serialize;
 use std::sync::atomic::AtomicBool;
@@ -60,7 +61,7 @@ pub fn bench(
     interrupt: &AtomicBool,
     search: SearchSettings,
     mut each: impl FnMut(&BenchRow),
-) -> Result<Vec<BenchRow>, String> {
+) -> Result<Vec<BenchRow>, Error> {
     let mut rows = Vec::new();
     for cpus in 1..=max_cpus {
         for &policy in policies {

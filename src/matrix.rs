@@ -16,6 +16,7 @@
 //! deadlocks in both, every other policy is deadlock-free. A row that disagrees is
 //! printed as `Unexpected` and the command exits 1.
 
+use crate::exit::{Error, Exit};
 use crate::report::{run, Report, RunOptions, Verdict};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -90,15 +91,10 @@ pub struct Matrix {
 }
 
 impl Matrix {
-    /// 0 as expected, 1 unexpected, 3 incomplete.
-    pub fn exit_code(&self) -> i32 {
-        if !self.unexpected.is_empty() {
-            1
-        } else if !self.complete {
-            3
-        } else {
-            0
-        }
+    /// How `matrix` exits: [`Exit::Fails`] for an unexpected row, else
+    /// [`Exit::Incomplete`] if a search did not finish, else [`Exit::Success`].
+    pub fn exit(&self) -> Exit {
+        Exit::of_search(!self.unexpected.is_empty(), self.complete)
     }
 }
 
@@ -107,7 +103,7 @@ pub fn run_matrix(
     trace_dir: Option<PathBuf>,
     interrupt: &AtomicBool,
     progress: bool,
-) -> Result<Matrix, String> {
+) -> Result<Matrix, Error> {
     let mut configurations = Vec::new();
     let mut complete = true;
     let mut unexpected = Vec::new();

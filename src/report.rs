@@ -1,10 +1,7 @@
-//! Running one configuration and turning the search into verdicts.
-//!
-//! A verdict is `holds` only when the search finished and every witness the
-//! configuration allows was reached; `fails` comes with the shortest counterexample;
-//! `vacuous` means an allowed witness was never reached, so a "holds" would prove
-//! nothing; `incomplete` means the search stopped early and found no violation.
+//! Running one configuration and turning the search into verdicts (by the model's
+//! one rule, [`Verdict::derive`]).
 
+use crate::exit::{Error, Exit};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -13,47 +10,9 @@ use switchpath_model::cost::cost;
 use switchpath_model::properties::{Shape, CHECKED, DEADLOCK_FREE, WITNESSES};
 use switchpath_model::search::{peak_memory, Goal, Limits, Stop};
 use switchpath_model::trace::{self, Trace};
+pub use switchpath_model::verdict::Verdict;
 use switchpath_model::verify::{verify_with, Verified};
 use switchpath_model::{Config, SwitchModel};
-
-/// The verdict on one property.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    /// Complete search, witnesses reached, no violation.
-    Holds,
-    /// A violation, with its shortest counterexample.
-    Fails,
-    /// Complete search, no violation, but an allowed witness was never reached.
-    Vacuous,
-    /// The search stopped early without finding a violation.
-    Incomplete,
-}
-
-impl Verdict {
-    /// Parses `holds`, `fails`, `vacuous`, `incomplete`.
-    pub fn parse(text: &str) -> Result<Verdict, String> {
-        match text {
-            "holds" => Ok(Verdict::Holds),
-            "fails" => Ok(Verdict::Fails),
-            "vacuous" => Ok(Verdict::Vacuous),
-            "incomplete" => Ok(Verdict::Incomplete),
-            other => Err(format!(
-                "`{other}` is not a verdict (holds, fails, vacuous, incomplete)"
-            )),
-        }
-    }
-
-    /// The lower-case name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Verdict::Holds => "holds",
-            Verdict::Fails => "fails",
-            Verdict::Vacuous => "vacuous",
-            Verdict::Incomplete => "incomplete",
-        }
-    }
-}
 
 /// One property's result.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -208,16 +167,14 @@ impl Report {
             .expect("every checked property is reported")
     }
 
-    /// Exit code: 1 if anything fails or is vacuous, else 3 if incomplete, else 0.
-    pub fn exit_code(&self) -> i32 {
+    /// How `check` exits: [`Exit::Fails`] if anything fails or is vacuous, else
+    /// [`Exit::Incomplete`] if anything is incomplete, else [`Exit::Success`].
+    pub fn exit(&self) -> Exit {
         let any = |v| self.properties.iter().any(|p| p.verdict == v);
-        if any(Verdict::Fails) || any(Verdict::Vacuous) {
-            1
-        } else if any(Verdict::Incomplete) {
-            3
-        } else {
-            0
-        }
+        Exit::of_search(
+            any(Verdict::Fails) || any(Verdict::Vacuous),
+            !any(Verdict::Incomplete),
+        )
     }
 }
 
@@ -271,9 +228,11 @@ impl SearchSettings {
 /// Explores `config` and reports every property; writes traces if asked.
 ///
 /// See `verify.rs` in the model crate: a search in transactions that stops once
-/// every property is decided, then a step-by-step search for shortest paths.
-pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>), String> {
-    let mut model = SwitchModel::new(config.clone())?;
+/// every property is decided, then a step-by-step search for shortest paths. An
+/// invalid configuration or a trace that cannot be written is bad input; an error
+/// of the search's own checks is internal.
+pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>), Error> {
+    let mut model = SwitchModel::new(config.clone()).map_err(Error::bad_input)?;
     let search = opts.search;
     if search.no_symmetry {
         model = model.without_symmetry();
@@ -309,7 +268,7 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
         shortest,
         path_states,
         completeness,
-    } = verify_with(&model, limits, search.walks())?;
+    } = verify_with(&model, limits, search.walks()).map_err(Error::internal)?;
     let mut properties = Vec::new();
     let mut traces = Vec::new();
     let witnesses: Vec<WitnessReport> = WITNESSES
@@ -336,12 +295,15 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
             Some(path) => {
                 let t = trace::build(&model, name, path, "model");
                 let file = match &opts.trace_dir {
-                    Some(dir) => Some(write_trace(dir, opts.label.as_deref(), config, name, &t)?),
+                    Some(dir) => Some(
+                        write_trace(dir, opts.label.as_deref(), config, name, &t)
+                            .map_err(Error::bad_input)?,
+                    ),
                     None => None,
                 };
                 let report = PropertyReport {
                     name: name.to_string(),
-                    verdict: Verdict::Fails,
+                    verdict: Verdict::derive(true, outcome.complete, missing),
                     steps: Some(path.len()),
                     shortest: shortest.get(name).copied().unwrap_or(true),
                     shape: t.shape.clone(),
@@ -353,13 +315,7 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
             }
             None => PropertyReport {
                 name: name.to_string(),
-                verdict: if !outcome.complete {
-                    Verdict::Incomplete
-                } else if missing {
-                    Verdict::Vacuous
-                } else {
-                    Verdict::Holds
-                },
+                verdict: Verdict::derive(false, outcome.complete, missing),
                 steps: None,
                 shortest: true,
                 shape: None,
@@ -429,7 +385,7 @@ fn deadlock_shapes(
     opts: &RunOptions<'_>,
     main_path: &[switchpath_model::Action],
     traces: &mut Vec<Trace>,
-) -> Result<Vec<ShapeReport>, String> {
+) -> Result<Vec<ShapeReport>, Error> {
     let main_shape = {
         let mut s = model.initial_state();
         for a in main_path {
@@ -463,7 +419,7 @@ fn deadlock_shapes(
                 progress: None,
                 threads: opts.search.threads,
             };
-            let v = verify_with(&m, limits, opts.search.walks())?;
+            let v = verify_with(&m, limits, opts.search.walks()).map_err(Error::internal)?;
             (
                 v.outcome.discoveries.get(DEADLOCK_FREE).cloned(),
                 Some(v.outcome.states),
@@ -481,7 +437,8 @@ fn deadlock_shapes(
                     let name = format!("{DEADLOCK_FREE}-{}", shape.name().replace(' ', "-"));
                     let label = opts.label.as_deref();
                     r.trace = Some(
-                        write_trace(dir, label, config, &name, &t)?
+                        write_trace(dir, label, config, &name, &t)
+                            .map_err(Error::bad_input)?
                             .display()
                             .to_string(),
                     );

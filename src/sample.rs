@@ -10,6 +10,7 @@
 //! shortest violating walk (ties: the lowest walk index). A sample never proves a
 //! property: with no violation the answer is "none found in so many walks", exit 3.
 
+use crate::exit::Exit;
 use serde::{Deserialize, Serialize};
 use stateright::{Expectation, Model};
 use std::collections::BTreeMap;
@@ -294,11 +295,8 @@ pub fn render(r: &SampleResult) -> String {
     out
 }
 
-/// 1 if anything fails, else 3: a sample never proves a property.
-pub fn exit_code(r: &SampleResult) -> i32 {
-    if r.violations.is_empty() {
-        3
-    } else {
-        1
-    }
+/// How `sample` and `merge` exit: [`Exit::Fails`] if anything fails, else
+/// [`Exit::Incomplete`]: a sample never proves a property.
+pub fn exit(r: &SampleResult) -> Exit {
+    Exit::of_search(!r.violations.is_empty(), false)
 }

@@ -85,11 +85,7 @@ fn a_wrong_step_is_named() {
 }
 
 fn good_trace() -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("traces/rhel-ptrace-creds--deadlock-free--1cpu.json"),
-    )
-    .unwrap()
+    std::fs::read_to_string(common::committed_trace()).unwrap()
 }
 
 /// Loads `bytes` as a trace file and, if it loads, runs every reader of traces on

@@ -1,8 +1,10 @@
-//! docs/ never drifts from the tool: generated sections equal a fresh run, and every
-//! property and policy has its page.
+//! docs/ never drifts from the tool: generated sections equal a fresh run, every
+//! property and policy has its page, and the README's exit-code table is the
+//! `Exit` enum.
 
 use std::path::Path;
 use std::process::Command;
+use switchpath::exit::Exit;
 use switchpath_model::properties::CHECKED;
 use switchpath_model::Policy;
 
@@ -68,4 +70,29 @@ fn the_book_lists_every_page() {
             );
         }
     }
+}
+
+/// The README's exit-code table lists every `Exit`, in order, with its code and
+/// its name, and nothing else.
+#[test]
+fn the_readme_exit_code_table_is_the_exit_enum() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let rows: Vec<(String, String)> = readme
+        .lines()
+        .skip_while(|l| *l != "| code | `Exit::` | meaning |")
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            (
+                cells[1].trim_matches('`').to_string(),
+                cells[2].trim_matches('`').to_string(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String)> = Exit::ALL
+        .iter()
+        .map(|e| (e.code().to_string(), format!("{e:?}")))
+        .collect();
+    assert_eq!(rows, want, "README.md's exit-code table");
 }

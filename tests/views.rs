@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_bad_input, stdout, switchpath};
+use common::{assert_bad_input, stdout, switchpath, tmp};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -337,5 +337,23 @@ fn explore_serves_readable_states_on_localhost() {
     assert!(
         body.contains("CPU0: task0 in [task context]"),
         "readable states: {body}"
+    );
+}
+
+/// An output path that cannot be written (here: under a file) is bad input, exit 2
+/// with one line naming it, never exit 1 ("a property fails").
+#[test]
+fn an_unwritable_output_is_bad_input() {
+    let (_d, file) = tmp("not-a-dir", "x");
+    let t = trace_file("rhel-ptrace-creds--deadlock-free--1cpu.json");
+    let page = file.join("page.html");
+    assert_bad_input(
+        &switchpath(&["trace", "html", &t, "-o", page.to_str().unwrap()]),
+        "not-a-dir",
+    );
+    let dot = file.join("locks.dot");
+    assert_bad_input(
+        &switchpath(&["trace", "export", "--dot", &t, "-o", dot.to_str().unwrap()]),
+        "not-a-dir",
     );
 }

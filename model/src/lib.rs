@@ -20,6 +20,7 @@
 
 pub mod avc;
 pub mod balance;
+pub mod case;
 pub mod completeness;
 pub mod config;
 pub mod cost;
@@ -38,6 +39,7 @@ pub mod seeded;
 pub mod state;
 pub mod symmetry;
 pub mod trace;
+pub mod verdict;
 pub mod verify;
 pub mod wakeup;
 

@@ -1,70 +1,34 @@
 //! The small case files of `checks/cases/` (under 30,000 states), checked by the
 //! model crate alone: every verdict, every witness the configuration allows, the
-//! pinned deadlock length and the state count. The full case runner lives in
-//! `checks/`; this copy is fast enough to run once per mutant (`just mutants`), so
-//! a change to a policy rule or a property that flips any of these is caught.
+//! pinned deadlock length and the state count. The full case runner is the root
+//! crate's `tests/cases.rs`; this one reads the same files with the same loader
+//! (`switchpath_model::case`) and is fast enough to run once per mutant (`just
+//! mutants`), so a change to a policy rule or a property that flips any of these is
+//! caught.
 
 use std::path::PathBuf;
-use switchpath_model::properties::{CHECKED, DEADLOCK_FREE, WITNESSES};
+use switchpath_model::case::{self, Case};
+use switchpath_model::properties::{DEADLOCK_FREE, WITNESSES};
 use switchpath_model::search::{bfs, Goal, Limits};
+use switchpath_model::verdict::Verdict;
 use switchpath_model::verify::verify;
-use switchpath_model::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, SwitchModel, TaskSpec};
+use switchpath_model::{Config, Policy, SwitchModel, TaskSpec};
 
-struct Small {
-    name: String,
-    config: Config,
-    expect: toml::Table,
-}
-
-fn small_cases() -> Vec<Small> {
+/// The case files pinned under 30,000 states, read by the one case loader (unknown
+/// keys and bad values are errors, as for `switchpath check`).
+fn small_cases() -> Vec<Case> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../checks/cases");
-    let mut out = Vec::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("checks/cases")
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     files.sort();
-    for path in files {
-        let doc: toml::Table = std::fs::read_to_string(&path)
-            .expect("readable")
-            .parse()
-            .expect("a case file");
-        let expect = doc["expect"].as_table().expect("[expect]").clone();
-        if expect["states"].as_integer().expect("states") >= 30_000 {
-            continue;
-        }
-        let c = doc["config"].as_table().expect("[config]");
-        let text = |k: &str, d: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or(d).to_string();
-        let flag = |k: &str, d: bool| c.get(k).and_then(|v| v.as_bool()).unwrap_or(d);
-        let config = Config {
-            policy: Policy::parse(&text("policy", "")).expect("policy"),
-            cpus: c.get("cpus").and_then(|v| v.as_integer()).unwrap_or(1) as usize,
-            tasks: TaskSpec::parse_list(&text("tasks", "1000,1001")).expect("tasks"),
-            selinux: flag("selinux", true),
-            rcu_nocb: flag("rcu-nocb", true),
-            defer_wakeup: flag("defer-wakeup", false),
-            avc_full: flag("avc-full", true),
-            avc_churn: flag("avc-churn", true),
-            rcuo_cpu: RcuoPlacement::parse(&text("rcuo-cpu", "same")).expect("rcuo-cpu"),
-            llc: match text("llc", "shared").as_str() {
-                "split" => Llc::Split,
-                _ => Llc::Shared,
-            },
-            load_balance: flag("load-balance", false),
-            rcuo_wakers: match text("rcuo-wakers", "own").as_str() {
-                "any" => RcuoWakers::Any,
-                _ => RcuoWakers::Own,
-            },
-        };
-        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        out.push(Small {
-            name,
-            config,
-            expect,
-        });
-    }
-    out
+    files
+        .iter()
+        .map(|path| case::load(path).unwrap_or_else(|e| panic!("{e}")))
+        .filter(|c| c.expect.states < 30_000)
+        .collect()
 }
 
 #[test]
@@ -88,33 +52,31 @@ fn every_small_case_has_its_verdicts_witnesses_and_counts() {
         if !missing.is_empty() {
             problems.push(format!("{}: witnesses not reached: {missing:?}", case.name));
         }
-        for prop in CHECKED {
-            let want = case.expect[prop].as_str().expect("a verdict");
-            let got = if out.discoveries.contains_key(prop) {
-                "fails"
-            } else if missing.is_empty() {
-                "holds"
-            } else {
-                "vacuous"
-            };
+        for &(prop, want) in &case.expect.verdicts {
+            let got = Verdict::derive(
+                out.discoveries.contains_key(prop),
+                out.complete,
+                !missing.is_empty(),
+            );
             if got != want {
-                problems.push(format!("{}: {prop} {got}, expected {want}", case.name));
+                problems.push(format!(
+                    "{}: {prop} {}, expected {}",
+                    case.name,
+                    got.name(),
+                    want.name()
+                ));
             }
         }
-        let states = case.expect["states"].as_integer().unwrap() as usize;
+        let states = case.expect.states;
         if out.states != states {
             problems.push(format!(
                 "{}: {} states, expected {states}",
                 case.name, out.states
             ));
         }
-        if let Some(steps) = case
-            .expect
-            .get("deadlock-steps")
-            .and_then(|v| v.as_integer())
-        {
+        if let Some(steps) = case.expect.deadlock_steps {
             let got = out.discoveries.get(DEADLOCK_FREE).map(|p| p.len());
-            if got != Some(steps as usize) {
+            if got != Some(steps) {
                 problems.push(format!(
                     "{}: deadlock in {got:?} steps, expected {steps}",
                     case.name

@@ -1,7 +1,9 @@
-//! Helpers shared by the end-to-end tests: run the binary, read its output, and
-//! assert the bad-input contract (exit 2, one line on stderr, no panic).
+//! Helpers shared by the end-to-end tests: run the binary, read its output, assert
+//! the bad-input contract (exit 2, one line on stderr, no panic), temporary files
+//! and the committed traces.
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Runs `switchpath` from the repository root, plain and 120 columns wide.
@@ -32,4 +34,40 @@ pub fn assert_bad_input(o: &Output, needle: &str) {
     assert_eq!(err.lines().count(), 1, "one line expected, got:\n{err}");
     assert!(err.contains(needle), "`{needle}` not in: {err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// A file `name` holding `text` in a fresh temporary directory (removed when the
+/// returned guard drops).
+pub fn tmp(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write temp file");
+    (dir, path)
+}
+
+/// The committed RHEL deadlock on one CPU: the vmcore's AA, in 9 steps.
+pub fn committed_trace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/rhel-ptrace-creds--deadlock-free--1cpu.json")
+}
+
+/// Every trace the project commits: the model's counterexamples under `traces/`,
+/// and the real-thread, loom and shuttle ones in its subdirectories.
+pub fn committed_traces() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces");
+    let mut out = Vec::new();
+    for dir in [
+        root.clone(),
+        root.join("run"),
+        root.join("loom"),
+        root.join("shuttle"),
+    ] {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|x| x == "json") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
 }

@@ -1,15 +1,19 @@
-//! Runs every case file in `checks/cases/`, asserting each verdict, each pinned state
-//! count and the pinned counterexample shapes and lengths.
+//! Case files: runs every case file in `checks/cases/`, asserting each verdict, each
+//! pinned state count and the pinned counterexample shapes and lengths; and
+//! `switchpath check CASE.toml` on malformed ones.
 //!
 //! One test per group of cases, so a failure names its case and the groups run in
 //! parallel. A pinned count that moves must be explained, not just updated.
 
+mod common;
+
+use common::{assert_bad_input, switchpath, tmp};
 use std::path::PathBuf;
 use switchpath::case;
 use switchpath::report::{RunOptions, SearchSettings};
 
 fn cases_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("cases")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("checks/cases")
 }
 
 fn case_files(prefix: &str) -> Vec<PathBuf> {
@@ -165,7 +169,7 @@ fn the_known_outcomes_of_the_design_brief_have_cases() {
 #[test]
 #[ignore = "millions of states (about a minute, 1 GiB): run with `just long`"]
 fn long_cases_are_as_expected() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("long");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("checks/long");
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("checks/long exists")
         .map(|e| e.unwrap().path())
@@ -191,5 +195,33 @@ fn long_cases_are_as_expected() {
         failures.is_empty(),
         "case mismatches:\n{}",
         failures.join("\n")
+    );
+}
+
+#[test]
+fn malformed_case_file_is_bad_input() {
+    let (_d, path) = tmp(
+        "broken.toml",
+        "description = \"x\"\n[config]\npolicy = \"always\"\ncpus = \"two\"\n",
+    );
+    assert_bad_input(
+        &switchpath(&["check", path.to_str().unwrap()]),
+        "malformed case file",
+    );
+    let (_d, path) = tmp("nopolicy.toml", "description = 1\n");
+    assert_bad_input(
+        &switchpath(&["check", path.to_str().unwrap()]),
+        "malformed case file",
+    );
+}
+
+#[test]
+fn case_file_with_a_bad_verdict_is_bad_input() {
+    let text = "description = \"x\"\n[config]\npolicy = \"always\"\n[expect]\ndeadlock-free = \"maybe\"\n\
+                isolation-poisoning = \"holds\"\nisolation-leak = \"holds\"\npolicy-promise = \"holds\"\nstates = 1\n";
+    let (_d, path) = tmp("verdict.toml", text);
+    assert_bad_input(
+        &switchpath(&["check", path.to_str().unwrap()]),
+        "`maybe` is not a verdict",
     );
 }

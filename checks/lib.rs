@@ -1,1 +1,0 @@
-//! Case files live in `cases/`; `tests/` runs them.

@@ -1,0 +1,250 @@
+//! One argument struct per command (`switchpath COMMAND --help`), and the search
+//! settings `check` and `bench` share.
+
+use super::knobs::Knobs;
+use super::parse::{parse_search_bug, parse_seconds, parse_seeded, Seeded};
+use clap::Args;
+use std::path::PathBuf;
+use switchpath::report::SearchSettings;
+use switchpath::sample;
+use switchpath_model::seeded::SearchBug;
+use switchpath_model::Policy;
+
+#[derive(Args)]
+pub struct SampleArgs {
+    #[command(flatten)]
+    pub knobs: Knobs,
+    /// This run's shard: K/N runs walks K·W .. (K+1)·W of N·W.
+    #[arg(long, default_value = "0/1", value_parser = sample::Shard::parse)]
+    pub shard: sample::Shard,
+    /// Walks per shard (W).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub walks: u64,
+    /// Longest walk, in steps.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub depth: u32,
+    /// Base seed (every shard of one search must use the same).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print the JSON result (for `switchpath merge`).
+    #[arg(long)]
+    pub json: bool,
+    /// Write each violation's trace to this directory.
+    #[arg(long, value_name = "DIR")]
+    pub trace_out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct MergeArgs {
+    /// The shards' JSON results.
+    #[arg(value_name = "RESULT.json", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Print the merged JSON result.
+    #[arg(long)]
+    pub json: bool,
+    /// Write each violation's trace to this directory.
+    #[arg(long, value_name = "DIR")]
+    pub trace_out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct SelftestArgs {
+    /// Only this seeded bug (by name, of the kernel code or of the search; default:
+    /// all).
+    #[arg(long, value_parser = parse_seeded)]
+    pub bug: Option<Seeded>,
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Measure 1..=N CPUs.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=4))]
+    pub cpus: u8,
+    /// Only this policy (default: all six).
+    #[arg(long, value_parser = Policy::parse)]
+    pub policy: Option<Policy>,
+    /// Bound on unique states per search (the row then says complete: no).
+    #[arg(long, default_value_t = 30_000_000)]
+    pub max_states: usize,
+    /// Bound on seconds per search.
+    #[arg(long, default_value_t = 120.0, value_parser = parse_seconds)]
+    pub seconds: f64,
+    /// Print JSON rows (policy, cpus, states, seconds, complete, ...).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub search: SearchArgs,
+}
+
+#[derive(Args)]
+pub struct LockgraphArgs {
+    #[command(flatten)]
+    pub knobs: Knobs,
+    /// Print the graph as Graphviz DOT instead.
+    #[arg(long)]
+    pub dot: bool,
+    /// Bound on states explored (a bounded graph says so, and proves nothing).
+    #[arg(long, value_name = "N")]
+    pub max_states: Option<usize>,
+}
+
+#[derive(Args)]
+pub struct DocsArgs {
+    /// Do not write: exit 1 if a page differs from what the tool prints now.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Args)]
+pub struct ShowArgs {
+    /// The trace file.
+    pub file: PathBuf,
+    /// Each CPU's stack at the final state, innermost first, as a kernel backtrace.
+    #[arg(long, conflicts_with = "lockdep")]
+    pub backtrace: bool,
+    /// A lockdep-style report of the cycle and where each lock was taken.
+    #[arg(long)]
+    pub lockdep: bool,
+}
+
+#[derive(Args)]
+pub struct HtmlArgs {
+    /// The trace file.
+    pub file: PathBuf,
+    /// Where to write the page.
+    #[arg(short = 'o', long = "output", value_name = "OUT.html")]
+    pub output: PathBuf,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// The trace file.
+    pub file: PathBuf,
+    /// ITF JSON (the Apalache/Quint trace format).
+    #[arg(long, conflicts_with = "dot", required_unless_present = "dot")]
+    pub itf: bool,
+    /// Graphviz DOT of the lock dependencies the trace exercises.
+    #[arg(long)]
+    pub dot: bool,
+    /// Write here instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ExploreArgs {
+    #[command(flatten)]
+    pub knobs: Knobs,
+    /// Port on 127.0.0.1.
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+}
+
+#[derive(Args)]
+pub struct MatrixArgs {
+    /// Print JSON instead of the table.
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+    /// Print Markdown for docs/ (deterministic: no times).
+    #[arg(long)]
+    pub markdown: bool,
+    /// Directory for counterexample traces.
+    #[arg(long, value_name = "DIR", default_value = "traces")]
+    pub trace_out: PathBuf,
+    /// Do not write trace files.
+    #[arg(long)]
+    pub no_traces: bool,
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Case files (checks/cases/*.toml) to run and compare with their expectations.
+    #[arg(value_name = "CASE.toml", conflicts_with_all = ["policy", "replay"])]
+    pub cases: Vec<PathBuf>,
+    /// Re-execute a trace against the model (exit 1 when its violation is reproduced).
+    #[arg(long, value_name = "TRACE", conflicts_with = "policy")]
+    pub replay: Option<PathBuf>,
+    /// With --replay: also run the trace on the concrete code (shuttle), scheduled
+    /// step for step along it, and report whether it takes the same steps and fails
+    /// the same way (exit 4 if it does not).
+    #[arg(long)]
+    pub concrete: bool,
+    #[command(flatten)]
+    pub knobs: Knobs,
+    /// Stop after this many unique states: the verdict is then incomplete unless a
+    /// violation was found.
+    #[arg(long, value_name = "N")]
+    pub max_states: Option<usize>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write each counterexample trace to this directory.
+    #[arg(long, value_name = "DIR")]
+    pub trace_out: Option<PathBuf>,
+    /// When deadlock-free fails, also report the shortest deadlock of each shape (AA
+    /// on one CPU, ABBA between two, a cycle of three or more), or that a complete
+    /// search found none: one more search per shape, bounded by --max-states.
+    #[arg(long)]
+    pub shapes: bool,
+    #[command(flatten)]
+    pub search: SearchArgs,
+}
+
+/// How the exhaustive search runs (never what it proves).
+#[derive(Args, Clone, Copy)]
+pub struct SearchArgs {
+    /// Store every state as itself instead of one per symmetry class (for
+    /// cross-checks: counts grow, verdicts and counterexample lengths stay).
+    #[arg(long)]
+    pub no_symmetry: bool,
+    /// Explore every step as its own transition instead of fusing each CPU's steps
+    /// into transactions (for cross-checks: counts grow, verdicts and counterexample
+    /// lengths stay).
+    #[arg(long)]
+    pub no_fusion: bool,
+    /// Explore the whole state space even once every property has failed or been
+    /// reached (by default the search then stops: nothing left could change a
+    /// verdict).
+    #[arg(long)]
+    pub exhaust: bool,
+    /// Threads expanding states [default: one per core].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Random walks of the completeness check run after the search: each state of
+    /// the real model between transactions must be stored (0: skip the check).
+    #[arg(long, value_name = "N", default_value_t = switchpath_model::completeness::WALKS)]
+    pub walks: u64,
+    /// Search with a seeded bug of the reduction (for testing the search's own
+    /// checks: `switchpath selftest` lists them).
+    #[arg(long, hide = true, value_name = "NAME", value_parser = parse_search_bug)]
+    pub search_bug: Option<SearchBug>,
+}
+
+impl SearchArgs {
+    /// The search settings these arguments ask for.
+    pub fn settings(&self) -> SearchSettings {
+        SearchSettings {
+            no_symmetry: self.no_symmetry,
+            no_fusion: self.no_fusion,
+            exhaust: self.exhaust,
+            threads: self.threads.map(usize::from),
+            walks: Some(self.walks),
+            search_bug: self.search_bug,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub knobs: Knobs,
+    /// How long to run.
+    #[arg(long, default_value_t = 10.0, value_parser = parse_seconds)]
+    pub seconds: f64,
+    /// Seed of the CPUs' random choices.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Where to write the trace of a lockup.
+    #[arg(long, value_name = "DIR", default_value = "traces/run")]
+    pub trace_out: PathBuf,
+}

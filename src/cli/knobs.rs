@@ -1,0 +1,264 @@
+//! The configuration knobs (`--policy`, `--cpus`, `--tasks`, ...) shared by the
+//! commands that search one configuration, and the one place they become a
+//! validated [`Config`].
+//!
+//! Every default is [`Config::default`]'s (the clap defaults below are read from
+//! it), except the task list, whose default depends on the command
+//! ([`KnobsFor::default_tasks`]).
+
+use clap::{Args, ValueEnum};
+use switchpath::bench;
+use switchpath::exit::Error;
+use switchpath_model::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, TaskSpec};
+
+/// The commands that take [`Knobs`]: what each needs and what it runs without
+/// `--tasks`.
+#[derive(Clone, Copy)]
+pub enum KnobsFor {
+    /// `check`.
+    Check,
+    /// `explore`.
+    Explore,
+    /// `sample`.
+    Sample,
+    /// `run`.
+    Run,
+    /// `lockgraph`.
+    Lockgraph,
+}
+
+impl KnobsFor {
+    fn name(self) -> &'static str {
+        match self {
+            KnobsFor::Check => "check",
+            KnobsFor::Explore => "explore",
+            KnobsFor::Sample => "sample",
+            KnobsFor::Run => "run",
+            KnobsFor::Lockgraph => "lockgraph",
+        }
+    }
+
+    /// What the command needs when `--policy` is missing.
+    fn needs(self) -> &'static str {
+        match self {
+            KnobsFor::Check => "--policy P, case files, or --replay TRACE",
+            _ => "--policy P",
+        }
+    }
+
+    /// The task list without `--tasks`: [`Config::default`]'s (`1000,1001`) for the
+    /// searches of one configuration, two per CPU for the real threads of `run` and
+    /// the lock-class graph.
+    pub fn default_tasks(self, cpus: usize) -> Vec<TaskSpec> {
+        match self {
+            KnobsFor::Check | KnobsFor::Explore | KnobsFor::Sample => Config::default().tasks,
+            KnobsFor::Run | KnobsFor::Lockgraph => bench::default_tasks(cpus),
+        }
+    }
+}
+
+/// `--cpus`'s default, from [`Config::default`].
+fn default_cpus() -> u8 {
+    u8::try_from(Config::default().cpus).expect("the default CPU count fits a u8")
+}
+
+/// A switch knob: `on` or `off`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+impl OnOff {
+    /// `on`.
+    pub fn on(self) -> bool {
+        matches!(self, OnOff::On)
+    }
+}
+
+impl From<bool> for OnOff {
+    fn from(on: bool) -> OnOff {
+        if on {
+            OnOff::On
+        } else {
+            OnOff::Off
+        }
+    }
+}
+
+/// `--llc`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LlcArg {
+    Shared,
+    Split,
+}
+
+impl From<Llc> for LlcArg {
+    fn from(llc: Llc) -> LlcArg {
+        match llc {
+            Llc::Shared => LlcArg::Shared,
+            Llc::Split => LlcArg::Split,
+        }
+    }
+}
+
+/// `--rcuo-wakers`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum WakersArg {
+    Own,
+    Any,
+}
+
+impl From<RcuoWakers> for WakersArg {
+    fn from(w: RcuoWakers) -> WakersArg {
+        match w {
+            RcuoWakers::Own => WakersArg::Own,
+            RcuoWakers::Any => WakersArg::Any,
+        }
+    }
+}
+
+/// `--tasks`: a parsed task list.
+#[derive(Clone)]
+pub struct TaskList(Vec<TaskSpec>);
+
+/// Parses `--tasks`.
+pub fn parse_tasks(text: &str) -> Result<TaskList, String> {
+    TaskSpec::parse_list(text).map(TaskList)
+}
+
+/// The configuration knobs.
+#[derive(Args)]
+pub struct Knobs {
+    /// The IBPB policy: always, rhel-ptrace-creds, upstream-dumpable,
+    /// upstream-ptrace-sched, upstream-cond-ibpb, none.
+    #[arg(long, value_parser = Policy::parse)]
+    pub policy: Option<Policy>,
+    /// CPUs (1-4).
+    #[arg(long, default_value_t = default_cpus(), value_parser = clap::value_parser!(u8).range(1..=4))]
+    pub cpus: u8,
+    /// User tasks, comma-separated: a uid, then :root (CAP_SYS_PTRACE),
+    /// :nondumpable, :spec-ib (TIF_SPEC_IB). Task i starts on CPU i mod cpus.
+    /// Default: 1000,1001 for check; two tasks per CPU (uids 1000, 1001, ...) for run.
+    #[arg(long, value_parser = parse_tasks)]
+    pub tasks: Option<TaskList>,
+    /// SELinux is the LSM (capability checks consult the AVC).
+    #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().selinux))]
+    pub selinux: OnOff,
+    /// Every CPU is a no-CBs CPU with its rcuo kthread (rcu_nocbs=all).
+    #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().rcu_nocb))]
+    pub rcu_nocb: OnOff,
+    /// 96d3fd0d315a: defer the rcuo wake-up when call_rcu runs with interrupts off.
+    #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().defer_wakeup))]
+    pub defer_wakeup: OnOff,
+    /// The AVC starts full, as on a busy system, so a miss reclaims a node with
+    /// call_rcu; off: it never fills.
+    #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().avc_full))]
+    pub avc_full: OnOff,
+    /// The rest of a busy host churns the AVC: a running user task may check access
+    /// to an inode of another SID (inode_permission), which misses, inserts and,
+    /// with a full cache, reclaims with call_rcu, in task context (where a switch
+    /// may consult the AVC; elsewhere it could change no verdict).
+    #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().avc_churn))]
+    pub avc_churn: OnOff,
+    /// Where each rcuo kthread runs: same (rcuoN on CPU N), next (on CPU N+1), or a
+    /// list such as 0,0.
+    #[arg(long, default_value_t = Config::default().rcuo_cpu, value_parser = RcuoPlacement::parse)]
+    pub rcuo_cpu: RcuoPlacement,
+    /// LLC topology: shared (remote wake-ups lock the remote runqueue) or split (every
+    /// CPU its own LLC: remote wake-ups go by IPI).
+    #[arg(long, value_enum, default_value_t = LlcArg::from(Config::default().llc))]
+    pub llc: LlcArg,
+    /// double_rq_lock load balancing, and wake-ups onto any CPU.
+    #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().load_balance))]
+    pub load_balance: OnOff,
+    /// Who may wake an rcuo kthread: own (only its CPU's enqueue, as in 3.10) or any
+    /// (an assumption: also user tasks on any CPU).
+    #[arg(long, value_enum, default_value_t = WakersArg::from(Config::default().rcuo_wakers))]
+    pub rcuo_wakers: WakersArg,
+}
+
+impl Knobs {
+    /// The validated configuration these knobs describe, for `command`: bad input
+    /// (exit 2) without `--policy`, or when the configuration is out of bounds.
+    pub fn config(&self, command: KnobsFor) -> Result<Config, Error> {
+        let Some(policy) = self.policy else {
+            return Err(Error::bad_input(format!(
+                "{} needs {} (see --help)",
+                command.name(),
+                command.needs()
+            )));
+        };
+        let cpus = self.cpus as usize;
+        let config = Config {
+            policy,
+            cpus,
+            tasks: match &self.tasks {
+                Some(t) => t.0.clone(),
+                None => command.default_tasks(cpus),
+            },
+            selinux: self.selinux.on(),
+            rcu_nocb: self.rcu_nocb.on(),
+            defer_wakeup: self.defer_wakeup.on(),
+            avc_full: self.avc_full.on(),
+            avc_churn: self.avc_churn.on(),
+            rcuo_cpu: self.rcuo_cpu.clone(),
+            llc: match self.llc {
+                LlcArg::Shared => Llc::Shared,
+                LlcArg::Split => Llc::Split,
+            },
+            load_balance: self.load_balance.on(),
+            rcuo_wakers: match self.rcuo_wakers {
+                WakersArg::Own => RcuoWakers::Own,
+                WakersArg::Any => RcuoWakers::Any,
+            },
+        };
+        config.validate().map_err(Error::bad_input)?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Only {
+        #[command(flatten)]
+        knobs: Knobs,
+    }
+
+    /// Without a knob on the command line, every command searches
+    /// `Config::default()` (with its policy).
+    #[test]
+    fn the_clap_defaults_are_config_defaults() {
+        let only = Only::parse_from(["switchpath", "--policy", "always"]);
+        let got = only.knobs.config(KnobsFor::Check).unwrap();
+        assert_eq!(
+            got,
+            Config {
+                policy: Policy::Always,
+                ..Config::default()
+            }
+        );
+    }
+
+    #[test]
+    fn run_and_lockgraph_default_to_two_tasks_per_cpu() {
+        let only = Only::parse_from(["switchpath", "--policy", "none", "--cpus", "2"]);
+        for command in [KnobsFor::Run, KnobsFor::Lockgraph] {
+            let got = only.knobs.config(command).unwrap();
+            assert_eq!(got.tasks, bench::default_tasks(2));
+        }
+    }
+
+    #[test]
+    fn a_missing_policy_names_the_command() {
+        let only = Only::parse_from(["switchpath"]);
+        let e = only.knobs.config(KnobsFor::Run).unwrap_err();
+        assert_eq!(e.message, "run needs --policy P (see --help)");
+        let e = only.knobs.config(KnobsFor::Check).unwrap_err();
+        assert!(e.message.contains("case files, or --replay TRACE"));
+    }
+}

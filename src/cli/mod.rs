@@ -1,0 +1,72 @@
+//! The command line's clap types: [`Cli`], its [`Command`]s and their arguments.
+//!
+//! Every argument struct is in [`args`], the configuration knobs shared by the
+//! commands that search one configuration in [`knobs`] (turned into a validated
+//! `Config` there, once, with the defaults taken from `Config::default`), and the
+//! value parsers in [`parse`].
+
+pub mod args;
+pub mod knobs;
+pub mod parse;
+
+pub use args::*;
+use clap::{Parser, Subcommand};
+
+/// Model-checks the Linux x86 context-switch path under each IBPB (Spectre-v2
+/// barrier) policy: can it deadlock the scheduler, does it isolate tasks, what does
+/// it cost.
+#[derive(Parser)]
+#[command(name = "switchpath", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Every policy against the default configurations (1cpu, 2cpu): a table of
+    /// policy × property, states, time and IBPB cost; counterexamples go to traces/.
+    Matrix(MatrixArgs),
+    /// One configuration (--policy and knobs), case files, or a trace replay.
+    Check(CheckArgs),
+    /// Run the switch path on OS threads with a watchdog: a lockup is reported with
+    /// the stuck CPUs' frames and locks (exit 1); otherwise switches and IBPBs (exit 0).
+    Run(RunArgs),
+    /// Read a counterexample trace: lanes, backtraces, lockdep report, HTML, exports.
+    #[command(subcommand)]
+    Trace(TraceCommand),
+    /// stateright's Explorer on 127.0.0.1 for one configuration (a web UI to walk
+    /// the state space by hand).
+    Explore(ExploreArgs),
+    /// Measure the exhaustive search: states, states/s, depth, peak memory, time and
+    /// completeness per policy and CPU count (two user tasks per CPU).
+    Bench(BenchArgs),
+    /// The lock-class graph of one configuration's exploration: no cycle (exit 0,
+    /// with the argument that no CPU count deadlocks), or the cycles (exit 1).
+    Lockgraph(LockgraphArgs),
+    /// Rewrite the generated sections of docs/ (verdict tables, trace excerpts) from
+    /// the tool's own output; --check only lists the pages that differ (exit 1).
+    Docs(DocsArgs),
+    /// Run every seeded bug (deliberately broken variants of the path) through the
+    /// model checker and through shuttle: `caught K/N`, exit 0 only when all are.
+    Selftest(SelftestArgs),
+    /// Random walks through the model, one shard of many (--shard K/N), for
+    /// configurations too large to explore: violations found (exit 1) or none found
+    /// in so many walks (exit 3, never a proof).
+    Sample(SampleArgs),
+    /// Merge the JSON results of `sample --shard K/N` runs: the shortest violation
+    /// per property over all shards, and the shards that are missing.
+    Merge(MergeArgs),
+}
+
+#[derive(Subcommand)]
+pub enum TraceCommand {
+    /// One column per CPU, one row per step; the step that closes the wait-for cycle
+    /// stands out, and the cycle is summarised in one sentence per CPU.
+    Show(ShowArgs),
+    /// A self-contained HTML page: SVG swim lanes, a step slider, the state at each
+    /// step, the cycle drawn at the last one.
+    Html(HtmlArgs),
+    /// ITF JSON (Apalache/Quint) or Graphviz DOT of the lock dependencies.
+    Export(ExportArgs),
+}

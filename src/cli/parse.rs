@@ -1,0 +1,38 @@
+//! Value parsers of the command line's arguments.
+
+use switchpath_model::seeded::{Bug, SearchBug};
+
+/// A seeded bug of either kind.
+#[derive(Clone, Copy)]
+pub enum Seeded {
+    /// A bug of the kernel code (caught by the model and by shuttle).
+    Kernel(Bug),
+    /// A bug of the search's reduction (caught by the search's own checks).
+    Search(SearchBug),
+}
+
+/// `--bug`: a seeded bug of the kernel code or of the search, by name.
+pub fn parse_seeded(text: &str) -> Result<Seeded, String> {
+    match SearchBug::parse(text) {
+        Some(b) => Ok(Seeded::Search(b)),
+        None => Bug::parse(text).map(Seeded::Kernel).map_err(|e| {
+            let names: Vec<&str> = SearchBug::ALL.iter().map(|b| b.name()).collect();
+            format!("{e}, or of the search ({})", names.join(", "))
+        }),
+    }
+}
+
+/// `--search-bug`: a seeded bug of the search, by name.
+pub fn parse_search_bug(text: &str) -> Result<SearchBug, String> {
+    SearchBug::parse(text).ok_or_else(|| format!("`{text}` is not a seeded bug of the search"))
+}
+
+/// A duration in seconds, 0 < N <= 3600.
+pub fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 3600.0 => Ok(s),
+        _ => Err(format!(
+            "`{text}` is not a duration in seconds (0 < N <= 3600)"
+        )),
+    }
+}

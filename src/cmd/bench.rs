@@ -1,0 +1,43 @@
+//! `switchpath bench`: states, speed, memory and completeness of the exhaustive
+//! search, per policy and CPU count.
+
+use super::progress_wanted;
+use crate::cli::BenchArgs;
+use std::sync::atomic::AtomicBool;
+use switchpath::bench;
+use switchpath::exit::{Error, Exit};
+use switchpath_model::Policy;
+
+/// Measures each row: [`Exit::Incomplete`] when a bound stopped one.
+pub fn run(args: BenchArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
+    let policies: Vec<Policy> = args
+        .policy
+        .map(|p| vec![p])
+        .unwrap_or_else(|| Policy::ALL.to_vec());
+    let progress = progress_wanted() && !args.json;
+    let rows = bench::bench(
+        &policies,
+        args.cpus as usize,
+        args.max_states,
+        std::time::Duration::from_secs_f64(args.seconds),
+        interrupt,
+        args.search.settings(),
+        |r| {
+            if progress {
+                eprintln!(
+                    "bench: {} on {} CPUs: {} states in {:.1} s",
+                    r.policy, r.cpus, r.states, r.seconds
+                );
+            }
+        },
+    )?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).expect("rows serialize")
+        );
+    } else {
+        print!("{}", bench::render(&rows));
+    }
+    Ok(Exit::of_search(false, rows.iter().all(|r| r.complete)))
+}

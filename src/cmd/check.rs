@@ -1,0 +1,139 @@
+//! `switchpath check`: one configuration, case files, or a trace replay (followed on
+//! the concrete code with `--concrete`).
+
+use super::progress_wanted;
+use crate::cli::knobs::KnobsFor;
+use crate::cli::CheckArgs;
+use crate::silence;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use switchpath::case;
+use switchpath::exit::{Error, Exit};
+use switchpath::report::{render_text, run as run_config, RunOptions};
+use switchpath_model::trace;
+
+/// Runs `check`.
+pub fn run(args: CheckArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
+    if args.concrete && args.replay.is_none() {
+        return Err(Error::bad_input(
+            "--concrete follows a trace: it needs --replay TRACE",
+        ));
+    }
+    if let Some(path) = &args.replay {
+        return replay(path, args.concrete);
+    }
+    let opts = RunOptions {
+        max_states: args.max_states,
+        interrupt: Some(interrupt),
+        trace_dir: args.trace_out.clone(),
+        progress: progress_wanted() && !args.json,
+        search: args.search.settings(),
+        shapes: args.shapes,
+        ..RunOptions::default()
+    };
+    if !args.cases.is_empty() {
+        return cases(&args, &opts);
+    }
+    let config = args.knobs.config(KnobsFor::Check)?;
+    let (report, _) = run_config(&config, &opts)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("a report serializes")
+        );
+    } else {
+        print!("{}", render_text(&report));
+    }
+    Ok(report.exit())
+}
+
+/// `check --replay TRACE`: the trace re-executed on the model, which reproduces its
+/// violation ([`Exit::Fails`]).
+fn replay(path: &Path, concrete: bool) -> Result<Exit, Error> {
+    let t = trace::load(path).map_err(Error::bad_input)?;
+    let replayed =
+        trace::replay(&t).map_err(|e| Error::bad_input(format!("{}: {e}", path.display())))?;
+    println!(
+        "{}: replayed {} steps: {} fails again{}",
+        path.display(),
+        t.steps.len(),
+        replayed.property,
+        replayed
+            .shape
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default()
+    );
+    for line in replayed.summary {
+        println!("  {line}");
+    }
+    if concrete {
+        follow_on_concrete(&t)?;
+    }
+    Ok(Exit::Fails)
+}
+
+/// `check CASE.toml...`: each case against its expectations.
+fn cases(args: &CheckArgs, opts: &RunOptions<'_>) -> Result<Exit, Error> {
+    // Load every case first, so a malformed file stops the run before any search.
+    let cases = args
+        .cases
+        .iter()
+        .map(|p| case::load(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::bad_input)?;
+    let mut as_expected = true;
+    for c in &cases {
+        let (report, problems) = case::check(c, opts)?;
+        if problems.is_empty() {
+            println!(
+                "{}: as expected ({} states) — {}",
+                c.name, report.states, c.description
+            );
+        } else {
+            as_expected = false;
+            println!("{}: {}", c.name, c.description);
+            for p in problems {
+                println!("  {p}");
+            }
+        }
+    }
+    Ok(Exit::success_if(as_expected))
+}
+
+/// `check --replay --concrete`: the trace, followed on the concrete code; a
+/// disagreement is an internal error.
+fn follow_on_concrete(t: &trace::Trace) -> Result<(), Error> {
+    use switchpath_model::properties::{DEADLOCK_FREE, POLICY_PROMISE};
+    let disagree = |msg: &str| Error::internal(format!("the concrete code disagrees: {msg}"));
+    let model = switchpath_model::SwitchModel::new(t.config.clone()).map_err(Error::bad_input)?;
+    let path: Vec<_> = t.steps.iter().map(|s| s.action).collect();
+    // shuttle reports a failing task on stderr as well as by panicking.
+    let run = silence::stderr(|| switchpath_concrete::follow::follow(&model, &path));
+    if let Some(d) = run.divergence(&path) {
+        return Err(disagree(&format!("it left the trace at {d}")));
+    }
+    let ending = match (&run.failure, run.promise_breaks) {
+        (Some(f), _) => f.lines().next().unwrap_or("failed").to_string(),
+        (None, Some(0)) => "every CPU finished; the policy's promise held".to_string(),
+        (None, Some(n)) => format!("every CPU finished; {n} switch(es) broke the policy's promise"),
+        (None, None) => "every CPU finished".to_string(),
+    };
+    println!(
+        "concrete code (shuttle, scheduled along the trace): the same {} steps; {ending}",
+        path.len()
+    );
+    let deadlocked = run
+        .failure
+        .as_deref()
+        .is_some_and(|f| f.contains("deadlock"));
+    if t.property == DEADLOCK_FREE && !deadlocked {
+        return Err(disagree("it did not deadlock"));
+    }
+    if t.property == POLICY_PROMISE && run.promise_breaks.unwrap_or(0) == 0 {
+        return Err(disagree("it kept the policy's promise"));
+    }
+    if t.property != DEADLOCK_FREE && t.property != POLICY_PROMISE {
+        println!("  (the concrete code checks deadlocks and the policy promise; {} is the model's verdict)", t.property);
+    }
+    Ok(())
+}

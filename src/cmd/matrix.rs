@@ -1,0 +1,24 @@
+//! `switchpath matrix`: every policy against the default configurations.
+
+use super::progress_wanted;
+use crate::cli::MatrixArgs;
+use std::sync::atomic::AtomicBool;
+use switchpath::exit::{Error, Exit};
+use switchpath::matrix;
+
+/// Runs the matrix and prints it as a table, JSON or Markdown.
+pub fn run(args: MatrixArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
+    let dir = (!args.no_traces && !args.markdown).then(|| args.trace_out.clone());
+    let m = matrix::run_matrix(dir, interrupt, progress_wanted())?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&m).expect("the matrix serializes")
+        );
+    } else if args.markdown {
+        print!("{}", matrix::render_markdown(&m));
+    } else {
+        print!("{}", matrix::render_text(&m));
+    }
+    Ok(m.exit())
+}

@@ -1,0 +1,46 @@
+//! One file per subcommand: each runs its command and prints its output, and
+//! returns how the process exits ([`Exit`]) or why it could not go on ([`Error`]).
+
+mod bench;
+mod check;
+mod docs;
+mod explore;
+mod lockgraph;
+mod matrix;
+mod merge;
+mod run;
+mod sample;
+mod selftest;
+mod trace;
+
+use crate::cli::{Cli, Command};
+use std::sync::atomic::AtomicBool;
+use switchpath::exit::{Error, Exit};
+
+/// Runs the command `cli` names; `interrupt` is set by Ctrl-C.
+pub fn dispatch(cli: Cli, interrupt: &AtomicBool) -> Result<Exit, Error> {
+    match cli.command {
+        Command::Matrix(args) => matrix::run(args, interrupt),
+        Command::Check(args) => check::run(args, interrupt),
+        Command::Run(args) => run::run(args),
+        Command::Trace(cmd) => trace::run(cmd),
+        Command::Explore(args) => explore::run(args),
+        Command::Docs(args) => docs::run(args, interrupt),
+        Command::Bench(args) => bench::run(args, interrupt),
+        Command::Lockgraph(args) => lockgraph::run(args),
+        Command::Selftest(args) => selftest::run(args),
+        Command::Sample(args) => sample::run(args, interrupt),
+        Command::Merge(args) => merge::run(args),
+    }
+}
+
+/// Progress lines on stderr, when it is a terminal.
+fn progress_wanted() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}
+
+/// Writes `text` to `path` atomically; a path that cannot be written is bad input.
+fn write_output(path: &std::path::Path, text: &str) -> Result<(), Error> {
+    switchpath_model::trace::write_file_atomic(path, text.as_bytes()).map_err(Error::bad_input)
+}

@@ -1,0 +1,46 @@
+//! `switchpath trace show|html|export`: reading a counterexample trace.
+
+use super::write_output;
+use crate::cli::TraceCommand;
+use switchpath::exit::{Error, Exit};
+use switchpath::{export, html, view};
+use switchpath_model::trace;
+
+/// Shows, draws or exports one trace.
+pub fn run(cmd: TraceCommand) -> Result<Exit, Error> {
+    match cmd {
+        TraceCommand::Show(a) => {
+            let t = trace::load(&a.file).map_err(Error::bad_input)?;
+            if a.backtrace {
+                print!("{}", view::backtrace(&t));
+            } else if a.lockdep {
+                print!("{}", view::lockdep(&t));
+            } else {
+                print!("{}", view::show(&t, view::Style::detect()));
+            }
+        }
+        TraceCommand::Html(a) => {
+            let t = trace::load(&a.file).map_err(Error::bad_input)?;
+            write_output(&a.output, &html::render(&t))?;
+            println!(
+                "{}: {} steps, {} CPUs",
+                a.output.display(),
+                t.steps.len(),
+                t.config.cpus
+            );
+        }
+        TraceCommand::Export(a) => {
+            let t = trace::load(&a.file).map_err(Error::bad_input)?;
+            let text = if a.dot {
+                export::dot(&t)
+            } else {
+                serde_json::to_string_pretty(&export::itf(&t)).expect("ITF serializes") + "\n"
+            };
+            match &a.output {
+                Some(path) => write_output(path, &text)?,
+                None => print!("{text}"),
+            }
+        }
+    }
+    Ok(Exit::Success)
+}

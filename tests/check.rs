@@ -1,0 +1,392 @@
+//! `switchpath check --policy P`: one configuration end to end: bad knobs, exit
+//! codes, JSON, written traces, the reductions, the completeness check, shapes.
+
+mod common;
+
+use common::{assert_bad_input, stderr, stdout, switchpath, tmp};
+
+#[test]
+fn unknown_policy_is_bad_input() {
+    assert_bad_input(
+        &switchpath(&["check", "--policy", "rhel"]),
+        "unknown policy `rhel`",
+    );
+}
+
+#[test]
+fn zero_cpus_is_bad_input() {
+    assert_bad_input(
+        &switchpath(&["check", "--policy", "none", "--cpus", "0"]),
+        "--cpus",
+    );
+}
+
+#[test]
+fn malformed_task_list_is_bad_input() {
+    assert_bad_input(
+        &switchpath(&["check", "--policy", "none", "--tasks", "1000:admin"]),
+        "unknown flag `admin`",
+    );
+}
+
+#[test]
+fn check_without_a_subject_is_bad_input() {
+    assert_bad_input(&switchpath(&["check"]), "check needs --policy");
+}
+
+#[test]
+fn check_json_has_the_documented_fields() {
+    // A prev holding CAP_SYS_PTRACE: the vmcore's 9 steps.
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--tasks",
+        "0:root,1000",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    for field in [
+        "policy",
+        "config",
+        "complete",
+        "states",
+        "depth",
+        "seconds",
+        "properties",
+    ] {
+        assert!(v.get(field).is_some(), "missing {field}");
+    }
+    assert_eq!(v["complete"], true);
+    let dl = v["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "deadlock-free")
+        .unwrap();
+    assert_eq!(dl["verdict"], "fails");
+    assert_eq!(dl["steps"], 9);
+    assert_eq!(dl["shape"], "AA");
+}
+
+#[test]
+fn check_writes_a_trace_that_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--json",
+        "--trace-out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let dl = v["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "deadlock-free")
+        .unwrap();
+    let trace = dl["trace"].as_str().expect("a trace path");
+    let o = switchpath(&["check", "--replay", trace]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+/// Where every property fails, the search stops once each has its counterexample
+/// and says so; `--exhaust` explores the rest and changes no verdict; the search
+/// step by step (`--no-fusion --no-symmetry`) gives the same verdicts and lengths.
+#[test]
+fn a_decided_search_says_so_and_the_reductions_change_no_verdict() {
+    let base = [
+        "check",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--cpus",
+        "2",
+        "--tasks",
+        "1000,1001,1002,1003",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.push("--json");
+        args.extend_from_slice(extra);
+        let o = switchpath(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let verdicts = |v: &serde_json::Value| -> Vec<(String, String, u64)> {
+        v["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().to_string(),
+                    p["verdict"].as_str().unwrap().to_string(),
+                    p["steps"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect()
+    };
+    let decided = run(&[]);
+    assert_eq!(decided["complete"], true);
+    assert_eq!(decided["exhausted"], false);
+    assert!(decided["path_states"].as_u64().is_some());
+    let exhausted = run(&["--exhaust"]);
+    assert_eq!(exhausted["exhausted"], true);
+    assert!(exhausted["states"].as_u64() > decided["states"].as_u64());
+    let steps = run(&["--no-fusion", "--no-symmetry"]);
+    assert_eq!(steps["fusion"], false);
+    assert_eq!(verdicts(&decided), verdicts(&exhausted));
+    assert_eq!(verdicts(&decided), verdicts(&steps));
+    // Unprivileged tasks: only a kernel thread reaches the AVC (22 steps).
+    assert_eq!(
+        verdicts(&decided)[0],
+        ("deadlock-free".into(), "fails".into(), 22)
+    );
+    let o = switchpath(&base);
+    assert!(stdout(&o).contains("search: complete (every property decided"));
+    assert!(stdout(&o).contains("shortest paths: found again step by step"));
+}
+
+#[test]
+fn a_bounded_search_is_incomplete_and_exits_3() {
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "upstream-dumpable",
+        "--cpus",
+        "3",
+        "--tasks",
+        "1000,1000,1000",
+        "--max-states",
+        "50",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(stdout(&o).contains("INCOMPLETE (max-states reached)"));
+    assert!(stdout(&o).contains("deadlock-free         incomplete"));
+}
+
+#[test]
+fn a_holding_configuration_exits_0_with_its_witnesses() {
+    let o = switchpath(&["check", "--policy", "always"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("search: complete"));
+    assert!(out.contains("deadlock-free         holds"));
+    assert!(out.contains("IBPB                      reached"));
+    assert!(out.contains("cross-credential switch   reached"));
+}
+
+#[test]
+fn a_configuration_that_cannot_reach_the_avc_path_is_vacuous() {
+    // One user task per CPU and no load balancing: no switch ever changes the mm.
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--cpus",
+        "2",
+        "--tasks",
+        "1000,1001",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("deadlock-free         vacuous"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("AVC miss                  not reached"));
+}
+
+#[test]
+fn help_documents_the_defaults() {
+    let o = switchpath(&["check", "--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    for knob in [
+        "--cpus",
+        "--tasks",
+        "--selinux",
+        "--rcu-nocb",
+        "--defer-wakeup",
+        "--avc-full",
+        "--rcuo-cpu",
+        "--llc",
+        "--load-balance",
+        "--max-states",
+        "Default: 1000,1001 for check",
+    ] {
+        assert!(out.contains(knob), "--help lacks {knob}");
+    }
+}
+
+/// Every `check` runs the completeness check and says what it looked up; a state
+/// the search in transactions never stored is an internal error (exit 4), shown
+/// with a seeded bug of the reduction on a configuration where no property fails.
+#[test]
+fn check_reports_its_completeness_check_and_exits_4_on_a_state_the_search_missed() {
+    let base = [
+        "check",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--cpus",
+        "2",
+        "--tasks",
+        "1000:root,1001:root,1002:root,1003:root",
+        "--rcu-nocb",
+        "off",
+    ];
+    let o = switchpath(&base);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("completeness check: 256 random walks of up to 400 steps, ")
+            && out.contains("states between transactions looked up, every one stored"),
+        "{out}"
+    );
+    let mut json = base.to_vec();
+    json.push("--json");
+    let v: serde_json::Value = serde_json::from_slice(&switchpath(&json).stdout).unwrap();
+    assert_eq!(v["completeness"]["walks"], 256);
+    assert!(v["completeness"]["looked_up"].as_u64().unwrap() > 1000);
+    let mut none = base.to_vec();
+    none.extend(["--walks", "0"]);
+    assert!(stdout(&switchpath(&none)).contains("completeness check: not run (--walks 0)"));
+    let mut buggy = base.to_vec();
+    buggy.extend(["--search-bug", "avc-unlock-left-mover"]);
+    let o = switchpath(&buggy);
+    assert_eq!(o.status.code(), Some(4), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("internal error: completeness check: walk "),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// The vmcore's own path: a prev holding `CAP_SYS_PTRACE` switches to a task of
+/// another uid, and the stuck CPU's backtrace is the vmcore's frames #4–#24.
+#[test]
+fn a_privileged_prev_deadlocks_on_the_vmcores_path_frame_for_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--tasks",
+        "0:root,1000",
+        "--trace-out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("deadlock-free         fails in 9 steps (AA)"),
+        "{out}"
+    );
+    assert!(out.contains(
+        "CPU0 holds rq0.lock (taken in __schedule) and waits for rq0.lock in try_to_wake_up"
+    ));
+    let trace = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("deadlock-free"))
+        .expect("the deadlock's trace");
+    let o = switchpath(&["trace", "show", "--backtrace", trace.to_str().unwrap()]);
+    let frames: Vec<String> = stdout(&o)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('#'))
+        .map(|l| l.split_whitespace().nth(1).unwrap().to_string())
+        .collect();
+    assert_eq!(
+        frames,
+        switchpath_model::frames::VMCORE_FRAMES,
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// `check --shapes`: the shortest deadlock of each shape, or a complete search that
+/// found none. On two CPUs with unprivileged tasks: `rcuo` on its own CPU gives only
+/// AA; `rcuo` on the other CPU only ABBA; letting any task wake any `rcuo` (an
+/// assumption) adds an ABBA the kernel's own wakers do not have.
+#[test]
+fn check_shapes_settles_which_deadlock_shapes_exist() {
+    let shapes = |extra: &[&str]| -> Vec<(String, String, Option<u64>)> {
+        let mut args = vec![
+            "check",
+            "--policy",
+            "rhel-ptrace-creds",
+            "--cpus",
+            "2",
+            "--tasks",
+            "1000,1001,1000:nondumpable,1002",
+            "--shapes",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let o = switchpath(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["deadlock_shapes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["shape"].as_str().unwrap().to_string(),
+                    d["status"].as_str().unwrap().to_string(),
+                    d["steps"].as_u64(),
+                )
+            })
+            .collect()
+    };
+    let row = |s: &str, st: &str, n: Option<u64>| (s.to_string(), st.to_string(), n);
+    assert_eq!(
+        shapes(&[]),
+        [
+            row("AA", "found", Some(22)),
+            row("ABBA", "none", None),
+            row("cycle of 3+ CPUs", "n/a", None)
+        ]
+    );
+    assert_eq!(
+        shapes(&["--rcuo-cpu", "next"])[..2],
+        [row("AA", "none", None), row("ABBA", "found", Some(26))]
+    );
+    assert_eq!(
+        shapes(&["--rcuo-wakers", "any"])[1],
+        row("ABBA", "found", Some(20))
+    );
+    // Without --shapes, or where deadlock-free holds, nothing is added.
+    let o = switchpath(&["check", "--policy", "upstream-dumpable", "--shapes"]);
+    assert!(!stdout(&o).contains("deadlock shapes:"), "{}", stdout(&o));
+}
+
+/// A counterexample whose trace cannot be written (a --trace-out path under a file)
+/// is bad input, exit 2, not exit 1 ("a property fails").
+#[test]
+fn check_with_an_unwritable_trace_path_is_bad_input() {
+    let (_d, file) = tmp("not-a-dir", "x");
+    let out = file.join("traces");
+    assert_bad_input(
+        &switchpath(&[
+            "check",
+            "--policy",
+            "rhel-ptrace-creds",
+            "--tasks",
+            "0:root,1000",
+            "--trace-out",
+            out.to_str().unwrap(),
+        ]),
+        "not-a-dir",
+    );
+}

@@ -1,0 +1,90 @@
+//! `switchpath run`: the switch path on OS threads, its watchdog report and trace.
+
+mod common;
+
+use common::{assert_bad_input, stderr, stdout, switchpath, tmp};
+
+#[test]
+fn run_reports_the_rhel_hard_lockup_with_its_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = switchpath(&[
+        "run",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--cpus",
+        "2",
+        "--tasks",
+        "0:root,1000,1001,1002",
+        "--seconds",
+        "10",
+        "--trace-out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("NMI watchdog: hard LOCKUP"), "{out}");
+    assert!(out.contains("#0 _raw_spin_lock"), "{out}");
+    assert!(
+        out.contains("try_to_wake_up") && out.contains("__schedule"),
+        "{out}"
+    );
+    let trace = out
+        .lines()
+        .find_map(|l| l.strip_prefix("trace: "))
+        .expect("a trace line");
+    let path = trace.split(' ').next().unwrap();
+    let o = switchpath(&["check", "--replay", path]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the run's trace replays on the model: {}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn run_of_a_deadlock_free_policy_runs_its_time() {
+    let o = switchpath(&[
+        "run",
+        "--policy",
+        "upstream-dumpable",
+        "--cpus",
+        "2",
+        "--seconds",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("no lockup"), "{out}");
+    assert!(out.contains("switches"), "{out}");
+}
+
+#[test]
+fn run_rejects_bad_input() {
+    assert_bad_input(&switchpath(&["run", "--cpus", "2"]), "run needs --policy");
+    assert_bad_input(
+        &switchpath(&["run", "--policy", "always", "--seconds", "0"]),
+        "not a duration",
+    );
+}
+
+/// A lockup whose trace cannot be written (a --trace-out path under a file) is bad
+/// input, exit 2, not exit 1 ("a property fails").
+#[test]
+fn run_with_an_unwritable_trace_path_is_bad_input() {
+    let (_d, file) = tmp("not-a-dir", "x");
+    let out = file.join("traces");
+    let o = switchpath(&[
+        "run",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--tasks",
+        "0:root,1000",
+        "--seconds",
+        "10",
+        "--trace-out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}
