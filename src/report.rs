@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use switchpath_model::cost::cost;
 use switchpath_model::properties::{Shape, CHECKED, DEADLOCK_FREE, WITNESSES};
-use switchpath_model::search::{peak_memory, Goal, Limits, Stop};
+use switchpath_model::search::{peak_memory, Goal, Limits, Search, Stop};
 use switchpath_model::trace::{self, Trace};
 use switchpath_model::verify::{verify_with, Verified};
 use switchpath_model::{Config, SwitchModel};
@@ -273,7 +273,7 @@ impl SearchSettings {
 /// See `verify.rs` in the model crate: a search in transactions that stops once
 /// every property is decided, then a step-by-step search for shortest paths.
 pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>), String> {
-    let mut model = SwitchModel::new(config.clone())?;
+    let mut model = Search::new(SwitchModel::new(config.clone())?);
     let search = opts.search;
     if search.no_symmetry {
         model = model.without_symmetry();
@@ -424,7 +424,7 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
 /// stops at the first one (breadth-first: a shortest one) or is exhausted (none
 /// exists), unless a limit stops it (nothing is known).
 fn deadlock_shapes(
-    model: &SwitchModel,
+    model: &Search,
     config: &Config,
     opts: &RunOptions<'_>,
     main_path: &[switchpath_model::Action],

@@ -1,0 +1,9 @@
+//! The check layer: what is checked of the model. [`properties`] states the
+//! properties and witnesses, [`model`] makes the machine a stateright `Model` with
+//! them, [`cost`] counts each policy's IBPBs on a fixed switch sequence, and
+//! [`lockgraph`] builds the lock-order graph of every reachable state.
+
+pub mod cost;
+pub mod lockgraph;
+pub mod model;
+pub mod properties;
