@@ -115,7 +115,7 @@ impl Lock {
 }
 
 /// A resume point in a kernel function. The top of a CPU's stack is where it is; the
-/// entries below are where each caller resumes. See `frames.rs` for the frame names.
+/// entries below are where each caller resumes. See `kernel/frames.rs` for the frame names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[repr(u8)]
 pub enum Loc {

@@ -125,7 +125,7 @@ impl SwitchModel {
 }
 
 /// A seeded bug of the search's reduction, not of the kernel code: a premise of the
-/// transactions (`fusion.rs`) deliberately wrong. Nothing in the model's behaviour
+/// transactions (`search/fusion.rs`) deliberately wrong. Nothing in the model's behaviour
 /// changes, only which interleavings the search stores, so no property can notice;
 /// `switchpath selftest` shows the completeness check does (with a control: the
 /// correct reduction passes it on the same configuration).

@@ -22,7 +22,7 @@
 //! witnesses) is stated in terms of roles, not numbers, so it has the same value on
 //! every state of a class. Breadth-first search over representatives therefore
 //! visits every class at its shortest distance, and a counterexample found on a
-//! representative is replayed on the real states (see `search.rs`), so it stays a
+//! representative is replayed on the real states (see `bfs.rs`), so it stays a
 //! shortest path from the real initial state.
 //!
 //! **The representative** is the least packed state over the renamings that sort the
