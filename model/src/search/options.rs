@@ -95,6 +95,8 @@ impl SwitchModel {
 }
 
 /// A search reads as its model: its states, actions and names are the model's.
+/// Beware that a `&Search` handed on as a `&SwitchModel` is the model alone: a
+/// search of that is one with every reduction that applies, not this one's.
 impl Deref for Search {
     type Target = SwitchModel;
 
