@@ -27,7 +27,7 @@
 //! The modules the other crates name at the crate root (`switchpath_model::frames`,
 //! `properties`, `verify`, ...) are re-exports of their places in these layers.
 //!
-//! [`search::bfs`] explores a model exhaustively and returns shortest
+//! [`search::bfs`](fn@search::bfs) explores a model exhaustively and returns shortest
 //! counterexamples; [`cost`] counts each policy's IBPBs on a fixed switch sequence.
 
 pub mod check;

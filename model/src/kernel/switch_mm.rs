@@ -5,9 +5,9 @@
 //! `__schedule` (`runqueue.rs`) calls [`SwitchModel::consults_avc`] under this
 //! CPU's `rq->lock` once it has picked a task of another user mm; if the check
 //! consults the AVC the CPU goes through `avc.rs` first, and then
-//! [`SwitchModel::complete_switch_mm`] applies [`SwitchModel::ibpb`]. The rules
-//! themselves are the policies' own (`policy/`); the seeded bugs that change a
-//! decision (`seeded.rs`) are applied here, where the mistake would live.
+//! `complete_switch_mm` applies [`SwitchModel::ibpb`]. The rules themselves are the
+//! policies' own (`policy/`); the seeded bugs that change a decision (`seeded.rs`)
+//! are applied here, where the mistake would live.
 
 use super::machine::SwitchModel;
 use super::seeded::Bug;

@@ -1,6 +1,6 @@
-//! The trace layer: counterexamples as files. [`format`] is the JSON format, its
-//! atomic writing and its checked loading; [`replay`] builds a trace from a path of
-//! the model and runs a recorded one again.
+//! The trace layer: counterexamples as files. [`format`](mod@format) is the JSON
+//! format, its atomic writing and its checked loading; [`replay`](mod@replay)
+//! builds a trace from a path of the model and runs a recorded one again.
 
 pub mod format;
 pub mod replay;
