@@ -47,7 +47,7 @@ lint:
 # Every survivor must be killed by a test or explained in docs/selftest.md.
 mutants:
     command -v cargo-mutants >/dev/null 2>&1 || cargo install cargo-mutants --locked
-    cargo mutants -p switchpath-model --test-package switchpath-model -f 'model/src/policy/*.rs' -f model/src/properties.rs -j 2 --timeout 300
+    cargo mutants -p switchpath-model --test-package switchpath-model -f 'model/src/policy/*.rs' -f model/src/check/properties.rs -f model/src/kernel/waits.rs -j 2 --timeout 300
 
 # The seeded bugs through the model and shuttle.
 selftest:

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use switchpath_model::cost::cost;
 use switchpath_model::properties::{Shape, CHECKED, DEADLOCK_FREE, WITNESSES};
-use switchpath_model::search::{peak_memory, Goal, Limits, Stop};
+use switchpath_model::search::{peak_memory, Goal, Limits, Search, Stop};
 use switchpath_model::trace::{self, Trace};
 pub use switchpath_model::verdict::Verdict;
 use switchpath_model::verify::{verify_with, Verified};
@@ -232,7 +232,7 @@ impl SearchSettings {
 /// invalid configuration or a trace that cannot be written is bad input; an error
 /// of the search's own checks is internal.
 pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>), Error> {
-    let mut model = SwitchModel::new(config.clone()).map_err(Error::bad_input)?;
+    let mut model = Search::new(SwitchModel::new(config.clone()).map_err(Error::bad_input)?);
     let search = opts.search;
     if search.no_symmetry {
         model = model.without_symmetry();
@@ -380,7 +380,7 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
 /// stops at the first one (breadth-first: a shortest one) or is exhausted (none
 /// exists), unless a limit stops it (nothing is known).
 fn deadlock_shapes(
-    model: &SwitchModel,
+    model: &Search,
     config: &Config,
     opts: &RunOptions<'_>,
     main_path: &[switchpath_model::Action],

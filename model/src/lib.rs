@@ -2,48 +2,47 @@
 //! `pi_lock`s, RCU no-CBs, the SELinux AVC and every IBPB policy, as a stateright
 //! state machine.
 //!
-//! One file per kernel mechanism, each opening with the kernel function it abstracts
-//! and its invariants:
+//! # Layers
 //!
-//! | file | kernel |
-//! |---|---|
-//! | `runqueue.rs` | `__schedule`, `context_switch`, `switch_mm`, `rq->lock` |
-//! | `wakeup.rs` | `try_to_wake_up`, `ttwu_remote`, `ttwu_queue`, `scheduler_ipi` |
-//! | `rcu_nocb.rs` | `call_rcu`, `__call_rcu_nocb_enqueue`, `rcuo`, deferred wake-up |
-//! | `avc.rs` | `avc_has_perm_noaudit`, `avc_alloc_node`, `avc_reclaim_node`, `avc_insert` |
-//! | `balance.rs` | `load_balance`, `double_rq_lock` |
-//! | `policy/` | one file per IBPB policy |
-//! | `properties.rs` | wait-for graph, isolation, promises, witnesses |
+//! The crate is in layers, lowest first. A module imports only from its own layer
+//! and the layers below it, never from one above; `model/tests/layers.rs` reads this
+//! list and fails on an import that points up.
 //!
-//! [`search::bfs`] explores a model exhaustively and returns shortest
+//! 1. **policy** — `policy`: one file per IBPB policy, each a pure rule on the
+//!    credentials of the tasks switched (no model state).
+//! 2. **base** — `config`, `state`: a configuration (which names its policy) and
+//!    a state of the machine.
+//! 3. **kernel** — `kernel`: the machine ([`kernel::machine`], the model's one
+//!    dispatch page) and one file per kernel mechanism, `switch_mm`'s decision,
+//!    the wait-for graph, the seeded bugs, and the kernel's names for frames, locks
+//!    and steps.
+//! 4. **check** — `check`: the properties and witnesses, the stateright `Model`
+//!    made of the machine and them, the cost column, the lock-order graph.
+//! 5. **search** — `search`: the breadth-first search, its options (symmetry,
+//!    transactions), the reductions, the completeness check and a whole
+//!    verification.
+//! 6. **trace** — `trace`: the trace file format, building a trace from a path and
+//!    replaying one.
+//!
+//! The modules the other crates name at the crate root (`switchpath_model::frames`,
+//! `properties`, `verify`, ...) are re-exports of their places in these layers.
+//!
+//! [`search::bfs`](fn@search::bfs) explores a model exhaustively and returns shortest
 //! counterexamples; [`cost`] counts each policy's IBPBs on a fixed switch sequence.
 
-pub mod avc;
-pub mod balance;
-pub mod case;
-pub mod completeness;
+pub mod check;
 pub mod config;
-pub mod cost;
-pub mod describe;
-pub mod frames;
-pub mod fusion;
-pub mod lockgraph;
-pub mod machine;
-pub mod packed;
+pub mod kernel;
 pub mod policy;
-pub mod properties;
-pub mod rcu_nocb;
-pub mod runqueue;
 pub mod search;
-pub mod seeded;
 pub mod state;
-pub mod symmetry;
 pub mod trace;
-pub mod verdict;
-pub mod verify;
-pub mod wakeup;
 
 pub use config::{Config, Llc, RcuoPlacement, RcuoWakers, TaskSpec};
-pub use machine::{Action, Kind, SwitchModel};
+pub use kernel::machine::{Action, Kind, SwitchModel};
 pub use policy::Policy;
 pub use state::State;
+
+pub use check::{case, cost, lockgraph, properties, verdict};
+pub use kernel::{avc, describe, frames, machine, seeded};
+pub use search::{completeness, fusion, packed, symmetry, verify};

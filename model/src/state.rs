@@ -125,7 +125,7 @@ impl Lock {
 }
 
 /// A resume point in a kernel function. The top of a CPU's stack is where it is; the
-/// entries below are where each caller resumes. See `frames.rs` for the frame names.
+/// entries below are where each caller resumes. See `kernel/frames.rs` for the frame names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[repr(u8)]
 pub enum Loc {
@@ -345,65 +345,6 @@ pub struct State {
     pub avc: u16,
     /// `active_nodes` of the AVC.
     pub avc_nodes: u8,
-}
-
-/// Readable without the model (task ids, lock ids): stateright's Explorer shows this.
-impl std::fmt::Debug for State {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let task = |t: u8| match t {
-            NOBODY => "-".to_string(),
-            t if t >= IDLE => format!("swapper/{}", t - IDLE),
-            t => format!("task{t}"),
-        };
-        for (c, cpu) in self.cpu.iter().enumerate() {
-            if *cpu == Cpu::default() {
-                continue; // an unused CPU slot (a used one never has prev == next)
-            }
-            let frames = crate::frames::cpu_frames(cpu);
-            let held: Vec<String> = (0..LOCK_SLOTS)
-                .filter(|&i| self.holder[i] == c as u8)
-                .map(lock_label)
-                .collect();
-            writeln!(
-                f,
-                "CPU{c}: {} in [{}]; holds [{}]; predictor trained by {}; last user mm {}",
-                task(cpu.curr),
-                if frames.is_empty() {
-                    "task context".to_string()
-                } else {
-                    frames.join(" > ")
-                },
-                held.join(", "),
-                task(cpu.trained_by),
-                task(cpu.last_mm)
-            )?;
-        }
-        let tasks: Vec<String> = (0..MAX_TASKS as u8)
-            .filter(|&t| self.task_state(t) != TaskState::Unused)
-            .map(|t| {
-                format!(
-                    "{} {:?} on CPU{}",
-                    task(t),
-                    self.task_state(t),
-                    self.task_cpu(t)
-                )
-            })
-            .collect();
-        writeln!(f, "tasks: {}", tasks.join(", "))?;
-        write!(f, "AVC: keys {:#06x}, {} nodes", self.avc, self.avc_nodes)
-    }
-}
-
-fn lock_label(i: usize) -> String {
-    if i < MAX_CPUS {
-        format!("rq{i}.lock")
-    } else if i < 2 * MAX_CPUS {
-        format!("nocb_wq{}.lock", i - MAX_CPUS)
-    } else if i == 2 * MAX_CPUS {
-        "avc slot lock".into()
-    } else {
-        format!("task{}.pi_lock", i - 2 * MAX_CPUS - 1)
-    }
 }
 
 impl State {

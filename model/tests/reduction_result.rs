@@ -18,7 +18,7 @@ use std::collections::{HashSet, VecDeque};
 use switchpath_model::completeness;
 use switchpath_model::fusion::Phase;
 use switchpath_model::properties::Resource;
-use switchpath_model::search::{bfs_keeping, Limits, Searchable};
+use switchpath_model::search::{bfs_keeping, Limits, Search, Searchable};
 use switchpath_model::seeded::{Bug, SearchBug};
 use switchpath_model::state::{Cpu, Lock, State, F_QUEUED};
 use switchpath_model::{Config, Llc, Policy, RcuoPlacement, SwitchModel};
@@ -58,7 +58,7 @@ fn note(model: &SwitchModel, s: &State, space: &mut Space) {
 }
 
 /// Every real interleaving, one step at a time, with each CPU's phase.
-fn real(model: &SwitchModel) -> Space {
+fn real(model: &Search) -> Space {
     let mut space = Space::default();
     let start = (model.initial_state(), [Phase::Between; 4]);
     let mut seen = HashSet::from([start]);
@@ -88,7 +88,7 @@ fn real(model: &SwitchModel) -> Space {
 
 /// What the search in transactions stores (`between`) and passes through, without
 /// symmetry.
-fn searched(model: &SwitchModel) -> Space {
+fn searched(model: &Search) -> Space {
     let mut space = Space::default();
     let init = model.initial_state();
     let mut queue = VecDeque::from([init]);
@@ -115,7 +115,7 @@ fn searched(model: &SwitchModel) -> Space {
 /// Every real state between transactions the search does not store (exactly, and
 /// up to symmetry in the real search's visited set), every view it never passes
 /// through, every cycle it never reaches; all empty for a sound reduction.
-fn misses(model: &SwitchModel) -> (usize, usize, usize, usize, usize) {
+fn misses(model: &Search) -> (usize, usize, usize, usize, usize) {
     let exact = model.clone().without_symmetry();
     let (real, found) = (real(&exact), searched(&exact));
     let (outcome, visited) = bfs_keeping(model, Limits::default());
@@ -139,7 +139,7 @@ fn config(policy: Policy, cpus: usize, tasks: &str, knobs: impl Fn(&mut Config))
 
 fn assert_complete(model: &SwitchModel) {
     let name = format!("{} {:?}", model.config.describe(), model.bug);
-    let (between, states, classes, views, cycles) = misses(model);
+    let (between, states, classes, views, cycles) = misses(&Search::new(model.clone()));
     eprintln!("{name}: {between} states between transactions");
     assert_eq!(
         (states, classes, views, cycles),
@@ -230,7 +230,7 @@ fn each_seeded_search_bug_loses_states_and_the_completeness_check_says_so() {
             outcome.discoveries.keys()
         );
         completeness::check(
-            &correct,
+            &Search::new(correct.clone()),
             &visited,
             None,
             completeness::WALKS,

@@ -4,7 +4,7 @@
 //! counterexample lengths.
 
 use stateright::{Checker, Model};
-use switchpath_model::search::{bfs, Limits};
+use switchpath_model::search::{bfs, Limits, Search};
 use switchpath_model::{Config, Policy, SwitchModel};
 
 fn config(policy: Policy, cpus: usize, tasks: &str) -> Config {
@@ -64,7 +64,7 @@ fn the_model_is_deterministic_in_its_actions() {
 }
 
 /// Every property's discovery, as (name, path length).
-fn discoveries(model: &SwitchModel, threads: Option<usize>) -> (usize, Vec<(&'static str, usize)>) {
+fn discoveries(model: &Search, threads: Option<usize>) -> (usize, Vec<(&'static str, usize)>) {
     let out = bfs(
         model,
         Limits {

@@ -15,7 +15,7 @@ use common::reachable;
 use switchpath_model::fusion::Mover;
 use switchpath_model::machine::Op;
 use switchpath_model::properties::Resource;
-use switchpath_model::search::{bfs, Limits};
+use switchpath_model::search::{bfs, Limits, Search};
 use switchpath_model::seeded::Bug;
 use switchpath_model::state::State;
 use switchpath_model::Kind;
@@ -128,6 +128,7 @@ fn swaps(model: &SwitchModel, s: &State, x: Action, y: Action, name: &str) {
 #[test]
 fn movers_commute_and_leaf_locks_are_leaves_on_every_reachable_state() {
     for model in instances() {
+        let model = Search::new(model);
         let name = format!("{} {:?}", model.config.describe(), model.bug);
         let states = reachable(&model);
         eprintln!("{name}: {} states", states.len());
@@ -225,7 +226,7 @@ fn a_transaction_runs_a_whole_uncontended_switch() {
     // one transition; with the RHEL policy it stops at the AVC lookup.
     // The transaction that starts with preempting CPU0's task, from the initial state.
     let preemption = |policy| {
-        let model = SwitchModel::new(config(policy, 1, "1000,1001", |_| {})).unwrap();
+        let model = Search::new(SwitchModel::new(config(policy, 1, "1000,1001", |_| {})).unwrap());
         let mut out = Vec::new();
         model
             .transactions(&model.initial_state(), &mut |_, _| {}, &mut out)

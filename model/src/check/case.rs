@@ -27,9 +27,10 @@
 //! Knobs left out take [`Config::default`]'s values (which are also the
 //! `switchpath check` defaults). Unknown keys are an error, not ignored.
 
-use crate::properties::{DEADLOCK_FREE, ISOLATION_LEAK, ISOLATION_POISONING, POLICY_PROMISE};
-use crate::verdict::Verdict;
-use crate::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, TaskSpec};
+use crate::check::properties::{DEADLOCK_FREE, ISOLATION_LEAK, ISOLATION_POISONING, POLICY_PROMISE};
+use crate::check::verdict::Verdict;
+use crate::config::{Config, Llc, RcuoPlacement, RcuoWakers, TaskSpec};
+use crate::policy::Policy;
 use serde::Deserialize;
 use std::path::Path;
 

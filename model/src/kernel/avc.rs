@@ -16,7 +16,7 @@
 //! wake nobody). The second `ptrace_has_cap` call of `___ptrace_may_access` (for a
 //! non-dumpable prev) is folded into the first.
 
-use crate::machine::SwitchModel;
+use super::machine::SwitchModel;
 use crate::state::*;
 
 /// `avc_cache_threshold` in the model.

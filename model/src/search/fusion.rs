@@ -36,7 +36,7 @@
 //! waits between transactions; a CPU inside a transaction is on no cycle, and its
 //! right movers can be undone (moved past the end) and its left movers completed
 //! without touching the cycle. The one exception is a *leaf* lock
-//! ([`SwitchModel::is_leaf`]), which no CPU ever waits while holding: a CPU waiting
+//! ([`Search::is_leaf`]), which no CPU ever waits while holding: a CPU waiting
 //! for one is on no cycle, so a transaction may take it on its way, and stops there,
 //! the CPU resting and waiting, if it is held. Allowing any lock inside a
 //! transaction loses deadlocks: two CPUs each inside one, each holding what the
@@ -50,14 +50,16 @@
 //! then found again step by step, so each reported path is a shortest one
 //! (`verify.rs`).
 
+use super::bfs::Visit;
+use super::options::Search;
+use super::verify::INTERNAL_ERROR;
 use crate::config::RcuoWakers;
-use crate::machine::{Action, Kind, Op, SwitchModel};
-use crate::seeded::SearchBug;
+use crate::kernel::machine::{Action, Kind, Op};
+use crate::kernel::seeded::SearchBug;
 use crate::state::*;
-use crate::verify::INTERNAL_ERROR;
 
 /// The actions of one transaction.
-pub type Steps = crate::search::Steps<Action>;
+pub type Steps = super::bfs::Steps<Action>;
 
 /// How a step commutes with other CPUs' steps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,7 +72,7 @@ pub enum Mover {
     Non,
 }
 
-impl SwitchModel {
+impl Search {
     /// How `a` (an enabled action in `s`) commutes with other CPUs' steps.
     pub fn mover(&self, s: &State, a: Action) -> Mover {
         let cfg = &self.config;
@@ -171,7 +173,7 @@ impl SwitchModel {
     pub fn transactions(
         &self,
         s: &State,
-        visit: &mut crate::search::Visit<'_, Action, State>,
+        visit: &mut Visit<'_, Action, State>,
         out: &mut Vec<(Steps, State)>,
     ) -> Result<(), String> {
         if self.deadlock_cycle(s).is_some() {
@@ -230,7 +232,7 @@ impl SwitchModel {
         (a, mover): (Action, Mover),
         committed: bool,
         steps: &mut Steps,
-        visit: &mut crate::search::Visit<'_, Action, State>,
+        visit: &mut Visit<'_, Action, State>,
         out: &mut Vec<(Steps, State)>,
     ) -> Result<(), String> {
         debug_assert!(!committed || mover == Mover::Left);
@@ -253,7 +255,7 @@ impl SwitchModel {
 }
 
 /// Where a CPU stands with respect to the transactions the search runs: the parse
-/// of one CPU's steps into `R* N? L*` runs that [`SwitchModel::continuation`]
+/// of one CPU's steps into `R* N? L*` runs that [`Search::continuation`]
 /// makes. The completeness check and the result test follow real step-by-step runs
 /// with it; a state in which every CPU is [`Phase::Between`] is one the search in
 /// transactions must store.
@@ -268,7 +270,7 @@ pub enum Phase {
     Committed,
 }
 
-impl SwitchModel {
+impl Search {
     /// Whether no CPU is inside a transaction in `s`, each CPU being in `phases[c]`:
     /// a state the search in transactions must store. A CPU whose transaction
     /// stopped at a leaf lock because it was held is between transactions only while

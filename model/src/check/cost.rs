@@ -7,7 +7,7 @@
 //! count is exactly what the model's `switch_mm` would do.
 
 use crate::config::Config;
-use crate::machine::{SwitchModel, KTHREAD};
+use crate::kernel::machine::{SwitchModel, KTHREAD};
 use crate::policy::Switch;
 
 /// IBPBs issued and switches made on the fixed sequence.
@@ -53,7 +53,7 @@ pub fn cost(config: &Config) -> Cost {
 
 impl SwitchModel {
     /// Whether `info` is a user task.
-    pub fn is_user_info(&self, info: &crate::machine::TaskInfo) -> bool {
-        info.kind == crate::machine::TaskKind::User
+    pub fn is_user_info(&self, info: &crate::kernel::machine::TaskInfo) -> bool {
+        info.kind == crate::kernel::machine::TaskKind::User
     }
 }

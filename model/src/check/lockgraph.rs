@@ -16,7 +16,7 @@
 //! prints; its limit is that a nesting reachable only at another size, task set or
 //! configuration is not in the graph.
 
-use crate::machine::{Op, SwitchModel};
+use crate::kernel::machine::{Op, SwitchModel};
 use crate::state::{Loc, Lock, State};
 use rustc_hash::FxHashSet;
 use stateright::Model;

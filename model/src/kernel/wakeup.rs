@@ -14,8 +14,8 @@
 //! CPU unless load balancing is on (then any CPU: the wake-affine and idle-sibling
 //! choices are not modelled, every outcome is).
 
+use super::machine::SwitchModel;
 use crate::config::Llc;
-use crate::machine::SwitchModel;
 use crate::state::*;
 
 impl SwitchModel {

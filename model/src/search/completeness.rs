@@ -7,7 +7,7 @@
 //! premise makes the search skip real states silently, and no property may notice.
 //! So after the search, [`check`] runs random walks one step at a time, follows each
 //! CPU's steps through the same parse into transactions the search makes
-//! ([`Phase`], [`SwitchModel::step_in_phase`]), and looks up every state in which
+//! ([`Phase`], [`Search::step_in_phase`]), and looks up every state in which
 //! no CPU is inside a transaction. A state the search should have stored and did
 //! not is an internal error naming the walk and the step.
 //!
@@ -16,11 +16,12 @@
 //! so a search that stopped once every property was decided can still be checked:
 //! walks are cut at the depth up to which it stored every state.
 
-use crate::fusion::Phase;
-use crate::machine::{Action, SwitchModel};
-use crate::packed::Packed;
-use crate::search::Visited;
-use crate::verify::INTERNAL_ERROR;
+use super::bfs::{Searchable, Visited};
+use super::fusion::Phase;
+use super::options::Search;
+use super::packed::Packed;
+use super::verify::INTERNAL_ERROR;
+use crate::kernel::machine::Action;
 use stateright::Model;
 
 /// Walks run by default after each search.
@@ -74,7 +75,7 @@ pub struct Completeness {
 /// only the states within `stored_within` transitions) and looks up each state in
 /// which no CPU is inside a transaction in `visited`.
 pub fn check(
-    model: &SwitchModel,
+    model: &Search,
     visited: &Visited<Packed>,
     stored_within: Option<usize>,
     walks: u64,
@@ -124,7 +125,7 @@ pub fn check(
             done.steps += 1;
             if !model.fusion || model.between_transactions(&s, &phases) {
                 done.looked_up += 1;
-                if !visited.contains_key(&crate::search::Searchable::key(model, &s)) {
+                if !visited.contains_key(&Searchable::key(model, &s)) {
                     return Err(format!(
                         "{INTERNAL_ERROR} completeness check: walk {walk} (seed {SEED:#x}) \
                          reached at step {step} a state with no CPU inside a transaction \

@@ -32,8 +32,7 @@
 //!
 //! The last line is the inversion: `rq->lock` is taken again under itself.
 
-use crate::machine::SwitchModel;
-use crate::policy::Switch;
+use super::machine::SwitchModel;
 use crate::state::*;
 
 impl SwitchModel {
@@ -106,29 +105,6 @@ impl SwitchModel {
             return;
         }
         self.complete_switch_mm(s, c);
-    }
-
-    /// The switch in progress on CPU `c`, as the policies see it.
-    pub fn switch_of(&self, s: &State, c: u8) -> Switch {
-        let cpu = &s.cpu[c as usize];
-        Switch {
-            prev: self.view(cpu.prev),
-            next: self.view(cpu.next),
-            last_user: (cpu.last_mm != NOBODY).then(|| self.view(cpu.last_mm)),
-        }
-    }
-
-    /// `switch_mm` after the decision: the IBPB (if any), `load_cr3`, `switch_to`.
-    pub(crate) fn complete_switch_mm(&self, s: &mut State, c: u8) {
-        let ibpb = self.ibpb(&self.switch_of(s, c));
-        let cpu = &mut s.cpu[c as usize];
-        if ibpb {
-            cpu.trained_by = NOBODY;
-            cpu.flags |= F_IBPB;
-        }
-        cpu.last_mm = cpu.next;
-        cpu.curr = cpu.next;
-        cpu.set_top(Loc::SchedUnlock);
     }
 
     /// `finish_task_switch` after the unlock: `prev->on_cpu` is cleared.

@@ -9,9 +9,10 @@
 //! the completeness check (`completeness.rs`) walks the real model step by step and
 //! requires every state between transactions it meets to be stored.
 
-use crate::completeness::{self, Completeness};
-use crate::machine::{Action, SwitchModel};
-use crate::search::{bfs, bfs_keeping, Goal, Limits, Outcome};
+use super::bfs::{Goal, Limits, Outcome};
+use super::completeness::{self, Completeness};
+use super::options::{bfs, bfs_keeping, Search, ToSearch};
+use crate::kernel::machine::Action;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -32,8 +33,10 @@ pub struct Verified {
     pub completeness: Option<Completeness>,
 }
 
-/// Checks `model` under `limits`, with the default completeness check.
-pub fn verify(model: &SwitchModel, limits: Limits<'_>) -> Result<Verified, String> {
+/// Checks `model` under `limits`, with the default completeness check. `model` is
+/// a `Search` (a model and the search's options) or a `SwitchModel` (searched with
+/// every reduction that applies).
+pub fn verify(model: &impl ToSearch, limits: Limits<'_>) -> Result<Verified, String> {
     verify_with(model, limits, completeness::WALKS)
 }
 
@@ -42,10 +45,12 @@ pub fn verify(model: &SwitchModel, limits: Limits<'_>) -> Result<Verified, Strin
 /// even once everything is decided. An error is an internal error: a premise of the
 /// reduction failed, or the search missed a state or a discovery.
 pub fn verify_with(
-    model: &SwitchModel,
+    model: &impl ToSearch,
     limits: Limits<'_>,
     walks: u64,
 ) -> Result<Verified, String> {
+    let search = model.to_search();
+    let model: &Search = &search;
     let started = Instant::now();
     let (max_states, time_limit, interrupt, threads) = (
         limits.max_states,

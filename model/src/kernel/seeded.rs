@@ -10,10 +10,9 @@
 //! correct code keeps the property (the self-test checks that too, so a "caught"
 //! is never a property that fails anyway).
 
+use super::machine::SwitchModel;
 use crate::config::Config;
-use crate::machine::SwitchModel;
-use crate::policy::{Policy, Switch};
-use crate::properties::{DEADLOCK_FREE, POLICY_PROMISE};
+use crate::policy::Policy;
 
 /// One seeded bug.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -77,14 +76,6 @@ impl Bug {
         }
     }
 
-    /// The property that must catch it.
-    pub fn property(self) -> &'static str {
-        match self {
-            Bug::DumpableReadsPrev | Bug::CondIbpbNextOnly => POLICY_PROMISE,
-            _ => DEADLOCK_FREE,
-        }
-    }
-
     /// A configuration where it shows, and where the correct code keeps
     /// [`Bug::property`].
     pub fn config(self) -> Config {
@@ -131,41 +122,10 @@ impl SwitchModel {
     pub fn has_bug(&self, bug: Bug) -> bool {
         self.bug == Some(bug)
     }
-
-    /// Whether `switch_mm`'s decision consults the SELinux AVC: it runs the
-    /// capability check (`ptrace_has_cap` → `has_ns_capability_noaudit(current)` →
-    /// `security_capable_noaudit` → `selinux_capable`), SELinux is the LSM, and
-    /// `cap_capable` passes: `current` (prev) holds `CAP_SYS_PTRACE` in its effective
-    /// set. `selinux_capable` runs `cap_capable` first and returns `-EPERM` at once
-    /// without it (RHEL 7.7 `security/selinux/hooks.c:2134-2136`), lock-free; only a
-    /// privileged prev goes on to `cred_has_capability` → `avc_has_perm_noaudit`.
-    pub fn consults_avc(&self, sw: &Switch) -> bool {
-        self.config.selinux && sw.prev.cap_sys_ptrace && self.asks_capability(sw)
-    }
-
-    /// Whether `switch_mm`'s decision runs the capability check.
-    pub fn asks_capability(&self, sw: &Switch) -> bool {
-        let policy = self.config.policy;
-        policy.asks_capability(sw)
-            || (self.has_bug(Bug::DumpableAsksCapability)
-                && policy == Policy::UpstreamDumpable
-                && sw.prev.uid != sw.next.uid)
-    }
-
-    /// Whether `switch_mm` issues an IBPB.
-    pub fn ibpb(&self, sw: &Switch) -> bool {
-        match self.config.policy {
-            Policy::UpstreamDumpable if self.has_bug(Bug::DumpableReadsPrev) => {
-                sw.prev.has_mm && !sw.prev.dumpable
-            }
-            Policy::UpstreamCondIbpb if self.has_bug(Bug::CondIbpbNextOnly) => sw.next.spec_ib,
-            policy => policy.ibpb(sw),
-        }
-    }
 }
 
 /// A seeded bug of the search's reduction, not of the kernel code: a premise of the
-/// transactions (`fusion.rs`) deliberately wrong. Nothing in the model's behaviour
+/// transactions (`search/fusion.rs`) deliberately wrong. Nothing in the model's behaviour
 /// changes, only which interleavings the search stores, so no property can notice;
 /// `switchpath selftest` shows the completeness check does (with a control: the
 /// correct reduction passes it on the same configuration).
@@ -229,18 +189,5 @@ impl SearchBug {
     /// Parses a name.
     pub fn parse(text: &str) -> Option<SearchBug> {
         SearchBug::ALL.into_iter().find(|b| b.name() == text)
-    }
-}
-
-impl SwitchModel {
-    /// The same model searched with a seeded bug in the reduction.
-    pub fn with_search_bug(mut self, bug: SearchBug) -> SwitchModel {
-        self.search_bug = Some(bug);
-        self
-    }
-
-    /// Whether seeded search bug `bug` is on.
-    pub fn has_search_bug(&self, bug: SearchBug) -> bool {
-        self.search_bug == Some(bug)
     }
 }

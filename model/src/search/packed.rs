@@ -174,7 +174,8 @@ pub fn unpack(p: &Packed) -> State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Config, SwitchModel};
+    use crate::config::Config;
+    use crate::kernel::machine::SwitchModel;
     use stateright::Model;
 
     #[test]

@@ -2,11 +2,11 @@
 //! directions, each policy's own promise, and the witnesses that prove the
 //! interesting paths were reached.
 //!
-//! - `deadlock-free`: no cycle in the wait-for graph. A CPU waits when it sits at a
-//!   lock acquisition whose lock is held (or at `while (p->on_cpu)` while another CPU
-//!   is still switching `p` out); it waits *for* the holder. A CPU waiting for a lock
-//!   it holds itself is the AA case (the ticket lock is never granted). Since waiting
-//!   CPUs hold what they hold forever, a cycle never dissolves.
+//! - `deadlock-free`: no cycle in the wait-for graph (`kernel/waits.rs`). A CPU waits
+//!   when it sits at a lock acquisition whose lock is held (or at `while (p->on_cpu)`
+//!   while another CPU is still switching `p` out); it waits *for* the holder. A CPU
+//!   waiting for a lock it holds itself is the AA case (the ticket lock is never
+//!   granted). Since waiting CPUs hold what they hold forever, a cycle never dissolves.
 //! - `isolation-poisoning`: no user task starts running on a CPU whose branch
 //!   predictor was last trained by another user task that may not ptrace it, without
 //!   an IBPB in between (that task could have trained the predictor against it).
@@ -20,9 +20,12 @@
 //! when the task first acts from task context, so that state is exactly the moment
 //! between `switch_to` and the first user instruction.
 
-use crate::machine::SwitchModel;
+pub use crate::kernel::waits::{Resource, Shape};
+
+use crate::kernel::machine::SwitchModel;
+use crate::kernel::seeded::Bug;
 use crate::state::*;
-use stateright::Property;
+use stateright::{Model, Property};
 
 /// Name of the deadlock property.
 pub const DEADLOCK_FREE: &str = "deadlock-free";
@@ -53,58 +56,6 @@ pub const W_IBPB: &str = "IBPB";
 /// The witnesses, in report order.
 pub const WITNESSES: [&str; 5] = [W_CROSS_CRED, W_AVC_MISS, W_CALL_RCU, W_NOCB_WAKE, W_IBPB];
 
-/// The shape of a deadlock: how many CPUs its wait-for cycle has.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Shape {
-    /// One CPU waits for what it holds itself.
-    Aa,
-    /// Two CPUs, each waiting for what the other holds.
-    Abba,
-    /// Three CPUs or more.
-    Longer,
-}
-
-impl Shape {
-    /// Every shape class, smallest first.
-    pub const ALL: [Shape; 3] = [Shape::Aa, Shape::Abba, Shape::Longer];
-
-    /// The class of a cycle of `cpus` CPUs.
-    pub fn of(cpus: usize) -> Shape {
-        match cpus {
-            0 | 1 => Shape::Aa,
-            2 => Shape::Abba,
-            _ => Shape::Longer,
-        }
-    }
-
-    /// Its name in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Shape::Aa => "AA",
-            Shape::Abba => "ABBA",
-            Shape::Longer => "cycle of 3+ CPUs",
-        }
-    }
-
-    /// Whether a machine of `cpus` CPUs can have a cycle of this shape at all.
-    pub fn possible(self, cpus: usize) -> bool {
-        match self {
-            Shape::Aa => cpus >= 1,
-            Shape::Abba => cpus >= 2,
-            Shape::Longer => cpus >= 3,
-        }
-    }
-}
-
-/// What a CPU waits for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Resource {
-    /// A lock.
-    Lock(Lock),
-    /// `p->on_cpu` of task p (held by the CPU switching p out).
-    OnCpu(u8),
-}
-
 /// The two isolation directions plus the policy's promise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exposure {
@@ -117,46 +68,6 @@ pub enum Exposure {
 }
 
 impl SwitchModel {
-    /// What CPU `c` waits for and who holds it, if it is blocked.
-    pub fn waits_for(&self, s: &State, c: u8) -> Option<(Resource, u8)> {
-        let cpu = &s.cpu[c as usize];
-        match self.op(s, c) {
-            crate::machine::Op::Acquire(lock) => {
-                s.holder_of(lock).map(|h| (Resource::Lock(lock), h))
-            }
-            crate::machine::Op::Choice if cpu.top() == Some(Loc::TtwuSelect) => self
-                .on_cpu_holder(s, cpu.wakee)
-                .map(|h| (Resource::OnCpu(cpu.wakee), h)),
-            _ => None,
-        }
-    }
-
-    /// The CPUs of a wait-for cycle, in wait order from the lowest-numbered one.
-    pub fn deadlock_cycle(&self, s: &State) -> Option<Vec<u8>> {
-        for start in self.cpus() {
-            let mut path = vec![start];
-            let mut at = start;
-            while let Some((_, holder)) = self.waits_for(s, at) {
-                if let Some(pos) = path.iter().position(|&p| p == holder) {
-                    let mut cycle = path[pos..].to_vec();
-                    let min = cycle
-                        .iter()
-                        .enumerate()
-                        .min_by_key(|(_, &c)| c)
-                        .map(|(i, _)| i);
-                    cycle.rotate_left(min.unwrap_or(0));
-                    return Some(cycle);
-                }
-                path.push(holder);
-                at = holder;
-                // A walk longer than the CPU count has repeated a CPU: the check
-                // above is broken, so fail loudly rather than loop.
-                assert!(path.len() <= self.config.cpus, "wait-for walk {path:?}");
-            }
-        }
-        None
-    }
-
     /// The first CPU whose running user task starts on a predictor it must not share.
     pub fn exposure(&self, s: &State, kind: Exposure) -> Option<u8> {
         self.cpus().find(|&c| {
@@ -198,30 +109,51 @@ impl SwitchModel {
     }
 }
 
-/// The properties, as stateright sees them.
-pub fn all() -> Vec<Property<SwitchModel>> {
+/// The properties, as stateright sees them, for the model itself or for the model
+/// with the search's options (`search::Search`): any stateright model of the
+/// switch path's states that can lend its [`SwitchModel`].
+pub fn all<M: Model<State = State> + AsRef<SwitchModel>>() -> Vec<Property<M>> {
     vec![
-        Property::always(DEADLOCK_FREE, |m, s| {
+        Property::always(DEADLOCK_FREE, |m: &M, s: &State| {
+            let m = m.as_ref();
             // With a shape asked for (`SwitchModel::only_shape`), only a cycle of
             // that shape violates it; a deadlocked state has no successors anyway.
             m.deadlock_cycle(s)
                 .is_none_or(|c| m.only_shape.is_some_and(|sh| Shape::of(c.len()) != sh))
         }),
-        Property::always(ISOLATION_POISONING, |m, s| {
-            m.exposure(s, Exposure::Poisoning).is_none()
+        Property::always(ISOLATION_POISONING, |m: &M, s: &State| {
+            m.as_ref().exposure(s, Exposure::Poisoning).is_none()
         }),
-        Property::always(ISOLATION_LEAK, |m, s| {
-            m.exposure(s, Exposure::Leak).is_none()
+        Property::always(ISOLATION_LEAK, |m: &M, s: &State| {
+            m.as_ref().exposure(s, Exposure::Leak).is_none()
         }),
-        Property::always(POLICY_PROMISE, |m, s| {
-            m.exposure(s, Exposure::Promise).is_none()
+        Property::always(POLICY_PROMISE, |m: &M, s: &State| {
+            m.as_ref().exposure(s, Exposure::Promise).is_none()
         }),
-        Property::sometimes(W_CROSS_CRED, |m, s| m.witness(s, W_CROSS_CRED)),
-        Property::sometimes(W_AVC_MISS, |m, s| m.witness(s, W_AVC_MISS)),
-        Property::sometimes(W_CALL_RCU, |m, s| m.witness(s, W_CALL_RCU)),
-        Property::sometimes(W_NOCB_WAKE, |m, s| m.witness(s, W_NOCB_WAKE)),
-        Property::sometimes(W_IBPB, |m, s| m.witness(s, W_IBPB)),
+        Property::sometimes(W_CROSS_CRED, |m: &M, s: &State| {
+            m.as_ref().witness(s, W_CROSS_CRED)
+        }),
+        Property::sometimes(W_AVC_MISS, |m: &M, s: &State| {
+            m.as_ref().witness(s, W_AVC_MISS)
+        }),
+        Property::sometimes(W_CALL_RCU, |m: &M, s: &State| {
+            m.as_ref().witness(s, W_CALL_RCU)
+        }),
+        Property::sometimes(W_NOCB_WAKE, |m: &M, s: &State| {
+            m.as_ref().witness(s, W_NOCB_WAKE)
+        }),
+        Property::sometimes(W_IBPB, |m: &M, s: &State| m.as_ref().witness(s, W_IBPB)),
     ]
+}
+
+impl Bug {
+    /// The property that must catch it.
+    pub fn property(self) -> &'static str {
+        match self {
+            Bug::DumpableReadsPrev | Bug::CondIbpbNextOnly => POLICY_PROMISE,
+            _ => DEADLOCK_FREE,
+        }
+    }
 }
 
 impl SwitchModel {
@@ -235,7 +167,7 @@ impl SwitchModel {
             W_AVC_MISS => rhel_avc,
             W_CALL_RCU => rhel_avc && cfg.rcu_nocb && cfg.avc_full,
             W_NOCB_WAKE => cfg.rcu_nocb,
-            W_IBPB => crate::cost::cost(cfg).ibpbs > 0,
+            W_IBPB => crate::check::cost::cost(cfg).ibpbs > 0,
             other => panic!("unknown witness `{other}`"),
         }
     }

@@ -22,7 +22,7 @@
 //! witnesses) is stated in terms of roles, not numbers, so it has the same value on
 //! every state of a class. Breadth-first search over representatives therefore
 //! visits every class at its shortest distance, and a counterexample found on a
-//! representative is replayed on the real states (see `search.rs`), so it stays a
+//! representative is replayed on the real states (see `bfs.rs`), so it stays a
 //! shortest path from the real initial state.
 //!
 //! **The representative** is the least packed state over the renamings that sort the
@@ -33,9 +33,9 @@
 //! holder, AVC bit and every CPU field naming them), which records every occurrence,
 //! so tasks that tie are indistinguishable and the order among them does not matter.
 
+use super::packed::{pack, Packed};
 use crate::config::{RcuoPlacement, MAX_CPUS};
-use crate::machine::{SwitchModel, TaskKind};
-use crate::packed::{pack, Packed};
+use crate::kernel::machine::{SwitchModel, TaskKind};
 use crate::state::*;
 use std::hash::{Hash, Hasher};
 
@@ -370,7 +370,7 @@ fn permute_runs(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Config;
+    use crate::config::Config;
 
     #[test]
     fn every_order_of_a_run_is_tried_once() {

@@ -19,7 +19,7 @@
 //! empty→non-empty transition is the only wake-up (the `qhimark` overflow path of
 //! 3.10 is not modelled: it needs a long queue, and adds no new lock pattern).
 
-use crate::machine::SwitchModel;
+use super::machine::SwitchModel;
 use crate::state::*;
 
 impl SwitchModel {
@@ -49,7 +49,7 @@ impl SwitchModel {
         let irqs_were_off = cpu.depth > 1;
         if self.config.defer_wakeup && irqs_were_off {
             cpu.flags |= F_DEFER;
-            if !self.has_bug(crate::seeded::Bug::DeferredWakeWakesAnyway) {
+            if !self.has_bug(super::seeded::Bug::DeferredWakeWakesAnyway) {
                 cpu.pop();
                 return;
             }

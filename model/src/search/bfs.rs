@@ -231,18 +231,10 @@ struct Expanded<K> {
     fault: Option<(usize, String)>,
 }
 
-/// Breadth-first search of `model` from its initial states.
-pub fn bfs<M>(model: &M, limits: Limits<'_>) -> Outcome<M::Action>
-where
-    M: Searchable,
-    M::State: Send,
-    M::Action: Send + Clone,
-{
-    bfs_keeping(model, limits).0
-}
-
-/// [`bfs`], and the visited set it built (for the completeness check).
-pub fn bfs_keeping<M>(model: &M, mut limits: Limits<'_>) -> (Outcome<M::Action>, Visited<M::Key>)
+/// Breadth-first search of any [`Searchable`] model from its initial states (the
+/// switch model's is `search::bfs`), and the visited set it built (for the
+/// completeness check).
+pub fn bfs_keeping_of<M>(model: &M, mut limits: Limits<'_>) -> (Outcome<M::Action>, Visited<M::Key>)
 where
     M: Searchable,
     M::State: Send,

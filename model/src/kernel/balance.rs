@@ -8,7 +8,7 @@
 //!
 //! Invariant: a CPU holding two runqueue locks took the lower-numbered one first.
 
-use crate::machine::SwitchModel;
+use super::machine::SwitchModel;
 use crate::state::*;
 
 impl SwitchModel {

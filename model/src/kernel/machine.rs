@@ -1,4 +1,4 @@
-//! The stateright [`Model`]: actions, steps and the dispatch to each mechanism.
+//! The machine: actions, steps and the dispatch to each mechanism.
 //!
 //! A CPU at rest always sits either at top level (task context, interrupts on,
 //! nothing held) or at a *shared operation*: a lock acquisition or release, an AVC
@@ -9,16 +9,18 @@
 //! lock the CPU holds, so every interleaving of two CPUs' critical sections is still
 //! explored; in particular every lock acquisition is its own step.
 //!
-//! Each mechanism lives in its own file: `runqueue.rs` (`__schedule`), `wakeup.rs`
-//! (`try_to_wake_up`), `rcu_nocb.rs` (`call_rcu`, `rcuo`), `avc.rs` (the SELinux
-//! AVC), `balance.rs` (`double_rq_lock`); `properties.rs` has what is checked.
+//! Each mechanism lives in its own file: `runqueue.rs` (`__schedule`),
+//! `switch_mm.rs` (the policy's decision), `wakeup.rs` (`try_to_wake_up`),
+//! `rcu_nocb.rs` (`call_rcu`, `rcuo`), `avc.rs` (the SELinux AVC), `balance.rs`
+//! (`double_rq_lock`), `waits.rs` (the wait-for graph). The stateright `Model` built
+//! on this page, with what is checked, is in `check/model.rs`.
 
+use super::seeded::Bug;
+use super::waits::Shape;
 use crate::config::{Config, RcuoWakers};
 use crate::policy::TaskView;
-use crate::seeded::Bug;
 use crate::state::*;
 use serde::{Deserialize, Serialize};
-use stateright::{Model, Property};
 
 /// What kind of task a task id is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,18 +115,11 @@ pub struct SwitchModel {
     pub tasks: Vec<TaskInfo>,
     /// AVC key of kernel threads and idle (`SECINITSID_KERNEL`, `kernel_t`).
     pub kernel_key: u16,
-    /// The renamings the search may exploit (`None`: none, or switched off).
-    pub symmetry: Option<crate::symmetry::Symmetry>,
     /// A seeded bug (`switchpath selftest` only; `None` is the correct code).
-    pub bug: Option<crate::seeded::Bug>,
-    /// The search runs each CPU's steps in transactions (`fusion.rs`); `false`:
-    /// every step is its own transition.
-    pub fusion: bool,
-    /// A seeded bug of the reduction (`switchpath selftest` only).
-    pub search_bug: Option<crate::seeded::SearchBug>,
+    pub bug: Option<Bug>,
     /// `deadlock-free` counts only cycles of this shape (`None`: every cycle): the
     /// search for the shortest deadlock of each shape.
-    pub only_shape: Option<crate::properties::Shape>,
+    pub only_shape: Option<Shape>,
 }
 
 /// What idle and kernel threads look like to the policies: uid 0, every capability,
@@ -186,37 +181,18 @@ impl SwitchModel {
             tasks.len() <= MAX_TASKS,
             "MAX_TASKS is too small for this configuration"
         );
-        let mut model = SwitchModel {
+        Ok(SwitchModel {
             kernel_key,
             tasks,
             config,
-            symmetry: None,
             bug: None,
-            fusion: true,
-            search_bug: None,
             only_shape: None,
-        };
-        model.symmetry = crate::symmetry::Symmetry::of(&model);
-        Ok(model)
-    }
-
-    /// The same model, searched without symmetry reduction (every state stored as
-    /// itself): for cross-checks and for comparing state counts.
-    pub fn without_symmetry(mut self) -> SwitchModel {
-        self.symmetry = None;
-        self
+        })
     }
 
     /// The same model, where `deadlock-free` counts only cycles of `shape`.
-    pub fn with_only_shape(mut self, shape: crate::properties::Shape) -> SwitchModel {
+    pub fn with_only_shape(mut self, shape: Shape) -> SwitchModel {
         self.only_shape = Some(shape);
-        self
-    }
-
-    /// The same model, searched one step at a time (no transactions): for shortest
-    /// paths, cross-checks and comparing state counts.
-    pub fn without_fusion(mut self) -> SwitchModel {
-        self.fusion = false;
         self
     }
 
@@ -581,91 +557,10 @@ impl SwitchModel {
     }
 }
 
-impl crate::search::Searchable for SwitchModel {
-    type Key = crate::packed::Packed;
-
-    fn key(&self, s: &State) -> Self::Key {
-        match &self.symmetry {
-            Some(sym) => sym.canonical(s),
-            None => crate::packed::pack(s),
-        }
-    }
-
-    fn state(&self, key: &Self::Key) -> State {
-        crate::packed::unpack(key)
-    }
-
-    fn expand(
-        &self,
-        s: &State,
-        visit: &mut crate::search::Visit<'_, Action, State>,
-        out: &mut Vec<(crate::search::Steps<Action>, State)>,
-    ) -> Result<(), String> {
-        if self.fusion {
-            self.transactions(s, visit, out)
-        } else {
-            crate::search::single_steps(self, s, out);
-            Ok(())
-        }
-    }
-}
-
-impl Model for SwitchModel {
-    type State = State;
-    type Action = Action;
-
-    fn init_states(&self) -> Vec<State> {
-        vec![self.initial_state()]
-    }
-
-    /// A deadlocked state has no successors: the cycle never dissolves, and the
-    /// machine is then lost (the NMI watchdog panics it). This also keeps the first
-    /// deadlock BFS meets the shortest one.
-    fn actions(&self, s: &State, out: &mut Vec<Action>) {
-        if self.deadlock_cycle(s).is_some() {
-            return;
-        }
-        for c in self.cpus() {
-            self.cpu_actions(s, c, out);
-        }
-    }
-
-    fn next_state(&self, s: &State, a: Action) -> Option<State> {
-        let mut next = *s;
-        self.perform(&mut next, a.cpu, a.kind);
-        Some(next)
-    }
-
-    fn format_action(&self, a: &Action) -> String {
-        self.describe_action(a)
-    }
-
-    /// What the step did, and every CPU after it, with the model's names.
-    fn format_step(&self, s: &State, a: Action) -> Option<String> {
-        let mut next = *s;
-        self.perform(&mut next, a.cpu, a.kind);
-        let mut out = format!("CPU{} {}\n", a.cpu, self.describe_step(s, &a));
-        for c in self.cpus() {
-            let held: Vec<String> = self
-                .held_by(&next, c)
-                .into_iter()
-                .map(|l| self.lock_name(l))
-                .collect();
-            let waits = self
-                .waits_for(&next, c)
-                .map(|(r, _)| format!("; waits for {}", self.resource_name(r)));
-            out.push_str(&format!(
-                "CPU{c}: {} in {}; holds [{}]{}\n",
-                self.task_name(next.cpu[c as usize].curr),
-                self.where_is(&next, c),
-                held.join(", "),
-                waits.unwrap_or_default()
-            ));
-        }
-        Some(out)
-    }
-
-    fn properties(&self) -> Vec<Property<Self>> {
-        crate::properties::all()
+/// The model lends itself to the properties (`check/properties.rs`), which are
+/// stated for it and for the model with the search's options alike.
+impl AsRef<SwitchModel> for SwitchModel {
+    fn as_ref(&self) -> &SwitchModel {
+        self
     }
 }

@@ -7,7 +7,9 @@
 //! functions the compiler inlined there (and so are missing from the vmcore) are
 //! listed in [`INLINED`].
 
-use crate::state::{Cpu, Loc};
+use crate::config::MAX_CPUS;
+use crate::state::{Cpu, Loc, State, TaskState, IDLE, LOCK_SLOTS, MAX_TASKS, NOBODY};
+use std::fmt;
 
 /// Functions that are inlined in the 3.10 build (absent from its backtraces).
 pub const INLINED: &[&str] = &[
@@ -214,6 +216,67 @@ pub fn cpu_frames(cpu: &Cpu) -> Vec<&'static str> {
         out.extend(loc_frames(loc, i + 1 == locs.len()));
     }
     out
+}
+
+/// Readable without the model (task ids, lock ids): stateright's Explorer shows this.
+/// It lives here, not beside [`State`], because it reads each CPU's stack as kernel
+/// frames: the state layer needs nothing from the kernel layer.
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let task = |t: u8| match t {
+            NOBODY => "-".to_string(),
+            t if t >= IDLE => format!("swapper/{}", t - IDLE),
+            t => format!("task{t}"),
+        };
+        for (c, cpu) in self.cpu.iter().enumerate() {
+            if *cpu == Cpu::default() {
+                continue; // an unused CPU slot (a used one never has prev == next)
+            }
+            let frames = cpu_frames(cpu);
+            let held: Vec<String> = (0..LOCK_SLOTS)
+                .filter(|&i| self.holder[i] == c as u8)
+                .map(lock_label)
+                .collect();
+            writeln!(
+                f,
+                "CPU{c}: {} in [{}]; holds [{}]; predictor trained by {}; last user mm {}",
+                task(cpu.curr),
+                if frames.is_empty() {
+                    "task context".to_string()
+                } else {
+                    frames.join(" > ")
+                },
+                held.join(", "),
+                task(cpu.trained_by),
+                task(cpu.last_mm)
+            )?;
+        }
+        let tasks: Vec<String> = (0..MAX_TASKS as u8)
+            .filter(|&t| self.task_state(t) != TaskState::Unused)
+            .map(|t| {
+                format!(
+                    "{} {:?} on CPU{}",
+                    task(t),
+                    self.task_state(t),
+                    self.task_cpu(t)
+                )
+            })
+            .collect();
+        writeln!(f, "tasks: {}", tasks.join(", "))?;
+        write!(f, "AVC: keys {:#06x}, {} nodes", self.avc, self.avc_nodes)
+    }
+}
+
+fn lock_label(i: usize) -> String {
+    if i < MAX_CPUS {
+        format!("rq{i}.lock")
+    } else if i < 2 * MAX_CPUS {
+        format!("nocb_wq{}.lock", i - MAX_CPUS)
+    } else if i == 2 * MAX_CPUS {
+        "avc slot lock".into()
+    } else {
+        format!("task{}.pi_lock", i - 2 * MAX_CPUS - 1)
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Human-readable names: locks, resources, actions and steps, as traces print them.
 
-use crate::frames::{cpu_frames, is_inlined};
-use crate::machine::{Action, Kind, Op, SwitchModel};
-use crate::properties::Resource;
+use super::frames::{cpu_frames, is_inlined};
+use super::machine::{Action, Kind, Op, SwitchModel};
+use super::waits::Resource;
 use crate::state::*;
 
 impl SwitchModel {

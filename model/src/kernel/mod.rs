@@ -1,0 +1,28 @@
+//! The kernel layer: the machine and one file per kernel mechanism, each opening
+//! with the kernel function it abstracts and its invariants.
+//!
+//! | file | kernel |
+//! |---|---|
+//! | `machine.rs` | the model's one dispatch page: actions, steps, each mechanism's entry |
+//! | `runqueue.rs` | `__schedule`, `context_switch`, `rq->lock` |
+//! | `switch_mm.rs` | `switch_mm`: where the IBPB policy decides, and whether it asks the AVC |
+//! | `wakeup.rs` | `try_to_wake_up`, `ttwu_remote`, `ttwu_queue`, `scheduler_ipi` |
+//! | `rcu_nocb.rs` | `call_rcu`, `__call_rcu_nocb_enqueue`, `rcuo`, deferred wake-up |
+//! | `avc.rs` | `avc_has_perm_noaudit`, `avc_alloc_node`, `avc_reclaim_node`, `avc_insert` |
+//! | `balance.rs` | `load_balance`, `double_rq_lock` |
+//! | `waits.rs` | the wait-for graph: who a spinning CPU waits for, and its cycles |
+//! | `seeded.rs` | the seeded bugs, switched on per model instance |
+//! | `frames.rs` | the kernel functions each resume point stands for (backtraces) |
+//! | `describe.rs` | locks, resources, actions and steps named in kernel terms |
+
+pub mod avc;
+pub mod balance;
+pub mod describe;
+pub mod frames;
+pub mod machine;
+pub mod rcu_nocb;
+pub mod runqueue;
+pub mod seeded;
+pub mod switch_mm;
+pub mod waits;
+pub mod wakeup;

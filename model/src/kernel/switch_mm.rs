@@ -1,0 +1,71 @@
+//! `switch_mm`'s decision, as each policy's patch has it: the one place the model
+//! asks the IBPB policy whether to issue a barrier, and whether asking runs the
+//! capability check and so the SELinux AVC.
+//!
+//! `__schedule` (`runqueue.rs`) calls [`SwitchModel::consults_avc`] under this
+//! CPU's `rq->lock` once it has picked a task of another user mm; if the check
+//! consults the AVC the CPU goes through `avc.rs` first, and then
+//! `complete_switch_mm` applies [`SwitchModel::ibpb`]. The rules themselves are the
+//! policies' own (`policy/`); the seeded bugs that change a decision (`seeded.rs`)
+//! are applied here, where the mistake would live.
+
+use super::machine::SwitchModel;
+use super::seeded::Bug;
+use crate::policy::{Policy, Switch};
+use crate::state::*;
+
+impl SwitchModel {
+    /// The switch in progress on CPU `c`, as the policies see it.
+    pub fn switch_of(&self, s: &State, c: u8) -> Switch {
+        let cpu = &s.cpu[c as usize];
+        Switch {
+            prev: self.view(cpu.prev),
+            next: self.view(cpu.next),
+            last_user: (cpu.last_mm != NOBODY).then(|| self.view(cpu.last_mm)),
+        }
+    }
+
+    /// `switch_mm` after the decision: the IBPB (if any), `load_cr3`, `switch_to`.
+    pub(crate) fn complete_switch_mm(&self, s: &mut State, c: u8) {
+        let ibpb = self.ibpb(&self.switch_of(s, c));
+        let cpu = &mut s.cpu[c as usize];
+        if ibpb {
+            cpu.trained_by = NOBODY;
+            cpu.flags |= F_IBPB;
+        }
+        cpu.last_mm = cpu.next;
+        cpu.curr = cpu.next;
+        cpu.set_top(Loc::SchedUnlock);
+    }
+
+    /// Whether `switch_mm`'s decision consults the SELinux AVC: it runs the
+    /// capability check (`ptrace_has_cap` → `has_ns_capability_noaudit(current)` →
+    /// `security_capable_noaudit` → `selinux_capable`), SELinux is the LSM, and
+    /// `cap_capable` passes: `current` (prev) holds `CAP_SYS_PTRACE` in its effective
+    /// set. `selinux_capable` runs `cap_capable` first and returns `-EPERM` at once
+    /// without it (RHEL 7.7 `security/selinux/hooks.c:2134-2136`), lock-free; only a
+    /// privileged prev goes on to `cred_has_capability` → `avc_has_perm_noaudit`.
+    pub fn consults_avc(&self, sw: &Switch) -> bool {
+        self.config.selinux && sw.prev.cap_sys_ptrace && self.asks_capability(sw)
+    }
+
+    /// Whether `switch_mm`'s decision runs the capability check.
+    pub fn asks_capability(&self, sw: &Switch) -> bool {
+        let policy = self.config.policy;
+        policy.asks_capability(sw)
+            || (self.has_bug(Bug::DumpableAsksCapability)
+                && policy == Policy::UpstreamDumpable
+                && sw.prev.uid != sw.next.uid)
+    }
+
+    /// Whether `switch_mm` issues an IBPB.
+    pub fn ibpb(&self, sw: &Switch) -> bool {
+        match self.config.policy {
+            Policy::UpstreamDumpable if self.has_bug(Bug::DumpableReadsPrev) => {
+                sw.prev.has_mm && !sw.prev.dumpable
+            }
+            Policy::UpstreamCondIbpb if self.has_bug(Bug::CondIbpbNextOnly) => sw.next.spec_ib,
+            policy => policy.ibpb(sw),
+        }
+    }
+}

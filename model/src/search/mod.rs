@@ -1,0 +1,20 @@
+//! The search layer: how the model is explored. [`bfs`](mod@bfs) is switchpath's own
+//! breadth-first search; [`options`] holds the search's options (the reductions)
+//! and runs it on the switch model; the reductions are [`fusion`] (transactions),
+//! [`symmetry`] and [`packed`] (the compact stored state); [`verify`] is a whole
+//! check (the search in transactions, the step-by-step re-search for shortest
+//! paths, then [`completeness`]).
+
+pub mod bfs;
+pub mod completeness;
+pub mod fusion;
+pub mod options;
+pub mod packed;
+pub mod symmetry;
+pub mod verify;
+
+pub use bfs::{
+    bfs_keeping_of, peak_memory, single_steps, Goal, Limits, Outcome, Searchable, Steps, Stop,
+    Visit, Visited,
+};
+pub use options::{bfs, bfs_keeping, Search, ToSearch};

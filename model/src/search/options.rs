@@ -1,0 +1,203 @@
+//! The search's options: which reductions a search of the switch model uses. They
+//! belong to the search, not to the model, as stateright keeps its reductions on
+//! the checker (`CheckerBuilder::symmetry()`): a [`Search`] is a model and the
+//! options it is searched with; a plain [`SwitchModel`] is searched with every
+//! reduction that applies ([`Search::new`]).
+
+use super::bfs::Limits;
+use super::bfs::{bfs_keeping_of, single_steps, Outcome, Searchable, Steps, Visit, Visited};
+use super::packed::{pack, unpack, Packed};
+use super::symmetry::Symmetry;
+use crate::check::properties;
+use crate::kernel::machine::{Action, SwitchModel};
+use crate::kernel::seeded::SearchBug;
+use crate::kernel::waits::Shape;
+use crate::state::State;
+use stateright::{Model, Property};
+use std::borrow::Cow;
+use std::ops::Deref;
+
+/// One model and the reductions a search of it uses.
+#[derive(Clone, Debug)]
+pub struct Search {
+    /// The model searched.
+    pub model: SwitchModel,
+    /// The renamings the search exploits (`None`: none, or switched off).
+    pub symmetry: Option<Symmetry>,
+    /// The search runs each CPU's steps in transactions (`fusion.rs`); `false`:
+    /// every step is its own transition.
+    pub fusion: bool,
+    /// A seeded bug of the reduction (`switchpath selftest` only).
+    pub search_bug: Option<SearchBug>,
+}
+
+impl Search {
+    /// `model` searched with every reduction that applies: its symmetries
+    /// ([`Symmetry::of`]) and transactions.
+    pub fn new(model: SwitchModel) -> Search {
+        Search {
+            symmetry: Symmetry::of(&model),
+            model,
+            fusion: true,
+            search_bug: None,
+        }
+    }
+
+    /// The same search without symmetry reduction (every state stored as itself):
+    /// for cross-checks and for comparing state counts.
+    pub fn without_symmetry(mut self) -> Search {
+        self.symmetry = None;
+        self
+    }
+
+    /// The same search one step at a time (no transactions): for shortest paths,
+    /// cross-checks and comparing state counts.
+    pub fn without_fusion(mut self) -> Search {
+        self.fusion = false;
+        self
+    }
+
+    /// The same search with a seeded bug in the reduction.
+    pub fn with_search_bug(mut self, bug: SearchBug) -> Search {
+        self.search_bug = Some(bug);
+        self
+    }
+
+    /// Whether seeded search bug `bug` is on.
+    pub fn has_search_bug(&self, bug: SearchBug) -> bool {
+        self.search_bug == Some(bug)
+    }
+
+    /// The same search of the model where `deadlock-free` counts only cycles of
+    /// `shape` ([`SwitchModel::with_only_shape`]).
+    pub fn with_only_shape(mut self, shape: Shape) -> Search {
+        self.model = self.model.with_only_shape(shape);
+        self
+    }
+}
+
+/// Shorthands for a search of a model with one reduction changed.
+impl SwitchModel {
+    /// [`Search::without_symmetry`] of this model.
+    pub fn without_symmetry(self) -> Search {
+        Search::new(self).without_symmetry()
+    }
+
+    /// [`Search::without_fusion`] of this model.
+    pub fn without_fusion(self) -> Search {
+        Search::new(self).without_fusion()
+    }
+
+    /// [`Search::with_search_bug`] of this model.
+    pub fn with_search_bug(self, bug: SearchBug) -> Search {
+        Search::new(self).with_search_bug(bug)
+    }
+}
+
+/// A search reads as its model: its states, actions and names are the model's.
+/// Beware that a `&Search` handed on as a `&SwitchModel` is the model alone: a
+/// search of that is one with every reduction that applies, not this one's.
+impl Deref for Search {
+    type Target = SwitchModel;
+
+    fn deref(&self) -> &SwitchModel {
+        &self.model
+    }
+}
+
+impl AsRef<SwitchModel> for Search {
+    fn as_ref(&self) -> &SwitchModel {
+        &self.model
+    }
+}
+
+/// What a search runs on: a [`Search`], or a [`SwitchModel`] searched with every
+/// reduction that applies.
+pub trait ToSearch {
+    /// The search.
+    fn to_search(&self) -> Cow<'_, Search>;
+}
+
+impl ToSearch for Search {
+    fn to_search(&self) -> Cow<'_, Search> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl ToSearch for SwitchModel {
+    fn to_search(&self) -> Cow<'_, Search> {
+        Cow::Owned(Search::new(self.clone()))
+    }
+}
+
+/// Breadth-first search of `model` (see `bfs.rs`).
+pub fn bfs(model: &impl ToSearch, limits: Limits<'_>) -> Outcome<Action> {
+    bfs_keeping(model, limits).0
+}
+
+/// [`bfs`], and the visited set it built (for the completeness check).
+pub fn bfs_keeping(
+    model: &impl ToSearch,
+    limits: Limits<'_>,
+) -> (Outcome<Action>, Visited<Packed>) {
+    bfs_keeping_of(&*model.to_search(), limits)
+}
+
+/// The search sees the model's own transitions and properties.
+impl Model for Search {
+    type State = State;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<State> {
+        self.model.init_states()
+    }
+
+    fn actions(&self, s: &State, out: &mut Vec<Action>) {
+        self.model.actions(s, out)
+    }
+
+    fn next_state(&self, s: &State, a: Action) -> Option<State> {
+        self.model.next_state(s, a)
+    }
+
+    fn format_action(&self, a: &Action) -> String {
+        self.model.format_action(a)
+    }
+
+    fn format_step(&self, s: &State, a: Action) -> Option<String> {
+        self.model.format_step(s, a)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        properties::all()
+    }
+}
+
+impl Searchable for Search {
+    type Key = Packed;
+
+    fn key(&self, s: &State) -> Packed {
+        match &self.symmetry {
+            Some(sym) => sym.canonical(s),
+            None => pack(s),
+        }
+    }
+
+    fn state(&self, key: &Packed) -> State {
+        unpack(key)
+    }
+
+    fn expand(
+        &self,
+        s: &State,
+        visit: &mut Visit<'_, Action, State>,
+        out: &mut Vec<(Steps<Action>, State)>,
+    ) -> Result<(), String> {
+        if self.fusion {
+            self.transactions(s, visit, out)
+        } else {
+            single_steps(self, s, out);
+            Ok(())
+        }
+    }
+}
