@@ -1,4 +1,4 @@
-//! The SELinux AVC (the model's `avc.rs`): `avc_has_perm_noaudit`, `avc_compute_av`,
+//! The SELinux AVC (the model's `kernel/avc.rs`): `avc_has_perm_noaudit`, `avc_compute_av`,
 //! `avc_alloc_node` → `avc_reclaim_node`, and the `call_rcu`s under the slot lock.
 
 use super::{frames_at, frames_below, CpuCtx, Kernel};
@@ -9,7 +9,7 @@ use switchpath_model::state::{Loc, Lock, AVC_FOREIGN};
 
 impl<P: Platform> Kernel<P> {
     /// `avc_has_perm_noaudit` for `key` (prev's SID in `switch_mm`), or for another
-    /// SID pair that is never cached (`None`: the AVC churn), as the model's `avc.rs`
+    /// SID pair that is never cached (`None`: the AVC churn), as the model's `kernel/avc.rs`
     /// does.
     pub(super) fn avc_has_perm(&'static self, cpu: &mut CpuCtx<P>, key: Option<u32>) {
         let c = cpu.id;

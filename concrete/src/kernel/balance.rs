@@ -1,4 +1,4 @@
-//! Load balancing (the model's `balance.rs`): `load_balance` → `double_rq_lock`, and
+//! Load balancing (the model's `kernel/balance.rs`): `load_balance` → `double_rq_lock`, and
 //! `move_tasks` pulling one queued task.
 
 use super::{frames_taking, CpuCtx, Kernel};

@@ -1,4 +1,4 @@
-//! RCU no-CBs (the model's `rcu_nocb.rs`): `call_rcu` → `__call_rcu_nocb_enqueue`,
+//! RCU no-CBs (the model's `kernel/rcu_nocb.rs`): `call_rcu` → `__call_rcu_nocb_enqueue`,
 //! the wake-up of `rcuo` through `__wake_up`, and `rcuo` going to sleep.
 
 use super::{frames_at, frames_below, CpuCtx, Kernel};

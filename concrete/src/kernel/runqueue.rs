@@ -1,4 +1,4 @@
-//! `__schedule` (the model's `runqueue.rs`): the pick under `rq->lock`, kept across
+//! `__schedule` (the model's `kernel/runqueue.rs`): the pick under `rq->lock`, kept across
 //! `context_switch` → `switch_mm` → the policy until `finish_task_switch`.
 
 use super::{frames_at, frames_below, CpuCtx, Kernel};

@@ -1,4 +1,4 @@
-//! `try_to_wake_up` (the model's `wakeup.rs`): `p->pi_lock`, `ttwu_remote`, the
+//! `try_to_wake_up` (the model's `kernel/wakeup.rs`): `p->pi_lock`, `ttwu_remote`, the
 //! `p->on_cpu` wait, `select_task_rq`, `ttwu_queue`, and the IPI path.
 
 use super::{frames_at, frames_below, CpuCtx, Kernel};

@@ -27,7 +27,9 @@
 //! Knobs left out take [`Config::default`]'s values (which are also the
 //! `switchpath check` defaults). Unknown keys are an error, not ignored.
 
-use crate::check::properties::{DEADLOCK_FREE, ISOLATION_LEAK, ISOLATION_POISONING, POLICY_PROMISE};
+use crate::check::properties::{
+    DEADLOCK_FREE, ISOLATION_LEAK, ISOLATION_POISONING, POLICY_PROMISE,
+};
 use crate::check::verdict::Verdict;
 use crate::config::{Config, Llc, RcuoPlacement, RcuoWakers, TaskSpec};
 use crate::policy::Policy;
