@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use switchpath_model::cost::cost;
-use switchpath_model::properties::{Shape, CHECKED, DEADLOCK_FREE, WITNESSES};
+use switchpath_model::properties::{Shape, Witness, CHECKED, DEADLOCK_FREE};
 use switchpath_model::search::{peak_memory, Goal, Limits, Search, Stop};
 use switchpath_model::trace::{self, Trace};
 pub use switchpath_model::verdict::Verdict;
@@ -271,18 +271,18 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
     } = verify_with(&model, limits, search.walks()).map_err(Error::internal)?;
     let mut properties = Vec::new();
     let mut traces = Vec::new();
-    let witnesses: Vec<WitnessReport> = WITNESSES
+    let witnesses: Vec<WitnessReport> = Witness::ALL
         .iter()
         .map(|&w| {
-            let steps = outcome.discoveries.get(w).map(|p| p.len());
-            let shortest = shortest.get(w).copied().unwrap_or(true);
+            let steps = outcome.discoveries.get(w.name()).map(|p| p.len());
+            let shortest = shortest.get(w.name()).copied().unwrap_or(true);
             let status = match (steps, model.witness_applicable(w)) {
                 (Some(_), _) => "reached",
                 (None, true) => "not reached",
                 (None, false) => "n/a",
             };
             WitnessReport {
-                name: w.to_string(),
+                name: w.name().to_string(),
                 status: status.to_string(),
                 steps,
                 shortest,

@@ -11,9 +11,7 @@ use switchpath_concrete::reconstruct::deadlock_path;
 use switchpath_concrete::workload::last_probes;
 use switchpath_model::frames::VMCORE_FRAMES;
 use switchpath_model::machine::Kind;
-use switchpath_model::properties::{
-    DEADLOCK_FREE, ISOLATION_LEAK, W_AVC_MISS, W_CALL_RCU, W_CROSS_CRED, W_IBPB, W_NOCB_WAKE,
-};
+use switchpath_model::properties::{Witness, DEADLOCK_FREE, ISOLATION_LEAK};
 use switchpath_model::search::{Goal, Limits};
 use switchpath_model::state::{State, NOBODY};
 use switchpath_model::verify::verify;
@@ -75,9 +73,9 @@ fn racing_avc_inserts_52_steps_deep_deadlock_the_concrete_code() {
     let names = [
         DEADLOCK_FREE,
         ISOLATION_LEAK,
-        W_AVC_MISS,
-        W_CALL_RCU,
-        W_NOCB_WAKE,
+        Witness::AvcMiss.name(),
+        Witness::CallRcuUnderRqLock.name(),
+        Witness::NocbWake.name(),
     ];
     assert_eq!(follows(&m, &names), 1);
 }
@@ -85,7 +83,17 @@ fn racing_avc_inserts_52_steps_deep_deadlock_the_concrete_code() {
 #[test]
 fn a_block_is_visible_to_a_waker_as_soon_as_it_is_logged() {
     let m = model(Policy::RhelPtraceCreds, 3, "0,0,0,0", |_| {});
-    assert_eq!(follows(&m, &[DEADLOCK_FREE, W_AVC_MISS, W_CALL_RCU]), 1);
+    assert_eq!(
+        follows(
+            &m,
+            &[
+                DEADLOCK_FREE,
+                Witness::AvcMiss.name(),
+                Witness::CallRcuUnderRqLock.name()
+            ]
+        ),
+        1
+    );
 }
 
 /// The vmcore's own path (a prev holding `CAP_SYS_PTRACE` switches to a task of
@@ -161,7 +169,15 @@ fn deferred_wake_ups_follow_the_model() {
     let deferred = follows_random_runs(&m, 40, |k| *k == Kind::DeferredWake);
     assert_eq!(deferred, (0, true));
     assert_eq!(
-        follows(&m, &[ISOLATION_LEAK, W_CALL_RCU, W_NOCB_WAKE, W_IBPB]),
+        follows(
+            &m,
+            &[
+                ISOLATION_LEAK,
+                Witness::CallRcuUnderRqLock.name(),
+                Witness::NocbWake.name(),
+                Witness::Ibpb.name()
+            ]
+        ),
         0
     );
 }
@@ -179,7 +195,15 @@ fn wake_ups_by_ipi_follow_the_model() {
     let ipi = follows_random_runs(&m, 40, |k| *k == Kind::SchedIpi);
     assert_eq!(ipi, (0, true));
     assert_eq!(
-        follows(&m, &[ISOLATION_LEAK, W_NOCB_WAKE, W_IBPB, W_CROSS_CRED]),
+        follows(
+            &m,
+            &[
+                ISOLATION_LEAK,
+                Witness::NocbWake.name(),
+                Witness::Ibpb.name(),
+                Witness::CrossCred.name()
+            ]
+        ),
         0
     );
 }

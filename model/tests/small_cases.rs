@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 use switchpath_model::case::{self, Case};
-use switchpath_model::properties::{DEADLOCK_FREE, WITNESSES};
+use switchpath_model::properties::{Witness, DEADLOCK_FREE};
 use switchpath_model::search::{bfs, Goal, Limits};
 use switchpath_model::verdict::Verdict;
 use switchpath_model::verify::verify;
@@ -44,10 +44,10 @@ fn every_small_case_has_its_verdicts_witnesses_and_counts() {
         };
         let out = verify(&model, limits).expect("verifies").outcome;
         assert!(out.complete);
-        let missing: Vec<&str> = WITNESSES
+        let missing: Vec<&str> = Witness::ALL
             .iter()
-            .copied()
-            .filter(|w| model.witness_applicable(w) && !out.discoveries.contains_key(w))
+            .filter(|&&w| model.witness_applicable(w) && !out.discoveries.contains_key(w.name()))
+            .map(|w| w.name())
             .collect();
         if !missing.is_empty() {
             problems.push(format!("{}: witnesses not reached: {missing:?}", case.name));
@@ -94,19 +94,19 @@ fn witnesses_hold_only_where_something_happened() {
     for case in small_cases() {
         let model = SwitchModel::new(case.config.clone()).expect("valid");
         let init = model.initial_state();
-        for w in WITNESSES {
+        for w in Witness::ALL {
             assert!(
                 !model.witness(&init, w),
-                "{}: {w} in the initial state",
+                "{}: {w:?} in the initial state",
                 case.name
             );
         }
         let out = bfs(&model, Limits::default());
-        for w in WITNESSES {
+        for w in Witness::ALL {
             if !model.witness_applicable(w) {
                 assert!(
-                    !out.discoveries.contains_key(w),
-                    "{}: {w} reached",
+                    !out.discoveries.contains_key(w.name()),
+                    "{}: {w:?} reached",
                     case.name
                 );
             }
@@ -123,6 +123,9 @@ fn witnesses_hold_only_where_something_happened() {
     .unwrap();
     let out = bfs(&model, Limits::default());
     assert!(out.complete && out.states > 10);
-    assert!(!out.discoveries.contains_key("cross-credential switch"));
-    assert!(out.discoveries.contains_key("IBPB") || !model.witness_applicable("IBPB"));
+    assert!(!out.discoveries.contains_key(Witness::CrossCred.name()));
+    assert!(
+        out.discoveries.contains_key(Witness::Ibpb.name())
+            || !model.witness_applicable(Witness::Ibpb)
+    );
 }

@@ -43,18 +43,44 @@ pub const CHECKED: [&str; 4] = [
     POLICY_PROMISE,
 ];
 
-/// Witness: a switch between tasks of different uids.
-pub const W_CROSS_CRED: &str = "cross-credential switch";
-/// Witness: an AVC miss in `switch_mm`.
-pub const W_AVC_MISS: &str = "AVC miss";
-/// Witness: `call_rcu` while holding a runqueue lock.
-pub const W_CALL_RCU: &str = "call_rcu under rq->lock";
-/// Witness: `try_to_wake_up` of an `rcuo` kthread.
-pub const W_NOCB_WAKE: &str = "no-CBs wake-up";
-/// Witness: an IBPB was issued.
-pub const W_IBPB: &str = "IBPB";
-/// The witnesses, in report order.
-pub const WITNESSES: [&str; 5] = [W_CROSS_CRED, W_AVC_MISS, W_CALL_RCU, W_NOCB_WAKE, W_IBPB];
+/// A witness: a `sometimes` property that proves an interesting path was reached.
+/// Allowed by the configuration ([`SwitchModel::witness_applicable`]) but never
+/// reached, it makes the verdicts `vacuous`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Witness {
+    /// A switch between tasks of different uids.
+    CrossCred,
+    /// An AVC miss in `switch_mm`.
+    AvcMiss,
+    /// `call_rcu` while holding a runqueue lock.
+    CallRcuUnderRqLock,
+    /// `try_to_wake_up` of an `rcuo` kthread.
+    NocbWake,
+    /// An IBPB was issued.
+    Ibpb,
+}
+
+impl Witness {
+    /// The witnesses, in report order.
+    pub const ALL: [Witness; 5] = [
+        Witness::CrossCred,
+        Witness::AvcMiss,
+        Witness::CallRcuUnderRqLock,
+        Witness::NocbWake,
+        Witness::Ibpb,
+    ];
+
+    /// Its property name, as reports, traces and the search's discoveries spell it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Witness::CrossCred => "cross-credential switch",
+            Witness::AvcMiss => "AVC miss",
+            Witness::CallRcuUnderRqLock => "call_rcu under rq->lock",
+            Witness::NocbWake => "no-CBs wake-up",
+            Witness::Ibpb => "IBPB",
+        }
+    }
+}
 
 /// The two isolation directions plus the policy's promise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,25 +111,24 @@ impl SwitchModel {
         })
     }
 
-    /// Whether the witness `name` holds in `s`.
-    pub fn witness(&self, s: &State, name: &str) -> bool {
+    /// Whether witness `w` holds in `s`.
+    pub fn witness(&self, s: &State, w: Witness) -> bool {
         self.cpus().any(|c| {
             let cpu = &s.cpu[c as usize];
-            match name {
-                W_CROSS_CRED => {
+            match w {
+                Witness::CrossCred => {
                     cpu.prev != NOBODY
                         && self.is_user(cpu.next)
                         && self.view(cpu.prev).uid != self.view(cpu.next).uid
                 }
-                W_AVC_MISS => {
+                Witness::AvcMiss => {
                     cpu.in_frame(Loc::AvcInsertLock) && !cpu.in_frame(Loc::InodePermission)
                 }
-                W_CALL_RCU => {
+                Witness::CallRcuUnderRqLock => {
                     cpu.top() == Some(Loc::CallRcu) && s.holder_of(Lock::Rq(c)) == Some(c)
                 }
-                W_NOCB_WAKE => cpu.wakee != NOBODY && self.rcuo_queue(cpu.wakee).is_some(),
-                W_IBPB => cpu.flags & F_IBPB != 0,
-                other => panic!("unknown witness `{other}`"),
+                Witness::NocbWake => cpu.wakee != NOBODY && self.rcuo_queue(cpu.wakee).is_some(),
+                Witness::Ibpb => cpu.flags & F_IBPB != 0,
             }
         })
     }
@@ -113,6 +138,8 @@ impl SwitchModel {
 /// with the search's options (`search::Search`): any stateright model of the
 /// switch path's states that can lend its [`SwitchModel`].
 pub fn all<M: Model<State = State> + AsRef<SwitchModel>>() -> Vec<Property<M>> {
+    // The witnesses one line each, in `Witness::ALL` order: `Property` takes a
+    // function pointer, which cannot capture the witness.
     vec![
         Property::always(DEADLOCK_FREE, |m: &M, s: &State| {
             let m = m.as_ref();
@@ -130,19 +157,21 @@ pub fn all<M: Model<State = State> + AsRef<SwitchModel>>() -> Vec<Property<M>> {
         Property::always(POLICY_PROMISE, |m: &M, s: &State| {
             m.as_ref().exposure(s, Exposure::Promise).is_none()
         }),
-        Property::sometimes(W_CROSS_CRED, |m: &M, s: &State| {
-            m.as_ref().witness(s, W_CROSS_CRED)
+        Property::sometimes(Witness::CrossCred.name(), |m: &M, s: &State| {
+            m.as_ref().witness(s, Witness::CrossCred)
         }),
-        Property::sometimes(W_AVC_MISS, |m: &M, s: &State| {
-            m.as_ref().witness(s, W_AVC_MISS)
+        Property::sometimes(Witness::AvcMiss.name(), |m: &M, s: &State| {
+            m.as_ref().witness(s, Witness::AvcMiss)
         }),
-        Property::sometimes(W_CALL_RCU, |m: &M, s: &State| {
-            m.as_ref().witness(s, W_CALL_RCU)
+        Property::sometimes(Witness::CallRcuUnderRqLock.name(), |m: &M, s: &State| {
+            m.as_ref().witness(s, Witness::CallRcuUnderRqLock)
         }),
-        Property::sometimes(W_NOCB_WAKE, |m: &M, s: &State| {
-            m.as_ref().witness(s, W_NOCB_WAKE)
+        Property::sometimes(Witness::NocbWake.name(), |m: &M, s: &State| {
+            m.as_ref().witness(s, Witness::NocbWake)
         }),
-        Property::sometimes(W_IBPB, |m: &M, s: &State| m.as_ref().witness(s, W_IBPB)),
+        Property::sometimes(Witness::Ibpb.name(), |m: &M, s: &State| {
+            m.as_ref().witness(s, Witness::Ibpb)
+        }),
     ]
 }
 
@@ -157,18 +186,17 @@ impl Bug {
 }
 
 impl SwitchModel {
-    /// Whether the configuration allows witness `name` at all. A witness that is
+    /// Whether the configuration allows witness `w` at all. A witness that is
     /// allowed but never reached makes the verdicts `vacuous`.
-    pub fn witness_applicable(&self, name: &str) -> bool {
+    pub fn witness_applicable(&self, w: Witness) -> bool {
         let cfg = &self.config;
         let rhel_avc = cfg.policy.may_ask_capability() && cfg.selinux;
-        match name {
-            W_CROSS_CRED => cfg.tasks.iter().any(|t| t.uid != 0),
-            W_AVC_MISS => rhel_avc,
-            W_CALL_RCU => rhel_avc && cfg.rcu_nocb && cfg.avc_full,
-            W_NOCB_WAKE => cfg.rcu_nocb,
-            W_IBPB => crate::check::cost::cost(cfg).ibpbs > 0,
-            other => panic!("unknown witness `{other}`"),
+        match w {
+            Witness::CrossCred => cfg.tasks.iter().any(|t| t.uid != 0),
+            Witness::AvcMiss => rhel_avc,
+            Witness::CallRcuUnderRqLock => rhel_avc && cfg.rcu_nocb && cfg.avc_full,
+            Witness::NocbWake => cfg.rcu_nocb,
+            Witness::Ibpb => crate::check::cost::cost(cfg).ibpbs > 0,
         }
     }
 }
