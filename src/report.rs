@@ -123,12 +123,13 @@ pub struct Report {
     pub stopped: Option<String>,
     /// Unique states.
     pub states: usize,
-    /// BFS depth (in transitions: transactions, or steps with `--no-fusion`).
+    /// BFS depth (in transitions: transactions, or single actions with
+    /// `--no-transactions`).
     pub depth: usize,
-    /// Each CPU's steps were fused into transactions (`--no-fusion`: not).
+    /// Each CPU's actions ran in transactions (`--no-transactions`: not).
     #[serde(default)]
     pub fusion: bool,
-    /// States stored by the step-by-step search for shortest paths, if it ran.
+    /// States stored by the search of single actions for shortest paths, if it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path_states: Option<usize>,
     /// The completeness check: random walks of the real model, each state between
@@ -238,7 +239,7 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
         model = model.without_symmetry();
     }
     if search.no_fusion {
-        model = model.without_fusion();
+        model = model.without_transactions();
     }
     if let Some(bug) = search.search_bug {
         model = model.with_search_bug(bug);
@@ -341,11 +342,11 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
         }),
         states: outcome.states,
         depth: outcome.depth,
-        fusion: model.fusion,
+        fusion: model.in_transactions,
         path_states,
         completeness: completeness.map(|c| CompletenessReport {
             walks: c.walks,
-            steps: c.steps,
+            steps: c.actions,
             looked_up: c.looked_up,
             max_steps: c.depth,
         }),

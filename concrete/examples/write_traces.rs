@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use switchpath_concrete::platform::{Loom, Shuttle};
 use switchpath_concrete::reconstruct::deadlock_path;
 use switchpath_concrete::workload::{last_logs, run_scripts};
-use switchpath_model::machine::Kind;
+use switchpath_model::machine::Move;
 use switchpath_model::properties::DEADLOCK_FREE;
 use switchpath_model::{trace, Config, Policy, RcuoPlacement, SwitchModel, TaskSpec};
 
@@ -33,7 +33,7 @@ fn main() {
     let m2 = m.clone();
     let loom_result = catch_unwind(AssertUnwindSafe(move || {
         loom::model(move || {
-            run_scripts::<Loom>(&m2, &[vec![Kind::Preempt]]);
+            run_scripts::<Loom>(&m2, &[vec![Move::Preempt]]);
         })
     }));
     assert!(loom_result.is_err(), "loom reports the deadlock");
@@ -59,9 +59,9 @@ fn main() {
             run_scripts::<Shuttle>(
                 &m2,
                 &[
-                    vec![Kind::Preempt],
-                    vec![Kind::Preempt],
-                    vec![Kind::Preempt],
+                    vec![Move::Preempt],
+                    vec![Move::Preempt],
+                    vec![Move::Preempt],
                 ],
             );
         })

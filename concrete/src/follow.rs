@@ -25,7 +25,7 @@ use crate::workload::{
 };
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 use std::sync::{Arc, Mutex};
-use switchpath_model::machine::Kind;
+use switchpath_model::machine::Move;
 use switchpath_model::{Action, SwitchModel};
 
 /// A shuttle scheduler that runs one execution along a model path.
@@ -91,7 +91,7 @@ pub struct Followed {
     /// shuttle's failure message (`deadlock! ...`), or `None` if every CPU finished.
     pub failure: Option<String>,
     /// Each CPU's logged model actions.
-    pub logs: Vec<Vec<Kind>>,
+    pub logs: Vec<Vec<Move>>,
     /// Switches that broke the policy's promise, if every CPU finished.
     pub promise_breaks: Option<u32>,
 }
@@ -104,9 +104,9 @@ pub struct Divergence {
     /// Its step, counted from 1 among its own.
     pub step: usize,
     /// What the path has there.
-    pub expected: Kind,
+    pub expected: Move,
     /// What the CPU logged instead (`None`: nothing more).
-    pub logged: Option<Kind>,
+    pub logged: Option<Move>,
 }
 
 impl std::fmt::Display for Divergence {

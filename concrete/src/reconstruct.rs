@@ -10,7 +10,7 @@
 
 use stateright::Model;
 use std::collections::{HashMap, VecDeque};
-use switchpath_model::machine::Kind;
+use switchpath_model::machine::Move;
 use switchpath_model::state::State;
 use switchpath_model::{Action, SwitchModel};
 
@@ -24,7 +24,7 @@ pub const BUDGET: usize = 2_000_000;
 /// The shortest model path that interleaves `logs` and ends in a state `want`s.
 pub fn interleave(
     model: &SwitchModel,
-    logs: &[Vec<Kind>],
+    logs: &[Vec<Move>],
     want: impl Fn(&SwitchModel, &State) -> bool,
 ) -> Option<Vec<Action>> {
     let start = (vec![0usize; logs.len()], model.initial_state());
@@ -75,6 +75,6 @@ pub fn interleave(
 }
 
 /// The shortest interleaving of `logs` that ends in a deadlock.
-pub fn deadlock_path(model: &SwitchModel, logs: &[Vec<Kind>]) -> Option<Vec<Action>> {
+pub fn deadlock_path(model: &SwitchModel, logs: &[Vec<Move>]) -> Option<Vec<Action>> {
     interleave(model, logs, |m, s| m.deadlock_cycle(s).is_some())
 }

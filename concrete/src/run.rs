@@ -13,7 +13,7 @@ use crate::reconstruct::deadlock_path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use switchpath_model::machine::Kind;
+use switchpath_model::machine::Move;
 use switchpath_model::trace::{self, Trace};
 use switchpath_model::SwitchModel;
 
@@ -84,16 +84,16 @@ pub fn run(model: SwitchModel, seconds: f64, seed: u64) -> RunOutcome {
                 // only while another one stays awake to wake it, and wake-ups of
                 // sleepers come first half of the time.
                 if kernel.awake_users() <= 1 {
-                    enabled.retain(|k| *k != Kind::Block);
+                    enabled.retain(|k| *k != Move::Block);
                 }
                 if enabled.is_empty() {
                     std::thread::yield_now();
                     continue;
                 }
-                let wakes: Vec<Kind> = enabled
+                let wakes: Vec<Move> = enabled
                     .iter()
                     .copied()
-                    .filter(|k| matches!(k, Kind::Wake(_)))
+                    .filter(|k| matches!(k, Move::Wake(_)))
                     .collect();
                 let kind = if !wakes.is_empty() && xorshift(&mut rng) % 2 == 0 {
                     wakes[(xorshift(&mut rng) as usize) % wakes.len()]

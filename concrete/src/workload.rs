@@ -13,7 +13,7 @@ use shuttle::{Config as ShuttleConfig, FailurePersistence, Runner};
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex as StdMutex;
-use switchpath_model::machine::Kind;
+use switchpath_model::machine::Move;
 use switchpath_model::SwitchModel;
 
 thread_local! {
@@ -26,7 +26,7 @@ thread_local! {
 /// Runs `scripts[c]` on CPU `c`, all CPUs concurrently, resolving every choice with
 /// the first candidate and skipping an action that is not enabled when its turn
 /// comes; returns the kernel.
-pub fn run_scripts<P: Platform>(model: &SwitchModel, scripts: &[Vec<Kind>]) -> &'static Kernel<P> {
+pub fn run_scripts<P: Platform>(model: &SwitchModel, scripts: &[Vec<Move>]) -> &'static Kernel<P> {
     run(model, scripts, &vec![Vec::new(); scripts.len()], 0)
 }
 
@@ -39,7 +39,7 @@ pub const PLAN_PATIENCE: usize = 8;
 /// possible, then the first candidate.
 pub fn run_plan<P: Platform>(
     model: &SwitchModel,
-    scripts: &[Vec<Kind>],
+    scripts: &[Vec<Move>],
     choices: &[Vec<u8>],
 ) -> &'static Kernel<P> {
     run(model, scripts, choices, PLAN_PATIENCE)
@@ -47,7 +47,7 @@ pub fn run_plan<P: Platform>(
 
 fn run<P: Platform>(
     model: &SwitchModel,
-    scripts: &[Vec<Kind>],
+    scripts: &[Vec<Move>],
     choices: &[Vec<u8>],
     patience: usize,
 ) -> &'static Kernel<P> {
@@ -85,7 +85,7 @@ fn run<P: Platform>(
 
 /// The per-CPU logs of the last kernel created (the failing execution, after an
 /// explorer's panic).
-pub fn last_logs() -> Option<Vec<Vec<Kind>>> {
+pub fn last_logs() -> Option<Vec<Vec<Move>>> {
     LAST.with(|last| last.get()).map(|probes| {
         probes
             .iter()
@@ -150,13 +150,13 @@ pub fn logged_steps() -> usize {
 pub fn plan_of(
     model: &SwitchModel,
     path: &[switchpath_model::Action],
-) -> (Vec<Vec<Kind>>, Vec<Vec<u8>>) {
+) -> (Vec<Vec<Move>>, Vec<Vec<u8>>) {
     let mut scripts = vec![Vec::new(); model.config.cpus];
     let mut choices = vec![Vec::new(); model.config.cpus];
     for a in path {
         match a.kind {
-            Kind::Step => {}
-            Kind::Pick(x) | Kind::Place(x) | Kind::Migrate(x) => choices[a.cpu as usize].push(x),
+            Move::SharedOp => {}
+            Move::Pick(x) | Move::Place(x) | Move::Migrate(x) => choices[a.cpu as usize].push(x),
             top => scripts[a.cpu as usize].push(top),
         }
     }

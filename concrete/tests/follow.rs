@@ -10,7 +10,7 @@ use switchpath_concrete::follow::follow;
 use switchpath_concrete::reconstruct::deadlock_path;
 use switchpath_concrete::workload::last_probes;
 use switchpath_model::frames::VMCORE_FRAMES;
-use switchpath_model::machine::Kind;
+use switchpath_model::machine::Move;
 use switchpath_model::properties::{Witness, DEADLOCK_FREE, ISOLATION_LEAK};
 use switchpath_model::search::{Goal, Limits};
 use switchpath_model::state::{State, NOBODY};
@@ -137,7 +137,7 @@ fn random_run(m: &SwitchModel, seed: u64, len: usize) -> (Vec<Action>, State) {
 /// Random model runs, followed on the concrete code: every CPU logs the run's
 /// steps, whatever the knobs; a run that ends in a deadlock deadlocks the code.
 /// Returns how many runs deadlocked, and whether some run took an action `want`s.
-fn follows_random_runs(m: &SwitchModel, runs: u64, want: fn(&Kind) -> bool) -> (usize, bool) {
+fn follows_random_runs(m: &SwitchModel, runs: u64, want: fn(&Move) -> bool) -> (usize, bool) {
     let mut deadlocks = 0;
     let mut wanted = false;
     for seed in 0..runs {
@@ -166,7 +166,7 @@ fn deferred_wake_ups_follow_the_model() {
             c.defer_wakeup = true;
         },
     );
-    let deferred = follows_random_runs(&m, 40, |k| *k == Kind::DeferredWake);
+    let deferred = follows_random_runs(&m, 40, |k| *k == Move::DeferredWake);
     assert_eq!(deferred, (0, true));
     assert_eq!(
         follows(
@@ -192,7 +192,7 @@ fn wake_ups_by_ipi_follow_the_model() {
             c.llc = Llc::Split;
         },
     );
-    let ipi = follows_random_runs(&m, 40, |k| *k == Kind::SchedIpi);
+    let ipi = follows_random_runs(&m, 40, |k| *k == Move::SchedIpi);
     assert_eq!(ipi, (0, true));
     assert_eq!(
         follows(
@@ -211,7 +211,7 @@ fn wake_ups_by_ipi_follow_the_model() {
 #[test]
 fn load_balancing_follows_the_model() {
     let m = model(Policy::None, 2, "1000,1001,1002", |c| c.load_balance = true);
-    let migrated = follows_random_runs(&m, 40, |k| matches!(k, Kind::Migrate(t) if *t != NOBODY));
+    let migrated = follows_random_runs(&m, 40, |k| matches!(k, Move::Migrate(t) if *t != NOBODY));
     assert_eq!(migrated, (0, true));
 }
 
@@ -224,7 +224,7 @@ fn rhel_runs_follow_the_model_into_their_deadlocks() {
             "1000,1001,1000:nondumpable,1002",
             |_| {},
         );
-        let (deadlocks, drained) = follows_random_runs(&m, 40, |k| *k == Kind::RcuoDrain);
+        let (deadlocks, drained) = follows_random_runs(&m, 40, |k| *k == Move::RcuoDrain);
         assert!(
             deadlocks > 0 && drained,
             "{cpus} CPUs: {deadlocks} deadlocks"

@@ -11,7 +11,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use switchpath_concrete::platform::Loom;
 use switchpath_concrete::reconstruct::deadlock_path;
 use switchpath_concrete::workload::{last_logs, plan_of, run_plan, run_scripts};
-use switchpath_model::machine::Kind::{self, *};
+use switchpath_model::machine::Move::{self, *};
 use switchpath_model::properties::DEADLOCK_FREE;
 use switchpath_model::search::{bfs, Limits};
 use switchpath_model::trace;
@@ -21,7 +21,7 @@ fn model(policy: Policy, cpus: usize, tasks: &str) -> SwitchModel {
     SwitchModel::new(Config::with_tasks(policy, cpus, tasks).unwrap()).unwrap()
 }
 
-fn check(model: SwitchModel, scripts: Vec<Vec<Kind>>) {
+fn check(model: SwitchModel, scripts: Vec<Vec<Move>>) {
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(2);
     builder.check(move || {
@@ -31,7 +31,7 @@ fn check(model: SwitchModel, scripts: Vec<Vec<Kind>>) {
 
 /// Two CPUs, two tasks each, every kind of activity: switches, blocking, cross-CPU
 /// wake-ups, call_rcu from task context, and the rcuo kthreads that follow.
-fn busy_two_cpus() -> Vec<Vec<Kind>> {
+fn busy_two_cpus() -> Vec<Vec<Move>> {
     vec![
         vec![CallRcu, Preempt, Block],
         vec![Preempt, Wake(0), CallRcu],

@@ -11,7 +11,7 @@ use switchpath_concrete::follow::follow;
 use switchpath_concrete::platform::Shuttle;
 use switchpath_concrete::reconstruct::deadlock_path;
 use switchpath_concrete::workload::{run_scripts, shuttle_config, shuttle_failure};
-use switchpath_model::machine::Kind::{self, *};
+use switchpath_model::machine::Move::{self, *};
 use switchpath_model::policy::{Switch, TaskView};
 use switchpath_model::properties::DEADLOCK_FREE;
 use switchpath_model::search::{bfs, Limits};
@@ -119,7 +119,7 @@ fn config_strategy() -> impl Strategy<Value = Config> {
 }
 
 /// Every CPU busy: switches, blocking, wake-ups across CPUs, call_rcu.
-fn busy(cpus: usize) -> Vec<Vec<Kind>> {
+fn busy(cpus: usize) -> Vec<Vec<Move>> {
     (0..cpus)
         .map(|c| {
             vec![

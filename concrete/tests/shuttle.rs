@@ -14,7 +14,7 @@ use switchpath_concrete::reconstruct::deadlock_path;
 use switchpath_concrete::workload::{
     last_logs, panic_message, run_scripts, shuttle_config, shuttle_failure,
 };
-use switchpath_model::machine::Kind::{self, *};
+use switchpath_model::machine::Move::{self, *};
 use switchpath_model::properties::DEADLOCK_FREE;
 use switchpath_model::trace;
 use switchpath_model::{Config, Policy, RcuoPlacement, SwitchModel};
@@ -44,7 +44,7 @@ fn run_with<S: Scheduler + 'static>(
     scheduler: S,
     config: ShuttleConfig,
     m: SwitchModel,
-    scripts: Vec<Vec<Kind>>,
+    scripts: Vec<Vec<Move>>,
 ) -> Outcome {
     let count = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&count);
@@ -60,12 +60,12 @@ fn run_with<S: Scheduler + 'static>(
 
 /// Every CPU switches at once; with each rcuo on the next CPU the switches can
 /// close a cycle through the runqueue locks and the AVC slot lock.
-fn all_switch(cpus: usize) -> Vec<Vec<Kind>> {
+fn all_switch(cpus: usize) -> Vec<Vec<Move>> {
     vec![vec![Preempt]; cpus]
 }
 
 /// Switches, blocking, wake-ups across CPUs and call_rcu from task context.
-fn busy(cpus: usize) -> Vec<Vec<Kind>> {
+fn busy(cpus: usize) -> Vec<Vec<Move>> {
     (0..cpus)
         .map(|c| {
             vec![

@@ -15,7 +15,7 @@
 //! 3. **kernel** — `kernel`: the machine ([`kernel::machine`], the model's one
 //!    dispatch page) and one file per kernel mechanism, `switch_mm`'s decision,
 //!    the wait-for graph, the seeded bugs, and the kernel's names for frames, locks
-//!    and steps.
+//!    and actions.
 //! 4. **check** — `check`: the properties and witnesses, the stateright `Model`
 //!    made of the machine and them, the cost column, the lock-order graph.
 //! 5. **search** — `search`: the breadth-first search, its options (symmetry,
@@ -39,7 +39,7 @@ pub mod state;
 pub mod trace;
 
 pub use config::{Config, Llc, RcuoPlacement, RcuoWakers, TaskSpec};
-pub use kernel::machine::{Action, Kind, SwitchModel};
+pub use kernel::machine::{Action, Move, SwitchModel};
 pub use policy::Policy;
 pub use state::State;
 

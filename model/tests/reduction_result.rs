@@ -1,6 +1,6 @@
 //! The result of the transaction reduction (`fusion.rs`), not only its premises:
 //! on instances chosen to reach the hard cases, the real state space is enumerated
-//! step by step and the search in transactions must
+//! one action at a time and the search in transactions must
 //!
 //! - store every real state in which no CPU is inside a transaction (exactly,
 //!   without symmetry; and up to symmetry, in the visited set of the real search);
@@ -9,7 +9,7 @@
 //!   CPU's `rcuo` clears, and whether it holds its own runqueue lock);
 //! - reach every deadlock cycle (who waits for what, held by whom).
 //!
-//! "Inside a transaction" is the parse of each CPU's steps that the search itself
+//! "Inside a transaction" is the parse of each CPU's actions that the search itself
 //! makes ([`Phase`]); the enumeration follows it along every real interleaving.
 //! The seeded search bugs must fail the same test (and the completeness check).
 
@@ -57,7 +57,7 @@ fn note(model: &SwitchModel, s: &State, space: &mut Space) {
     }
 }
 
-/// Every real interleaving, one step at a time, with each CPU's phase.
+/// Every real interleaving, one action at a time, with each CPU's phase.
 fn real(model: &Search) -> Space {
     let mut space = Space::default();
     let start = (model.initial_state(), [Phase::Between; 4]);
@@ -73,7 +73,7 @@ fn real(model: &Search) -> Space {
         model.actions(&s, &mut actions);
         for &a in &actions {
             let (next, phase) = model
-                .step_in_phase(&s, phases[a.cpu as usize], a)
+                .act_in_phase(&s, phases[a.cpu as usize], a)
                 .expect("the premises hold");
             let mut p = phases;
             p[a.cpu as usize] = phase;
@@ -234,7 +234,7 @@ fn each_seeded_search_bug_loses_states_and_the_completeness_check_says_so() {
             &visited,
             None,
             completeness::WALKS,
-            completeness::WALK_STEPS,
+            completeness::WALK_ACTIONS,
         )
         .expect("the correct reduction passes");
         // The bug: caught by the leaf guard during the search, or missing states.
@@ -246,7 +246,7 @@ fn each_seeded_search_bug_loses_states_and_the_completeness_check_says_so() {
                 &visited,
                 None,
                 completeness::WALKS,
-                completeness::WALK_STEPS,
+                completeness::WALK_ACTIONS,
             )
             .expect_err("the completeness check catches the seeded search bug"),
         };

@@ -22,7 +22,7 @@ fn stateright_bfs_and_switchpath_bfs_count_the_same_states() {
         let model = SwitchModel::new(cfg.clone())
             .unwrap()
             .without_symmetry()
-            .without_fusion();
+            .without_transactions();
         let ours = bfs(&model, Limits::default());
         let theirs = SwitchModel::new(cfg).unwrap().checker().spawn_bfs().join();
         assert!(ours.complete);
@@ -43,7 +43,7 @@ fn stateright_finds_the_rhel_deadlock_too() {
         &SwitchModel::new(config(Policy::RhelPtraceCreds, 1, "0:root,1000"))
             .unwrap()
             .without_symmetry()
-            .without_fusion(),
+            .without_transactions(),
         Limits::default(),
     );
     // switchpath's path is never longer: it keeps the first (shortest) discovery.
@@ -119,7 +119,9 @@ fn symmetry_reduction_keeps_every_verdict_and_every_shortest_length() {
     defer.defer_wakeup = true;
     cases.push(defer);
     for cfg in cases {
-        let reduced = SwitchModel::new(cfg.clone()).unwrap().without_fusion();
+        let reduced = SwitchModel::new(cfg.clone())
+            .unwrap()
+            .without_transactions();
         let full = reduced.clone().without_symmetry();
         let (n_full, d_full) = discoveries(&full, None);
         let (n_reduced, d_reduced) = discoveries(&reduced, None);

@@ -1,12 +1,12 @@
 //! The premises of the transaction reduction (`fusion.rs`), checked on every
 //! reachable state of small instances, and its result: the same discoveries.
 //!
-//! - a step classed as a right mover commutes with every step another CPU can take
-//!   after it; a left mover with every step another CPU can take before it, and is
+//! - an action classed as a right mover commutes with every action another CPU can take
+//!   after it; a left mover with every action another CPU can take before it, and is
 //!   enabled wherever its CPU stands;
 //! - no CPU ever waits for anything while holding a lock classed as a leaf, and no
 //!   CPU in a wait-for cycle waits for a leaf lock;
-//! - the search in transactions discovers exactly what the step-by-step search
+//! - the search in transactions discovers exactly what the search of single actions
 //!   discovers, seeded bugs included.
 
 mod common;
@@ -18,7 +18,7 @@ use switchpath_model::properties::Resource;
 use switchpath_model::search::{bfs, Limits, Search};
 use switchpath_model::seeded::Bug;
 use switchpath_model::state::State;
-use switchpath_model::Kind;
+use switchpath_model::Move;
 use switchpath_model::{Action, Config, Llc, Policy, RcuoPlacement, RcuoWakers, SwitchModel};
 
 fn config(policy: Policy, cpus: usize, tasks: &str, knobs: impl Fn(&mut Config)) -> Config {
@@ -195,19 +195,19 @@ fn movers_commute_and_leaf_locks_are_leaves_on_every_reachable_state() {
 }
 
 #[test]
-fn transactions_discover_what_single_steps_discover() {
+fn transactions_discover_what_single_actions_discover() {
     for model in instances() {
         let name = format!("{} {:?}", model.config.describe(), model.bug);
-        let fused = bfs(&model, Limits::default());
-        let steps = bfs(&model.clone().without_fusion(), Limits::default());
-        assert!(fused.exhausted && steps.exhausted);
+        let reduced = bfs(&model, Limits::default());
+        let single = bfs(&model.clone().without_transactions(), Limits::default());
+        assert!(reduced.exhausted && single.exhausted);
         let found = |o: &switchpath_model::search::Outcome<Action>| {
             o.discoveries.keys().copied().collect::<Vec<_>>()
         };
-        assert_eq!(found(&fused), found(&steps), "{name}");
-        assert!(fused.states < steps.states, "{name}: no reduction");
+        assert_eq!(found(&reduced), found(&single), "{name}");
+        assert!(reduced.states < single.states, "{name}: no reduction");
         // Each path found in transactions is a real run of the model.
-        for (property, path) in &fused.discoveries {
+        for (property, path) in &reduced.discoveries {
             let mut s = model.initial_state();
             for &a in path {
                 assert!(
@@ -233,14 +233,14 @@ fn a_transaction_runs_a_whole_uncontended_switch() {
             .unwrap();
         let found = out
             .into_iter()
-            .find(|(steps, _)| steps[0].kind == Kind::Preempt);
+            .find(|(steps, _)| steps[0].kind == Move::Preempt);
         (model, found.expect("a preemption"))
     };
     let (_, (steps, end)) = preemption(Policy::UpstreamDumpable);
-    let kinds: Vec<Kind> = steps.iter().map(|a| a.kind).collect();
+    let kinds: Vec<Move> = steps.iter().map(|a| a.kind).collect();
     assert_eq!(
         kinds,
-        [Kind::Preempt, Kind::Step, Kind::Pick(1), Kind::Step],
+        [Move::Preempt, Move::SharedOp, Move::Pick(1), Move::SharedOp],
         "{steps:?}"
     );
     assert!(end.cpu[0].at_top_level() && end.cpu[0].curr == 1);

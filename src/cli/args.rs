@@ -197,10 +197,10 @@ pub struct SearchArgs {
     /// cross-checks: counts grow, verdicts and counterexample lengths stay).
     #[arg(long)]
     pub no_symmetry: bool,
-    /// Explore every step as its own transition instead of fusing each CPU's steps
-    /// into transactions (for cross-checks: counts grow, verdicts and counterexample
-    /// lengths stay).
-    #[arg(long)]
+    /// Explore every action as its own transition instead of running each CPU's
+    /// actions in transactions (for cross-checks: counts grow, verdicts and
+    /// counterexample lengths stay). `--no-fusion` is its older name.
+    #[arg(long = "no-transactions", visible_alias = "no-fusion")]
     pub no_fusion: bool,
     /// Explore the whole state space even once every property has failed or been
     /// reached (by default the search then stops: nothing left could change a

@@ -4,7 +4,7 @@
 use super::{frames_at, frames_below, CpuCtx, Kernel};
 use crate::platform::Platform;
 use std::mem::ManuallyDrop;
-use switchpath_model::machine::Kind;
+use switchpath_model::machine::Move;
 use switchpath_model::state::{Loc, Lock, AVC_FOREIGN};
 
 impl<P: Platform> Kernel<P> {
@@ -23,7 +23,7 @@ impl<P: Platform> Kernel<P> {
             P::store(&self.avc_nodes, nodes);
             reclaim = nodes > switchpath_model::avc::AVC_THRESHOLD as u32;
         }
-        self.log(c, Kind::Step);
+        self.log(c, Move::SharedOp);
         if cached & key != 0 {
             return;
         }
@@ -55,7 +55,7 @@ impl<P: Platform> Kernel<P> {
         let slot = &self.locks[Lock::AvcSlot.index()];
         self.flush(c);
         let Some(guard) = P::try_lock(slot) else {
-            self.log(c, Kind::Step);
+            self.log(c, Move::SharedOp);
             return;
         };
         cpu.held.push((Lock::AvcSlot, ManuallyDrop::new(guard)));
@@ -66,7 +66,7 @@ impl<P: Platform> Kernel<P> {
             &self.avc_nodes,
             P::load(&self.avc_nodes).saturating_sub(victims),
         );
-        self.log(c, Kind::Step);
+        self.log(c, Move::SharedOp);
         if victims > 0 {
             let n = self.enter(c, &frames_below(Loc::AvcReclaim, Loc::AvcReclaimUnlock));
             self.nested_call_rcu(cpu);

@@ -3,7 +3,7 @@
 
 use super::{frames_taking, CpuCtx, Kernel};
 use crate::platform::Platform;
-use switchpath_model::machine::Kind;
+use switchpath_model::machine::Move;
 use switchpath_model::seeded::Bug;
 use switchpath_model::state::{Loc, Lock, TaskState, NOBODY};
 
@@ -19,7 +19,7 @@ impl<P: Platform> Kernel<P> {
         self.acquire(cpu, Lock::Rq(first), "double_rq_lock");
         self.acquire(cpu, Lock::Rq(second), "double_rq_lock");
         let t = self.choose(cpu, &self.migrate_candidates(o));
-        self.log(c, Kind::Migrate(t));
+        self.log(c, Move::Migrate(t));
         if t != NOBODY {
             self.set_task(t, TaskState::Runnable, c);
         }

@@ -11,7 +11,7 @@
 //! is one implementation of each rule.
 //!
 //! Every CPU records, in its own log, the model action each of its steps
-//! corresponds to (a top-level action, a choice, or `Step` for one shared operation),
+//! corresponds to (a top-level action, a choice, or `SharedOp` for one shared operation),
 //! so a failure found here can be rebuilt as a model trace and replayed
 //! (`reconstruct.rs`). A model step is a shared operation together with the local
 //! code after it, up to the next shared operation; so a step is entered in the log
@@ -39,7 +39,7 @@ use crate::platform::Platform;
 use std::mem::ManuallyDrop;
 use std::sync::Mutex as StdMutex;
 use switchpath_model::frames::{is_inlined, loc_frames};
-use switchpath_model::machine::{Kind, TaskKind};
+use switchpath_model::machine::{Move, TaskKind};
 use switchpath_model::state::{
     Loc, Lock, State, TaskState, F_DEFER, F_QUEUED, IDLE, LOCK_SLOTS, MAX_TASKS,
 };
@@ -50,7 +50,7 @@ use switchpath_model::SwitchModel;
 #[derive(Clone, Debug, Default)]
 pub struct Probe {
     /// The model action of every step, in this CPU's order.
-    pub log: Vec<Kind>,
+    pub log: Vec<Move>,
     /// Current kernel frames, outermost first.
     pub frames: Vec<&'static str>,
     /// Locks held, with the function that took each.
@@ -60,7 +60,7 @@ pub struct Probe {
     /// Steps logged (a watchdog's progress counter).
     pub steps: u64,
     /// The step under way, logged when the next one begins.
-    pub pending: Option<Kind>,
+    pub pending: Option<Move>,
 }
 
 impl Probe {
@@ -180,7 +180,7 @@ impl<P: Platform> Kernel<P> {
     }
 
     /// Begins the step `kind`: the one under way is logged, this one is pending.
-    fn log(&self, c: u8, kind: Kind) {
+    fn log(&self, c: u8, kind: Move) {
         let mut p = self.probe(c);
         p.flush();
         p.pending = Some(kind);
@@ -271,14 +271,14 @@ impl<P: Platform> Kernel<P> {
         p.waiting = None;
         p.held.push((lock, site));
         drop(p);
-        self.log(c, Kind::Step);
+        self.log(c, Move::SharedOp);
     }
 
     /// Unlock: one step.
     fn release(&'static self, cpu: &mut CpuCtx<P>, lock: Lock) {
         self.flush(cpu.id);
         self.unlock_silently(cpu, lock);
-        self.log(cpu.id, Kind::Step);
+        self.log(cpu.id, Move::SharedOp);
     }
 
     fn unlock_silently(&'static self, cpu: &mut CpuCtx<P>, lock: Lock) {
@@ -316,15 +316,15 @@ impl<P: Platform> Kernel<P> {
     /// every reachable state of small configurations) and by the follow tests
     /// (`concrete/tests/follow.rs`: an action the model takes and this code does not
     /// enable is skipped by [`Kernel::top`], and the path is left).
-    pub fn enabled(&self, c: u8) -> Vec<Kind> {
+    pub fn enabled(&self, c: u8) -> Vec<Move> {
         let cfg = &self.model.config;
         let curr = self.curr(c);
         let mut out = Vec::new();
         if self.runnable_others(c, curr) {
-            out.push(Kind::Preempt);
+            out.push(Move::Preempt);
         }
         if self.model.is_user(curr) {
-            out.push(Kind::Block);
+            out.push(Move::Block);
             for t in self.model.task_ids() {
                 let wakeable =
                     self.model.is_user(t) || cfg.rcuo_wakers == switchpath_model::RcuoWakers::Any;
@@ -332,43 +332,43 @@ impl<P: Platform> Kernel<P> {
                     && wakeable
                     && matches!(self.state(t), TaskState::Sleeping | TaskState::Blocking)
                 {
-                    out.push(Kind::Wake(t));
+                    out.push(Move::Wake(t));
                 }
             }
             if cfg.rcu_nocb {
-                out.push(Kind::CallRcu);
+                out.push(Move::CallRcu);
             }
             if cfg.avc_churns() {
-                out.push(Kind::AvcChurn);
+                out.push(Move::AvcChurn);
             }
         }
         if let Some(k) = self.model.rcuo_queue(curr) {
             out.push(if P::load(&self.queued[k as usize]) != 0 {
-                Kind::RcuoDrain
+                Move::RcuoDrain
             } else {
-                Kind::RcuoSleep
+                Move::RcuoSleep
             });
         }
         if P::load(&self.defer[c as usize]) != 0 {
-            out.push(Kind::DeferredWake);
+            out.push(Move::DeferredWake);
         }
         if self
             .model
             .task_ids()
             .any(|t| self.state(t) == TaskState::Waking && self.task_cpu(t) == c)
         {
-            out.push(Kind::SchedIpi);
+            out.push(Move::SchedIpi);
         }
         if cfg.load_balance {
             for o in self.model.cpus().filter(|&o| o != c) {
-                out.push(Kind::Balance(o));
+                out.push(Move::Balance(o));
             }
         }
         out
     }
 
     /// Runs one top-level action on `cpu` if it is enabled; returns whether it ran.
-    pub fn top(&'static self, cpu: &mut CpuCtx<P>, kind: Kind) -> bool {
+    pub fn top(&'static self, cpu: &mut CpuCtx<P>, kind: Move) -> bool {
         let c = cpu.id;
         self.flush(c);
         if !self.enabled(c).contains(&kind) {
@@ -380,31 +380,31 @@ impl<P: Platform> Kernel<P> {
         }
         self.log(c, kind);
         match kind {
-            Kind::Preempt => self.schedule(cpu),
-            Kind::Block => {
+            Move::Preempt => self.schedule(cpu),
+            Move::Block => {
                 self.set_state(curr, TaskState::Blocking);
                 self.schedule(cpu)
             }
-            Kind::Wake(t) => {
+            Move::Wake(t) => {
                 let n = self.enter(c, &frames_at(Loc::PipeWrite));
                 self.try_to_wake_up(cpu, t);
                 self.leave(c, n);
             }
-            Kind::CallRcu => self.call_rcu(cpu, false),
-            Kind::RcuoDrain => {
+            Move::CallRcu => self.call_rcu(cpu, false),
+            Move::RcuoDrain => {
                 let k = self.model.rcuo_queue(curr).expect("rcuo");
                 P::store(&self.queued[k as usize], 0);
             }
-            Kind::RcuoSleep => self.rcuo_sleep(cpu),
-            Kind::DeferredWake => {
+            Move::RcuoSleep => self.rcuo_sleep(cpu),
+            Move::DeferredWake => {
                 P::store(&self.defer[c as usize], 0);
                 let n = self.enter(c, &frames_at(Loc::DeferredWake));
                 self.wake_up_nocb(cpu);
                 self.leave(c, n);
             }
-            Kind::SchedIpi => self.scheduler_ipi(cpu),
-            Kind::Balance(o) => self.load_balance(cpu, o),
-            Kind::AvcChurn => {
+            Move::SchedIpi => self.scheduler_ipi(cpu),
+            Move::Balance(o) => self.load_balance(cpu, o),
+            Move::AvcChurn => {
                 let n = self.enter(c, &frames_at(Loc::InodePermission))
                     + self.enter(c, &frames_at(Loc::AvcLookup));
                 self.avc_has_perm(cpu, None);
@@ -522,21 +522,21 @@ mod tests {
                     let cpu = &s.cpu[c as usize];
                     let mut actions = Vec::new();
                     m.cpu_actions(&s, c, &mut actions);
-                    let model: Vec<Kind> = actions.iter().map(|a| a.kind).collect();
+                    let model: Vec<Move> = actions.iter().map(|a| a.kind).collect();
                     let concrete = match cpu.top() {
                         None => k.enabled(c),
                         Some(Loc::SchedPick) => {
-                            k.pick_candidates(c).into_iter().map(Kind::Pick).collect()
+                            k.pick_candidates(c).into_iter().map(Move::Pick).collect()
                         }
                         Some(Loc::TtwuSelect) if m.on_cpu_holder(&s, cpu.wakee).is_none() => k
                             .place_candidates(cpu.wakee)
                             .into_iter()
-                            .map(Kind::Place)
+                            .map(Move::Place)
                             .collect(),
                         Some(Loc::BalanceMove) => k
                             .migrate_candidates(cpu.target)
                             .into_iter()
-                            .map(Kind::Migrate)
+                            .map(Move::Migrate)
                             .collect(),
                         Some(_) => continue,
                     };

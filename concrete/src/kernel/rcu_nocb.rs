@@ -3,7 +3,7 @@
 
 use super::{frames_at, frames_below, CpuCtx, Kernel};
 use crate::platform::Platform;
-use switchpath_model::machine::Kind;
+use switchpath_model::machine::Move;
 use switchpath_model::seeded::Bug;
 use switchpath_model::state::{Loc, Lock, TaskState};
 
@@ -20,7 +20,7 @@ impl<P: Platform> Kernel<P> {
         let n = self.enter(c, &frames_at(Loc::CallRcu));
         self.flush(c);
         let was_empty = P::swap(&self.queued[c as usize], 1) == 0;
-        self.log(c, Kind::Step);
+        self.log(c, Move::SharedOp);
         if was_empty {
             if self.model.config.defer_wakeup && irqs_off {
                 P::store(&self.defer[c as usize], 1);
@@ -57,7 +57,7 @@ impl<P: Platform> Kernel<P> {
         let n = self.enter(c, &frames_at(Loc::RcuoPrepareWait));
         self.acquire_quietly(cpu, Lock::Wq(k), "prepare_to_wait");
         self.set_state(rcuo, TaskState::Blocking);
-        self.log(c, Kind::Step);
+        self.log(c, Move::SharedOp);
         self.unlock_silently(cpu, Lock::Wq(k));
         self.leave(c, n);
         if P::load(&self.queued[k as usize]) != 0 {

@@ -4,7 +4,7 @@
 use super::{frames_at, frames_below, CpuCtx, Kernel};
 use crate::platform::Platform;
 use std::mem::ManuallyDrop;
-use switchpath_model::machine::Kind;
+use switchpath_model::machine::Move;
 use switchpath_model::state::{Loc, Lock, TaskState, IDLE, NOBODY};
 
 impl<P: Platform> Kernel<P> {
@@ -51,7 +51,7 @@ impl<P: Platform> Kernel<P> {
             let options = self.pick_candidates(c);
             self.choose(cpu, &options)
         };
-        self.log(c, Kind::Pick(t));
+        self.log(c, Move::Pick(t));
         if prev < IDLE {
             match self.state(prev) {
                 TaskState::Blocking => self.set_state(prev, TaskState::Sleeping),

@@ -3,7 +3,7 @@
 
 use super::{frames_at, frames_below, CpuCtx, Kernel};
 use crate::platform::Platform;
-use switchpath_model::machine::Kind;
+use switchpath_model::machine::Move;
 use switchpath_model::seeded::Bug;
 use switchpath_model::state::{Loc, Lock, TaskState};
 
@@ -21,7 +21,7 @@ impl<P: Platform> Kernel<P> {
                 self.set_state(p, TaskState::Running);
             }
             if self.model.has_bug(Bug::TtwuRemoteKeepsRqLock) {
-                self.log(c, Kind::Step); // the step happens; the unlock does not
+                self.log(c, Move::SharedOp); // the step happens; the unlock does not
             } else {
                 self.release(cpu, rq);
             }
@@ -43,7 +43,7 @@ impl<P: Platform> Kernel<P> {
             drop(P::lock(&self.on_cpu[p as usize]));
             self.probe(c).waiting = None;
             let x = self.choose(cpu, &self.place_candidates(p));
-            self.log(c, Kind::Place(x));
+            self.log(c, Move::Place(x));
             if self.model.shares_llc(c, x) {
                 self.set_task(p, TaskState::Sleeping, x);
                 self.acquire(cpu, Lock::Rq(x), "try_to_wake_up");

@@ -100,7 +100,7 @@ pub struct Expect {
     /// Pinned unique state count (with the default reductions).
     pub states: usize,
     /// Pinned unique state count with every reduction off (`--no-symmetry
-    /// --no-fusion`).
+    /// --no-transactions`).
     pub unreduced_states: Option<usize>,
     /// Pinned deadlock counterexample length.
     pub deadlock_steps: Option<usize>,

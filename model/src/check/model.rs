@@ -1,6 +1,6 @@
 //! The stateright [`Model`] of the switch path: the machine (`kernel/machine.rs`)
 //! with the properties it is checked against (`properties.rs`) and the kernel-terms
-//! descriptions of its steps (`kernel/describe.rs`). stateright's own checkers and
+//! descriptions of its actions (`kernel/describe.rs`). stateright's own checkers and
 //! Explorer see the model through this impl; switchpath's search sees it through
 //! the same impl, with the search's options (`search/options.rs`).
 
@@ -39,11 +39,11 @@ impl Model for SwitchModel {
         self.describe_action(a)
     }
 
-    /// What the step did, and every CPU after it, with the model's names.
+    /// What the action did, and every CPU after it, with the model's names.
     fn format_step(&self, s: &State, a: Action) -> Option<String> {
         let mut next = *s;
         self.perform(&mut next, a.cpu, a.kind);
-        let mut out = format!("CPU{} {}\n", a.cpu, self.describe_step(s, &a));
+        let mut out = format!("CPU{} {}\n", a.cpu, self.describe_effect(s, &a));
         for c in self.cpus() {
             let held: Vec<String> = self
                 .held_by(&next, c)

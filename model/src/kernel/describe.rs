@@ -1,7 +1,7 @@
-//! Human-readable names: locks, resources, actions and steps, as traces print them.
+//! Human-readable names: locks, resources, actions and what they did, as traces print them.
 
 use super::frames::{cpu_frames, is_inlined};
-use super::machine::{Action, Kind, Op, SwitchModel};
+use super::machine::{Action, Move, Op, SwitchModel};
 use super::waits::Resource;
 use crate::state::*;
 
@@ -73,32 +73,32 @@ impl SwitchModel {
     /// The action alone: `CPU0 pick B`.
     pub fn describe_action(&self, a: &Action) -> String {
         let what = match a.kind {
-            Kind::Step => "step".to_string(),
-            Kind::Pick(t) => format!("pick {}", self.task_name(t)),
-            Kind::Place(x) => format!("select CPU{x}"),
-            Kind::Migrate(t) if t == NOBODY => "move no task".into(),
-            Kind::Migrate(t) => format!("pull {}", self.task_name(t)),
-            Kind::Preempt => "preempt".into(),
-            Kind::Block => "block".into(),
-            Kind::Wake(t) => format!("wake {}", self.task_name(t)),
-            Kind::CallRcu => "call_rcu".into(),
-            Kind::RcuoDrain => "rcuo invokes callbacks".into(),
-            Kind::RcuoSleep => "rcuo waits".into(),
-            Kind::DeferredWake => "deferred rcuo wake-up".into(),
-            Kind::SchedIpi => "scheduler IPI".into(),
-            Kind::Balance(o) => format!("load_balance with CPU{o}"),
-            Kind::AvcChurn => "inode_permission".into(),
+            Move::SharedOp => "step".to_string(),
+            Move::Pick(t) => format!("pick {}", self.task_name(t)),
+            Move::Place(x) => format!("select CPU{x}"),
+            Move::Migrate(t) if t == NOBODY => "move no task".into(),
+            Move::Migrate(t) => format!("pull {}", self.task_name(t)),
+            Move::Preempt => "preempt".into(),
+            Move::Block => "block".into(),
+            Move::Wake(t) => format!("wake {}", self.task_name(t)),
+            Move::CallRcu => "call_rcu".into(),
+            Move::RcuoDrain => "rcuo invokes callbacks".into(),
+            Move::RcuoSleep => "rcuo waits".into(),
+            Move::DeferredWake => "deferred rcuo wake-up".into(),
+            Move::SchedIpi => "scheduler IPI".into(),
+            Move::Balance(o) => format!("load_balance with CPU{o}"),
+            Move::AvcChurn => "inode_permission".into(),
         };
         format!("CPU{} {what}", a.cpu)
     }
 
     /// What the action does from state `s`, in kernel terms.
-    pub fn describe_step(&self, s: &State, a: &Action) -> String {
+    pub fn describe_effect(&self, s: &State, a: &Action) -> String {
         let c = a.cpu;
         let cpu = &s.cpu[c as usize];
         let curr = self.task_name(cpu.curr);
         match a.kind {
-            Kind::Step => match self.op(s, c) {
+            Move::SharedOp => match self.op(s, c) {
                 Op::Acquire(l) => {
                     format!("acquires {} in {}", self.lock_name(l), self.where_is(s, c))
                 }
@@ -131,20 +131,20 @@ impl SwitchModel {
                     other => format!("step at {other:?}"),
                 },
             },
-            Kind::Pick(t) => format!("pick_next_task: {} → {}", curr, self.task_name(t)),
-            Kind::Place(x) => format!("select_task_rq({}) = CPU{x}", self.task_name(cpu.wakee)),
-            Kind::Migrate(t) if t == NOBODY => "move_tasks moves nothing".into(),
-            Kind::Migrate(t) => format!("move_tasks pulls {} to CPU{c}", self.task_name(t)),
-            Kind::Preempt => format!("{curr} is preempted: schedule()"),
-            Kind::Block => format!("{curr} blocks: schedule()"),
-            Kind::Wake(t) => format!("{curr} wakes {}: try_to_wake_up", self.task_name(t)),
-            Kind::CallRcu => format!("{curr} calls call_rcu()"),
-            Kind::RcuoDrain => format!("{curr} invokes its callbacks"),
-            Kind::RcuoSleep => format!("{curr} finds no callbacks: prepare_to_wait"),
-            Kind::DeferredWake => "do_nocb_deferred_wakeup".into(),
-            Kind::SchedIpi => "scheduler_ipi: sched_ttwu_pending".into(),
-            Kind::Balance(o) => format!("load_balance: double_rq_lock(rq{c}, rq{o})"),
-            Kind::AvcChurn => format!(
+            Move::Pick(t) => format!("pick_next_task: {} → {}", curr, self.task_name(t)),
+            Move::Place(x) => format!("select_task_rq({}) = CPU{x}", self.task_name(cpu.wakee)),
+            Move::Migrate(t) if t == NOBODY => "move_tasks moves nothing".into(),
+            Move::Migrate(t) => format!("move_tasks pulls {} to CPU{c}", self.task_name(t)),
+            Move::Preempt => format!("{curr} is preempted: schedule()"),
+            Move::Block => format!("{curr} blocks: schedule()"),
+            Move::Wake(t) => format!("{curr} wakes {}: try_to_wake_up", self.task_name(t)),
+            Move::CallRcu => format!("{curr} calls call_rcu()"),
+            Move::RcuoDrain => format!("{curr} invokes its callbacks"),
+            Move::RcuoSleep => format!("{curr} finds no callbacks: prepare_to_wait"),
+            Move::DeferredWake => "do_nocb_deferred_wakeup".into(),
+            Move::SchedIpi => "scheduler_ipi: sched_ttwu_pending".into(),
+            Move::Balance(o) => format!("load_balance: double_rq_lock(rq{c}, rq{o})"),
+            Move::AvcChurn => format!(
                 "{curr} opens a file of another SID: inode_permission → selinux_inode_permission"
             ),
         }

@@ -1,13 +1,20 @@
-//! The machine: actions, steps and the dispatch to each mechanism.
+//! The machine: actions, moves and the dispatch to each mechanism.
 //!
 //! A CPU at rest always sits either at top level (task context, interrupts on,
 //! nothing held) or at a *shared operation*: a lock acquisition or release, an AVC
 //! lookup, the no-CBs enqueue, or a choice the kernel makes under a lock (which task
-//! to pick, which CPU to wake on, which task to pull). One action performs exactly
-//! one shared operation and then runs the CPU's local code up to the next one
-//! ([`SwitchModel::advance`]). Local code touches only per-CPU data and data under a
-//! lock the CPU holds, so every interleaving of two CPUs' critical sections is still
-//! explored; in particular every lock acquisition is its own step.
+//! to pick, which CPU to wake on, which task to pull). One [`Action`] makes one
+//! [`Move`] of one CPU (performs exactly one shared operation, or enters the kernel
+//! from top level) and then runs the CPU's local code up to the next shared
+//! operation ([`SwitchModel::advance`]). Local code touches only per-CPU data and
+//! data under a lock the CPU holds, so every interleaving of two CPUs' critical
+//! sections is still explored; in particular every lock acquisition is its own
+//! action.
+//!
+//! Words: an *action* is one transition of the model as stateright sees it (the
+//! move, then the local code); a *transaction* (`fusion.rs`) is a run of one CPU's
+//! actions the search takes as one transition; a *step* is one numbered action of a
+//! counterexample (a trace's `steps`); a completeness walk takes actions too.
 //!
 //! Each mechanism lives in its own file: `runqueue.rs` (`__schedule`),
 //! `switch_mm.rs` (the policy's decision), `wakeup.rs` (`try_to_wake_up`),
@@ -47,21 +54,28 @@ pub struct TaskInfo {
     pub avc_key: u16,
 }
 
-/// One step of one CPU.
+/// One action: one move of one CPU, then its local code up to the next shared
+/// operation. A trace writes it as `{"cpu": 0, "kind": ...}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Action {
     /// The CPU that moves.
     pub cpu: u8,
-    /// What it does.
-    pub kind: Kind,
+    /// Its move (the trace format's `kind`).
+    pub kind: Move,
 }
 
-/// What a CPU does in one step.
+/// A CPU's move: what it does next from where it rests. At top level it enters the
+/// kernel at one of its entry points (`Preempt`, `Block`, `Wake`, `CallRcu`, ...);
+/// at a choice the kernel makes under a lock it takes one outcome (`Pick`, `Place`,
+/// `Migrate`); anywhere else it performs the shared operation it sits at
+/// (`SharedOp`). Each move is one action of the model ([`Action`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    /// Perform the shared operation it sits at (acquire, release, lookup, enqueue).
-    Step,
+pub enum Move {
+    /// Perform the shared operation it sits at (acquire, release, lookup, enqueue);
+    /// `"step"` in traces.
+    #[serde(rename = "step")]
+    SharedOp,
     /// `pick_next_task` returns this task.
     Pick(u8),
     /// `select_task_rq` returns this CPU.
@@ -272,9 +286,9 @@ impl SwitchModel {
             (!exists).then(|| format!("task {t} does not exist ({} tasks)", self.tasks.len()))
         };
         cpu(a.cpu).or(match a.kind {
-            Kind::Pick(t) | Kind::Wake(t) => task(t),
-            Kind::Migrate(t) if t != NOBODY => task(t),
-            Kind::Place(x) | Kind::Balance(x) => cpu(x),
+            Move::Pick(t) | Move::Wake(t) => task(t),
+            Move::Migrate(t) if t != NOBODY => task(t),
+            Move::Place(x) | Move::Balance(x) => cpu(x),
             _ => None,
         })
     }
@@ -376,26 +390,26 @@ impl SwitchModel {
             Op::Local => unreachable!("CPU{c} rests on local code at {:?}", cpu.top()),
             Op::Acquire(lock) => {
                 if s.holder_of(lock).is_none() {
-                    push(Kind::Step)
+                    push(Move::SharedOp)
                 }
             }
-            Op::Release(_) | Op::Shared => push(Kind::Step),
+            Op::Release(_) | Op::Shared => push(Move::SharedOp),
             Op::Choice => match cpu.top() {
                 Some(Loc::SchedPick) => {
                     for t in self.pick_candidates(s, c) {
-                        push(Kind::Pick(t))
+                        push(Move::Pick(t))
                     }
                 }
                 Some(Loc::TtwuSelect) => {
                     if self.on_cpu_holder(s, cpu.wakee).is_none() {
                         for x in self.place_candidates(s, cpu.wakee) {
-                            push(Kind::Place(x))
+                            push(Move::Place(x))
                         }
                     }
                 }
                 Some(Loc::BalanceMove) => {
                     for t in self.migrate_candidates(s, c) {
-                        push(Kind::Migrate(t))
+                        push(Move::Migrate(t))
                     }
                 }
                 other => unreachable!("no choice at {other:?}"),
@@ -404,85 +418,85 @@ impl SwitchModel {
     }
 
     /// The actions a CPU may start from task context.
-    fn top_level_actions(&self, s: &State, c: u8) -> Vec<Kind> {
+    fn top_level_actions(&self, s: &State, c: u8) -> Vec<Move> {
         let cfg = &self.config;
         let cpu = &s.cpu[c as usize];
         let curr = cpu.curr;
         let mut kinds = Vec::new();
         if self.runnable_others(s, c, curr) {
-            kinds.push(Kind::Preempt);
+            kinds.push(Move::Preempt);
         }
         if self.is_user(curr) {
-            kinds.push(Kind::Block);
+            kinds.push(Move::Block);
             for t in self.task_ids() {
                 let wakeable = self.is_user(t) || cfg.rcuo_wakers == RcuoWakers::Any;
                 if t != curr
                     && wakeable
                     && matches!(s.task_state(t), TaskState::Sleeping | TaskState::Blocking)
                 {
-                    kinds.push(Kind::Wake(t));
+                    kinds.push(Move::Wake(t));
                 }
             }
             if cfg.rcu_nocb {
-                kinds.push(Kind::CallRcu);
+                kinds.push(Move::CallRcu);
             }
             if cfg.avc_churns() {
-                kinds.push(Kind::AvcChurn);
+                kinds.push(Move::AvcChurn);
             }
         }
         if let Some(k) = self.rcuo_queue(curr) {
             if s.cpu[k as usize].flags & F_QUEUED != 0 {
-                kinds.push(Kind::RcuoDrain);
+                kinds.push(Move::RcuoDrain);
             } else {
-                kinds.push(Kind::RcuoSleep);
+                kinds.push(Move::RcuoSleep);
             }
         }
         if cpu.flags & F_DEFER != 0 {
-            kinds.push(Kind::DeferredWake);
+            kinds.push(Move::DeferredWake);
         }
         if self
             .task_ids()
             .any(|t| s.task_state(t) == TaskState::Waking && s.task_cpu(t) == c)
         {
-            kinds.push(Kind::SchedIpi);
+            kinds.push(Move::SchedIpi);
         }
         if cfg.load_balance {
             for o in self.cpus().filter(|&o| o != c) {
-                kinds.push(Kind::Balance(o));
+                kinds.push(Move::Balance(o));
             }
         }
         kinds
     }
 
-    /// Performs `kind` on CPU `c`, then runs its local code to the next resting point.
-    pub fn perform(&self, s: &mut State, c: u8, kind: Kind) {
+    /// Makes move `kind` on CPU `c`, then runs its local code to the next resting point.
+    pub fn perform(&self, s: &mut State, c: u8, kind: Move) {
         let top_level = s.cpu[c as usize].at_top_level();
         if top_level && self.is_user(s.cpu[c as usize].curr) {
             // The running user task ran user code before it entered the kernel.
             s.cpu[c as usize].trained_by = s.cpu[c as usize].curr;
         }
         match kind {
-            Kind::Preempt => self.enter_schedule(s, c, false),
-            Kind::Block => self.enter_schedule(s, c, true),
-            Kind::Wake(t) => self.enter_pipe_write(s, c, t),
-            Kind::CallRcu => self.call_rcu(s, c),
-            Kind::RcuoDrain => self.rcuo_drain(s, c),
-            Kind::RcuoSleep => s.cpu[c as usize].push(Loc::RcuoPrepareWait),
-            Kind::DeferredWake => self.deferred_wakeup(s, c),
-            Kind::SchedIpi => s.cpu[c as usize].push(Loc::IpiLock),
-            Kind::Balance(o) => self.enter_balance(s, c, o),
-            Kind::AvcChurn => self.avc_churn(s, c),
-            Kind::Pick(t) => self.pick(s, c, t),
-            Kind::Place(x) => self.place(s, c, x),
-            Kind::Migrate(t) => self.migrate(s, c, t),
-            Kind::Step => self.step(s, c),
+            Move::Preempt => self.enter_schedule(s, c, false),
+            Move::Block => self.enter_schedule(s, c, true),
+            Move::Wake(t) => self.enter_pipe_write(s, c, t),
+            Move::CallRcu => self.call_rcu(s, c),
+            Move::RcuoDrain => self.rcuo_drain(s, c),
+            Move::RcuoSleep => s.cpu[c as usize].push(Loc::RcuoPrepareWait),
+            Move::DeferredWake => self.deferred_wakeup(s, c),
+            Move::SchedIpi => s.cpu[c as usize].push(Loc::IpiLock),
+            Move::Balance(o) => self.enter_balance(s, c, o),
+            Move::AvcChurn => self.avc_churn(s, c),
+            Move::Pick(t) => self.pick(s, c, t),
+            Move::Place(x) => self.place(s, c, x),
+            Move::Migrate(t) => self.migrate(s, c, t),
+            Move::SharedOp => self.shared_op(s, c),
         }
         self.advance(s, c);
     }
 
     /// Performs the shared operation at the top of CPU `c`'s stack.
-    fn step(&self, s: &mut State, c: u8) {
-        let top = s.cpu[c as usize].top().expect("Step at top level");
+    fn shared_op(&self, s: &mut State, c: u8) {
+        let top = s.cpu[c as usize].top().expect("SharedOp at top level");
         match self.op(s, c) {
             Op::Acquire(lock) => {
                 s.take(lock, c);
@@ -500,7 +514,7 @@ impl SwitchModel {
                 Loc::CallRcu => self.nocb_enqueue(s, c),
                 other => unreachable!("no shared operation at {other:?}"),
             },
-            op => unreachable!("Step at {top:?} needs {op:?}"),
+            op => unreachable!("SharedOp at {top:?} needs {op:?}"),
         }
     }
 

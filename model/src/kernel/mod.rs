@@ -3,7 +3,7 @@
 //!
 //! | file | kernel |
 //! |---|---|
-//! | `machine.rs` | the model's one dispatch page: actions, steps, each mechanism's entry |
+//! | `machine.rs` | the model's one dispatch page: actions, moves, each mechanism's entry |
 //! | `runqueue.rs` | `__schedule`, `context_switch`, `rq->lock` |
 //! | `switch_mm.rs` | `switch_mm`: where the IBPB policy decides, and whether it asks the AVC |
 //! | `wakeup.rs` | `try_to_wake_up`, `ttwu_remote`, `ttwu_queue`, `scheduler_ipi` |
@@ -13,7 +13,7 @@
 //! | `waits.rs` | the wait-for graph: who a spinning CPU waits for, and its cycles |
 //! | `seeded.rs` | the seeded bugs, switched on per model instance |
 //! | `frames.rs` | the kernel functions each resume point stands for (backtraces) |
-//! | `describe.rs` | locks, resources, actions and steps named in kernel terms |
+//! | `describe.rs` | locks, resources, actions and what they did, named in kernel terms |
 
 pub mod avc;
 pub mod balance;

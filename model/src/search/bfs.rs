@@ -117,7 +117,7 @@ impl<A> Outcome<A> {
 
 /// The actions of one transition of the search: one action, or a transaction of
 /// several that the model runs as one (see `fusion.rs`).
-pub type Steps<A> = SmallVec<[A; 8]>;
+pub type Transition<A> = SmallVec<[A; 8]>;
 
 /// Sees each state a transition passes through, with the actions leading there.
 pub type Visit<'a, A, S> = dyn FnMut(&[A], &S) + 'a;
@@ -140,19 +140,19 @@ pub trait Searchable: Model<Action: Clone> + Sync {
         &self,
         s: &Self::State,
         visit: &mut Visit<'_, Self::Action, Self::State>,
-        out: &mut Vec<(Steps<Self::Action>, Self::State)>,
+        out: &mut Vec<(Transition<Self::Action>, Self::State)>,
     ) -> Result<(), String> {
         let _ = visit;
-        single_steps(self, s, out);
+        single_actions(self, s, out);
         Ok(())
     }
 }
 
 /// Every action enabled in `s` as a transition of its own, in action order.
-pub fn single_steps<M: Model<Action: Clone>>(
+pub fn single_actions<M: Model<Action: Clone>>(
     model: &M,
     s: &M::State,
-    out: &mut Vec<(Steps<M::Action>, M::State)>,
+    out: &mut Vec<(Transition<M::Action>, M::State)>,
 ) {
     let mut actions = Vec::new();
     model.actions(s, &mut actions);

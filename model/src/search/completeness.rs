@@ -1,18 +1,18 @@
-//! The completeness check: seeded random walks of the real, step-by-step model,
+//! The completeness check: seeded random walks of the real model, one action at a time,
 //! looked up in the visited set of the search in transactions.
 //!
 //! The search in transactions (`fusion.rs`) never stores a state with a CPU inside
 //! a transaction, and its argument says it stores every other reachable state (up
-//! to symmetry). That argument rests on premises about which steps commute; a wrong
+//! to symmetry). That argument rests on premises about which actions commute; a wrong
 //! premise makes the search skip real states silently, and no property may notice.
-//! So after the search, [`check`] runs random walks one step at a time, follows each
-//! CPU's steps through the same parse into transactions the search makes
-//! ([`Phase`], [`Search::step_in_phase`]), and looks up every state in which
+//! So after the search, [`check`] runs random walks one action at a time, follows each
+//! CPU's actions through the same parse into transactions the search makes
+//! ([`Phase`], [`Search::act_in_phase`]), and looks up every state in which
 //! no CPU is inside a transaction. A state the search should have stored and did
-//! not is an internal error naming the walk and the step.
+//! not is an internal error naming the walk and the action.
 //!
-//! A walk of `k` steps ends at a state at most `k` transitions from the initial
-//! state (its steps, reordered into whole transactions, are a path of the search),
+//! A walk of `k` actions ends at a state at most `k` transitions from the initial
+//! state (its actions, reordered into whole transactions, are a path of the search),
 //! so a search that stopped once every property was decided can still be checked:
 //! walks are cut at the depth up to which it stored every state.
 
@@ -26,8 +26,8 @@ use stateright::Model;
 
 /// Walks run by default after each search.
 pub const WALKS: u64 = 256;
-/// Steps of one walk at most.
-pub const WALK_STEPS: usize = 400;
+/// Actions of one walk at most.
+pub const WALK_ACTIONS: usize = 400;
 /// The walks' seed (fixed: a run is the same on every machine).
 pub const SEED: u64 = 0x5eed_c0de;
 
@@ -62,16 +62,16 @@ impl SplitMix {
 pub struct Completeness {
     /// Walks run.
     pub walks: u64,
-    /// Steps taken in all.
-    pub steps: u64,
+    /// Actions taken in all.
+    pub actions: u64,
     /// States between transactions looked up (every one was stored).
     pub looked_up: u64,
-    /// Walks were cut at this many steps (the depth up to which the search stored
-    /// every state), if that is less than [`WALK_STEPS`].
+    /// Walks were cut at this many actions (the depth up to which the search stored
+    /// every state), if that is less than [`WALK_ACTIONS`].
     pub depth: usize,
 }
 
-/// Runs `walks` walks of at most `max_steps` steps (fewer where the search stored
+/// Runs `walks` walks of at most `max_actions` actions (fewer where the search stored
 /// only the states within `stored_within` transitions) and looks up each state in
 /// which no CPU is inside a transaction in `visited`.
 pub fn check(
@@ -79,12 +79,12 @@ pub fn check(
     visited: &Visited<Packed>,
     stored_within: Option<usize>,
     walks: u64,
-    max_steps: usize,
+    max_actions: usize,
 ) -> Result<Completeness, String> {
-    let depth = stored_within.map_or(max_steps, |d| d.min(max_steps));
+    let depth = stored_within.map_or(max_actions, |d| d.min(max_actions));
     let mut done = Completeness {
         walks,
-        steps: 0,
+        actions: 0,
         looked_up: 0,
         depth,
     };
@@ -94,7 +94,7 @@ pub fn check(
         let mut rng = SplitMix::for_walk(SEED, walk);
         let mut s = model.initial_state();
         let mut phases = vec![Phase::Between; cpus];
-        for step in 1..=depth {
+        for taken in 1..=depth {
             actions.clear();
             model.actions(&s, &mut actions);
             if actions.is_empty() {
@@ -115,21 +115,21 @@ pub fn check(
                 actions[rng.below(actions.len())]
             };
             // Without transactions every state is between them.
-            if model.fusion {
-                let (next, phase) = model.step_in_phase(&s, phases[a.cpu as usize], a)?;
+            if model.in_transactions {
+                let (next, phase) = model.act_in_phase(&s, phases[a.cpu as usize], a)?;
                 s = next;
                 phases[a.cpu as usize] = phase;
             } else {
                 model.perform(&mut s, a.cpu, a.kind);
             }
-            done.steps += 1;
-            if !model.fusion || model.between_transactions(&s, &phases) {
+            done.actions += 1;
+            if !model.in_transactions || model.between_transactions(&s, &phases) {
                 done.looked_up += 1;
                 if !visited.contains_key(&Searchable::key(model, &s)) {
                     return Err(format!(
                         "{INTERNAL_ERROR} completeness check: walk {walk} (seed {SEED:#x}) \
-                         reached at step {step} a state with no CPU inside a transaction \
-                         that the search never stored; run with --no-fusion and report this"
+                         reached after {taken} actions a state with no CPU inside a transaction \
+                         that the search never stored; run with --no-transactions and report this"
                     ));
                 }
             }

@@ -1,17 +1,17 @@
-//! Transactions: a partial-order reduction that fuses each CPU's steps into atomic
+//! Transactions: a partial-order reduction that groups each CPU's actions into atomic
 //! transactions, after Lipton's reduction by movers.
 //!
-//! A step of CPU `c` is a **right mover** when it commutes with every later step of
+//! An action of CPU `c` is a **right mover** when it commutes with every later action of
 //! every other CPU (`a` then `b` reaches the same state as `b` then `a`, and `b` then
 //! `a` is possible), a **left mover** when it commutes with every earlier one, and a
-//! **non-mover** otherwise. A transaction is a run of one CPU's steps of the form
+//! **non-mover** otherwise. A transaction is a run of one CPU's actions of the form
 //! `R* N? L*`: right movers, at most one non-mover, left movers. Any interleaving of
 //! the CPUs can be reordered, without changing the state reached, so that each
 //! transaction runs without interruption: push its right movers later and its left
 //! movers earlier. The search therefore lets a CPU run a whole transaction as one
 //! transition, and never stores a state with a CPU inside one.
 //!
-//! Which steps move (argued in `docs/reductions.md`, and checked on every reachable
+//! Which actions move (argued in `docs/reductions.md`, and checked on every reachable
 //! state of small instances by `model/tests/transactions.rs`):
 //!
 //! - **right movers** take a lock, or touch only this CPU's data and data under a
@@ -24,14 +24,14 @@
 //!   asleep and its `pi_lock` is held, and `p->on_cpu` cannot become set again);
 //!   `__wake_up`'s wait-queue lock when only the enqueue wakes `rcuo`;
 //! - **left movers** are the releases (with the local code that follows them up to
-//!   the next shared operation): a release never disables another CPU's step; but
+//!   the next shared operation): a release never disables another CPU's action; but
 //!   not the AVC slot lock's where another CPU's `avc_reclaim_node` trylock can
 //!   observe it (a full cache, more than one CPU);
 //! - everything else is a non-mover: blocking, `pollwake`, `pick_next_task`,
 //!   `try_to_wake_up`'s first look at `p->state` under `p->pi_lock`, the AVC, the
 //!   no-CBs enqueue, `rcuo`'s drain and `prepare_to_wait`, `move_tasks`.
 //!
-//! **Waiting.** A step that may wait (a lock acquisition, or `try_to_wake_up`'s wait
+//! **Waiting.** An action that may wait (a lock acquisition, or `try_to_wake_up`'s wait
 //! for `p->on_cpu`) always starts a transaction, so a CPU on a wait-for cycle always
 //! waits between transactions; a CPU inside a transaction is on no cycle, and its
 //! right movers can be undone (moved past the end) and its left movers completed
@@ -47,46 +47,46 @@
 //! states; the search evaluates the properties on them too (the witnesses "an IBPB
 //! was issued" and "cross-credential switch" hold only inside `__schedule`, which
 //! is one transaction on the upstream policies). Counterexamples and witnesses are
-//! then found again step by step, so each reported path is a shortest one
+//! then found again one action at a time, so each reported path is a shortest one
 //! (`verify.rs`).
 
 use super::bfs::Visit;
 use super::options::Search;
 use super::verify::INTERNAL_ERROR;
 use crate::config::RcuoWakers;
-use crate::kernel::machine::{Action, Kind, Op};
+use crate::kernel::machine::{Action, Move, Op};
 use crate::kernel::seeded::SearchBug;
 use crate::state::*;
 
 /// The actions of one transaction.
-pub type Steps = super::bfs::Steps<Action>;
+pub type Transaction = super::bfs::Transition<Action>;
 
-/// How a step commutes with other CPUs' steps.
+/// How an action commutes with other CPUs' actions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mover {
-    /// Commutes with every later step of another CPU.
+    /// Commutes with every later action of another CPU.
     Right,
-    /// Commutes with every earlier step of another CPU, and is always enabled.
+    /// Commutes with every earlier action of another CPU, and is always enabled.
     Left,
     /// Neither.
     Non,
 }
 
 impl Search {
-    /// How `a` (an enabled action in `s`) commutes with other CPUs' steps.
+    /// How `a` (an enabled action in `s`) commutes with other CPUs' actions.
     pub fn mover(&self, s: &State, a: Action) -> Mover {
         let cfg = &self.config;
         match a.kind {
             // Without load balancing nobody else takes a task off this runqueue, so
-            // need_resched stays true; the step itself only pushes a frame.
-            Kind::Preempt if !cfg.load_balance => Mover::Right,
-            Kind::CallRcu
-            | Kind::AvcChurn
-            | Kind::DeferredWake
-            | Kind::SchedIpi
-            | Kind::Balance(_) => Mover::Right,
-            Kind::Place(x) if self.shares_llc(a.cpu, x) => Mover::Right,
-            Kind::Step => match s.cpu[a.cpu as usize].top() {
+            // need_resched stays true; the action itself only pushes a frame.
+            Move::Preempt if !cfg.load_balance => Mover::Right,
+            Move::CallRcu
+            | Move::AvcChurn
+            | Move::DeferredWake
+            | Move::SchedIpi
+            | Move::Balance(_) => Mover::Right,
+            Move::Place(x) if self.shares_llc(a.cpu, x) => Mover::Right,
+            Move::SharedOp => match s.cpu[a.cpu as usize].top() {
                 // Not `IpiLock`: under it `sched_ttwu_pending` takes the wake list,
                 // which another CPU's `select_task_rq` appends to without the lock.
                 Some(
@@ -117,15 +117,15 @@ impl Search {
         }
     }
 
-    /// Whether another CPU's `avc_reclaim_node` `spin_trylock` (the only step of the
+    /// Whether another CPU's `avc_reclaim_node` `spin_trylock` (the only action of the
     /// model that observes a lock without waiting for it) can observe this CPU's
     /// slot lock: only a full cache reclaims, and on one CPU there is no other.
     pub fn avc_trylock_reachable(&self) -> bool {
         self.config.avc_full && self.config.cpus > 1
     }
 
-    /// Whether CPU `c`'s next step may have to wait: a lock acquisition, or
-    /// `try_to_wake_up`'s wait for `p->on_cpu`. Such a step always starts a
+    /// Whether CPU `c`'s next action may have to wait: a lock acquisition, or
+    /// `try_to_wake_up`'s wait for `p->on_cpu`. Such an action always starts a
     /// transaction, so a CPU only ever waits between transactions.
     pub fn may_block(&self, s: &State, c: u8) -> bool {
         match self.op(s, c) {
@@ -159,7 +159,7 @@ impl Search {
                 return Err(format!(
                     "{INTERNAL_ERROR} transactions: CPU{c} may wait while holding \
                      {}, which the reduction treats as a leaf lock; run with \
-                     --no-fusion and report this",
+                     --no-transactions and report this",
                     self.lock_name(lock)
                 ));
             }
@@ -169,18 +169,18 @@ impl Search {
 
     /// Every transaction enabled in `s`, with the state it reaches, in CPU order.
     /// `visit` sees each state a transaction passes through (not its last) with the
-    /// steps that lead there from `s`. An error if a premise of the reduction fails.
+    /// actions that lead there from `s`. An error if a premise of the reduction fails.
     pub fn transactions(
         &self,
         s: &State,
         visit: &mut Visit<'_, Action, State>,
-        out: &mut Vec<(Steps, State)>,
+        out: &mut Vec<(Transaction, State)>,
     ) -> Result<(), String> {
         if self.deadlock_cycle(s).is_some() {
             return Ok(());
         }
         let mut first = Vec::new();
-        let mut steps = Steps::new();
+        let mut taken = Transaction::new();
         for c in self.cpus() {
             first.clear();
             self.cpu_actions(s, c, &mut first);
@@ -188,17 +188,17 @@ impl Search {
                 self.check_leaves(s, c)?;
             }
             for &a in &first {
-                self.extend(s, (a, self.mover(s, a)), false, &mut steps, visit, out)?;
+                self.extend(s, (a, self.mover(s, a)), false, &mut taken, visit, out)?;
             }
         }
         Ok(())
     }
 
-    /// After CPU `c` took a step of a transaction (`committed`: one that was not a
-    /// right mover), reaching `next`: the steps that continue the transaction, with
+    /// After CPU `c` took an action of a transaction (`committed`: one that was not a
+    /// right mover), reaching `next`: the actions that continue the transaction, with
     /// their mover classes, or `None` where it ends. It ends at top level, where the
-    /// next step may wait (unless on a leaf lock that is free), where nothing is
-    /// enabled, and, once committed, before a step that is not a left mover.
+    /// next action may wait (unless on a leaf lock that is free), where nothing is
+    /// enabled, and, once committed, before an action that is not a left mover.
     pub fn continuation(
         &self,
         next: &State,
@@ -231,32 +231,32 @@ impl Search {
         s: &State,
         (a, mover): (Action, Mover),
         committed: bool,
-        steps: &mut Steps,
+        taken: &mut Transaction,
         visit: &mut Visit<'_, Action, State>,
-        out: &mut Vec<(Steps, State)>,
+        out: &mut Vec<(Transaction, State)>,
     ) -> Result<(), String> {
         debug_assert!(!committed || mover == Mover::Left);
         let committed = committed || mover != Mover::Right;
         let mut next = *s;
         self.perform(&mut next, a.cpu, a.kind);
-        steps.push(a);
+        taken.push(a);
         match self.continuation(&next, a.cpu, committed)? {
             Some(more) => {
-                visit(steps, &next);
+                visit(taken, &next);
                 for b in more {
-                    self.extend(&next, b, committed, steps, visit, out)?;
+                    self.extend(&next, b, committed, taken, visit, out)?;
                 }
             }
-            None => out.push((steps.clone(), next)),
+            None => out.push((taken.clone(), next)),
         }
-        steps.pop();
+        taken.pop();
         Ok(())
     }
 }
 
 /// Where a CPU stands with respect to the transactions the search runs: the parse
-/// of one CPU's steps into `R* N? L*` runs that [`Search::continuation`]
-/// makes. The completeness check and the result test follow real step-by-step runs
+/// of one CPU's actions into `R* N? L*` runs that [`Search::continuation`]
+/// makes. The completeness check and the result test follow real runs of single actions
 /// with it; a state in which every CPU is [`Phase::Between`] is one the search in
 /// transactions must store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -285,9 +285,9 @@ impl Search {
         })
     }
 
-    /// CPU `a.cpu` takes step `a` from `s` (in phase `phase`): the state reached and
+    /// CPU `a.cpu` takes action `a` from `s` (in phase `phase`): the state reached and
     /// the CPU's phase there.
-    pub fn step_in_phase(
+    pub fn act_in_phase(
         &self,
         s: &State,
         phase: Phase,

@@ -2,7 +2,7 @@
 //! breadth-first search; [`options`] holds the search's options (the reductions)
 //! and runs it on the switch model; the reductions are [`fusion`] (transactions),
 //! [`symmetry`] and [`packed`] (the compact stored state); [`verify`] is a whole
-//! check (the search in transactions, the step-by-step re-search for shortest
+//! check (the search in transactions, the re-search of single actions for shortest
 //! paths, then [`completeness`]).
 
 pub mod bfs;
@@ -14,7 +14,7 @@ pub mod symmetry;
 pub mod verify;
 
 pub use bfs::{
-    bfs_keeping_of, peak_memory, single_steps, Goal, Limits, Outcome, Searchable, Steps, Stop,
-    Visit, Visited,
+    bfs_keeping_of, peak_memory, single_actions, Goal, Limits, Outcome, Searchable, Stop,
+    Transition, Visit, Visited,
 };
 pub use options::{bfs, bfs_keeping, Search, ToSearch};

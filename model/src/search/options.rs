@@ -5,7 +5,7 @@
 //! reduction that applies ([`Search::new`]).
 
 use super::bfs::Limits;
-use super::bfs::{bfs_keeping_of, single_steps, Outcome, Searchable, Steps, Visit, Visited};
+use super::bfs::{bfs_keeping_of, single_actions, Outcome, Searchable, Transition, Visit, Visited};
 use super::packed::{pack, unpack, Packed};
 use super::symmetry::Symmetry;
 use crate::check::properties;
@@ -24,9 +24,9 @@ pub struct Search {
     pub model: SwitchModel,
     /// The renamings the search exploits (`None`: none, or switched off).
     pub symmetry: Option<Symmetry>,
-    /// The search runs each CPU's steps in transactions (`fusion.rs`); `false`:
-    /// every step is its own transition.
-    pub fusion: bool,
+    /// The search runs each CPU's actions in transactions (`fusion.rs`); `false`:
+    /// every action is its own transition.
+    pub in_transactions: bool,
     /// A seeded bug of the reduction (`switchpath selftest` only).
     pub search_bug: Option<SearchBug>,
 }
@@ -38,7 +38,7 @@ impl Search {
         Search {
             symmetry: Symmetry::of(&model),
             model,
-            fusion: true,
+            in_transactions: true,
             search_bug: None,
         }
     }
@@ -50,10 +50,10 @@ impl Search {
         self
     }
 
-    /// The same search one step at a time (no transactions): for shortest paths,
+    /// The same search one action at a time (no transactions): for shortest paths,
     /// cross-checks and comparing state counts.
-    pub fn without_fusion(mut self) -> Search {
-        self.fusion = false;
+    pub fn without_transactions(mut self) -> Search {
+        self.in_transactions = false;
         self
     }
 
@@ -83,9 +83,9 @@ impl SwitchModel {
         Search::new(self).without_symmetry()
     }
 
-    /// [`Search::without_fusion`] of this model.
-    pub fn without_fusion(self) -> Search {
-        Search::new(self).without_fusion()
+    /// [`Search::without_transactions`] of this model.
+    pub fn without_transactions(self) -> Search {
+        Search::new(self).without_transactions()
     }
 
     /// [`Search::with_search_bug`] of this model.
@@ -191,12 +191,12 @@ impl Searchable for Search {
         &self,
         s: &State,
         visit: &mut Visit<'_, Action, State>,
-        out: &mut Vec<(Steps<Action>, State)>,
+        out: &mut Vec<(Transition<Action>, State)>,
     ) -> Result<(), String> {
-        if self.fusion {
+        if self.in_transactions {
             self.transactions(s, visit, out)
         } else {
-            single_steps(self, s, out);
+            single_actions(self, s, out);
             Ok(())
         }
     }

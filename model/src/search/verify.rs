@@ -1,12 +1,12 @@
-//! A whole check of one model: the search in transactions, then the step-by-step
+//! A whole check of one model: the search in transactions, then the one-action-at-a-time
 //! search for shortest paths.
 //!
-//! The first search runs each CPU's steps in transactions (`fusion.rs`) and, with
+//! The first search runs each CPU's actions in transactions (`fusion.rs`) and, with
 //! [`Goal::Settle`], stops once every property is decided. Whatever it discovers is found
-//! again by a search of single steps that stops as soon as it has found them all, so
+//! again by a search of single actions that stops as soon as it has found them all, so
 //! every path reported is a shortest one in steps. That second search also checks
 //! the reduction: after an exhaustive first search it must find nothing new. Then
-//! the completeness check (`completeness.rs`) walks the real model step by step and
+//! the completeness check (`completeness.rs`) walks the real model one action at a time and
 //! requires every state between transactions it meets to be stored.
 
 use super::bfs::{Goal, Limits, Outcome};
@@ -25,9 +25,9 @@ pub struct Verified {
     /// The first search, with its discoveries' paths replaced by shortest ones.
     pub outcome: Outcome<Action>,
     /// Per discovery: its path is a shortest one (`false` when a limit stopped the
-    /// step-by-step search first; the path is then the one found in transactions).
+    /// search of single actions first; the path is then the one found in transactions).
     pub shortest: BTreeMap<&'static str, bool>,
-    /// States the step-by-step search stored, if it ran.
+    /// States the search of single actions stored, if it ran.
     pub path_states: Option<usize>,
     /// The completeness check, if it ran (it runs unless asked for no walks).
     pub completeness: Option<Completeness>,
@@ -69,13 +69,13 @@ pub fn verify_with(
             &visited,
             outcome.stored_within,
             n,
-            completeness::WALK_STEPS,
+            completeness::WALK_ACTIONS,
         )?),
     };
     drop(visited);
     let mut shortest: BTreeMap<&'static str, bool> =
         outcome.discoveries.keys().map(|&k| (k, true)).collect();
-    if !model.fusion || outcome.discoveries.is_empty() {
+    if !model.in_transactions || outcome.discoveries.is_empty() {
         return Ok(Verified {
             outcome,
             shortest,
@@ -83,10 +83,10 @@ pub fn verify_with(
             completeness,
         });
     }
-    let steps = model.clone().without_fusion();
+    let single = model.clone().without_transactions();
     let wanted: Vec<&'static str> = outcome.discoveries.keys().copied().collect();
     let paths = bfs(
-        &steps,
+        &single,
         Limits {
             goal: Goal::Find(wanted),
             max_states,
@@ -103,8 +103,8 @@ pub fn verify_with(
             .find(|k| !outcome.discoveries.contains_key(*k))
         {
             return Err(format!(
-                "{INTERNAL_ERROR} the step-by-step search found `{missed}`, which the \
-                 search in transactions missed; run with --no-fusion and report this"
+                "{INTERNAL_ERROR} the search of single actions found `{missed}`, which the \
+                 search in transactions missed; run with --no-transactions and report this"
             ));
         }
     }

@@ -19,7 +19,7 @@ pub fn build(model: &SwitchModel, property: &str, path: &[Action], source: &str)
     let initial = snapshots(model, &s, &sites);
     let mut steps = Vec::new();
     for (i, a) in path.iter().enumerate() {
-        let description = model.describe_step(&s, a);
+        let description = model.describe_effect(&s, a);
         let before = s;
         model.perform(&mut s, a.cpu, a.kind);
         for lock in model.held_by(&s, a.cpu) {

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use switchpath_model::state::State;
 use switchpath_model::SwitchModel;
 
-/// Every reachable state, step by step, in breadth-first order (no reduction).
+/// Every reachable state, one action at a time, in breadth-first order (no reduction).
 pub fn reachable(model: &SwitchModel) -> Vec<State> {
     let mut seen = HashSet::from([model.initial_state()]);
     let mut order = vec![model.initial_state()];
