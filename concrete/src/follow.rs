@@ -41,7 +41,7 @@ impl FollowPath {
     /// A scheduler following `path`.
     pub fn new(path: &[Action]) -> Self {
         FollowPath {
-            order: path.iter().map(|a| a.cpu).collect(),
+            order: path.iter().map(|a| a.cpu.0).collect(),
             started: false,
         }
     }
@@ -129,7 +129,7 @@ impl Followed {
     /// so a log may go on past its share.)
     pub fn divergence(&self, path: &[Action]) -> Option<Divergence> {
         self.logs.iter().enumerate().find_map(|(c, log)| {
-            let share = path.iter().filter(|a| a.cpu as usize == c);
+            let share = path.iter().filter(|a| a.cpu.index() == c);
             share.enumerate().find_map(|(i, a)| {
                 (log.get(i) != Some(&a.kind)).then(|| Divergence {
                     cpu: c as u8,

@@ -11,7 +11,7 @@
 use stateright::Model;
 use std::collections::{HashMap, VecDeque};
 use switchpath_model::machine::Move;
-use switchpath_model::state::State;
+use switchpath_model::state::{CpuId, State};
 use switchpath_model::{Action, SwitchModel};
 
 /// A node of the interleaving search: each CPU's position in its log, and the
@@ -53,7 +53,10 @@ pub fn interleave(
             let Some(&kind) = log.get(pos[c]) else {
                 continue;
             };
-            let action = Action { cpu: c as u8, kind };
+            let action = Action {
+                cpu: CpuId(c as u8),
+                kind,
+            };
             if !enabled.contains(&action) {
                 continue;
             }

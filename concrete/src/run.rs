@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use switchpath_model::machine::Move;
+use switchpath_model::state::TaskId;
 use switchpath_model::trace::{self, Trace};
 use switchpath_model::SwitchModel;
 
@@ -122,7 +123,7 @@ pub fn run(model: SwitchModel, seconds: f64, seed: u64) -> RunOutcome {
                     backtrace.extend(p.frames.iter().rev());
                     stuck.push(StuckCpu {
                         cpu: c as u8,
-                        task: model.task_name(kernel.curr(c as u8)),
+                        task: model.task_name(TaskId(kernel.curr(c as u8))),
                         backtrace,
                         held: p
                             .held

@@ -14,6 +14,7 @@ use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex as StdMutex;
 use switchpath_model::machine::Move;
+use switchpath_model::state::TaskId;
 use switchpath_model::SwitchModel;
 
 thread_local! {
@@ -156,8 +157,11 @@ pub fn plan_of(
     for a in path {
         match a.kind {
             Move::SharedOp => {}
-            Move::Pick(x) | Move::Place(x) | Move::Migrate(x) => choices[a.cpu as usize].push(x),
-            top => scripts[a.cpu as usize].push(top),
+            // The concrete kernel chooses among task and CPU bytes.
+            Move::Pick(t) => choices[a.cpu.index()].push(t.0),
+            Move::Place(x) => choices[a.cpu.index()].push(x.0),
+            Move::Migrate(t) => choices[a.cpu.index()].push(TaskId::encode(t)),
+            top => scripts[a.cpu.index()].push(top),
         }
     }
     (scripts, choices)

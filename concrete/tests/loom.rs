@@ -14,6 +14,7 @@ use switchpath_concrete::workload::{last_logs, plan_of, run_plan, run_scripts};
 use switchpath_model::machine::Move::{self, *};
 use switchpath_model::properties::DEADLOCK_FREE;
 use switchpath_model::search::{bfs, Limits};
+use switchpath_model::state::TaskId;
 use switchpath_model::trace;
 use switchpath_model::{Config, Policy, RcuoPlacement, SwitchModel};
 
@@ -34,7 +35,7 @@ fn check(model: SwitchModel, scripts: Vec<Vec<Move>>) {
 fn busy_two_cpus() -> Vec<Vec<Move>> {
     vec![
         vec![CallRcu, Preempt, Block],
-        vec![Preempt, Wake(0), CallRcu],
+        vec![Preempt, Wake(TaskId(0)), CallRcu],
     ]
 }
 

@@ -15,6 +15,7 @@ use switchpath_model::machine::Move::{self, *};
 use switchpath_model::policy::{Switch, TaskView};
 use switchpath_model::properties::DEADLOCK_FREE;
 use switchpath_model::search::{bfs, Limits};
+use switchpath_model::state::TaskId;
 use switchpath_model::{trace, Config, Policy, RcuoPlacement, SwitchModel, TaskSpec};
 
 /// `default` cases, or `PROPTEST_CASES` if set (`just fuzz` runs many more).
@@ -125,7 +126,7 @@ fn busy(cpus: usize) -> Vec<Vec<Move>> {
             vec![
                 Preempt,
                 CallRcu,
-                Wake(((c + 1) % cpus) as u8),
+                Wake(TaskId(((c + 1) % cpus) as u8)),
                 Block,
                 Preempt,
             ]

@@ -16,6 +16,7 @@ use switchpath_concrete::workload::{
 };
 use switchpath_model::machine::Move::{self, *};
 use switchpath_model::properties::DEADLOCK_FREE;
+use switchpath_model::state::TaskId;
 use switchpath_model::trace;
 use switchpath_model::{Config, Policy, RcuoPlacement, SwitchModel};
 
@@ -71,7 +72,7 @@ fn busy(cpus: usize) -> Vec<Vec<Move>> {
             vec![
                 CallRcu,
                 Preempt,
-                Wake(((c + 1) % cpus) as u8),
+                Wake(TaskId(((c + 1) % cpus) as u8)),
                 Block,
                 Preempt,
             ]

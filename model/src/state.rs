@@ -33,15 +33,99 @@
 //!   (lookups are RCU reads).
 
 use crate::config::MAX_CPUS;
+use serde::{Deserialize, Serialize};
 
 /// Most tasks with dynamic state (user tasks and `rcuo` kthreads).
 pub const MAX_TASKS: usize = 12;
 /// Deepest stack of resume points.
 pub const MAX_DEPTH: usize = 10;
-/// No task / no CPU / free lock.
+/// The byte that stands for no task / no CPU / a free lock in a [`State`]'s fields
+/// and in the concrete kernel's task words; the model's API says `None`.
 pub const NOBODY: u8 = 0xff;
-/// Task ids from `IDLE` on are the per-CPU idle tasks (`swapper/N`).
+/// The byte of the first per-CPU idle task (`swapper/N` is `IDLE + N`), in a
+/// [`TaskId`] and in the concrete kernel's task words; the API says
+/// [`TaskId::idle`].
 pub const IDLE: u8 = 0x80;
+
+/// A CPU: `0..cpus`. Written as its number in traces.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+#[repr(transparent)]
+pub struct CpuId(pub u8);
+
+impl CpuId {
+    /// Its index into per-CPU arrays.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The byte a [`State`] stores for `c` (`NOBODY` for none).
+    pub fn encode(c: Option<CpuId>) -> u8 {
+        c.map_or(NOBODY, |c| c.0)
+    }
+
+    /// The CPU a stored byte names, if any.
+    pub fn decode(b: u8) -> Option<CpuId> {
+        (b != NOBODY).then_some(CpuId(b))
+    }
+}
+
+impl std::fmt::Display for CpuId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A task: one with dynamic state (a user task, then the `rcuo` kthreads: an index
+/// into [`State::task`] and `SwitchModel::tasks`), or a CPU's idle task
+/// ([`TaskId::idle`], `swapper/N`). Written as its byte in traces (`128 + N` for
+/// `swapper/N`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+#[repr(transparent)]
+pub struct TaskId(pub u8);
+
+impl TaskId {
+    /// The idle task of CPU `c` (`swapper/c`).
+    pub fn idle(c: CpuId) -> TaskId {
+        TaskId(IDLE + c.0)
+    }
+
+    /// The CPU whose idle task this is, if it is one.
+    pub fn idle_cpu(self) -> Option<CpuId> {
+        (self.0 >= IDLE && self.0 != NOBODY).then(|| CpuId(self.0 - IDLE))
+    }
+
+    /// Whether it is an idle task (no dynamic state).
+    pub fn is_idle(self) -> bool {
+        self.idle_cpu().is_some()
+    }
+
+    /// Its index into per-task arrays (not an idle task).
+    pub fn index(self) -> usize {
+        debug_assert!(!self.is_idle(), "{self:?} has no per-task slot");
+        self.0 as usize
+    }
+
+    /// The byte a [`State`] (and the concrete kernel's task words) stores for `t`
+    /// (`NOBODY` for none).
+    pub fn encode(t: Option<TaskId>) -> u8 {
+        t.map_or(NOBODY, |t| t.0)
+    }
+
+    /// The task a stored byte names, if any.
+    pub fn decode(b: u8) -> Option<TaskId> {
+        (b != NOBODY).then_some(TaskId(b))
+    }
+}
+
+impl std::fmt::Display for TaskId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
 /// The AVC bit standing for the other SIDs' entries that fill a busy cache.
 pub const AVC_FOREIGN: u16 = 1 << 15;
 
@@ -100,13 +184,13 @@ impl TaskState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Lock {
     /// `cpu_rq(n)->lock`.
-    Rq(u8),
+    Rq(CpuId),
     /// `rdp->nocb_wq.lock` of CPU n.
-    Wq(u8),
+    Wq(CpuId),
     /// `avc_cache.slots_lock[]` (one slot: the model's cache is tiny).
     AvcSlot,
     /// `p->pi_lock` of task n.
-    Pi(u8),
+    Pi(TaskId),
 }
 
 /// Number of lock slots in [`State::holder`].
@@ -116,10 +200,10 @@ impl Lock {
     /// Index into [`State::holder`].
     pub fn index(self) -> usize {
         match self {
-            Lock::Rq(c) => c as usize,
-            Lock::Wq(c) => MAX_CPUS + c as usize,
+            Lock::Rq(c) => c.index(),
+            Lock::Wq(c) => MAX_CPUS + c.index(),
             Lock::AvcSlot => 2 * MAX_CPUS,
-            Lock::Pi(t) => 2 * MAX_CPUS + 1 + t as usize,
+            Lock::Pi(t) => 2 * MAX_CPUS + 1 + t.index(),
         }
     }
 }
@@ -234,34 +318,118 @@ impl Loc {
     }
 }
 
-/// One CPU.
+/// One CPU. The fields naming a task or a CPU are stored as bytes (`NOBODY` for
+/// none, as packing and symmetry want them) and read and written through the typed
+/// accessors below.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Cpu {
     /// Resume points, outermost first.
     pub stack: [Loc; MAX_DEPTH],
     /// How many entries of `stack` are in use.
     pub depth: u8,
-    /// The running task.
-    pub curr: u8,
-    /// `__schedule`'s prev, during a switch.
-    pub prev: u8,
-    /// `__schedule`'s next, during a switch.
-    pub next: u8,
-    /// The task `try_to_wake_up` is waking.
-    pub wakee: u8,
-    /// The CPU selected for the wakee, or the other runqueue of `double_rq_lock`.
-    pub target: u8,
-    /// The user task whose branch-predictor training is live here.
-    pub trained_by: u8,
-    /// The owner of the last user mm loaded here.
-    pub last_mm: u8,
+    /// The running task ([`Cpu::curr`]).
+    pub(crate) curr: u8,
+    /// `__schedule`'s prev, during a switch ([`Cpu::prev`]).
+    pub(crate) prev: u8,
+    /// `__schedule`'s next, during a switch ([`Cpu::next`]).
+    pub(crate) next: u8,
+    /// The task `try_to_wake_up` is waking ([`Cpu::wakee`]).
+    pub(crate) wakee: u8,
+    /// The CPU selected for the wakee, or the other runqueue of `double_rq_lock`
+    /// ([`Cpu::target`]).
+    pub(crate) target: u8,
+    /// The user task whose branch-predictor training is live here
+    /// ([`Cpu::trained_by`]).
+    pub(crate) trained_by: u8,
+    /// The owner of the last user mm loaded here ([`Cpu::last_mm`]).
+    pub(crate) last_mm: u8,
     /// `F_IBPB`, `F_DEFER`, `F_QUEUED`.
     pub flags: u8,
 }
 
 impl Cpu {
-    /// The fields that name a task, in a fixed order: `curr`, `prev`, `next`,
-    /// `wakee`, `trained_by`, `last_mm`.
+    /// The running task.
+    pub fn curr(&self) -> TaskId {
+        TaskId(self.curr)
+    }
+
+    /// Sets the running task.
+    pub fn set_curr(&mut self, t: TaskId) {
+        self.curr = t.0;
+    }
+
+    /// `__schedule`'s prev, during a switch.
+    pub fn prev(&self) -> Option<TaskId> {
+        TaskId::decode(self.prev)
+    }
+
+    /// Sets `__schedule`'s prev.
+    pub fn set_prev(&mut self, t: Option<TaskId>) {
+        self.prev = TaskId::encode(t);
+    }
+
+    /// `__schedule`'s next, during a switch.
+    pub fn next(&self) -> Option<TaskId> {
+        TaskId::decode(self.next)
+    }
+
+    /// Sets `__schedule`'s next.
+    pub fn set_next(&mut self, t: Option<TaskId>) {
+        self.next = TaskId::encode(t);
+    }
+
+    /// The task `try_to_wake_up` is waking.
+    pub fn wakee(&self) -> Option<TaskId> {
+        TaskId::decode(self.wakee)
+    }
+
+    /// Sets the task `try_to_wake_up` is waking.
+    pub fn set_wakee(&mut self, t: Option<TaskId>) {
+        self.wakee = TaskId::encode(t);
+    }
+
+    /// The CPU selected for the wakee, or the other runqueue of `double_rq_lock`.
+    pub fn target(&self) -> Option<CpuId> {
+        CpuId::decode(self.target)
+    }
+
+    /// Sets the selected or other CPU.
+    pub fn set_target(&mut self, c: Option<CpuId>) {
+        self.target = CpuId::encode(c);
+    }
+
+    /// The user task whose branch-predictor training is live here.
+    pub fn trained_by(&self) -> Option<TaskId> {
+        TaskId::decode(self.trained_by)
+    }
+
+    /// Sets the task whose training is live here.
+    pub fn set_trained_by(&mut self, t: Option<TaskId>) {
+        self.trained_by = TaskId::encode(t);
+    }
+
+    /// The owner of the last user mm loaded here.
+    pub fn last_mm(&self) -> Option<TaskId> {
+        TaskId::decode(self.last_mm)
+    }
+
+    /// Sets the owner of the last user mm loaded here.
+    pub fn set_last_mm(&mut self, t: Option<TaskId>) {
+        self.last_mm = TaskId::encode(t);
+    }
+
+    /// The task the `try_to_wake_up` in progress wakes (one must be in progress).
+    pub fn waking(&self) -> TaskId {
+        self.wakee().expect("no try_to_wake_up in progress")
+    }
+
+    /// The target of the wake-up or `double_rq_lock` in progress (one must be).
+    pub fn target_cpu(&self) -> CpuId {
+        self.target().expect("no wake-up target or other runqueue")
+    }
+
+    /// The stored bytes of the fields that name a task, in a fixed order: `curr`,
+    /// `prev`, `next`, `wakee`, `trained_by`, `last_mm`.
     pub fn task_refs(&self) -> [u8; 6] {
         [
             self.curr,
@@ -273,7 +441,8 @@ impl Cpu {
         ]
     }
 
-    /// Sets the fields that name a task, in [`Cpu::task_refs`] order.
+    /// Sets the stored bytes of the fields that name a task, in [`Cpu::task_refs`]
+    /// order.
     pub fn set_task_refs(&mut self, refs: [u8; 6]) {
         [
             self.curr,
@@ -339,12 +508,26 @@ pub struct State {
     pub cpu: [Cpu; MAX_CPUS],
     /// Per task: `TaskState` in the low nibble, its runqueue's CPU in the high nibble.
     pub task: [u8; MAX_TASKS],
-    /// Holder of each lock (`Lock::index`): a CPU number, or `NOBODY`.
+    /// Holder of each lock (`Lock::index`): a CPU number, or `NOBODY`
+    /// ([`State::holder_of`]).
     pub holder: [u8; LOCK_SLOTS],
     /// Cached AVC keys (bit per uid class; `AVC_FOREIGN` for other SIDs).
     pub avc: u16,
     /// `active_nodes` of the AVC.
     pub avc_nodes: u8,
+}
+
+impl std::ops::Index<CpuId> for [Cpu; MAX_CPUS] {
+    type Output = Cpu;
+    fn index(&self, c: CpuId) -> &Cpu {
+        &self[c.index()]
+    }
+}
+
+impl std::ops::IndexMut<CpuId> for [Cpu; MAX_CPUS] {
+    fn index_mut(&mut self, c: CpuId) -> &mut Cpu {
+        &mut self[c.index()]
+    }
 }
 
 impl State {
@@ -360,57 +543,56 @@ impl State {
     }
 
     /// Scheduler state of task `t` (not an idle task).
-    pub fn task_state(&self, t: u8) -> TaskState {
-        TaskState::decode(self.task[t as usize])
+    pub fn task_state(&self, t: TaskId) -> TaskState {
+        TaskState::decode(self.task[t.index()])
     }
 
     /// The runqueue (CPU) task `t` is on.
-    pub fn task_cpu(&self, t: u8) -> u8 {
-        if t >= IDLE {
-            return t - IDLE;
+    pub fn task_cpu(&self, t: TaskId) -> CpuId {
+        if let Some(c) = t.idle_cpu() {
+            return c;
         }
-        TaskState::packed_cpu(self.task[t as usize])
+        CpuId(TaskState::packed_cpu(self.task[t.index()]))
     }
 
     /// Sets task `t`'s state and runqueue.
-    pub fn set_task(&mut self, t: u8, state: TaskState, cpu: u8) {
-        self.task[t as usize] = state.pack(cpu);
+    pub fn set_task(&mut self, t: TaskId, state: TaskState, cpu: CpuId) {
+        self.task[t.index()] = state.pack(cpu.0);
     }
 
     /// Sets task `t`'s state, keeping its runqueue.
-    pub fn set_task_state(&mut self, t: u8, state: TaskState) {
+    pub fn set_task_state(&mut self, t: TaskId, state: TaskState) {
         let cpu = self.task_cpu(t);
         self.set_task(t, state, cpu);
     }
 
     /// The CPU holding `lock`, if any.
-    pub fn holder_of(&self, lock: Lock) -> Option<u8> {
-        let h = self.holder[lock.index()];
-        (h != NOBODY).then_some(h)
+    pub fn holder_of(&self, lock: Lock) -> Option<CpuId> {
+        CpuId::decode(self.holder[lock.index()])
     }
 
     /// Takes `lock` for CPU `c`; the caller has checked it is free.
-    pub fn take(&mut self, lock: Lock, c: u8) {
+    pub fn take(&mut self, lock: Lock, c: CpuId) {
         debug_assert_eq!(
             self.holder[lock.index()],
             NOBODY,
             "{lock:?} taken while held"
         );
-        self.holder[lock.index()] = c;
+        self.holder[lock.index()] = c.0;
     }
 
     /// Releases `lock`, which CPU `c` must hold.
-    pub fn release(&mut self, lock: Lock, c: u8) {
+    pub fn release(&mut self, lock: Lock, c: CpuId) {
         assert_eq!(
-            self.holder[lock.index()],
-            c,
+            self.holder_of(lock),
+            Some(c),
             "CPU{c} releases {lock:?} it does not hold"
         );
         self.holder[lock.index()] = NOBODY;
     }
 
     /// Whether task `t` is on a runqueue (`p->on_rq`).
-    pub fn on_rq(&self, t: u8) -> bool {
+    pub fn on_rq(&self, t: TaskId) -> bool {
         matches!(
             self.task_state(t),
             TaskState::Running | TaskState::Runnable | TaskState::Blocking

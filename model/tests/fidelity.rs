@@ -24,23 +24,23 @@ fn only_a_prev_holding_cap_sys_ptrace_consults_the_avc() {
         let (mut privileged, mut refused) = (0, 0);
         for s in reachable(&model) {
             for c in model.cpus() {
-                let cpu = &s.cpu[c as usize];
+                let cpu = &s.cpu[c];
                 if !cpu.in_frame(Loc::SwitchMm) {
                     continue;
                 }
-                let prev = model.view(cpu.prev);
+                let prev = model.view(cpu.prev().expect("in switch_mm"));
                 assert!(prev.cap_sys_ptrace, "{tasks}: {s:?}");
                 privileged += 1;
             }
             // A switch decided without the AVC although the check ran: refused
             // by cap_capable.
             for c in model.cpus() {
-                let cpu = &s.cpu[c as usize];
-                if cpu.prev != switchpath_model::state::NOBODY
-                    && cpu.top() == Some(Loc::SchedUnlock)
-                    && model.asks_capability(&model.switch_of(&s, c))
-                    && !model.view(cpu.prev).cap_sys_ptrace
-                {
+                let cpu = &s.cpu[c];
+                if cpu.prev().is_some_and(|prev| {
+                    cpu.top() == Some(Loc::SchedUnlock)
+                        && model.asks_capability(&model.switch_of(&s, c))
+                        && !model.view(prev).cap_sys_ptrace
+                }) {
                     refused += 1;
                 }
             }

@@ -20,13 +20,13 @@ use switchpath_model::fusion::Phase;
 use switchpath_model::properties::Resource;
 use switchpath_model::search::{bfs_keeping, Limits, Search, Searchable};
 use switchpath_model::seeded::{Bug, SearchBug};
-use switchpath_model::state::{Cpu, Lock, State, F_QUEUED};
+use switchpath_model::state::{Cpu, CpuId, Lock, State, F_QUEUED};
 use switchpath_model::{Config, Llc, Policy, RcuoPlacement, SwitchModel};
 
 /// What the properties can read of one CPU.
-type View = (u8, Cpu, bool);
+type View = (CpuId, Cpu, bool);
 /// A wait-for cycle: (CPU, what it waits for, who holds it).
-type Cycle = Vec<(u8, Resource, u8)>;
+type Cycle = Vec<(CpuId, Resource, CpuId)>;
 
 #[derive(Default)]
 struct Space {
@@ -35,8 +35,8 @@ struct Space {
     cycles: HashSet<Cycle>,
 }
 
-fn view(s: &State, c: u8) -> View {
-    let mut cpu = s.cpu[c as usize];
+fn view(s: &State, c: CpuId) -> View {
+    let mut cpu = s.cpu[c];
     cpu.flags &= !F_QUEUED;
     (c, cpu, s.holder_of(Lock::Rq(c)) == Some(c))
 }
@@ -73,10 +73,10 @@ fn real(model: &Search) -> Space {
         model.actions(&s, &mut actions);
         for &a in &actions {
             let (next, phase) = model
-                .act_in_phase(&s, phases[a.cpu as usize], a)
+                .act_in_phase(&s, phases[a.cpu.index()], a)
                 .expect("the premises hold");
             let mut p = phases;
-            p[a.cpu as usize] = phase;
+            p[a.cpu.index()] = phase;
             if seen.insert((next, p)) {
                 queue.push_back((next, p));
             }

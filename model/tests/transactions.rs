@@ -17,7 +17,7 @@ use switchpath_model::machine::Op;
 use switchpath_model::properties::Resource;
 use switchpath_model::search::{bfs, Limits, Search};
 use switchpath_model::seeded::Bug;
-use switchpath_model::state::State;
+use switchpath_model::state::{CpuId, State, TaskId};
 use switchpath_model::Move;
 use switchpath_model::{Action, Config, Llc, Policy, RcuoPlacement, RcuoWakers, SwitchModel};
 
@@ -94,7 +94,7 @@ fn instances() -> Vec<SwitchModel> {
     models
 }
 
-fn enabled(model: &SwitchModel, s: &State, c: u8) -> Vec<Action> {
+fn enabled(model: &SwitchModel, s: &State, c: CpuId) -> Vec<Action> {
     let mut out = Vec::new();
     model.cpu_actions(s, c, &mut out);
     out
@@ -240,10 +240,15 @@ fn a_transaction_runs_a_whole_uncontended_switch() {
     let kinds: Vec<Move> = steps.iter().map(|a| a.kind).collect();
     assert_eq!(
         kinds,
-        [Move::Preempt, Move::SharedOp, Move::Pick(1), Move::SharedOp],
+        [
+            Move::Preempt,
+            Move::SharedOp,
+            Move::Pick(TaskId(1)),
+            Move::SharedOp
+        ],
         "{steps:?}"
     );
-    assert!(end.cpu[0].at_top_level() && end.cpu[0].curr == 1);
+    assert!(end.cpu[0].at_top_level() && end.cpu[0].curr() == TaskId(1));
     let (rhel, (steps, end)) = preemption(Policy::RhelPtraceCreds);
     assert_eq!(
         steps.len(),
@@ -251,7 +256,7 @@ fn a_transaction_runs_a_whole_uncontended_switch() {
         "rq->lock is not a leaf under the RHEL policy"
     );
     assert_eq!(
-        rhel.op(&end, 0),
-        Op::Acquire(switchpath_model::state::Lock::Rq(0))
+        rhel.op(&end, CpuId(0)),
+        Op::Acquire(switchpath_model::state::Lock::Rq(CpuId(0)))
     );
 }

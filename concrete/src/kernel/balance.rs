@@ -5,7 +5,7 @@ use super::{frames_taking, CpuCtx, Kernel};
 use crate::platform::Platform;
 use switchpath_model::machine::Move;
 use switchpath_model::seeded::Bug;
-use switchpath_model::state::{Loc, Lock, TaskState, NOBODY};
+use switchpath_model::state::{CpuId, Loc, Lock, TaskId, TaskState, NOBODY};
 
 impl<P: Platform> Kernel<P> {
     pub(super) fn load_balance(&'static self, cpu: &mut CpuCtx<P>, o: u8) {
@@ -16,15 +16,15 @@ impl<P: Platform> Kernel<P> {
         } else {
             (c.min(o), c.max(o))
         };
-        self.acquire(cpu, Lock::Rq(first), "double_rq_lock");
-        self.acquire(cpu, Lock::Rq(second), "double_rq_lock");
+        self.acquire(cpu, Lock::Rq(CpuId(first)), "double_rq_lock");
+        self.acquire(cpu, Lock::Rq(CpuId(second)), "double_rq_lock");
         let t = self.choose(cpu, &self.migrate_candidates(o));
-        self.log(c, Move::Migrate(t));
+        self.log(c, Move::Migrate(TaskId::decode(t)));
         if t != NOBODY {
             self.set_task(t, TaskState::Runnable, c);
         }
-        self.unlock_silently(cpu, Lock::Rq(c));
-        self.unlock_silently(cpu, Lock::Rq(o));
+        self.unlock_silently(cpu, Lock::Rq(CpuId(c)));
+        self.unlock_silently(cpu, Lock::Rq(CpuId(o)));
         self.leave(c, n);
     }
 
@@ -41,6 +41,7 @@ impl<P: Platform> Kernel<P> {
         out.extend(
             self.model
                 .task_ids()
+                .map(|t| t.0)
                 .filter(|&t| self.state(t) == TaskState::Runnable && self.task_cpu(t) == o),
         );
         out

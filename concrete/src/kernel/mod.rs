@@ -41,7 +41,7 @@ use std::sync::Mutex as StdMutex;
 use switchpath_model::frames::{is_inlined, loc_frames};
 use switchpath_model::machine::{Move, TaskKind};
 use switchpath_model::state::{
-    Loc, Lock, State, TaskState, F_DEFER, F_QUEUED, IDLE, LOCK_SLOTS, MAX_TASKS,
+    CpuId, Loc, Lock, State, TaskId, TaskState, F_DEFER, F_QUEUED, IDLE, LOCK_SLOTS, MAX_TASKS,
 };
 use switchpath_model::SwitchModel;
 
@@ -157,9 +157,9 @@ impl<P: Platform> Kernel<P> {
             locks: (0..LOCK_SLOTS).map(|_| P::mutex()).collect(),
             on_cpu: (0..MAX_TASKS).map(|_| P::mutex()).collect(),
             task: atomics(&|t| s.task[t] as u32, MAX_TASKS),
-            curr: atomics(&|c| s.cpu[c].curr as u32, cpus),
-            last_mm: atomics(&|c| s.cpu[c].last_mm as u32, cpus),
-            trained_by: atomics(&|c| s.cpu[c].trained_by as u32, cpus),
+            curr: atomics(&|c| s.cpu[c].curr().0 as u32, cpus),
+            last_mm: atomics(&|c| TaskId::encode(s.cpu[c].last_mm()) as u32, cpus),
+            trained_by: atomics(&|c| TaskId::encode(s.cpu[c].trained_by()) as u32, cpus),
             queued: atomics(&|c| flag(c, F_QUEUED), cpus),
             defer: atomics(&|c| flag(c, F_DEFER), cpus),
             avc: P::atomic(s.avc as u32),
@@ -237,7 +237,8 @@ impl<P: Platform> Kernel<P> {
     pub fn awake_users(&self) -> usize {
         self.model
             .task_ids()
-            .filter(|&t| self.model.is_user(t))
+            .map(|t| t.0)
+            .filter(|&t| self.model.is_user(TaskId(t)))
             .filter(|&t| !matches!(self.state(t), TaskState::Sleeping | TaskState::Blocking))
             .count()
     }
@@ -323,16 +324,16 @@ impl<P: Platform> Kernel<P> {
         if self.runnable_others(c, curr) {
             out.push(Move::Preempt);
         }
-        if self.model.is_user(curr) {
+        if self.model.is_user(TaskId(curr)) {
             out.push(Move::Block);
-            for t in self.model.task_ids() {
-                let wakeable =
-                    self.model.is_user(t) || cfg.rcuo_wakers == switchpath_model::RcuoWakers::Any;
+            for t in self.model.task_ids().map(|t| t.0) {
+                let wakeable = self.model.is_user(TaskId(t))
+                    || cfg.rcuo_wakers == switchpath_model::RcuoWakers::Any;
                 if t != curr
                     && wakeable
                     && matches!(self.state(t), TaskState::Sleeping | TaskState::Blocking)
                 {
-                    out.push(Move::Wake(t));
+                    out.push(Move::Wake(TaskId(t)));
                 }
             }
             if cfg.rcu_nocb {
@@ -342,8 +343,8 @@ impl<P: Platform> Kernel<P> {
                 out.push(Move::AvcChurn);
             }
         }
-        if let Some(k) = self.model.rcuo_queue(curr) {
-            out.push(if P::load(&self.queued[k as usize]) != 0 {
+        if let Some(k) = self.model.rcuo_queue(TaskId(curr)) {
+            out.push(if P::load(&self.queued[k.index()]) != 0 {
                 Move::RcuoDrain
             } else {
                 Move::RcuoSleep
@@ -355,13 +356,14 @@ impl<P: Platform> Kernel<P> {
         if self
             .model
             .task_ids()
+            .map(|t| t.0)
             .any(|t| self.state(t) == TaskState::Waking && self.task_cpu(t) == c)
         {
             out.push(Move::SchedIpi);
         }
         if cfg.load_balance {
-            for o in self.model.cpus().filter(|&o| o != c) {
-                out.push(Move::Balance(o));
+            for o in self.model.cpus().map(|c| c.0).filter(|&o| o != c) {
+                out.push(Move::Balance(CpuId(o)));
             }
         }
         out
@@ -375,7 +377,7 @@ impl<P: Platform> Kernel<P> {
             return false;
         }
         let curr = self.curr(c);
-        if self.model.is_user(curr) {
+        if self.model.is_user(TaskId(curr)) {
             P::store(&self.trained_by[c as usize], curr as u32);
         }
         self.log(c, kind);
@@ -387,13 +389,13 @@ impl<P: Platform> Kernel<P> {
             }
             Move::Wake(t) => {
                 let n = self.enter(c, &frames_at(Loc::PipeWrite));
-                self.try_to_wake_up(cpu, t);
+                self.try_to_wake_up(cpu, t.0);
                 self.leave(c, n);
             }
             Move::CallRcu => self.call_rcu(cpu, false),
             Move::RcuoDrain => {
-                let k = self.model.rcuo_queue(curr).expect("rcuo");
-                P::store(&self.queued[k as usize], 0);
+                let k = self.model.rcuo_queue(TaskId(curr)).expect("rcuo");
+                P::store(&self.queued[k.index()], 0);
             }
             Move::RcuoSleep => self.rcuo_sleep(cpu),
             Move::DeferredWake => {
@@ -403,7 +405,7 @@ impl<P: Platform> Kernel<P> {
                 self.leave(c, n);
             }
             Move::SchedIpi => self.scheduler_ipi(cpu),
-            Move::Balance(o) => self.load_balance(cpu, o),
+            Move::Balance(o) => self.load_balance(cpu, o.0),
             Move::AvcChurn => {
                 let n = self.enter(c, &frames_at(Loc::InodePermission))
                     + self.enter(c, &frames_at(Loc::AvcLookup));
@@ -519,24 +521,26 @@ mod tests {
             for s in reachable(m) {
                 let k = Kernel::<Std>::at(m.clone(), &s);
                 for c in m.cpus() {
-                    let cpu = &s.cpu[c as usize];
+                    let cpu = &s.cpu[c];
                     let mut actions = Vec::new();
                     m.cpu_actions(&s, c, &mut actions);
                     let model: Vec<Move> = actions.iter().map(|a| a.kind).collect();
                     let concrete = match cpu.top() {
-                        None => k.enabled(c),
-                        Some(Loc::SchedPick) => {
-                            k.pick_candidates(c).into_iter().map(Move::Pick).collect()
-                        }
-                        Some(Loc::TtwuSelect) if m.on_cpu_holder(&s, cpu.wakee).is_none() => k
-                            .place_candidates(cpu.wakee)
+                        None => k.enabled(c.0),
+                        Some(Loc::SchedPick) => k
+                            .pick_candidates(c.0)
                             .into_iter()
-                            .map(Move::Place)
+                            .map(|t| Move::Pick(TaskId(t)))
+                            .collect(),
+                        Some(Loc::TtwuSelect) if m.on_cpu_holder(&s, cpu.waking()).is_none() => k
+                            .place_candidates(cpu.waking().0)
+                            .into_iter()
+                            .map(|x| Move::Place(CpuId(x)))
                             .collect(),
                         Some(Loc::BalanceMove) => k
-                            .migrate_candidates(cpu.target)
+                            .migrate_candidates(cpu.target_cpu().0)
                             .into_iter()
-                            .map(Move::Migrate)
+                            .map(|t| Move::Migrate(TaskId::decode(t)))
                             .collect(),
                         Some(_) => continue,
                     };
@@ -545,6 +549,10 @@ mod tests {
                 }
             }
         }
-        assert_eq!(seen.len(), 13, "every kind but Step is compared somewhere");
+        assert_eq!(
+            seen.len(),
+            13,
+            "every move but SharedOp is compared somewhere"
+        );
     }
 }

@@ -5,7 +5,7 @@ use super::{frames_at, frames_below, CpuCtx, Kernel};
 use crate::platform::Platform;
 use switchpath_model::machine::Move;
 use switchpath_model::seeded::Bug;
-use switchpath_model::state::{Loc, Lock, TaskState};
+use switchpath_model::state::{CpuId, Loc, Lock, TaskId, TaskState};
 
 impl<P: Platform> Kernel<P> {
     pub(super) fn nested_call_rcu(&'static self, cpu: &mut CpuCtx<P>) {
@@ -38,14 +38,14 @@ impl<P: Platform> Kernel<P> {
     pub(super) fn wake_up_nocb(&'static self, cpu: &mut CpuCtx<P>) {
         let c = cpu.id;
         let n = self.enter(c, &frames_at(Loc::WakeLock));
-        self.acquire(cpu, Lock::Wq(c), "__wake_up");
-        let rcuo = self.model.rcuo_of(c);
+        self.acquire(cpu, Lock::Wq(CpuId(c)), "__wake_up");
+        let rcuo = self.model.rcuo_of(CpuId(c)).0;
         if matches!(self.state(rcuo), TaskState::Sleeping | TaskState::Blocking) {
             let common = self.enter(c, &frames_below(Loc::WakeLock, Loc::WakeUnlock));
             self.try_to_wake_up(cpu, rcuo);
             self.leave(c, common);
         }
-        self.release(cpu, Lock::Wq(c));
+        self.release(cpu, Lock::Wq(CpuId(c)));
         self.leave(c, n);
     }
 
@@ -53,14 +53,14 @@ impl<P: Platform> Kernel<P> {
     pub(super) fn rcuo_sleep(&'static self, cpu: &mut CpuCtx<P>) {
         let c = cpu.id;
         let rcuo = self.curr(c);
-        let k = self.model.rcuo_queue(rcuo).expect("rcuo");
+        let k = self.model.rcuo_queue(TaskId(rcuo)).expect("rcuo");
         let n = self.enter(c, &frames_at(Loc::RcuoPrepareWait));
         self.acquire_quietly(cpu, Lock::Wq(k), "prepare_to_wait");
         self.set_state(rcuo, TaskState::Blocking);
         self.log(c, Move::SharedOp);
         self.unlock_silently(cpu, Lock::Wq(k));
         self.leave(c, n);
-        if P::load(&self.queued[k as usize]) != 0 {
+        if P::load(&self.queued[k.index()]) != 0 {
             self.set_state(rcuo, TaskState::Running);
         } else {
             self.schedule(cpu);

@@ -5,7 +5,7 @@ use super::{frames_at, frames_below, CpuCtx, Kernel};
 use crate::platform::Platform;
 use std::mem::ManuallyDrop;
 use switchpath_model::machine::Move;
-use switchpath_model::state::{Loc, Lock, TaskState, IDLE, NOBODY};
+use switchpath_model::state::{CpuId, Loc, Lock, TaskId, TaskState, IDLE, NOBODY};
 
 impl<P: Platform> Kernel<P> {
     // `runnable_others` and `pick_candidates` deliberately re-implement the model's
@@ -20,6 +20,7 @@ impl<P: Platform> Kernel<P> {
     pub(super) fn runnable_others(&self, c: u8, curr: u8) -> bool {
         self.model
             .task_ids()
+            .map(|t| t.0)
             .any(|t| t != curr && self.state(t) == TaskState::Runnable && self.task_cpu(t) == c)
     }
 
@@ -30,6 +31,7 @@ impl<P: Platform> Kernel<P> {
         let others: Vec<u8> = self
             .model
             .task_ids()
+            .map(|t| t.0)
             .filter(|&t| t != curr && self.state(t) == TaskState::Runnable && self.task_cpu(t) == c)
             .collect();
         if !others.is_empty() {
@@ -45,13 +47,13 @@ impl<P: Platform> Kernel<P> {
     pub(super) fn schedule(&'static self, cpu: &mut CpuCtx<P>) {
         let c = cpu.id;
         let n = self.enter(c, &frames_at(Loc::SchedLock));
-        self.acquire(cpu, Lock::Rq(c), "__schedule");
+        self.acquire(cpu, Lock::Rq(CpuId(c)), "__schedule");
         let prev = self.curr(c);
         let t = {
             let options = self.pick_candidates(c);
             self.choose(cpu, &options)
         };
-        self.log(c, Move::Pick(t));
+        self.log(c, Move::Pick(TaskId(t)));
         if prev < IDLE {
             match self.state(prev) {
                 TaskState::Blocking => self.set_state(prev, TaskState::Sleeping),
@@ -60,7 +62,7 @@ impl<P: Platform> Kernel<P> {
             }
         }
         if t == prev {
-            self.release(cpu, Lock::Rq(c));
+            self.release(cpu, Lock::Rq(CpuId(c)));
             self.leave(c, n);
             return;
         }
@@ -75,7 +77,7 @@ impl<P: Platform> Kernel<P> {
             self.set_state(t, TaskState::Running);
         }
         let last = P::load(&self.last_mm[c as usize]) as u8;
-        if !self.model.is_user(t) || last == t {
+        if !self.model.is_user(TaskId(t)) || last == t {
             P::store(&self.curr[c as usize], t as u32);
         } else {
             self.switch_mm(cpu, prev, t, last);
@@ -85,7 +87,7 @@ impl<P: Platform> Kernel<P> {
             // SAFETY: taken out of the option, dropped once.
             unsafe { ManuallyDrop::drop(&mut g) };
         }
-        self.release(cpu, Lock::Rq(c));
+        self.release(cpu, Lock::Rq(CpuId(c)));
         self.leave(c, n);
     }
 
@@ -93,14 +95,14 @@ impl<P: Platform> Kernel<P> {
     fn switch_mm(&'static self, cpu: &mut CpuCtx<P>, prev: u8, next: u8, last: u8) {
         let c = cpu.id;
         let sw = switchpath_model::policy::Switch {
-            prev: self.model.view(prev),
-            next: self.model.view(next),
-            last_user: (last != NOBODY).then(|| self.model.view(last)),
+            prev: self.model.view(TaskId(prev)),
+            next: self.model.view(TaskId(next)),
+            last_user: (last != NOBODY).then(|| self.model.view(TaskId(last))),
         };
         if self.model.consults_avc(&sw) {
             let n = self.enter(c, &frames_below(Loc::SchedLock, Loc::SwitchMm))
                 + self.enter(c, &frames_at(Loc::AvcLookup));
-            self.avc_has_perm(cpu, Some(self.model.avc_key(prev) as u32));
+            self.avc_has_perm(cpu, Some(self.model.avc_key(TaskId(prev)) as u32));
             self.leave(c, n);
         }
         if self.model.ibpb(&sw) {
@@ -115,11 +117,10 @@ impl<P: Platform> Kernel<P> {
         let trainer = P::load(&self.trained_by[c as usize]) as u8;
         if trainer != NOBODY
             && trainer != next
-            && !self
-                .model
-                .config
-                .policy
-                .promise_kept(&self.model.view(trainer), &self.model.view(next))
+            && !self.model.config.policy.promise_kept(
+                &self.model.view(TaskId(trainer)),
+                &self.model.view(TaskId(next)),
+            )
         {
             P::store(&self.promise_breaks, P::load(&self.promise_breaks) + 1);
         }

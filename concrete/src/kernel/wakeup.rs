@@ -5,16 +5,16 @@ use super::{frames_at, frames_below, CpuCtx, Kernel};
 use crate::platform::Platform;
 use switchpath_model::machine::Move;
 use switchpath_model::seeded::Bug;
-use switchpath_model::state::{Loc, Lock, TaskState};
+use switchpath_model::state::{CpuId, Loc, Lock, TaskId, TaskState};
 
 impl<P: Platform> Kernel<P> {
     pub(super) fn try_to_wake_up(&'static self, cpu: &mut CpuCtx<P>, p: u8) {
         let c = cpu.id;
         let ttwu = self.enter(c, &frames_at(Loc::TtwuPi));
-        self.acquire(cpu, Lock::Pi(p), "try_to_wake_up");
+        self.acquire(cpu, Lock::Pi(TaskId(p)), "try_to_wake_up");
         let mut full = self.state(p) == TaskState::Sleeping;
         if self.state(p) == TaskState::Blocking {
-            let rq = Lock::Rq(self.task_cpu(p));
+            let rq = Lock::Rq(CpuId(self.task_cpu(p)));
             let n = self.enter(c, &frames_below(Loc::TtwuPi, Loc::TtwuRemoteLock));
             self.acquire(cpu, rq, "ttwu_remote");
             if self.state(p) == TaskState::Blocking {
@@ -31,7 +31,7 @@ impl<P: Platform> Kernel<P> {
         if full {
             // while (p->on_cpu) cpu_relax();
             self.probe(c).waiting = Some((
-                format!("{}->on_cpu", self.model.task_name(p)),
+                format!("{}->on_cpu", self.model.task_name(TaskId(p))),
                 "try_to_wake_up",
             ));
             self.flush(c);
@@ -43,17 +43,17 @@ impl<P: Platform> Kernel<P> {
             drop(P::lock(&self.on_cpu[p as usize]));
             self.probe(c).waiting = None;
             let x = self.choose(cpu, &self.place_candidates(p));
-            self.log(c, Move::Place(x));
-            if self.model.shares_llc(c, x) {
+            self.log(c, Move::Place(CpuId(x)));
+            if self.model.shares_llc(CpuId(c), CpuId(x)) {
                 self.set_task(p, TaskState::Sleeping, x);
-                self.acquire(cpu, Lock::Rq(x), "try_to_wake_up");
+                self.acquire(cpu, Lock::Rq(CpuId(x)), "try_to_wake_up");
                 self.set_task(p, TaskState::Runnable, x);
-                self.release(cpu, Lock::Rq(x));
+                self.release(cpu, Lock::Rq(CpuId(x)));
             } else {
                 self.set_task(p, TaskState::Waking, x);
             }
         }
-        self.release(cpu, Lock::Pi(p));
+        self.release(cpu, Lock::Pi(TaskId(p)));
         self.leave(c, ttwu);
     }
 
@@ -67,7 +67,7 @@ impl<P: Platform> Kernel<P> {
     /// the model's path).
     pub(super) fn place_candidates(&self, p: u8) -> Vec<u8> {
         if self.model.config.load_balance {
-            self.model.cpus().collect()
+            self.model.cpus().map(|c| c.0).collect()
         } else {
             vec![self.task_cpu(p)]
         }
@@ -76,13 +76,13 @@ impl<P: Platform> Kernel<P> {
     pub(super) fn scheduler_ipi(&'static self, cpu: &mut CpuCtx<P>) {
         let c = cpu.id;
         let n = self.enter(c, &frames_at(Loc::IpiLock));
-        self.acquire(cpu, Lock::Rq(c), "sched_ttwu_pending");
-        for t in self.model.task_ids() {
+        self.acquire(cpu, Lock::Rq(CpuId(c)), "sched_ttwu_pending");
+        for t in self.model.task_ids().map(|t| t.0) {
             if self.state(t) == TaskState::Waking && self.task_cpu(t) == c {
                 self.set_state(t, TaskState::Runnable);
             }
         }
-        self.release(cpu, Lock::Rq(c));
+        self.release(cpu, Lock::Rq(CpuId(c)));
         self.leave(c, n);
     }
 }

@@ -72,14 +72,14 @@ impl LockGraph {
 
     fn collect(&mut self, model: &SwitchModel, s: &State) {
         for c in model.cpus() {
-            let cpu = &s.cpu[c as usize];
+            let cpu = &s.cpu[c];
             let wanted = match model.op(s, c) {
                 Op::Acquire(l) => Some(SwitchModel::lock_class(l)),
                 Op::Choice
                     if cpu.top() == Some(Loc::TtwuSelect)
-                        && model.on_cpu_holder(s, cpu.wakee).is_some() =>
+                        && model.on_cpu_holder(s, cpu.waking()).is_some() =>
                 {
-                    Some(SwitchModel::lock_class(Lock::Rq(0)))
+                    Some(SwitchModel::lock_class(Lock::Rq(crate::state::CpuId(0))))
                 }
                 _ => None,
             };

@@ -55,7 +55,7 @@ impl Model for SwitchModel {
                 .map(|(r, _)| format!("; waits for {}", self.resource_name(r)));
             out.push_str(&format!(
                 "CPU{c}: {} in {}; holds [{}]{}\n",
-                self.task_name(next.cpu[c as usize].curr),
+                self.task_name(next.cpu[c].curr()),
                 self.where_is(&next, c),
                 held.join(", "),
                 waits.unwrap_or_default()

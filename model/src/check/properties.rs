@@ -95,11 +95,14 @@ pub enum Exposure {
 
 impl SwitchModel {
     /// The first CPU whose running user task starts on a predictor it must not share.
-    pub fn exposure(&self, s: &State, kind: Exposure) -> Option<u8> {
+    pub fn exposure(&self, s: &State, kind: Exposure) -> Option<CpuId> {
         self.cpus().find(|&c| {
-            let cpu = &s.cpu[c as usize];
-            let (next, trainer) = (cpu.curr, cpu.trained_by);
-            if !self.is_user(next) || trainer == NOBODY || trainer == next {
+            let cpu = &s.cpu[c];
+            let next = cpu.curr();
+            let Some(trainer) = cpu.trained_by() else {
+                return false;
+            };
+            if !self.is_user(next) || trainer == next {
                 return false;
             }
             let (n, t) = (self.view(next), self.view(trainer));
@@ -114,20 +117,21 @@ impl SwitchModel {
     /// Whether witness `w` holds in `s`.
     pub fn witness(&self, s: &State, w: Witness) -> bool {
         self.cpus().any(|c| {
-            let cpu = &s.cpu[c as usize];
+            let cpu = &s.cpu[c];
             match w {
-                Witness::CrossCred => {
-                    cpu.prev != NOBODY
-                        && self.is_user(cpu.next)
-                        && self.view(cpu.prev).uid != self.view(cpu.next).uid
-                }
+                Witness::CrossCred => match (cpu.prev(), cpu.next()) {
+                    (Some(prev), Some(next)) => {
+                        self.is_user(next) && self.view(prev).uid != self.view(next).uid
+                    }
+                    _ => false,
+                },
                 Witness::AvcMiss => {
                     cpu.in_frame(Loc::AvcInsertLock) && !cpu.in_frame(Loc::InodePermission)
                 }
                 Witness::CallRcuUnderRqLock => {
                     cpu.top() == Some(Loc::CallRcu) && s.holder_of(Lock::Rq(c)) == Some(c)
                 }
-                Witness::NocbWake => cpu.wakee != NOBODY && self.rcuo_queue(cpu.wakee).is_some(),
+                Witness::NocbWake => cpu.wakee().is_some_and(|t| self.rcuo_queue(t).is_some()),
                 Witness::Ibpb => cpu.flags & F_IBPB != 0,
             }
         })

@@ -28,8 +28,8 @@ impl SwitchModel {
     /// `selinux_inode_permission` → `avc_has_perm_noaudit` (RHEL 7.7
     /// `fs/namei.c:457-465`, 401-421; `security/security.c:606-611`;
     /// `security/selinux/hooks.c:2971-3002`), in task context.
-    pub(crate) fn avc_churn(&self, s: &mut State, c: u8) {
-        let cpu = &mut s.cpu[c as usize];
+    pub(crate) fn avc_churn(&self, s: &mut State, c: CpuId) {
+        let cpu = &mut s.cpu[c];
         cpu.push(Loc::InodePermission);
         cpu.push(Loc::AvcLookup);
     }
@@ -37,40 +37,41 @@ impl SwitchModel {
     /// The AVC key CPU `c`'s lookup is for: `current`'s capability decision in
     /// `switch_mm` (prev's SID), or `None` for the churn's check of another SID
     /// pair, one of the many a busy host has, which is never cached here.
-    pub fn avc_lookup_key(&self, s: &State, c: u8) -> Option<u16> {
-        let cpu = &s.cpu[c as usize];
-        (!cpu.in_frame(Loc::InodePermission)).then(|| self.avc_key(cpu.prev))
+    pub fn avc_lookup_key(&self, s: &State, c: CpuId) -> Option<u16> {
+        let cpu = &s.cpu[c];
+        (!cpu.in_frame(Loc::InodePermission))
+            .then(|| self.avc_key(cpu.prev().expect("in switch_mm")))
     }
 
     /// `avc_has_perm_noaudit`: the lookup of `current`'s key (or the churn's).
-    pub(crate) fn avc_lookup(&self, s: &mut State, c: u8) {
+    pub(crate) fn avc_lookup(&self, s: &mut State, c: CpuId) {
         let key = self.avc_lookup_key(s, c);
         if key.is_some_and(|key| s.avc & key != 0) {
-            s.cpu[c as usize].pop();
+            s.cpu[c].pop();
             return;
         }
         // avc_compute_av → avc_insert → avc_alloc_node.
-        s.cpu[c as usize].set_top(Loc::AvcInsertLock);
+        s.cpu[c].set_top(Loc::AvcInsertLock);
         if self.config.avc_full {
             s.avc_nodes = (s.avc_nodes + 1).min(7);
             if s.avc_nodes > AVC_THRESHOLD {
-                s.cpu[c as usize].push(Loc::AvcReclaim);
+                s.cpu[c].push(Loc::AvcReclaim);
             }
         }
     }
 
     /// `avc_reclaim_node`: `spin_trylock_irqsave(slot)`; on success delete the slot's
     /// nodes, each with `call_rcu`.
-    pub(crate) fn avc_reclaim(&self, s: &mut State, c: u8) {
+    pub(crate) fn avc_reclaim(&self, s: &mut State, c: CpuId) {
         if s.holder_of(Lock::AvcSlot).is_some() {
-            s.cpu[c as usize].pop();
+            s.cpu[c].pop();
             return;
         }
         s.take(Lock::AvcSlot, c);
         let victims = s.avc.count_ones() as u8;
         s.avc = 0;
         s.avc_nodes = s.avc_nodes.saturating_sub(victims);
-        s.cpu[c as usize].set_top(Loc::AvcReclaimUnlock);
+        s.cpu[c].set_top(Loc::AvcReclaimUnlock);
         if victims > 0 {
             self.nested_call_rcu(s, c);
         }
@@ -78,9 +79,9 @@ impl SwitchModel {
 
     /// `avc_insert` holds the slot lock: add the node, or replace a racing one.
     /// The churn's node is always new (its key is one of many other SID pairs).
-    pub(crate) fn avc_insert(&self, s: &mut State, c: u8) {
+    pub(crate) fn avc_insert(&self, s: &mut State, c: CpuId) {
         let key = self.avc_lookup_key(s, c).unwrap_or(0);
-        s.cpu[c as usize].set_top(Loc::AvcInsertUnlock);
+        s.cpu[c].set_top(Loc::AvcInsertUnlock);
         if key == 0 {
             s.avc |= AVC_FOREIGN;
         } else if s.avc & key != 0 {

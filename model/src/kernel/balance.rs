@@ -13,33 +13,34 @@ use crate::state::*;
 
 impl SwitchModel {
     /// `run_rebalance_domains` → `load_balance` against CPU `o`.
-    pub(crate) fn enter_balance(&self, s: &mut State, c: u8, o: u8) {
-        let cpu = &mut s.cpu[c as usize];
-        cpu.target = o;
+    pub(crate) fn enter_balance(&self, s: &mut State, c: CpuId, o: CpuId) {
+        let cpu = &mut s.cpu[c];
+        cpu.set_target(Some(o));
         cpu.push(Loc::BalanceLock1);
     }
 
     /// `move_tasks`' possible outcomes: nothing, or pull one queued task.
-    pub fn migrate_candidates(&self, s: &State, c: u8) -> Vec<u8> {
-        let o = s.cpu[c as usize].target;
-        let mut out = vec![NOBODY];
+    pub fn migrate_candidates(&self, s: &State, c: CpuId) -> Vec<Option<TaskId>> {
+        let o = s.cpu[c].target_cpu();
+        let mut out = vec![None];
         out.extend(
             self.task_ids()
-                .filter(|&t| s.task_state(t) == TaskState::Runnable && s.task_cpu(t) == o),
+                .filter(|&t| s.task_state(t) == TaskState::Runnable && s.task_cpu(t) == o)
+                .map(Some),
         );
         out
     }
 
     /// Pull `t` (or nothing), then `double_rq_unlock`.
-    pub(crate) fn migrate(&self, s: &mut State, c: u8, t: u8) {
-        let o = s.cpu[c as usize].target;
-        if t != NOBODY {
+    pub(crate) fn migrate(&self, s: &mut State, c: CpuId, t: Option<TaskId>) {
+        let o = s.cpu[c].target_cpu();
+        if let Some(t) = t {
             s.set_task(t, TaskState::Runnable, c);
         }
         s.release(Lock::Rq(c), c);
         s.release(Lock::Rq(o), c);
-        let cpu = &mut s.cpu[c as usize];
-        cpu.target = NOBODY;
+        let cpu = &mut s.cpu[c];
+        cpu.set_target(None);
         cpu.pop();
     }
 }

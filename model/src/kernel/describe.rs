@@ -35,7 +35,7 @@ impl SwitchModel {
     }
 
     /// The locks CPU `c` holds, in lock-table order.
-    pub fn held_by(&self, s: &State, c: u8) -> Vec<Lock> {
+    pub fn held_by(&self, s: &State, c: CpuId) -> Vec<Lock> {
         let mut out = Vec::new();
         for cpu in self.cpus() {
             out.push(Lock::Rq(cpu));
@@ -52,8 +52,8 @@ impl SwitchModel {
     }
 
     /// The CPU's frames, outermost first, without the functions inlined in 3.10.
-    pub fn frames(&self, s: &State, c: u8) -> Vec<String> {
-        cpu_frames(&s.cpu[c as usize])
+    pub fn frames(&self, s: &State, c: CpuId) -> Vec<String> {
+        cpu_frames(&s.cpu[c])
             .into_iter()
             .filter(|f| !is_inlined(f))
             .map(String::from)
@@ -62,7 +62,7 @@ impl SwitchModel {
 
     /// The innermost non-inlined frame that is not a lock primitive, or the running
     /// task's context.
-    pub fn where_is(&self, s: &State, c: u8) -> String {
+    pub fn where_is(&self, s: &State, c: CpuId) -> String {
         self.frames(s, c)
             .into_iter()
             .rev()
@@ -76,8 +76,8 @@ impl SwitchModel {
             Move::SharedOp => "step".to_string(),
             Move::Pick(t) => format!("pick {}", self.task_name(t)),
             Move::Place(x) => format!("select CPU{x}"),
-            Move::Migrate(t) if t == NOBODY => "move no task".into(),
-            Move::Migrate(t) => format!("pull {}", self.task_name(t)),
+            Move::Migrate(None) => "move no task".into(),
+            Move::Migrate(Some(t)) => format!("pull {}", self.task_name(t)),
             Move::Preempt => "preempt".into(),
             Move::Block => "block".into(),
             Move::Wake(t) => format!("wake {}", self.task_name(t)),
@@ -95,8 +95,8 @@ impl SwitchModel {
     /// What the action does from state `s`, in kernel terms.
     pub fn describe_effect(&self, s: &State, a: &Action) -> String {
         let c = a.cpu;
-        let cpu = &s.cpu[c as usize];
-        let curr = self.task_name(cpu.curr);
+        let cpu = &s.cpu[c];
+        let curr = self.task_name(cpu.curr());
         match a.kind {
             Move::SharedOp => match self.op(s, c) {
                 Op::Acquire(l) => {
@@ -109,8 +109,8 @@ impl SwitchModel {
                     Some(Loc::AvcLookup) => match self.avc_lookup_key(s, c) {
                         Some(key) => format!(
                             "AVC lookup for {} (uid {}): {}",
-                            self.task_name(cpu.prev),
-                            self.view(cpu.prev).uid,
+                            self.task_name_or_none(cpu.prev()),
+                            self.view(cpu.prev().expect("a switch in progress")).uid,
                             if s.avc & key != 0 { "hit" } else { "miss" }
                         ),
                         None => format!(
@@ -132,9 +132,9 @@ impl SwitchModel {
                 },
             },
             Move::Pick(t) => format!("pick_next_task: {} → {}", curr, self.task_name(t)),
-            Move::Place(x) => format!("select_task_rq({}) = CPU{x}", self.task_name(cpu.wakee)),
-            Move::Migrate(t) if t == NOBODY => "move_tasks moves nothing".into(),
-            Move::Migrate(t) => format!("move_tasks pulls {} to CPU{c}", self.task_name(t)),
+            Move::Place(x) => format!("select_task_rq({}) = CPU{x}", self.task_name(cpu.waking())),
+            Move::Migrate(None) => "move_tasks moves nothing".into(),
+            Move::Migrate(Some(t)) => format!("move_tasks pulls {} to CPU{c}", self.task_name(t)),
             Move::Preempt => format!("{curr} is preempted: schedule()"),
             Move::Block => format!("{curr} blocks: schedule()"),
             Move::Wake(t) => format!("{curr} wakes {}: try_to_wake_up", self.task_name(t)),

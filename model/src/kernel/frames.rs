@@ -8,7 +8,7 @@
 //! listed in [`INLINED`].
 
 use crate::config::MAX_CPUS;
-use crate::state::{Cpu, Loc, State, TaskState, IDLE, LOCK_SLOTS, MAX_TASKS, NOBODY};
+use crate::state::{Cpu, Loc, State, TaskId, TaskState, LOCK_SLOTS, MAX_TASKS};
 use std::fmt;
 
 /// Functions that are inlined in the 3.10 build (absent from its backtraces).
@@ -223,10 +223,12 @@ pub fn cpu_frames(cpu: &Cpu) -> Vec<&'static str> {
 /// frames: the state layer needs nothing from the kernel layer.
 impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let task = |t: u8| match t {
-            NOBODY => "-".to_string(),
-            t if t >= IDLE => format!("swapper/{}", t - IDLE),
-            t => format!("task{t}"),
+        let task = |t: Option<TaskId>| match t {
+            None => "-".to_string(),
+            Some(t) => match t.idle_cpu() {
+                Some(c) => format!("swapper/{c}"),
+                None => format!("task{t}"),
+            },
         };
         for (c, cpu) in self.cpu.iter().enumerate() {
             if *cpu == Cpu::default() {
@@ -240,23 +242,24 @@ impl fmt::Debug for State {
             writeln!(
                 f,
                 "CPU{c}: {} in [{}]; holds [{}]; predictor trained by {}; last user mm {}",
-                task(cpu.curr),
+                task(Some(cpu.curr())),
                 if frames.is_empty() {
                     "task context".to_string()
                 } else {
                     frames.join(" > ")
                 },
                 held.join(", "),
-                task(cpu.trained_by),
-                task(cpu.last_mm)
+                task(cpu.trained_by()),
+                task(cpu.last_mm())
             )?;
         }
         let tasks: Vec<String> = (0..MAX_TASKS as u8)
+            .map(TaskId)
             .filter(|&t| self.task_state(t) != TaskState::Unused)
             .map(|t| {
                 format!(
                     "{} {:?} on CPU{}",
-                    task(t),
+                    task(Some(t)),
                     self.task_state(t),
                     self.task_cpu(t)
                 )

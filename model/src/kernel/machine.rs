@@ -35,7 +35,7 @@ pub enum TaskKind {
     /// A user task (it has its own mm).
     User,
     /// The `rcuo` kthread serving CPU n's no-CBs queue.
-    Rcuo(u8),
+    Rcuo(CpuId),
 }
 
 /// What the model knows of a task that never changes.
@@ -48,7 +48,7 @@ pub struct TaskInfo {
     /// User task or `rcuo`.
     pub kind: TaskKind,
     /// The CPU whose runqueue it starts on.
-    pub home: u8,
+    pub home: CpuId,
     /// Its AVC key bit: the model's stand-in for its SELinux SID (see
     /// [`SwitchModel::new`]).
     pub avc_key: u16,
@@ -59,7 +59,7 @@ pub struct TaskInfo {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Action {
     /// The CPU that moves.
-    pub cpu: u8,
+    pub cpu: CpuId,
     /// Its move (the trace format's `kind`).
     pub kind: Move,
 }
@@ -77,17 +77,17 @@ pub enum Move {
     #[serde(rename = "step")]
     SharedOp,
     /// `pick_next_task` returns this task.
-    Pick(u8),
+    Pick(TaskId),
     /// `select_task_rq` returns this CPU.
-    Place(u8),
-    /// `move_tasks` pulls this task (`255`: none).
-    Migrate(u8),
+    Place(CpuId),
+    /// `move_tasks` pulls this task, or none (written `255` in traces).
+    Migrate(#[serde(with = "none_as_255")] Option<TaskId>),
     /// The running task is preempted (`schedule()` with need_resched).
     Preempt,
     /// The running user task blocks (`ppoll` → `schedule()`).
     Block,
     /// The running user task wakes this task (`pipe_write` → `pollwake`).
-    Wake(u8),
+    Wake(TaskId),
     /// The running task calls `call_rcu()` from task context.
     CallRcu,
     /// The running `rcuo` kthread takes and invokes its callbacks.
@@ -99,10 +99,24 @@ pub enum Move {
     /// `scheduler_ipi` enqueues tasks woken by IPI.
     SchedIpi,
     /// `load_balance` against this CPU's runqueue.
-    Balance(u8),
+    Balance(CpuId),
     /// The running user task makes an access check of another SID pair
     /// (`inode_permission`): the AVC churn of a busy host.
     AvcChurn,
+}
+
+/// `Move::Migrate`'s task as traces write it: its id, or `255` for none.
+mod none_as_255 {
+    use crate::state::TaskId;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<TaskId>, s: S) -> Result<S::Ok, S::Error> {
+        TaskId::encode(*t).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TaskId>, D::Error> {
+        Ok(TaskId::decode(u8::deserialize(d)?))
+    }
 }
 
 /// What the operation at the top of a CPU's stack needs.
@@ -176,7 +190,7 @@ impl SwitchModel {
                     spec_ib: spec.spec_ib,
                 },
                 kind: TaskKind::User,
-                home: (i % config.cpus) as u8,
+                home: CpuId((i % config.cpus) as u8),
                 avc_key: key(spec.uid),
             });
         }
@@ -185,8 +199,8 @@ impl SwitchModel {
                 tasks.push(TaskInfo {
                     name: format!("rcuo{k}"),
                     view: KTHREAD,
-                    kind: TaskKind::Rcuo(k as u8),
-                    home: config.rcuo_cpu.cpu_of(k, config.cpus) as u8,
+                    kind: TaskKind::Rcuo(CpuId(k as u8)),
+                    home: CpuId(config.rcuo_cpu.cpu_of(k, config.cpus) as u8),
                     avc_key: kernel_key,
                 });
             }
@@ -210,65 +224,71 @@ impl SwitchModel {
         self
     }
 
-    /// CPUs as `u8`s.
-    pub fn cpus(&self) -> impl Iterator<Item = u8> {
-        0..self.config.cpus as u8
+    /// The CPUs.
+    pub fn cpus(&self) -> impl Iterator<Item = CpuId> {
+        (0..self.config.cpus as u8).map(CpuId)
     }
 
     /// Ids of the tasks with dynamic state.
-    pub fn task_ids(&self) -> impl Iterator<Item = u8> {
-        0..self.tasks.len() as u8
+    pub fn task_ids(&self) -> impl Iterator<Item = TaskId> {
+        (0..self.tasks.len() as u8).map(TaskId)
     }
 
     /// Whether `t` is a user task.
-    pub fn is_user(&self, t: u8) -> bool {
-        (t as usize) < self.config.tasks.len()
+    pub fn is_user(&self, t: TaskId) -> bool {
+        !t.is_idle() && t.index() < self.config.tasks.len()
     }
 
     /// The `rcuo` kthread serving CPU `c`'s queue.
-    pub fn rcuo_of(&self, c: u8) -> u8 {
+    pub fn rcuo_of(&self, c: CpuId) -> TaskId {
         debug_assert!(self.config.rcu_nocb);
-        (self.config.tasks.len() + c as usize) as u8
+        TaskId((self.config.tasks.len() + c.index()) as u8)
     }
 
     /// Which queue task `t` serves, if it is an `rcuo`.
-    pub fn rcuo_queue(&self, t: u8) -> Option<u8> {
-        match self.tasks.get(t as usize)?.kind {
+    pub fn rcuo_queue(&self, t: TaskId) -> Option<CpuId> {
+        if t.is_idle() {
+            return None;
+        }
+        match self.tasks.get(t.index())?.kind {
             TaskKind::Rcuo(k) => Some(k),
             TaskKind::User => None,
         }
     }
 
     /// Credentials and flags of any task, idle included.
-    pub fn view(&self, t: u8) -> TaskView {
-        if t >= IDLE {
+    pub fn view(&self, t: TaskId) -> TaskView {
+        if t.is_idle() {
             KTHREAD
         } else {
-            self.tasks[t as usize].view
+            self.tasks[t.index()].view
         }
     }
 
     /// AVC key of any task.
-    pub fn avc_key(&self, t: u8) -> u16 {
-        if t >= IDLE {
+    pub fn avc_key(&self, t: TaskId) -> u16 {
+        if t.is_idle() {
             self.kernel_key
         } else {
-            self.tasks[t as usize].avc_key
+            self.tasks[t.index()].avc_key
         }
     }
 
     /// A task's name: `A`, `rcuo0`, `swapper/1`.
-    pub fn task_name(&self, t: u8) -> String {
-        if t == NOBODY {
-            "-".into()
-        } else if t >= IDLE {
-            format!("swapper/{}", t - IDLE)
+    pub fn task_name(&self, t: TaskId) -> String {
+        if let Some(c) = t.idle_cpu() {
+            format!("swapper/{c}")
         } else {
-            match self.tasks.get(t as usize) {
+            match self.tasks.get(t.index()) {
                 Some(task) => task.name.clone(),
                 None => format!("task {t}"),
             }
         }
+    }
+
+    /// A task's name, or `-` for none.
+    pub fn task_name_or_none(&self, t: Option<TaskId>) -> String {
+        t.map_or("-".into(), |t| self.task_name(t))
     }
 
     /// Why `a` cannot be an action of this model at all: a CPU, or a task it picks,
@@ -276,18 +296,16 @@ impl SwitchModel {
     pub fn absent_argument(&self, a: &Action) -> Option<String> {
         let cpus = self.config.cpus;
         let cpu =
-            |x: u8| (x as usize >= cpus).then(|| format!("CPU{x} does not exist ({cpus} CPUs)"));
-        let task = |t: u8| {
-            let exists = if t >= IDLE {
-                ((t - IDLE) as usize) < cpus
-            } else {
-                (t as usize) < self.tasks.len()
+            |x: CpuId| (x.index() >= cpus).then(|| format!("CPU{x} does not exist ({cpus} CPUs)"));
+        let task = |t: TaskId| {
+            let exists = match t.idle_cpu() {
+                Some(c) => c.index() < cpus,
+                None => t.index() < self.tasks.len(),
             };
             (!exists).then(|| format!("task {t} does not exist ({} tasks)", self.tasks.len()))
         };
         cpu(a.cpu).or(match a.kind {
-            Move::Pick(t) | Move::Wake(t) => task(t),
-            Move::Migrate(t) if t != NOBODY => task(t),
+            Move::Pick(t) | Move::Wake(t) | Move::Migrate(Some(t)) => task(t),
             Move::Place(x) | Move::Balance(x) => cpu(x),
             _ => None,
         })
@@ -299,25 +317,25 @@ impl SwitchModel {
     pub fn initial_state(&self) -> State {
         let mut s = State::empty();
         for c in self.cpus() {
-            let cpu = &mut s.cpu[c as usize];
-            cpu.curr = IDLE + c;
-            cpu.prev = NOBODY;
-            cpu.next = NOBODY;
-            cpu.wakee = NOBODY;
-            cpu.target = NOBODY;
-            cpu.trained_by = NOBODY;
-            cpu.last_mm = NOBODY;
+            let cpu = &mut s.cpu[c];
+            cpu.set_curr(TaskId::idle(c));
+            cpu.set_prev(None);
+            cpu.set_next(None);
+            cpu.set_wakee(None);
+            cpu.set_target(None);
+            cpu.set_trained_by(None);
+            cpu.set_last_mm(None);
         }
         for (t, info) in self.tasks.iter().enumerate() {
-            let t = t as u8;
+            let t = TaskId(t as u8);
             match info.kind {
                 TaskKind::Rcuo(_) => s.set_task(t, TaskState::Sleeping, info.home),
                 TaskKind::User => {
-                    let cpu = &mut s.cpu[info.home as usize];
-                    if cpu.curr >= IDLE {
-                        cpu.curr = t;
-                        cpu.trained_by = t;
-                        cpu.last_mm = t;
+                    let cpu = &mut s.cpu[info.home];
+                    if cpu.curr().is_idle() {
+                        cpu.set_curr(t);
+                        cpu.set_trained_by(Some(t));
+                        cpu.set_last_mm(Some(t));
                         s.set_task(t, TaskState::Running, info.home);
                     } else {
                         s.set_task(t, TaskState::Runnable, info.home);
@@ -333,8 +351,8 @@ impl SwitchModel {
     }
 
     /// What the operation at the top of CPU `c`'s stack needs.
-    pub fn op(&self, s: &State, c: u8) -> Op {
-        let cpu = &s.cpu[c as usize];
+    pub fn op(&self, s: &State, c: CpuId) -> Op {
+        let cpu = &s.cpu[c];
         let Some(top) = cpu.top() else {
             return Op::Local;
         };
@@ -355,30 +373,30 @@ impl SwitchModel {
             Loc::WakeUnlock => Op::Release(Lock::Wq(c)),
             Loc::RcuoPrepareWait => {
                 let k = self
-                    .rcuo_queue(cpu.curr)
+                    .rcuo_queue(cpu.curr())
                     .expect("only rcuo waits on nocb_wq");
                 Op::Acquire(Lock::Wq(k))
             }
-            Loc::TtwuPi => Op::Acquire(Lock::Pi(cpu.wakee)),
-            Loc::TtwuUnlockPi => Op::Release(Lock::Pi(cpu.wakee)),
-            Loc::TtwuRemoteLock => Op::Acquire(Lock::Rq(s.task_cpu(cpu.wakee))),
-            Loc::TtwuRemoteUnlock => Op::Release(Lock::Rq(s.task_cpu(cpu.wakee))),
-            Loc::TtwuQueueLock => Op::Acquire(Lock::Rq(cpu.target)),
-            Loc::TtwuQueueUnlock => Op::Release(Lock::Rq(cpu.target)),
+            Loc::TtwuPi => Op::Acquire(Lock::Pi(cpu.waking())),
+            Loc::TtwuUnlockPi => Op::Release(Lock::Pi(cpu.waking())),
+            Loc::TtwuRemoteLock => Op::Acquire(Lock::Rq(s.task_cpu(cpu.waking()))),
+            Loc::TtwuRemoteUnlock => Op::Release(Lock::Rq(s.task_cpu(cpu.waking()))),
+            Loc::TtwuQueueLock => Op::Acquire(Lock::Rq(cpu.target_cpu())),
+            Loc::TtwuQueueUnlock => Op::Release(Lock::Rq(cpu.target_cpu())),
             Loc::BalanceLock1 if self.has_bug(Bug::UnorderedDoubleRqLock) => {
                 Op::Acquire(Lock::Rq(c))
             }
             Loc::BalanceLock2 if self.has_bug(Bug::UnorderedDoubleRqLock) => {
-                Op::Acquire(Lock::Rq(cpu.target))
+                Op::Acquire(Lock::Rq(cpu.target_cpu()))
             }
-            Loc::BalanceLock1 => Op::Acquire(Lock::Rq(c.min(cpu.target))),
-            Loc::BalanceLock2 => Op::Acquire(Lock::Rq(c.max(cpu.target))),
+            Loc::BalanceLock1 => Op::Acquire(Lock::Rq(c.min(cpu.target_cpu()))),
+            Loc::BalanceLock2 => Op::Acquire(Lock::Rq(c.max(cpu.target_cpu()))),
         }
     }
 
     /// Every enabled action of CPU `c`, in a fixed order.
-    pub fn cpu_actions(&self, s: &State, c: u8, out: &mut Vec<Action>) {
-        let cpu = &s.cpu[c as usize];
+    pub fn cpu_actions(&self, s: &State, c: CpuId, out: &mut Vec<Action>) {
+        let cpu = &s.cpu[c];
         let mut push = |kind| out.push(Action { cpu: c, kind });
         if cpu.at_top_level() {
             for kind in self.top_level_actions(s, c) {
@@ -401,8 +419,8 @@ impl SwitchModel {
                     }
                 }
                 Some(Loc::TtwuSelect) => {
-                    if self.on_cpu_holder(s, cpu.wakee).is_none() {
-                        for x in self.place_candidates(s, cpu.wakee) {
+                    if self.on_cpu_holder(s, cpu.waking()).is_none() {
+                        for x in self.place_candidates(s, cpu.waking()) {
                             push(Move::Place(x))
                         }
                     }
@@ -418,10 +436,10 @@ impl SwitchModel {
     }
 
     /// The actions a CPU may start from task context.
-    fn top_level_actions(&self, s: &State, c: u8) -> Vec<Move> {
+    fn top_level_actions(&self, s: &State, c: CpuId) -> Vec<Move> {
         let cfg = &self.config;
-        let cpu = &s.cpu[c as usize];
-        let curr = cpu.curr;
+        let cpu = &s.cpu[c];
+        let curr = cpu.curr();
         let mut kinds = Vec::new();
         if self.runnable_others(s, c, curr) {
             kinds.push(Move::Preempt);
@@ -445,7 +463,7 @@ impl SwitchModel {
             }
         }
         if let Some(k) = self.rcuo_queue(curr) {
-            if s.cpu[k as usize].flags & F_QUEUED != 0 {
+            if s.cpu[k].flags & F_QUEUED != 0 {
                 kinds.push(Move::RcuoDrain);
             } else {
                 kinds.push(Move::RcuoSleep);
@@ -469,11 +487,12 @@ impl SwitchModel {
     }
 
     /// Makes move `kind` on CPU `c`, then runs its local code to the next resting point.
-    pub fn perform(&self, s: &mut State, c: u8, kind: Move) {
-        let top_level = s.cpu[c as usize].at_top_level();
-        if top_level && self.is_user(s.cpu[c as usize].curr) {
+    pub fn perform(&self, s: &mut State, c: CpuId, kind: Move) {
+        let top_level = s.cpu[c].at_top_level();
+        if top_level && self.is_user(s.cpu[c].curr()) {
             // The running user task ran user code before it entered the kernel.
-            s.cpu[c as usize].trained_by = s.cpu[c as usize].curr;
+            let curr = s.cpu[c].curr();
+            s.cpu[c].set_trained_by(Some(curr));
         }
         match kind {
             Move::Preempt => self.enter_schedule(s, c, false),
@@ -481,9 +500,9 @@ impl SwitchModel {
             Move::Wake(t) => self.enter_pipe_write(s, c, t),
             Move::CallRcu => self.call_rcu(s, c),
             Move::RcuoDrain => self.rcuo_drain(s, c),
-            Move::RcuoSleep => s.cpu[c as usize].push(Loc::RcuoPrepareWait),
+            Move::RcuoSleep => s.cpu[c].push(Loc::RcuoPrepareWait),
             Move::DeferredWake => self.deferred_wakeup(s, c),
-            Move::SchedIpi => s.cpu[c as usize].push(Loc::IpiLock),
+            Move::SchedIpi => s.cpu[c].push(Loc::IpiLock),
             Move::Balance(o) => self.enter_balance(s, c, o),
             Move::AvcChurn => self.avc_churn(s, c),
             Move::Pick(t) => self.pick(s, c, t),
@@ -495,8 +514,8 @@ impl SwitchModel {
     }
 
     /// Performs the shared operation at the top of CPU `c`'s stack.
-    fn shared_op(&self, s: &mut State, c: u8) {
-        let top = s.cpu[c as usize].top().expect("SharedOp at top level");
+    fn shared_op(&self, s: &mut State, c: CpuId) {
+        let top = s.cpu[c].top().expect("SharedOp at top level");
         match self.op(s, c) {
             Op::Acquire(lock) => {
                 s.take(lock, c);
@@ -518,31 +537,31 @@ impl SwitchModel {
         }
     }
 
-    fn after_acquire(&self, s: &mut State, c: u8, at: Loc) {
+    fn after_acquire(&self, s: &mut State, c: CpuId, at: Loc) {
         match at {
-            Loc::SchedLock => s.cpu[c as usize].set_top(Loc::SchedPick),
+            Loc::SchedLock => s.cpu[c].set_top(Loc::SchedPick),
             Loc::AvcInsertLock => self.avc_insert(s, c),
             Loc::WakeLock => self.wake_up_nocb_locked(s, c),
             Loc::RcuoPrepareWait => self.rcuo_prepare_wait_locked(s, c),
             Loc::TtwuPi => self.ttwu_pi_locked(s, c),
             Loc::TtwuRemoteLock => self.ttwu_remote_locked(s, c),
             Loc::TtwuQueueLock => self.ttwu_queue_locked(s, c),
-            Loc::BalanceLock1 => s.cpu[c as usize].set_top(Loc::BalanceLock2),
-            Loc::BalanceLock2 => s.cpu[c as usize].set_top(Loc::BalanceMove),
+            Loc::BalanceLock1 => s.cpu[c].set_top(Loc::BalanceLock2),
+            Loc::BalanceLock2 => s.cpu[c].set_top(Loc::BalanceMove),
             Loc::IpiLock => self.ipi_locked(s, c),
             other => unreachable!("no acquisition at {other:?}"),
         }
     }
 
-    fn after_release(&self, s: &mut State, c: u8, at: Loc) {
-        let cpu = &mut s.cpu[c as usize];
+    fn after_release(&self, s: &mut State, c: CpuId, at: Loc) {
+        let cpu = &mut s.cpu[c];
         match at {
             Loc::SchedUnlock => self.finish_task_switch(s, c),
             Loc::TtwuRemoteUnlock => self.ttwu_remote_unlocked(s, c),
             Loc::TtwuQueueUnlock => cpu.set_top(Loc::TtwuUnlockPi),
             Loc::TtwuUnlockPi => {
-                cpu.wakee = NOBODY;
-                cpu.target = NOBODY;
+                cpu.set_wakee(None);
+                cpu.set_target(None);
                 cpu.pop();
             }
             // Each returns to its caller: avc_alloc_node to avc_insert, avc_insert to
@@ -555,15 +574,15 @@ impl SwitchModel {
     }
 
     /// Runs CPU `c`'s local code until it rests at a shared operation or top level.
-    pub fn advance(&self, s: &mut State, c: u8) {
-        while let Some(top) = s.cpu[c as usize].top() {
+    pub fn advance(&self, s: &mut State, c: CpuId) {
+        while let Some(top) = s.cpu[c].top() {
             if self.op(s, c) != Op::Local {
                 return;
             }
             match top {
                 Loc::SwitchMm => self.complete_switch_mm(s, c),
                 Loc::PipeWrite | Loc::DeferredWake | Loc::CallRcuReturn | Loc::InodePermission => {
-                    s.cpu[c as usize].pop()
+                    s.cpu[c].pop()
                 }
                 other => unreachable!("{other:?} is not local code"),
             }

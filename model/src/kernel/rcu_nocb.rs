@@ -24,21 +24,21 @@ use crate::state::*;
 
 impl SwitchModel {
     /// `call_rcu` from task context (interrupts on).
-    pub(crate) fn call_rcu(&self, s: &mut State, c: u8) {
-        s.cpu[c as usize].push(Loc::CallRcu);
+    pub(crate) fn call_rcu(&self, s: &mut State, c: CpuId) {
+        s.cpu[c].push(Loc::CallRcu);
     }
 
     /// Pushes a `call_rcu` from inside a kernel path, if the CPU is a no-CBs CPU
     /// (otherwise the callback goes on the CPU's own list, which takes no lock).
-    pub(crate) fn nested_call_rcu(&self, s: &mut State, c: u8) {
+    pub(crate) fn nested_call_rcu(&self, s: &mut State, c: CpuId) {
         if self.config.rcu_nocb {
-            s.cpu[c as usize].push(Loc::CallRcu);
+            s.cpu[c].push(Loc::CallRcu);
         }
     }
 
     /// `__call_rcu_nocb_enqueue`: the `xchg`, then wake, defer, or nothing.
-    pub(crate) fn nocb_enqueue(&self, s: &mut State, c: u8) {
-        let cpu = &mut s.cpu[c as usize];
+    pub(crate) fn nocb_enqueue(&self, s: &mut State, c: CpuId) {
+        let cpu = &mut s.cpu[c];
         let was_empty = cpu.flags & F_QUEUED == 0;
         cpu.flags |= F_QUEUED;
         if !was_empty {
@@ -59,51 +59,51 @@ impl SwitchModel {
     }
 
     /// `__wake_up` holds `nocb_wq.lock`: wake `rcuo` if it waits on the queue.
-    pub(crate) fn wake_up_nocb_locked(&self, s: &mut State, c: u8) {
+    pub(crate) fn wake_up_nocb_locked(&self, s: &mut State, c: CpuId) {
         let rcuo = self.rcuo_of(c);
         let waiting = matches!(
             s.task_state(rcuo),
             TaskState::Sleeping | TaskState::Blocking
         );
-        let cpu = &mut s.cpu[c as usize];
+        let cpu = &mut s.cpu[c];
         cpu.set_top(Loc::WakeUnlock);
         if waiting {
-            cpu.wakee = rcuo;
+            cpu.set_wakee(Some(rcuo));
             cpu.push(Loc::TtwuPi);
         }
     }
 
     /// `do_nocb_deferred_wakeup`.
-    pub(crate) fn deferred_wakeup(&self, s: &mut State, c: u8) {
-        let cpu = &mut s.cpu[c as usize];
+    pub(crate) fn deferred_wakeup(&self, s: &mut State, c: CpuId) {
+        let cpu = &mut s.cpu[c];
         cpu.flags &= !F_DEFER;
         cpu.push(Loc::DeferredWake);
         cpu.push(Loc::WakeLock);
     }
 
     /// The running `rcuo` takes its queue and invokes the callbacks.
-    pub(crate) fn rcuo_drain(&self, s: &mut State, c: u8) {
+    pub(crate) fn rcuo_drain(&self, s: &mut State, c: CpuId) {
         let k = self
-            .rcuo_queue(s.cpu[c as usize].curr)
+            .rcuo_queue(s.cpu[c].curr())
             .expect("RcuoDrain by a non-rcuo task");
-        s.cpu[k as usize].flags &= !F_QUEUED;
+        s.cpu[k].flags &= !F_QUEUED;
     }
 
     /// `prepare_to_wait` under `nocb_wq.lock` (one critical section, released at
     /// once), then the condition check and `schedule()`.
-    pub(crate) fn rcuo_prepare_wait_locked(&self, s: &mut State, c: u8) {
-        let rcuo = s.cpu[c as usize].curr;
+    pub(crate) fn rcuo_prepare_wait_locked(&self, s: &mut State, c: CpuId) {
+        let rcuo = s.cpu[c].curr();
         let k = self
             .rcuo_queue(rcuo)
             .expect("prepare_to_wait by a non-rcuo task");
         s.set_task_state(rcuo, TaskState::Blocking);
         s.release(Lock::Wq(k), c);
-        if s.cpu[k as usize].flags & F_QUEUED != 0 {
+        if s.cpu[k].flags & F_QUEUED != 0 {
             // finish_wait: callbacks arrived meanwhile.
             s.set_task_state(rcuo, TaskState::Running);
-            s.cpu[c as usize].pop();
+            s.cpu[c].pop();
         } else {
-            s.cpu[c as usize].set_top(Loc::SchedLock);
+            s.cpu[c].set_top(Loc::SchedLock);
         }
     }
 }

@@ -37,69 +37,69 @@ use crate::state::*;
 
 impl SwitchModel {
     /// `schedule()`: the running task blocks (`block`) or is preempted.
-    pub(crate) fn enter_schedule(&self, s: &mut State, c: u8, block: bool) {
+    pub(crate) fn enter_schedule(&self, s: &mut State, c: CpuId, block: bool) {
         if block {
-            let curr = s.cpu[c as usize].curr;
+            let curr = s.cpu[c].curr();
             s.set_task_state(curr, TaskState::Blocking);
         }
-        s.cpu[c as usize].push(Loc::SchedLock);
+        s.cpu[c].push(Loc::SchedLock);
     }
 
     /// Whether a task other than `curr` is runnable on CPU `c` (need_resched).
-    pub(crate) fn runnable_others(&self, s: &State, c: u8, curr: u8) -> bool {
+    pub(crate) fn runnable_others(&self, s: &State, c: CpuId, curr: TaskId) -> bool {
         self.task_ids()
             .any(|t| t != curr && s.task_state(t) == TaskState::Runnable && s.task_cpu(t) == c)
     }
 
     /// `pick_next_task`'s possible answers: any other runnable task; else `curr` if
     /// it is still running; else the idle task.
-    pub fn pick_candidates(&self, s: &State, c: u8) -> Vec<u8> {
-        let curr = s.cpu[c as usize].curr;
-        let others: Vec<u8> = self
+    pub fn pick_candidates(&self, s: &State, c: CpuId) -> Vec<TaskId> {
+        let curr = s.cpu[c].curr();
+        let others: Vec<TaskId> = self
             .task_ids()
             .filter(|&t| t != curr && s.task_state(t) == TaskState::Runnable && s.task_cpu(t) == c)
             .collect();
         if !others.is_empty() {
             return others;
         }
-        if curr >= IDLE || s.task_state(curr) == TaskState::Running {
+        if curr.is_idle() || s.task_state(curr) == TaskState::Running {
             vec![curr]
         } else {
-            vec![IDLE + c]
+            vec![TaskId::idle(c)]
         }
     }
 
     /// Under `rq->lock`: deactivate a blocking prev, pick `t`, and run
     /// `context_switch` up to the policy decision.
-    pub(crate) fn pick(&self, s: &mut State, c: u8, t: u8) {
-        let prev = s.cpu[c as usize].curr;
-        if prev < IDLE {
+    pub(crate) fn pick(&self, s: &mut State, c: CpuId, t: TaskId) {
+        let prev = s.cpu[c].curr();
+        if !prev.is_idle() {
             match s.task_state(prev) {
                 TaskState::Blocking => s.set_task_state(prev, TaskState::Sleeping),
                 TaskState::Running if t != prev => s.set_task_state(prev, TaskState::Runnable),
                 _ => {}
             }
         }
-        let cpu = &mut s.cpu[c as usize];
+        let cpu = &mut s.cpu[c];
         if t == prev {
             cpu.set_top(Loc::SchedUnlock);
             return;
         }
-        cpu.prev = prev;
-        cpu.next = t;
-        if t < IDLE {
+        cpu.set_prev(Some(prev));
+        cpu.set_next(Some(t));
+        if !t.is_idle() {
             s.set_task_state(t, TaskState::Running);
         }
-        let cpu = &mut s.cpu[c as usize];
-        if !self.is_user(t) || cpu.last_mm == t {
+        let cpu = &mut s.cpu[c];
+        if !self.is_user(t) || cpu.last_mm() == Some(t) {
             // enter_lazy_tlb, or the same mm: switch_mm changes nothing.
-            cpu.curr = t;
+            cpu.set_curr(t);
             cpu.set_top(Loc::SchedUnlock);
             return;
         }
         let sw = self.switch_of(s, c);
         if self.consults_avc(&sw) {
-            let cpu = &mut s.cpu[c as usize];
+            let cpu = &mut s.cpu[c];
             cpu.set_top(Loc::SwitchMm);
             cpu.push(Loc::AvcLookup);
             return;
@@ -108,10 +108,10 @@ impl SwitchModel {
     }
 
     /// `finish_task_switch` after the unlock: `prev->on_cpu` is cleared.
-    pub(crate) fn finish_task_switch(&self, s: &mut State, c: u8) {
-        let cpu = &mut s.cpu[c as usize];
-        cpu.prev = NOBODY;
-        cpu.next = NOBODY;
+    pub(crate) fn finish_task_switch(&self, s: &mut State, c: CpuId) {
+        let cpu = &mut s.cpu[c];
+        cpu.set_prev(None);
+        cpu.set_next(None);
         cpu.flags &= !F_IBPB;
         cpu.pop();
     }

@@ -16,25 +16,26 @@ use crate::state::*;
 
 impl SwitchModel {
     /// The switch in progress on CPU `c`, as the policies see it.
-    pub fn switch_of(&self, s: &State, c: u8) -> Switch {
-        let cpu = &s.cpu[c as usize];
+    pub fn switch_of(&self, s: &State, c: CpuId) -> Switch {
+        let cpu = &s.cpu[c];
         Switch {
-            prev: self.view(cpu.prev),
-            next: self.view(cpu.next),
-            last_user: (cpu.last_mm != NOBODY).then(|| self.view(cpu.last_mm)),
+            prev: self.view(cpu.prev().expect("a switch in progress")),
+            next: self.view(cpu.next().expect("a switch in progress")),
+            last_user: cpu.last_mm().map(|t| self.view(t)),
         }
     }
 
     /// `switch_mm` after the decision: the IBPB (if any), `load_cr3`, `switch_to`.
-    pub(crate) fn complete_switch_mm(&self, s: &mut State, c: u8) {
+    pub(crate) fn complete_switch_mm(&self, s: &mut State, c: CpuId) {
         let ibpb = self.ibpb(&self.switch_of(s, c));
-        let cpu = &mut s.cpu[c as usize];
+        let cpu = &mut s.cpu[c];
         if ibpb {
-            cpu.trained_by = NOBODY;
+            cpu.set_trained_by(None);
             cpu.flags |= F_IBPB;
         }
-        cpu.last_mm = cpu.next;
-        cpu.curr = cpu.next;
+        let next = cpu.next().expect("a switch in progress");
+        cpu.set_last_mm(Some(next));
+        cpu.set_curr(next);
         cpu.set_top(Loc::SchedUnlock);
     }
 

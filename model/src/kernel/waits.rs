@@ -61,24 +61,24 @@ pub enum Resource {
     /// A lock.
     Lock(Lock),
     /// `p->on_cpu` of task p (held by the CPU switching p out).
-    OnCpu(u8),
+    OnCpu(TaskId),
 }
 
 impl SwitchModel {
     /// What CPU `c` waits for and who holds it, if it is blocked.
-    pub fn waits_for(&self, s: &State, c: u8) -> Option<(Resource, u8)> {
-        let cpu = &s.cpu[c as usize];
+    pub fn waits_for(&self, s: &State, c: CpuId) -> Option<(Resource, CpuId)> {
+        let cpu = &s.cpu[c];
         match self.op(s, c) {
             Op::Acquire(lock) => s.holder_of(lock).map(|h| (Resource::Lock(lock), h)),
             Op::Choice if cpu.top() == Some(Loc::TtwuSelect) => self
-                .on_cpu_holder(s, cpu.wakee)
-                .map(|h| (Resource::OnCpu(cpu.wakee), h)),
+                .on_cpu_holder(s, cpu.waking())
+                .map(|h| (Resource::OnCpu(cpu.waking()), h)),
             _ => None,
         }
     }
 
     /// The CPUs of a wait-for cycle, in wait order from the lowest-numbered one.
-    pub fn deadlock_cycle(&self, s: &State) -> Option<Vec<u8>> {
+    pub fn deadlock_cycle(&self, s: &State) -> Option<Vec<CpuId>> {
         for start in self.cpus() {
             let mut path = vec![start];
             let mut at = start;

@@ -20,53 +20,53 @@ use crate::state::*;
 
 impl SwitchModel {
     /// `pipe_write` → `__wake_up_sync_key` → `pollwake` → `try_to_wake_up(t)`.
-    pub(crate) fn enter_pipe_write(&self, s: &mut State, c: u8, t: u8) {
-        let cpu = &mut s.cpu[c as usize];
-        cpu.wakee = t;
+    pub(crate) fn enter_pipe_write(&self, s: &mut State, c: CpuId, t: TaskId) {
+        let cpu = &mut s.cpu[c];
+        cpu.set_wakee(Some(t));
         cpu.push(Loc::PipeWrite);
         cpu.push(Loc::TtwuPi);
     }
 
     /// `p->pi_lock` held: decide between "not sleeping", `ttwu_remote`, and the
     /// full wake-up.
-    pub(crate) fn ttwu_pi_locked(&self, s: &mut State, c: u8) {
-        let p = s.cpu[c as usize].wakee;
+    pub(crate) fn ttwu_pi_locked(&self, s: &mut State, c: CpuId) {
+        let p = s.cpu[c].waking();
         let next = match s.task_state(p) {
             TaskState::Blocking => Loc::TtwuRemoteLock,
             TaskState::Sleeping => Loc::TtwuSelect,
             _ => Loc::TtwuUnlockPi,
         };
-        s.cpu[c as usize].set_top(next);
+        s.cpu[c].set_top(next);
     }
 
     /// `ttwu_remote`: under `p`'s runqueue lock, `p` running again if still queued.
-    pub(crate) fn ttwu_remote_locked(&self, s: &mut State, c: u8) {
-        let p = s.cpu[c as usize].wakee;
+    pub(crate) fn ttwu_remote_locked(&self, s: &mut State, c: CpuId) {
+        let p = s.cpu[c].waking();
         if s.task_state(p) == TaskState::Blocking {
             s.set_task_state(p, TaskState::Running);
         }
-        s.cpu[c as usize].set_top(Loc::TtwuRemoteUnlock);
+        s.cpu[c].set_top(Loc::TtwuRemoteUnlock);
     }
 
     /// After `ttwu_remote`: done, or `p` was deactivated meanwhile and needs the
     /// full wake-up.
-    pub(crate) fn ttwu_remote_unlocked(&self, s: &mut State, c: u8) {
-        let p = s.cpu[c as usize].wakee;
+    pub(crate) fn ttwu_remote_unlocked(&self, s: &mut State, c: CpuId) {
+        let p = s.cpu[c].waking();
         let next = if s.task_state(p) == TaskState::Sleeping {
             Loc::TtwuSelect
         } else {
             Loc::TtwuUnlockPi
         };
-        s.cpu[c as usize].set_top(next);
+        s.cpu[c].set_top(next);
     }
 
     /// The CPU still switching `p` out (`p->on_cpu`), if any.
-    pub fn on_cpu_holder(&self, s: &State, p: u8) -> Option<u8> {
-        self.cpus().find(|&c| s.cpu[c as usize].prev == p)
+    pub fn on_cpu_holder(&self, s: &State, p: TaskId) -> Option<CpuId> {
+        self.cpus().find(|&c| s.cpu[c].prev() == Some(p))
     }
 
     /// `select_task_rq`'s possible answers for `p`.
-    pub fn place_candidates(&self, s: &State, p: u8) -> Vec<u8> {
+    pub fn place_candidates(&self, s: &State, p: TaskId) -> Vec<CpuId> {
         if self.config.load_balance {
             self.cpus().collect()
         } else {
@@ -75,37 +75,37 @@ impl SwitchModel {
     }
 
     /// Whether a wake-up from CPU `a` onto CPU `b` locks `b`'s runqueue directly.
-    pub fn shares_llc(&self, a: u8, b: u8) -> bool {
+    pub fn shares_llc(&self, a: CpuId, b: CpuId) -> bool {
         a == b || self.config.llc == Llc::Shared
     }
 
     /// `select_task_rq` chose `x`: `set_task_cpu`, then `ttwu_queue`.
-    pub(crate) fn place(&self, s: &mut State, c: u8, x: u8) {
-        let p = s.cpu[c as usize].wakee;
-        s.cpu[c as usize].target = x;
+    pub(crate) fn place(&self, s: &mut State, c: CpuId, x: CpuId) {
+        let p = s.cpu[c].waking();
+        s.cpu[c].set_target(Some(x));
         if self.shares_llc(c, x) {
             s.set_task(p, TaskState::Sleeping, x);
-            s.cpu[c as usize].set_top(Loc::TtwuQueueLock);
+            s.cpu[c].set_top(Loc::TtwuQueueLock);
         } else {
             s.set_task(p, TaskState::Waking, x);
-            s.cpu[c as usize].set_top(Loc::TtwuUnlockPi);
+            s.cpu[c].set_top(Loc::TtwuUnlockPi);
         }
     }
 
     /// `ttwu_queue` holds the target runqueue: `ttwu_do_activate`.
-    pub(crate) fn ttwu_queue_locked(&self, s: &mut State, c: u8) {
-        let cpu = s.cpu[c as usize];
-        s.set_task(cpu.wakee, TaskState::Runnable, cpu.target);
-        s.cpu[c as usize].set_top(Loc::TtwuQueueUnlock);
+    pub(crate) fn ttwu_queue_locked(&self, s: &mut State, c: CpuId) {
+        let cpu = s.cpu[c];
+        s.set_task(cpu.waking(), TaskState::Runnable, cpu.target_cpu());
+        s.cpu[c].set_top(Loc::TtwuQueueUnlock);
     }
 
     /// `sched_ttwu_pending` holds this CPU's runqueue: enqueue every IPI wake-up.
-    pub(crate) fn ipi_locked(&self, s: &mut State, c: u8) {
+    pub(crate) fn ipi_locked(&self, s: &mut State, c: CpuId) {
         for t in self.task_ids() {
             if s.task_state(t) == TaskState::Waking && s.task_cpu(t) == c {
                 s.set_task_state(t, TaskState::Runnable);
             }
         }
-        s.cpu[c as usize].set_top(Loc::IpiUnlock);
+        s.cpu[c].set_top(Loc::IpiUnlock);
     }
 }

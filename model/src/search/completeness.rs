@@ -103,7 +103,7 @@ pub fn check(
             // Three times in four, a CPU inside a transaction moves (if it can):
             // otherwise, with several CPUs, a walk seldom has every CPU between
             // transactions at once, and looks up little.
-            let inside = |a: &Action| phases[a.cpu as usize] != Phase::Between;
+            let inside = |a: &Action| phases[a.cpu.index()] != Phase::Between;
             let finishing = actions.iter().filter(|a| inside(a)).count();
             let a = if finishing > 0 && rng.below(4) != 0 {
                 *actions
@@ -116,9 +116,9 @@ pub fn check(
             };
             // Without transactions every state is between them.
             if model.in_transactions {
-                let (next, phase) = model.act_in_phase(&s, phases[a.cpu as usize], a)?;
+                let (next, phase) = model.act_in_phase(&s, phases[a.cpu.index()], a)?;
                 s = next;
-                phases[a.cpu as usize] = phase;
+                phases[a.cpu.index()] = phase;
             } else {
                 model.perform(&mut s, a.cpu, a.kind);
             }

@@ -86,7 +86,7 @@ impl Search {
             | Move::SchedIpi
             | Move::Balance(_) => Mover::Right,
             Move::Place(x) if self.shares_llc(a.cpu, x) => Mover::Right,
-            Move::SharedOp => match s.cpu[a.cpu as usize].top() {
+            Move::SharedOp => match s.cpu[a.cpu].top() {
                 // Not `IpiLock`: under it `sched_ttwu_pending` takes the wake list,
                 // which another CPU's `select_task_rq` appends to without the lock.
                 Some(
@@ -127,10 +127,10 @@ impl Search {
     /// Whether CPU `c`'s next action may have to wait: a lock acquisition, or
     /// `try_to_wake_up`'s wait for `p->on_cpu`. Such an action always starts a
     /// transaction, so a CPU only ever waits between transactions.
-    pub fn may_block(&self, s: &State, c: u8) -> bool {
+    pub fn may_block(&self, s: &State, c: CpuId) -> bool {
         match self.op(s, c) {
             Op::Acquire(_) => true,
-            Op::Choice => s.cpu[c as usize].top() == Some(Loc::TtwuSelect),
+            Op::Choice => s.cpu[c].top() == Some(Loc::TtwuSelect),
             Op::Local | Op::Release(_) | Op::Shared => false,
         }
     }
@@ -152,7 +152,7 @@ impl Search {
     /// An error if CPU `c`, about to wait (for any lock, a leaf included, or for
     /// `p->on_cpu`), holds a lock treated as a leaf: the reduction's premise would be
     /// wrong for this model.
-    fn check_leaves(&self, s: &State, c: u8) -> Result<(), String> {
+    fn check_leaves(&self, s: &State, c: CpuId) -> Result<(), String> {
         for cpu in self.cpus() {
             let lock = Lock::Rq(cpu);
             if self.is_leaf(lock) && s.holder_of(lock) == Some(c) {
@@ -202,11 +202,11 @@ impl Search {
     pub fn continuation(
         &self,
         next: &State,
-        c: u8,
+        c: CpuId,
         committed: bool,
     ) -> Result<Option<Vec<(Action, Mover)>>, String> {
         let mut more = Vec::new();
-        if !next.cpu[c as usize].at_top_level() {
+        if !next.cpu[c].at_top_level() {
             match self.op(next, c) {
                 Op::Acquire(lock) if self.is_leaf(lock) => {
                     // Waiting for a leaf while holding one breaks the premise too.
@@ -277,7 +277,7 @@ impl Search {
     /// it is held: once it is free the CPU's transaction, run whole, goes on.
     pub fn between_transactions(&self, s: &State, phases: &[Phase]) -> bool {
         self.cpus().all(|c| {
-            phases[c as usize] == Phase::Between
+            phases[c.index()] == Phase::Between
                 && match self.op(s, c) {
                     Op::Acquire(lock) if self.is_leaf(lock) => s.holder_of(lock).is_some(),
                     _ => true,

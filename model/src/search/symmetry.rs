@@ -211,8 +211,8 @@ impl Symmetry {
             x if x == c => 1,
             _ => 2,
         };
-        whose(s.holder[Lock::Rq(c).index()]).hash(&mut h);
-        whose(s.holder[Lock::Wq(c).index()]).hash(&mut h);
+        whose(s.holder[Lock::Rq(CpuId(c)).index()]).hash(&mut h);
+        whose(s.holder[Lock::Wq(CpuId(c)).index()]).hash(&mut h);
         let held = s.holder.iter().filter(|&&x| x == c).count() as u8;
         (held, s.holder[Lock::AvcSlot.index()] == c).hash(&mut h);
         rq.hash(&mut h);
@@ -253,8 +253,10 @@ impl Symmetry {
             *new = *old;
             new.set_task_refs(old.task_refs().map(task_of));
             new.target = cpu_of(old.target);
-            n.holder[Lock::Rq(to).index()] = cpu_of(s.holder[Lock::Rq(c as u8).index()]);
-            n.holder[Lock::Wq(to).index()] = cpu_of(s.holder[Lock::Wq(c as u8).index()]);
+            n.holder[Lock::Rq(CpuId(to)).index()] =
+                cpu_of(s.holder[Lock::Rq(CpuId(c as u8)).index()]);
+            n.holder[Lock::Wq(CpuId(to)).index()] =
+                cpu_of(s.holder[Lock::Wq(CpuId(c as u8)).index()]);
         }
         n.holder[Lock::AvcSlot.index()] = cpu_of(s.holder[Lock::AvcSlot.index()]);
         for t in 0..self.ntasks as u8 {
@@ -265,7 +267,7 @@ impl Symmetry {
             } else {
                 (b & 0x0f) | (pi[(b >> 4) as usize] << 4)
             };
-            n.holder[Lock::Pi(nt).index()] = cpu_of(s.holder[Lock::Pi(t).index()]);
+            n.holder[Lock::Pi(TaskId(nt)).index()] = cpu_of(s.holder[Lock::Pi(TaskId(t)).index()]);
         }
         n
     }
@@ -298,7 +300,7 @@ impl Symmetry {
             for &t in class {
                 let nt = tau[t as usize];
                 n.task[nt as usize] = s.task[t as usize];
-                n.holder[Lock::Pi(nt).index()] = s.holder[Lock::Pi(t).index()];
+                n.holder[Lock::Pi(TaskId(nt)).index()] = s.holder[Lock::Pi(TaskId(t)).index()];
                 if s.avc & self.key[t as usize] != 0 {
                     n.avc |= self.key[nt as usize];
                 }
@@ -314,7 +316,7 @@ impl Symmetry {
         let mut sig = [0u64; MAX_TASKS];
         for (t, slot) in sig.iter_mut().enumerate().take(self.ntasks) {
             *slot = s.task[t] as u64
-                | (s.holder[Lock::Pi(t as u8).index()] as u64) << 8
+                | (s.holder[Lock::Pi(TaskId(t as u8)).index()] as u64) << 8
                 | ((s.avc & self.key[t] != 0) as u64) << 16;
         }
         let mut bit = 17;

@@ -198,11 +198,11 @@ fn check_shape(t: &Trace) -> Result<(), String> {
         if st.step != i + 1 {
             return Err(format!("step {} is numbered {}", i + 1, st.step));
         }
-        if st.cpu as usize >= cpus || st.action.cpu as usize >= cpus {
+        if st.cpu as usize >= cpus || st.action.cpu.index() >= cpus {
             return Err(format!(
                 "step {}: CPU{} does not exist ({cpus} CPUs)",
                 st.step,
-                st.cpu.max(st.action.cpu)
+                st.cpu.max(st.action.cpu.0)
             ));
         }
         if st.cpus.len() != cpus {

@@ -8,7 +8,7 @@ use crate::check::properties::{
 };
 use crate::kernel::machine::{Action, SwitchModel};
 use crate::kernel::waits::Resource;
-use crate::state::{Lock, State};
+use crate::state::{Lock, State, TaskId};
 use stateright::Model;
 use std::collections::HashMap;
 
@@ -30,7 +30,7 @@ pub fn build(model: &SwitchModel, property: &str, path: &[Action], source: &str)
         sites.retain(|&l, _| s.holder_of(l).is_some());
         steps.push(Step {
             step: i + 1,
-            cpu: a.cpu,
+            cpu: a.cpu.0,
             action: *a,
             description,
             cpus: snapshots(model, &s, &sites),
@@ -55,8 +55,8 @@ fn snapshots(model: &SwitchModel, s: &State, sites: &HashMap<Lock, String>) -> V
     model
         .cpus()
         .map(|c| CpuSnapshot {
-            cpu: c,
-            task: model.task_name(s.cpu[c as usize].curr),
+            cpu: c.0,
+            task: model.task_name(s.cpu[c].curr()),
             frames: model.frames(s, c),
             held: model
                 .held_by(s, c)
@@ -100,7 +100,7 @@ fn conclusion(
                 Resource::OnCpu(_) => "__schedule".into(),
             };
             edges.push(CycleEdge {
-                cpu: c,
+                cpu: c.0,
                 holds,
                 taken_in,
                 waits_for: model.resource_name(waits),
@@ -127,9 +127,10 @@ fn conclusion(
     let Some(c) = model.exposure(s, kind) else {
         return (None, vec![], vec![]);
     };
-    let cpu = &s.cpu[c as usize];
-    let (next, trainer) = (cpu.curr, cpu.trained_by);
-    let who = |t: u8| {
+    let cpu = &s.cpu[c];
+    let next = cpu.curr();
+    let trainer = cpu.trained_by().expect("an exposure has a trainer");
+    let who = |t: TaskId| {
         let v = model.view(t);
         format!(
             "{} (uid {}{}{})",
@@ -191,7 +192,7 @@ pub struct Replayed {
 /// the recorded one.
 pub fn replay(trace: &Trace) -> Result<Replayed, String> {
     let model = SwitchModel::new(trace.config.clone())?;
-    if let Some(st) = trace.steps.iter().find(|st| st.cpu != st.action.cpu) {
+    if let Some(st) = trace.steps.iter().find(|st| st.cpu != st.action.cpu.0) {
         return Err(format!(
             "step {}: `cpu` {} differs from the action's CPU {}",
             st.step, st.cpu, st.action.cpu
