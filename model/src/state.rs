@@ -430,7 +430,7 @@ impl Cpu {
 
     /// The stored bytes of the fields that name a task, in a fixed order: `curr`,
     /// `prev`, `next`, `wakee`, `trained_by`, `last_mm`.
-    pub fn task_refs(&self) -> [u8; 6] {
+    pub(crate) fn task_refs(&self) -> [u8; 6] {
         [
             self.curr,
             self.prev,
@@ -443,7 +443,7 @@ impl Cpu {
 
     /// Sets the stored bytes of the fields that name a task, in [`Cpu::task_refs`]
     /// order.
-    pub fn set_task_refs(&mut self, refs: [u8; 6]) {
+    pub(crate) fn set_task_refs(&mut self, refs: [u8; 6]) {
         [
             self.curr,
             self.prev,
