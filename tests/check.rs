@@ -315,9 +315,11 @@ fn a_privileged_prev_deadlocks_on_the_vmcores_path_frame_for_frame() {
 }
 
 /// `check --shapes`: the shortest deadlock of each shape, or a complete search that
-/// found none. On two CPUs with unprivileged tasks: `rcuo` on its own CPU gives only
-/// AA; `rcuo` on the other CPU only ABBA; letting any task wake any `rcuo` (an
-/// assumption) adds an ABBA the kernel's own wakers do not have.
+/// found none. On two CPUs with unprivileged tasks, with each `rcuo` woken where it
+/// sleeps (`--wake-placement prev-cpu`): `rcuo` on its own CPU gives only AA; `rcuo`
+/// on the other CPU only ABBA. With the kernel's placement both shapes exist in both
+/// (`rcuo` placed on the waker's CPU, or moved to the other one); letting any task
+/// wake any `rcuo` (an assumption) adds an ABBA through `pi_lock`.
 #[test]
 fn check_shapes_settles_which_deadlock_shapes_exist() {
     let shapes = |extra: &[&str]| -> Vec<(String, String, Option<u64>)> {
@@ -350,8 +352,9 @@ fn check_shapes_settles_which_deadlock_shapes_exist() {
             .collect()
     };
     let row = |s: &str, st: &str, n: Option<u64>| (s.to_string(), st.to_string(), n);
+    let pinned = ["--wake-placement", "prev-cpu"];
     assert_eq!(
-        shapes(&[]),
+        shapes(&pinned),
         [
             row("AA", "found", Some(22)),
             row("ABBA", "none", None),
@@ -359,8 +362,16 @@ fn check_shapes_settles_which_deadlock_shapes_exist() {
         ]
     );
     assert_eq!(
-        shapes(&["--rcuo-cpu", "next"])[..2],
+        shapes(&["--rcuo-cpu", "next", pinned[0], pinned[1]])[..2],
         [row("AA", "none", None), row("ABBA", "found", Some(26))]
+    );
+    assert_eq!(
+        shapes(&[])[..2],
+        [row("AA", "found", Some(22)), row("ABBA", "found", Some(40))]
+    );
+    assert_eq!(
+        shapes(&["--rcuo-cpu", "next"])[..2],
+        [row("AA", "found", Some(20)), row("ABBA", "found", Some(25))]
     );
     assert_eq!(
         shapes(&["--rcuo-wakers", "any"])[1],

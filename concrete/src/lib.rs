@@ -21,3 +21,22 @@ pub mod reconstruct;
 pub mod run;
 pub mod selftest;
 pub mod workload;
+
+/// Why the concrete code cannot run `config`, if it cannot: the model's memory
+/// pressure (`kswapd`) and `rcu_barrier` roads are not implemented here yet, and a
+/// run without them would silently test less than it says.
+pub fn unsupported(config: &switchpath_model::Config) -> Option<String> {
+    let missing: Vec<&str> = [
+        (config.mem_pressure, "--mem-pressure on"),
+        (config.rcu_barrier, "--rcu-barrier on"),
+    ]
+    .into_iter()
+    .filter_map(|(on, knob)| on.then_some(knob))
+    .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "the concrete code does not implement {} (the model does: use check)",
+            missing.join(" or ")
+        )
+    })
+}

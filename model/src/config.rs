@@ -172,6 +172,29 @@ pub enum RcuoWakers {
     Any,
 }
 
+/// What `select_task_rq` may answer for a task allowed on several CPUs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WakePlacement {
+    /// The kernel's `select_task_rq_fair`: the waker's CPU (`wake_affine`), the task's
+    /// previous CPU, or an idle CPU sharing a last-level cache with either
+    /// (`select_idle_sibling`). Which one the kernel takes depends on load and on
+    /// racy reads of idleness; the model explores each.
+    Kernel,
+    /// Always the task's previous CPU (`task_cpu(p)`), as if every task were pinned
+    /// there: for comparison.
+    PrevCpu,
+}
+
+impl fmt::Display for WakePlacement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WakePlacement::Kernel => "kernel",
+            WakePlacement::PrevCpu => "prev-cpu",
+        })
+    }
+}
+
 /// A complete model instance.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -201,10 +224,25 @@ pub struct Config {
     pub rcuo_cpu: RcuoPlacement,
     /// LLC topology.
     pub llc: Llc,
-    /// `double_rq_lock` load balancing, and wake-ups that may pick another CPU.
+    /// `double_rq_lock` load balancing (`load_balance` pulls a task between runqueues).
     pub load_balance: bool,
     /// Who may wake an `rcuo` kthread.
     pub rcuo_wakers: RcuoWakers,
+    /// Where a wake-up may place its task. Traces written before this knob had the
+    /// previous CPU only (or any CPU with load balancing), and load with `prev-cpu`.
+    #[serde(default = "prev_cpu")]
+    pub wake_placement: WakePlacement,
+    /// Memory is under pressure: an `avc_alloc_node` allocation (`GFP_ATOMIC`) may
+    /// miss the slab's free objects and take the page allocator's slow path, which
+    /// wakes `kswapd0` (`wake_all_kswapds` → `wakeup_kswapd`). Off: every allocation
+    /// takes the fast path, and there is no `kswapd` in the model.
+    #[serde(default)]
+    pub mem_pressure: bool,
+    /// A running user task may call `rcu_barrier()`: `_rcu_barrier` enqueues a callback
+    /// on every no-CBs CPU's queue from its own CPU, waking each `rcuo` whose queue was
+    /// empty, in task context.
+    #[serde(default)]
+    pub rcu_barrier: bool,
 }
 
 impl Default for Config {
@@ -222,6 +260,9 @@ impl Default for Config {
             llc: Llc::Shared,
             load_balance: false,
             rcuo_wakers: RcuoWakers::Own,
+            wake_placement: WakePlacement::Kernel,
+            mem_pressure: false,
+            rcu_barrier: false,
         }
     }
 }
@@ -229,6 +270,12 @@ impl Default for Config {
 /// Traces written before the AVC churn knob had none; they load with the default.
 fn churn_default() -> bool {
     true
+}
+
+/// Traces written before the wake-placement knob placed a wake-up on the task's
+/// previous CPU.
+fn prev_cpu() -> WakePlacement {
+    WakePlacement::PrevCpu
 }
 
 impl Config {
@@ -281,6 +328,11 @@ impl Config {
                 ));
             }
         }
+        if self.rcu_barrier && !self.rcu_nocb {
+            return Err("--rcu-barrier on needs --rcu-nocb on: without no-CBs CPUs \
+                 _rcu_barrier wakes no rcuo kthread (it queues its callbacks by IPI)"
+                .into());
+        }
         Ok(())
     }
 
@@ -288,7 +340,7 @@ impl Config {
     pub fn describe(&self) -> String {
         let onoff = |b: bool| if b { "on" } else { "off" };
         format!(
-            "--policy {} --cpus {} --tasks {} --selinux {} --rcu-nocb {} --defer-wakeup {} --avc-full {} --avc-churn {} --rcuo-cpu {} --llc {} --load-balance {} --rcuo-wakers {}",
+            "--policy {} --cpus {} --tasks {} --selinux {} --rcu-nocb {} --defer-wakeup {} --avc-full {} --avc-churn {} --rcuo-cpu {} --llc {} --load-balance {} --rcuo-wakers {} --wake-placement {} --mem-pressure {} --rcu-barrier {}",
             self.policy,
             self.cpus,
             format_tasks(&self.tasks),
@@ -307,6 +359,9 @@ impl Config {
                 RcuoWakers::Own => "own",
                 RcuoWakers::Any => "any",
             },
+            self.wake_placement,
+            onoff(self.mem_pressure),
+            onoff(self.rcu_barrier),
         )
     }
 }

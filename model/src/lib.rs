@@ -38,7 +38,7 @@ pub mod search;
 pub mod state;
 pub mod trace;
 
-pub use config::{Config, Llc, RcuoPlacement, RcuoWakers, TaskSpec};
+pub use config::{Config, Llc, RcuoPlacement, RcuoWakers, TaskSpec, WakePlacement};
 pub use kernel::machine::{Action, Move, SwitchModel};
 pub use policy::Policy;
 pub use state::State;

@@ -15,6 +15,9 @@
 //!   `finish_task_switch`; under this CPU's `rq->lock`.
 //! - `Cpu::wakee`, `Cpu::target`: the task a `try_to_wake_up` wakes and the CPU chosen
 //!   for it (or the other runqueue of `double_rq_lock`); per-CPU locals.
+//! - `Cpu::queue`: the no-CBs queue a `__call_rcu` in progress enqueues onto (its own
+//!   CPU's, or another's from `_rcu_barrier`); set when it starts, cleared when the
+//!   enqueue (and its wake-up) returns; per-CPU local.
 //! - `Cpu::trained_by`: the user task whose branch-predictor training is live; set
 //!   when a user task runs user code; cleared by an IBPB; per-CPU.
 //! - `Cpu::last_mm`: the owner of the last user mm loaded (`last_ctx_id`,
@@ -35,8 +38,8 @@
 use crate::config::MAX_CPUS;
 use serde::{Deserialize, Serialize};
 
-/// Most tasks with dynamic state (user tasks and `rcuo` kthreads).
-pub const MAX_TASKS: usize = 12;
+/// Most tasks with dynamic state (user tasks, `rcuo` kthreads and `kswapd0`).
+pub const MAX_TASKS: usize = 13;
 /// Deepest stack of resume points.
 pub const MAX_DEPTH: usize = 10;
 /// The byte that stands for no task / no CPU / a free lock in a [`State`]'s fields
@@ -191,10 +194,12 @@ pub enum Lock {
     AvcSlot,
     /// `p->pi_lock` of task n.
     Pi(TaskId),
+    /// `pgdat->kswapd_wait.lock` of node 0 (the model has one memory node).
+    KswapdWq,
 }
 
 /// Number of lock slots in [`State::holder`].
-pub const LOCK_SLOTS: usize = 2 * MAX_CPUS + 1 + MAX_TASKS;
+pub const LOCK_SLOTS: usize = 2 * MAX_CPUS + 2 + MAX_TASKS;
 
 impl Lock {
     /// Index into [`State::holder`].
@@ -203,7 +208,8 @@ impl Lock {
             Lock::Rq(c) => c.index(),
             Lock::Wq(c) => MAX_CPUS + c.index(),
             Lock::AvcSlot => 2 * MAX_CPUS,
-            Lock::Pi(t) => 2 * MAX_CPUS + 1 + t.index(),
+            Lock::KswapdWq => 2 * MAX_CPUS + 1,
+            Lock::Pi(t) => 2 * MAX_CPUS + 2 + t.index(),
         }
     }
 }
@@ -275,11 +281,28 @@ pub enum Loc {
     /// Caller frame: a user task's `inode_permission` → `selinux_inode_permission`,
     /// an access check of another SID pair (the AVC churn of a busy host).
     InodePermission,
+    /// `avc_alloc_node` → `kmem_cache_zalloc`: under memory pressure, the fast path
+    /// or the page allocator's slow path (a choice).
+    AllocPages,
+    /// Caller frame: the slow path's `wake_all_kswapds` → `wakeup_kswapd` →
+    /// `wake_up_interruptible(&pgdat->kswapd_wait)`. On top: back in
+    /// `avc_alloc_node`, about to `atomic_inc_return(&active_nodes)` (a shared
+    /// update, so its own action).
+    AllocWake,
+    /// `kswapd` → `kswapd_try_to_sleep` → `prepare_to_wait`: the
+    /// `kswapd_wait.lock` section.
+    KswapdPrepareWait,
+    /// Caller frame: a user task's `rcu_barrier` → `_rcu_barrier`, at the no-CBs CPU
+    /// of [`Cpu::queue`] in its loop.
+    RcuBarrier,
+    /// `_rcu_barrier` → `rcu_nocb_cpu_needs_barrier`: the lockless read of that CPU's
+    /// `nocb_head` (only a non-empty queue gets the barrier callback).
+    RcuBarrierCheck,
 }
 
 impl Loc {
     /// Every resume point, in discriminant order.
-    pub const ALL: [Loc; 30] = [
+    pub const ALL: [Loc; 35] = [
         Loc::Empty,
         Loc::SchedLock,
         Loc::SchedPick,
@@ -310,6 +333,11 @@ impl Loc {
         Loc::IpiLock,
         Loc::IpiUnlock,
         Loc::InodePermission,
+        Loc::AllocPages,
+        Loc::AllocWake,
+        Loc::KswapdPrepareWait,
+        Loc::RcuBarrier,
+        Loc::RcuBarrierCheck,
     ];
 
     /// The resume point with discriminant `v` (a packed state's field).
@@ -343,6 +371,8 @@ pub struct Cpu {
     pub(crate) trained_by: u8,
     /// The owner of the last user mm loaded here ([`Cpu::last_mm`]).
     pub(crate) last_mm: u8,
+    /// The no-CBs queue the `__call_rcu` in progress enqueues onto ([`Cpu::queue`]).
+    pub(crate) queue: u8,
     /// `F_IBPB`, `F_DEFER`, `F_QUEUED`.
     pub flags: u8,
 }
@@ -376,6 +406,17 @@ impl Cpu {
     /// Sets `__schedule`'s next.
     pub fn set_next(&mut self, t: Option<TaskId>) {
         self.next = TaskId::encode(t);
+    }
+
+    /// The no-CBs queue the `__call_rcu` in progress enqueues onto: this CPU's own
+    /// (`call_rcu`), or the one `_rcu_barrier` is at.
+    pub fn queue(&self) -> Option<CpuId> {
+        CpuId::decode(self.queue)
+    }
+
+    /// Sets the queue the `__call_rcu` in progress enqueues onto.
+    pub fn set_queue(&mut self, c: Option<CpuId>) {
+        self.queue = CpuId::encode(c);
     }
 
     /// The task `try_to_wake_up` is waking.
@@ -606,11 +647,10 @@ mod tests {
 
     #[test]
     fn a_state_is_small_and_fixed_size() {
-        // Every field is inline: copying a state never allocates.
-        assert_eq!(
-            std::mem::size_of::<State>(),
-            4 * (MAX_DEPTH + 9) + MAX_TASKS + LOCK_SLOTS + 3
-        );
+        // Every field is inline: copying a state never allocates (the `u16` AVC
+        // field rounds the size up to an even number of bytes).
+        let fields = 4 * (MAX_DEPTH + 10) + MAX_TASKS + LOCK_SLOTS + 3;
+        assert_eq!(std::mem::size_of::<State>(), fields.next_multiple_of(2));
         assert!(
             std::mem::size_of::<State>() <= 128,
             "{} bytes",

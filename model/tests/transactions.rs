@@ -19,7 +19,9 @@ use switchpath_model::search::{bfs, Limits, Search};
 use switchpath_model::seeded::Bug;
 use switchpath_model::state::{CpuId, State, TaskId};
 use switchpath_model::Move;
-use switchpath_model::{Action, Config, Llc, Policy, RcuoPlacement, RcuoWakers, SwitchModel};
+use switchpath_model::{
+    Action, Config, Llc, Policy, RcuoPlacement, RcuoWakers, SwitchModel, WakePlacement,
+};
 
 fn config(policy: Policy, cpus: usize, tasks: &str, knobs: impl Fn(&mut Config)) -> Config {
     let mut cfg = Config::with_tasks(policy, cpus, tasks).unwrap();
@@ -31,41 +33,68 @@ fn config(policy: Policy, cpus: usize, tasks: &str, knobs: impl Fn(&mut Config))
 fn instances() -> Vec<SwitchModel> {
     let mut out = Vec::new();
     let none = |_: &mut Config| {};
+    // Three tasks with user tasks pinned and kthreads on their previous CPU; two
+    // with the kernel's placement (rcuo anywhere: the larger space).
     for policy in Policy::ALL {
-        out.push(config(policy, 2, "1000,1001,1002", none));
+        out.push(config(policy, 2, "1000,1001,1002", |c| {
+            c.wake_placement = WakePlacement::PrevCpu
+        }));
+        out.push(config(policy, 2, "1000,1001", none));
     }
+    // Memory pressure (kswapd0 woken from switch_mm and from the churn) and
+    // rcu_barrier (rcuo woken from another CPU under its nocb_wq.lock).
+    out.push(config(Policy::RhelPtraceCreds, 2, "1000:root,1001", |c| {
+        c.mem_pressure = true;
+        c.rcu_nocb = false;
+    }));
     out.push(config(Policy::RhelPtraceCreds, 2, "1000,1001", |c| {
+        c.mem_pressure = true;
+        c.defer_wakeup = true;
+        c.avc_churn = false;
+    }));
+    out.push(config(Policy::RhelPtraceCreds, 2, "1000,1001", |c| {
+        c.rcu_barrier = true;
+        c.avc_churn = false;
+    }));
+    out.push(config(Policy::UpstreamDumpable, 2, "1000,1001", |c| {
+        c.rcu_barrier = true;
+        c.mem_pressure = true;
+    }));
+    // One knob each, with the kthreads on their previous CPU (the kernel's
+    // placement is audited above and with `rcuo` elsewhere below).
+    let mut knob_instances = Vec::new();
+    knob_instances.push(config(Policy::RhelPtraceCreds, 2, "1000,1001", |c| {
         c.defer_wakeup = true
     }));
-    out.push(config(Policy::RhelPtraceCreds, 2, "1000,1001", |c| {
+    knob_instances.push(config(Policy::RhelPtraceCreds, 2, "1000,1001", |c| {
         c.llc = Llc::Split
     }));
-    out.push(config(Policy::RhelPtraceCreds, 2, "1000,1001", |c| {
+    knob_instances.push(config(Policy::RhelPtraceCreds, 2, "1000,1001", |c| {
         c.rcuo_cpu = RcuoPlacement::Next
     }));
-    out.push(config(Policy::UpstreamDumpable, 2, "1000,1001", |c| {
+    knob_instances.push(config(Policy::UpstreamDumpable, 2, "1000,1001", |c| {
         c.rcuo_cpu = RcuoPlacement::Next
     }));
-    out.push(config(Policy::UpstreamDumpable, 2, "1000,1001", |c| {
+    knob_instances.push(config(Policy::UpstreamDumpable, 2, "1000,1001", |c| {
         c.rcuo_wakers = RcuoWakers::Any
     }));
-    out.push(config(Policy::UpstreamDumpable, 2, "1000,1001", |c| {
+    knob_instances.push(config(Policy::UpstreamDumpable, 2, "1000,1001", |c| {
         c.load_balance = true
     }));
-    out.push(config(Policy::RhelPtraceCreds, 2, "1000,1000:root", |c| {
+    knob_instances.push(config(Policy::RhelPtraceCreds, 2, "1000,1000:root", |c| {
         c.avc_full = false
     }));
-    out.push(config(Policy::RhelPtraceCreds, 2, "1000,1001", |c| {
+    knob_instances.push(config(Policy::RhelPtraceCreds, 2, "1000,1001", |c| {
         c.selinux = false
     }));
-    out.push(config(Policy::Always, 2, "1000,1001:nondumpable", |c| {
+    knob_instances.push(config(Policy::Always, 2, "1000,1001:nondumpable", |c| {
         c.rcu_nocb = false
     }));
     // Two CPUs in the AVC at once with a full cache (without the churn, which
     // makes this instance too large to audit) (the slot unlock observed by
     // `avc_reclaim_node`'s trylock), and cross-LLC wake-ups onto a CPU with two
     // tasks (the wake list appended to without the runqueue lock).
-    out.push(config(
+    knob_instances.push(config(
         Policy::RhelPtraceCreds,
         2,
         "1000:root,1001:root,1002:root,1003:root",
@@ -75,15 +104,21 @@ fn instances() -> Vec<SwitchModel> {
         },
     ));
     // The AVC churn: both CPUs in the AVC from task context, with no-CBs wake-ups.
-    out.push(config(
+    knob_instances.push(config(
         Policy::RhelPtraceCreds,
         2,
         "1000:root,1001:root",
         |_| {},
     ));
-    out.push(config(Policy::UpstreamDumpable, 2, "1000,1001,1002", |c| {
+    knob_instances.push(config(Policy::UpstreamDumpable, 2, "1000,1001,1002", |c| {
         c.llc = Llc::Split
     }));
+    for mut c in knob_instances {
+        if c.rcuo_cpu == RcuoPlacement::Same {
+            c.wake_placement = WakePlacement::PrevCpu;
+        }
+        out.push(c);
+    }
     let mut models: Vec<SwitchModel> = out
         .into_iter()
         .map(|c| SwitchModel::new(c).unwrap())

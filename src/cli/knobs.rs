@@ -9,7 +9,8 @@
 use clap::{Args, ValueEnum};
 use switchpath::bench;
 use switchpath::exit::Error;
-use switchpath_model::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, TaskSpec};
+use switchpath_model::case::parse_placement;
+use switchpath_model::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, TaskSpec, WakePlacement};
 
 /// The commands that take [`Knobs`]: what each needs and what it runs without
 /// `--tasks`.
@@ -169,13 +170,26 @@ pub struct Knobs {
     /// CPU its own LLC: remote wake-ups go by IPI).
     #[arg(long, value_enum, default_value_t = LlcArg::from(Config::default().llc))]
     pub llc: LlcArg,
-    /// double_rq_lock load balancing, and wake-ups onto any CPU.
+    /// double_rq_lock load balancing (load_balance pulls tasks between runqueues).
     #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().load_balance))]
     pub load_balance: OnOff,
     /// Who may wake an rcuo kthread: own (only its CPU's enqueue, as in 3.10) or any
     /// (an assumption: also user tasks on any CPU).
     #[arg(long, value_enum, default_value_t = WakersArg::from(Config::default().rcuo_wakers))]
     pub rcuo_wakers: WakersArg,
+    /// Where try_to_wake_up may place a task: kernel (select_task_rq_fair: the
+    /// waker's CPU, the previous CPU, or an idle CPU sharing a cache with either) or
+    /// prev-cpu (always the previous CPU, for comparison).
+    #[arg(long, default_value_t = Config::default().wake_placement, value_parser = parse_placement)]
+    pub wake_placement: WakePlacement,
+    /// Memory pressure: an AVC node allocation (GFP_ATOMIC) may take the page
+    /// allocator's slow path, which wakes kswapd0 (wake_all_kswapds → wakeup_kswapd).
+    #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().mem_pressure))]
+    pub mem_pressure: OnOff,
+    /// A running user task may call rcu_barrier(): _rcu_barrier enqueues a callback on
+    /// every no-CBs CPU's queue, waking each idle rcuo from its own CPU.
+    #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().rcu_barrier))]
+    pub rcu_barrier: OnOff,
 }
 
 impl Knobs {
@@ -212,6 +226,9 @@ impl Knobs {
                 WakersArg::Own => RcuoWakers::Own,
                 WakersArg::Any => RcuoWakers::Any,
             },
+            wake_placement: self.wake_placement,
+            mem_pressure: self.mem_pressure.on(),
+            rcu_barrier: self.rcu_barrier.on(),
         };
         config.validate().map_err(Error::bad_input)?;
         Ok(config)

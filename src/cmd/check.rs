@@ -105,6 +105,9 @@ fn cases(args: &CheckArgs, opts: &RunOptions<'_>) -> Result<Exit, Error> {
 fn follow_on_concrete(t: &trace::Trace) -> Result<(), Error> {
     use switchpath_model::properties::{DEADLOCK_FREE, POLICY_PROMISE};
     let disagree = |msg: &str| Error::internal(format!("the concrete code disagrees: {msg}"));
+    if let Some(why) = switchpath_concrete::unsupported(&t.config) {
+        return Err(Error::bad_input(format!("--concrete: {why}")));
+    }
     let model = switchpath_model::SwitchModel::new(t.config.clone()).map_err(Error::bad_input)?;
     let path: Vec<_> = t.steps.iter().map(|s| s.action).collect();
     // shuttle reports a failing task on stderr as well as by panicking.

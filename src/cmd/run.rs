@@ -10,6 +10,9 @@ use switchpath_model::{trace, SwitchModel};
 /// CPUs' frames and locks and a replayable trace.
 pub fn run(args: RunArgs) -> Result<Exit, Error> {
     let config = args.knobs.config(KnobsFor::Run)?;
+    if let Some(why) = switchpath_concrete::unsupported(&config) {
+        return Err(Error::bad_input(format!("run: {why}")));
+    }
     let cpus = config.cpus;
     let policy = config.policy;
     let model = SwitchModel::new(config.clone()).map_err(Error::bad_input)?;

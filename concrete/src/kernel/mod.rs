@@ -328,7 +328,8 @@ impl<P: Platform> Kernel<P> {
             out.push(Move::Block);
             for t in self.model.task_ids().map(|t| t.0) {
                 let wakeable = self.model.is_user(TaskId(t))
-                    || cfg.rcuo_wakers == switchpath_model::RcuoWakers::Any;
+                    || (cfg.rcuo_wakers == switchpath_model::RcuoWakers::Any
+                        && self.model.rcuo_queue(TaskId(t)).is_some());
                 if t != curr
                     && wakeable
                     && matches!(self.state(t), TaskState::Sleeping | TaskState::Blocking)
@@ -533,7 +534,7 @@ mod tests {
                             .map(|t| Move::Pick(TaskId(t)))
                             .collect(),
                         Some(Loc::TtwuSelect) if m.on_cpu_holder(&s, cpu.waking()).is_none() => k
-                            .place_candidates(cpu.waking().0)
+                            .place_candidates(c.0, cpu.waking().0)
                             .into_iter()
                             .map(|x| Move::Place(CpuId(x)))
                             .collect(),

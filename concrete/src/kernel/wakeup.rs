@@ -42,7 +42,7 @@ impl<P: Platform> Kernel<P> {
             }
             drop(P::lock(&self.on_cpu[p as usize]));
             self.probe(c).waiting = None;
-            let x = self.choose(cpu, &self.place_candidates(p));
+            let x = self.choose(cpu, &self.place_candidates(c, p));
             self.log(c, Move::Place(CpuId(x)));
             if self.model.shares_llc(CpuId(c), CpuId(x)) {
                 self.set_task(p, TaskState::Sleeping, x);
@@ -57,20 +57,48 @@ impl<P: Platform> Kernel<P> {
         self.leave(c, ttwu);
     }
 
-    /// `select_task_rq`'s possible answers for `p`, in the model's order.
+    /// `select_task_rq`'s possible answers for `p` woken from CPU `waker`, in the
+    /// model's order.
     ///
-    /// A deliberate re-implementation of `SwitchModel::place_candidates`, over this
-    /// code's atomics where the model's reads a `State`. The pair is held together by
+    /// A deliberate re-implementation of `SwitchModel::place_candidates` (and of its
+    /// `idle_cpu`), over this code's atomics where the model's reads a `State`; which
+    /// tasks are unbound is the model's rule (`SwitchModel::unbound`, a function of the
+    /// configuration alone). The pair is held together by
     /// `kernel::tests::rules_and_choices_agree_with_the_model` (the same candidates in
     /// every reachable state of small configurations) and by the follow tests
     /// (`concrete/tests/follow.rs`: a model placement this code does not offer leaves
     /// the model's path).
-    pub(super) fn place_candidates(&self, p: u8) -> Vec<u8> {
-        if self.model.config.load_balance {
-            self.model.cpus().map(|c| c.0).collect()
-        } else {
-            vec![self.task_cpu(p)]
+    pub(super) fn place_candidates(&self, waker: u8, p: u8) -> Vec<u8> {
+        let prev = self.task_cpu(p);
+        let mut out = vec![prev];
+        if !self.model.unbound(TaskId(p)) {
+            return out;
         }
+        if waker != prev {
+            out.push(waker);
+        }
+        let share = |a: u8, b: u8| self.model.shares_llc(CpuId(a), CpuId(b));
+        for x in self.model.cpus().map(|c| c.0) {
+            if !out.contains(&x) && (share(x, prev) || share(x, waker)) && self.idle_cpu(x) {
+                out.push(x);
+            }
+        }
+        out
+    }
+
+    /// `idle_cpu(x)`: its idle task runs and nothing is on its runqueue or wake list.
+    fn idle_cpu(&self, x: u8) -> bool {
+        TaskId(self.curr(x)).is_idle()
+            && !self.model.task_ids().map(|t| t.0).any(|t| {
+                self.task_cpu(t) == x
+                    && matches!(
+                        self.state(t),
+                        TaskState::Running
+                            | TaskState::Runnable
+                            | TaskState::Blocking
+                            | TaskState::Waking
+                    )
+            })
     }
 
     pub(super) fn scheduler_ipi(&'static self, cpu: &mut CpuCtx<P>) {

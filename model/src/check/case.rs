@@ -31,7 +31,7 @@ use crate::check::properties::{
     DEADLOCK_FREE, ISOLATION_LEAK, ISOLATION_POISONING, POLICY_PROMISE,
 };
 use crate::check::verdict::Verdict;
-use crate::config::{Config, Llc, RcuoPlacement, RcuoWakers, TaskSpec};
+use crate::config::{Config, Llc, RcuoPlacement, RcuoWakers, TaskSpec, WakePlacement};
 use crate::policy::Policy;
 use serde::Deserialize;
 use std::path::Path;
@@ -74,6 +74,9 @@ struct CaseConfig {
     llc: Option<String>,
     load_balance: Option<bool>,
     rcuo_wakers: Option<String>,
+    wake_placement: Option<String>,
+    mem_pressure: Option<bool>,
+    rcu_barrier: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +129,15 @@ pub fn parse_wakers(text: &str) -> Result<RcuoWakers, String> {
     }
 }
 
+/// Parses `kernel` or `prev-cpu`.
+pub fn parse_placement(text: &str) -> Result<WakePlacement, String> {
+    match text {
+        "kernel" => Ok(WakePlacement::Kernel),
+        "prev-cpu" => Ok(WakePlacement::PrevCpu),
+        other => Err(format!("wake-placement `{other}`: expected kernel or prev-cpu")),
+    }
+}
+
 /// Loads one case file; every error is one line naming the file.
 pub fn load(path: &Path) -> Result<Case, String> {
     let name = path.display();
@@ -160,6 +172,12 @@ pub fn load(path: &Path) -> Result<Case, String> {
             Some(w) => parse_wakers(w).map_err(bad)?,
             None => d.rcuo_wakers,
         },
+        wake_placement: match &c.wake_placement {
+            Some(w) => parse_placement(w).map_err(bad)?,
+            None => d.wake_placement,
+        },
+        mem_pressure: c.mem_pressure.unwrap_or(d.mem_pressure),
+        rcu_barrier: c.rcu_barrier.unwrap_or(d.rcu_barrier),
     };
     config.validate().map_err(bad)?;
     let e = file.expect;

@@ -56,17 +56,20 @@ pub enum Witness {
     CallRcuUnderRqLock,
     /// `try_to_wake_up` of an `rcuo` kthread.
     NocbWake,
+    /// `try_to_wake_up` of `kswapd0` (an allocation took the slow path).
+    KswapdWake,
     /// An IBPB was issued.
     Ibpb,
 }
 
 impl Witness {
     /// The witnesses, in report order.
-    pub const ALL: [Witness; 5] = [
+    pub const ALL: [Witness; 6] = [
         Witness::CrossCred,
         Witness::AvcMiss,
         Witness::CallRcuUnderRqLock,
         Witness::NocbWake,
+        Witness::KswapdWake,
         Witness::Ibpb,
     ];
 
@@ -77,6 +80,7 @@ impl Witness {
             Witness::AvcMiss => "AVC miss",
             Witness::CallRcuUnderRqLock => "call_rcu under rq->lock",
             Witness::NocbWake => "no-CBs wake-up",
+            Witness::KswapdWake => "kswapd wake-up",
             Witness::Ibpb => "IBPB",
         }
     }
@@ -132,10 +136,22 @@ impl SwitchModel {
                     cpu.top() == Some(Loc::CallRcu) && s.holder_of(Lock::Rq(c)) == Some(c)
                 }
                 Witness::NocbWake => cpu.wakee().is_some_and(|t| self.rcuo_queue(t).is_some()),
+                Witness::KswapdWake => cpu.wakee().is_some_and(|t| self.is_kswapd(t)),
                 Witness::Ibpb => cpu.flags & F_IBPB != 0,
             }
         })
     }
+}
+
+/// The properties of `model`: [`all`], without the `kswapd` witness where there is no
+/// `kswapd0` (without memory pressure). A witness about a task that does not exist
+/// could never be reached, and would keep every search that stops once each
+/// property is decided (`Goal::Settle`) from stopping.
+pub fn of<M: Model<State = State> + AsRef<SwitchModel>>(model: &SwitchModel) -> Vec<Property<M>> {
+    all()
+        .into_iter()
+        .filter(|p| p.name != Witness::KswapdWake.name() || model.kswapd().is_some())
+        .collect()
 }
 
 /// The properties, as stateright sees them, for the model itself or for the model
@@ -173,6 +189,9 @@ pub fn all<M: Model<State = State> + AsRef<SwitchModel>>() -> Vec<Property<M>> {
         Property::sometimes(Witness::NocbWake.name(), |m: &M, s: &State| {
             m.as_ref().witness(s, Witness::NocbWake)
         }),
+        Property::sometimes(Witness::KswapdWake.name(), |m: &M, s: &State| {
+            m.as_ref().witness(s, Witness::KswapdWake)
+        }),
         Property::sometimes(Witness::Ibpb.name(), |m: &M, s: &State| {
             m.as_ref().witness(s, Witness::Ibpb)
         }),
@@ -200,6 +219,7 @@ impl SwitchModel {
             Witness::AvcMiss => rhel_avc,
             Witness::CallRcuUnderRqLock => rhel_avc && cfg.rcu_nocb && cfg.avc_full,
             Witness::NocbWake => cfg.rcu_nocb,
+            Witness::KswapdWake => cfg.mem_pressure && rhel_avc,
             Witness::Ibpb => crate::check::cost::cost(cfg).ibpbs > 0,
         }
     }

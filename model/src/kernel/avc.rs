@@ -50,8 +50,20 @@ impl SwitchModel {
             s.cpu[c].pop();
             return;
         }
-        // avc_compute_av → avc_insert → avc_alloc_node.
+        // avc_compute_av → avc_insert → avc_alloc_node: kmem_cache_zalloc, then
+        // the count against the threshold.
         s.cpu[c].set_top(Loc::AvcInsertLock);
+        if self.config.mem_pressure {
+            s.cpu[c].push(Loc::AllocPages);
+        } else {
+            self.avc_node_allocated(s, c);
+        }
+    }
+
+    /// `avc_alloc_node` after `kmem_cache_zalloc` returned (at `AvcInsertLock`):
+    /// `atomic_inc_return(&active_nodes)` and, over the threshold,
+    /// `avc_reclaim_node`.
+    pub(crate) fn avc_node_allocated(&self, s: &mut State, c: CpuId) {
         if self.config.avc_full {
             s.avc_nodes = (s.avc_nodes + 1).min(7);
             if s.avc_nodes > AVC_THRESHOLD {

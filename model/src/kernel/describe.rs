@@ -1,7 +1,7 @@
 //! Human-readable names: locks, resources, actions and what they did, as traces print them.
 
 use super::frames::{cpu_frames, is_inlined};
-use super::machine::{Action, Move, Op, SwitchModel};
+use super::machine::{Action, AllocPath, Move, Op, SwitchModel};
 use super::waits::Resource;
 use crate::state::*;
 
@@ -13,6 +13,7 @@ impl SwitchModel {
             Lock::Wq(c) => format!("nocb_wq{c}.lock"),
             Lock::AvcSlot => "avc slot lock".into(),
             Lock::Pi(t) => format!("{}.pi_lock", self.task_name(t)),
+            Lock::KswapdWq => "kswapd_wait.lock".into(),
         }
     }
 
@@ -23,6 +24,7 @@ impl SwitchModel {
             Lock::Wq(_) => "nocb_wq.lock",
             Lock::AvcSlot => "avc slot lock",
             Lock::Pi(_) => "p->pi_lock",
+            Lock::KswapdWq => "kswapd_wait.lock",
         }
     }
 
@@ -44,6 +46,7 @@ impl SwitchModel {
             out.push(Lock::Wq(cpu));
         }
         out.push(Lock::AvcSlot);
+        out.push(Lock::KswapdWq);
         for t in self.task_ids() {
             out.push(Lock::Pi(t));
         }
@@ -88,6 +91,10 @@ impl SwitchModel {
             Move::SchedIpi => "scheduler IPI".into(),
             Move::Balance(o) => format!("load_balance with CPU{o}"),
             Move::AvcChurn => "inode_permission".into(),
+            Move::Alloc(AllocPath::Fast) => "allocation fast path".into(),
+            Move::Alloc(AllocPath::Slow) => "allocation slow path".into(),
+            Move::KswapdSleep => "kswapd sleeps".into(),
+            Move::RcuBarrier => "rcu_barrier".into(),
         };
         format!("CPU{} {what}", a.cpu)
     }
@@ -121,10 +128,22 @@ impl SwitchModel {
                         Some(_) => "avc_reclaim_node: trylock fails, nothing reclaimed".into(),
                         None => "avc_reclaim_node: trylock avc slot lock, delete nodes".into(),
                     },
+                    Some(Loc::AllocWake) => {
+                        "kmem_cache_zalloc returns: avc_alloc_node counts the node".into()
+                    }
+                    Some(Loc::RcuBarrierCheck) => {
+                        let k = cpu.queue().unwrap_or(c);
+                        if s.cpu[k].flags & F_QUEUED != 0 {
+                            format!("rcu_nocb_cpu_needs_barrier: CPU{k}'s queue has callbacks")
+                        } else {
+                            format!("rcu_nocb_cpu_needs_barrier: CPU{k}'s queue is empty, skip it")
+                        }
+                    }
                     Some(Loc::CallRcu) => {
-                        let empty = cpu.flags & F_QUEUED == 0;
+                        let k = cpu.queue().unwrap_or(c);
+                        let empty = s.cpu[k].flags & F_QUEUED == 0;
                         format!(
-                            "__call_rcu_nocb_enqueue on CPU{c}'s queue ({})",
+                            "__call_rcu_nocb_enqueue on CPU{k}'s queue ({})",
                             if empty { "was empty" } else { "was not empty" }
                         )
                     }
@@ -147,6 +166,12 @@ impl SwitchModel {
             Move::AvcChurn => format!(
                 "{curr} opens a file of another SID: inode_permission → selinux_inode_permission"
             ),
+            Move::Alloc(AllocPath::Fast) => "kmem_cache_alloc: a free object, no page allocation".into(),
+            Move::Alloc(AllocPath::Slow) => {
+                "kmem_cache_alloc → __alloc_pages_slowpath: kswapd0 waits, wake_all_kswapds".into()
+            }
+            Move::KswapdSleep => format!("{curr} finds the zone balanced: kswapd_try_to_sleep"),
+            Move::RcuBarrier => format!("{curr} calls rcu_barrier(): a callback on every no-CBs queue"),
         }
     }
 }

@@ -19,6 +19,18 @@ pub const INLINED: &[&str] = &[
     "avc_insert",
     "avc_reclaim_node",
     "ttwu_queue",
+    // The slab and page allocator's inline helpers (`static inline` or
+    // `__always_inline` in RHEL 7.7 `include/linux/slab.h`, `mm/slub.c`,
+    // `include/linux/gfp.h`).
+    "kmem_cache_zalloc",
+    "slab_alloc",
+    "slab_alloc_node",
+    "new_slab_objects",
+    "alloc_slab_page",
+    "alloc_pages",
+    // `static bool` in RHEL 7.7 `kernel/rcutree_plugin.h:2037`, called once:
+    // UNVERIFIED whether the 3.10 build inlines it.
+    "rcu_nocb_cpu_needs_barrier",
 ];
 
 /// The stuck CPU's frames #4 to #24 in the vmcore of the 2018 incident (PID 16359,
@@ -75,6 +87,32 @@ pub const INODE_PERMISSION: &[&str] = &[
     "security_inode_permission",
     "selinux_inode_permission",
 ];
+
+/// `avc_alloc_node`'s allocation down to `wakeup_kswapd`'s wake-up, outermost first
+/// (RHEL 7.7 `include/linux/slab.h`, `mm/slub.c`, `mm/mempolicy.c`,
+/// `mm/page_alloc.c`, `mm/vmscan.c`; `docs/fidelity.md` has the lines).
+pub const ALLOC_SLOWPATH: &[&str] = &[
+    "avc_alloc_node",
+    "kmem_cache_zalloc",
+    "kmem_cache_alloc",
+    "slab_alloc",
+    "slab_alloc_node",
+    "__slab_alloc",
+    "___slab_alloc",
+    "new_slab_objects",
+    "new_slab",
+    "allocate_slab",
+    "alloc_slab_page",
+    "alloc_pages",
+    "alloc_pages_current",
+    "__alloc_pages_nodemask",
+    "__alloc_pages_slowpath",
+    "wake_all_kswapds",
+    "wakeup_kswapd",
+];
+
+/// `rcu_barrier()` in a non-preemptible build, down to its loop, outermost first.
+pub const RCU_BARRIER: &[&str] = &["rcu_barrier", "rcu_barrier_sched", "_rcu_barrier"];
 
 /// The frames of `loc`, outermost first; `on_top` says whether the CPU is there.
 pub fn loc_frames(loc: Loc, on_top: bool) -> Vec<&'static str> {
@@ -194,6 +232,25 @@ pub fn loc_frames(loc: Loc, on_top: bool) -> Vec<&'static str> {
             &["scheduler_ipi", "sched_ttwu_pending"],
         ),
         Loc::InodePermission => (INODE_PERMISSION, INODE_PERMISSION),
+        Loc::AllocPages => (
+            &["avc_alloc_node", "kmem_cache_zalloc", "kmem_cache_alloc"],
+            &["avc_alloc_node", "kmem_cache_zalloc", "kmem_cache_alloc"],
+        ),
+        Loc::AllocWake => (ALLOC_SLOWPATH, &["avc_alloc_node"]),
+        Loc::KswapdPrepareWait => (
+            &["kswapd", "kswapd_try_to_sleep", "prepare_to_wait"],
+            &[
+                "kswapd",
+                "kswapd_try_to_sleep",
+                "prepare_to_wait",
+                "_raw_spin_lock_irqsave",
+            ],
+        ),
+        Loc::RcuBarrier => (RCU_BARRIER, RCU_BARRIER),
+        Loc::RcuBarrierCheck => (
+            &["rcu_nocb_cpu_needs_barrier"],
+            &["rcu_nocb_cpu_needs_barrier"],
+        ),
     };
     let own = if on_top { top } else { caller };
     let sched = matches!(
@@ -213,7 +270,10 @@ pub fn cpu_frames(cpu: &Cpu) -> Vec<&'static str> {
     let locs = cpu.locs();
     let mut out = Vec::new();
     for (i, &loc) in locs.iter().enumerate() {
-        out.extend(loc_frames(loc, i + 1 == locs.len()));
+        let frames = loc_frames(loc, i + 1 == locs.len());
+        // `_rcu_barrier` calls `__call_rcu` itself, not through `call_rcu_sched`.
+        let skip = (i > 0 && locs[i - 1] == Loc::RcuBarrier && frames.first() == Some(&"call_rcu_sched")) as usize;
+        out.extend(&frames[skip..]);
     }
     out
 }
@@ -277,8 +337,10 @@ fn lock_label(i: usize) -> String {
         format!("nocb_wq{}.lock", i - MAX_CPUS)
     } else if i == 2 * MAX_CPUS {
         "avc slot lock".into()
+    } else if i == 2 * MAX_CPUS + 1 {
+        "kswapd_wait.lock".into()
     } else {
-        format!("task{}.pi_lock", i - 2 * MAX_CPUS - 1)
+        format!("task{}.pi_lock", i - 2 * MAX_CPUS - 2)
     }
 }
 

@@ -36,6 +36,9 @@ pub enum TaskKind {
     User,
     /// The `rcuo` kthread serving CPU n's no-CBs queue.
     Rcuo(CpuId),
+    /// `kswapd0`, the page reclaim kthread of the one memory node (with memory
+    /// pressure on).
+    Kswapd,
 }
 
 /// What the model knows of a task that never changes.
@@ -103,6 +106,22 @@ pub enum Move {
     /// The running user task makes an access check of another SID pair
     /// (`inode_permission`): the AVC churn of a busy host.
     AvcChurn,
+    /// `kmem_cache_zalloc` under memory pressure takes this path.
+    Alloc(AllocPath),
+    /// The running `kswapd0` goes back to sleep on `kswapd_wait`.
+    KswapdSleep,
+    /// The running user task calls `rcu_barrier()`.
+    RcuBarrier,
+}
+
+/// Which way an allocation under memory pressure goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AllocPath {
+    /// The slab has a free object (or the page allocator's fast path succeeds).
+    Fast,
+    /// `__alloc_pages_slowpath` → `wake_all_kswapds`.
+    Slow,
 }
 
 /// `Move::Migrate`'s task as traces write it: its id, or `255` for none.
@@ -205,6 +224,15 @@ impl SwitchModel {
                 });
             }
         }
+        if config.mem_pressure {
+            tasks.push(TaskInfo {
+                name: "kswapd0".into(),
+                view: KTHREAD,
+                kind: TaskKind::Kswapd,
+                home: CpuId(0),
+                avc_key: kernel_key,
+            });
+        }
         assert!(
             tasks.len() <= MAX_TASKS,
             "MAX_TASKS is too small for this configuration"
@@ -252,8 +280,20 @@ impl SwitchModel {
         }
         match self.tasks.get(t.index())?.kind {
             TaskKind::Rcuo(k) => Some(k),
-            TaskKind::User => None,
+            TaskKind::User | TaskKind::Kswapd => None,
         }
+    }
+
+    /// `kswapd0`, if memory pressure is modelled.
+    pub fn kswapd(&self) -> Option<TaskId> {
+        self.config
+            .mem_pressure
+            .then(|| TaskId(self.tasks.len() as u8 - 1))
+    }
+
+    /// Whether `t` is `kswapd0`.
+    pub fn is_kswapd(&self, t: TaskId) -> bool {
+        self.kswapd() == Some(t)
     }
 
     /// Credentials and flags of any task, idle included.
@@ -325,11 +365,14 @@ impl SwitchModel {
             cpu.set_target(None);
             cpu.set_trained_by(None);
             cpu.set_last_mm(None);
+            cpu.set_queue(None);
         }
         for (t, info) in self.tasks.iter().enumerate() {
             let t = TaskId(t as u8);
             match info.kind {
-                TaskKind::Rcuo(_) => s.set_task(t, TaskState::Sleeping, info.home),
+                TaskKind::Rcuo(_) | TaskKind::Kswapd => {
+                    s.set_task(t, TaskState::Sleeping, info.home)
+                }
                 TaskKind::User => {
                     let cpu = &mut s.cpu[info.home];
                     if cpu.curr().is_idle() {
@@ -360,17 +403,23 @@ impl SwitchModel {
             Loc::Empty => unreachable!("an empty slot on top of the stack"),
             Loc::SchedLock | Loc::IpiLock => Op::Acquire(Lock::Rq(c)),
             Loc::SchedUnlock | Loc::IpiUnlock => Op::Release(Lock::Rq(c)),
-            Loc::SchedPick | Loc::TtwuSelect | Loc::BalanceMove => Op::Choice,
+            Loc::SchedPick | Loc::TtwuSelect | Loc::BalanceMove | Loc::AllocPages => Op::Choice,
             Loc::SwitchMm
             | Loc::PipeWrite
             | Loc::DeferredWake
             | Loc::CallRcuReturn
-            | Loc::InodePermission => Op::Local,
-            Loc::AvcLookup | Loc::AvcReclaim | Loc::CallRcu => Op::Shared,
+            | Loc::InodePermission
+            | Loc::RcuBarrier => Op::Local,
+            Loc::AvcLookup
+            | Loc::AvcReclaim
+            | Loc::CallRcu
+            | Loc::RcuBarrierCheck
+            | Loc::AllocWake => Op::Shared,
             Loc::AvcInsertLock => Op::Acquire(Lock::AvcSlot),
             Loc::AvcReclaimUnlock | Loc::AvcInsertUnlock => Op::Release(Lock::AvcSlot),
-            Loc::WakeLock => Op::Acquire(Lock::Wq(c)),
-            Loc::WakeUnlock => Op::Release(Lock::Wq(c)),
+            Loc::WakeLock => Op::Acquire(self.wait_queue(s, c)),
+            Loc::WakeUnlock => Op::Release(self.wait_queue(s, c)),
+            Loc::KswapdPrepareWait => Op::Acquire(Lock::KswapdWq),
             Loc::RcuoPrepareWait => {
                 let k = self
                     .rcuo_queue(cpu.curr())
@@ -420,7 +469,7 @@ impl SwitchModel {
                 }
                 Some(Loc::TtwuSelect) => {
                     if self.on_cpu_holder(s, cpu.waking()).is_none() {
-                        for x in self.place_candidates(s, cpu.waking()) {
+                        for x in self.place_candidates(s, c, cpu.waking()) {
                             push(Move::Place(x))
                         }
                     }
@@ -428,6 +477,12 @@ impl SwitchModel {
                 Some(Loc::BalanceMove) => {
                     for t in self.migrate_candidates(s, c) {
                         push(Move::Migrate(t))
+                    }
+                }
+                Some(Loc::AllocPages) => {
+                    push(Move::Alloc(AllocPath::Fast));
+                    if self.kswapd_waits(s) {
+                        push(Move::Alloc(AllocPath::Slow));
                     }
                 }
                 other => unreachable!("no choice at {other:?}"),
@@ -447,7 +502,8 @@ impl SwitchModel {
         if self.is_user(curr) {
             kinds.push(Move::Block);
             for t in self.task_ids() {
-                let wakeable = self.is_user(t) || cfg.rcuo_wakers == RcuoWakers::Any;
+                let wakeable = self.is_user(t)
+                    || (cfg.rcuo_wakers == RcuoWakers::Any && self.rcuo_queue(t).is_some());
                 if t != curr
                     && wakeable
                     && matches!(s.task_state(t), TaskState::Sleeping | TaskState::Blocking)
@@ -461,6 +517,12 @@ impl SwitchModel {
             if cfg.avc_churns() {
                 kinds.push(Move::AvcChurn);
             }
+            if cfg.rcu_barrier {
+                kinds.push(Move::RcuBarrier);
+            }
+        }
+        if self.is_kswapd(curr) {
+            kinds.push(Move::KswapdSleep);
         }
         if let Some(k) = self.rcuo_queue(curr) {
             if s.cpu[k].flags & F_QUEUED != 0 {
@@ -505,6 +567,9 @@ impl SwitchModel {
             Move::SchedIpi => s.cpu[c].push(Loc::IpiLock),
             Move::Balance(o) => self.enter_balance(s, c, o),
             Move::AvcChurn => self.avc_churn(s, c),
+            Move::Alloc(path) => self.alloc_pages(s, c, path),
+            Move::KswapdSleep => s.cpu[c].push(Loc::KswapdPrepareWait),
+            Move::RcuBarrier => self.rcu_barrier(s, c),
             Move::Pick(t) => self.pick(s, c, t),
             Move::Place(x) => self.place(s, c, x),
             Move::Migrate(t) => self.migrate(s, c, t),
@@ -531,6 +596,8 @@ impl SwitchModel {
                 Loc::AvcLookup => self.avc_lookup(s, c),
                 Loc::AvcReclaim => self.avc_reclaim(s, c),
                 Loc::CallRcu => self.nocb_enqueue(s, c),
+                Loc::RcuBarrierCheck => self.rcu_barrier_check(s, c),
+                Loc::AllocWake => self.alloc_done(s, c),
                 other => unreachable!("no shared operation at {other:?}"),
             },
             op => unreachable!("SharedOp at {top:?} needs {op:?}"),
@@ -541,7 +608,8 @@ impl SwitchModel {
         match at {
             Loc::SchedLock => s.cpu[c].set_top(Loc::SchedPick),
             Loc::AvcInsertLock => self.avc_insert(s, c),
-            Loc::WakeLock => self.wake_up_nocb_locked(s, c),
+            Loc::WakeLock => self.wake_up_locked(s, c),
+            Loc::KswapdPrepareWait => self.kswapd_prepare_wait_locked(s, c),
             Loc::RcuoPrepareWait => self.rcuo_prepare_wait_locked(s, c),
             Loc::TtwuPi => self.ttwu_pi_locked(s, c),
             Loc::TtwuRemoteLock => self.ttwu_remote_locked(s, c),
@@ -581,9 +649,9 @@ impl SwitchModel {
             }
             match top {
                 Loc::SwitchMm => self.complete_switch_mm(s, c),
-                Loc::PipeWrite | Loc::DeferredWake | Loc::CallRcuReturn | Loc::InodePermission => {
-                    s.cpu[c].pop()
-                }
+                Loc::PipeWrite | Loc::DeferredWake | Loc::InodePermission => s.cpu[c].pop(),
+                Loc::CallRcuReturn => self.call_rcu_return(s, c),
+                Loc::RcuBarrier => self.rcu_barrier_next(s, c),
                 other => unreachable!("{other:?} is not local code"),
             }
         }

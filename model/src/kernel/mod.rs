@@ -9,6 +9,7 @@
 //! | `wakeup.rs` | `try_to_wake_up`, `ttwu_remote`, `ttwu_queue`, `scheduler_ipi` |
 //! | `rcu_nocb.rs` | `call_rcu`, `__call_rcu_nocb_enqueue`, `rcuo`, deferred wake-up |
 //! | `avc.rs` | `avc_has_perm_noaudit`, `avc_alloc_node`, `avc_reclaim_node`, `avc_insert` |
+//! | `reclaim.rs` | memory pressure: `kmem_cache_zalloc`'s slow path, `wakeup_kswapd`, `kswapd` |
 //! | `balance.rs` | `load_balance`, `double_rq_lock` |
 //! | `waits.rs` | the wait-for graph: who a spinning CPU waits for, and its cycles |
 //! | `seeded.rs` | the seeded bugs, switched on per model instance |
@@ -21,6 +22,7 @@ pub mod describe;
 pub mod frames;
 pub mod machine;
 pub mod rcu_nocb;
+pub mod reclaim;
 pub mod runqueue;
 pub mod seeded;
 pub mod switch_mm;

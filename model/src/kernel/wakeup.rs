@@ -9,13 +9,23 @@
 //! then the wake-up is queued on its wake list and sent by IPI, and that CPU's
 //! `scheduler_ipi` → `sched_ttwu_pending` enqueues it later under its own lock.
 //!
+//! `select_task_rq` (every task of the model is allowed on every CPU, so it asks
+//! `select_task_rq_fair`, RHEL 7.7 `kernel/sched/fair.c:4578`): with one memory node
+//! every CPU shares an `SD_WAKE_AFFINE` domain with the previous CPU, so
+//! `wake_affine` may move the target to the waker's CPU (a load comparison: either
+//! answer), and `select_idle_sibling` returns the target if it is idle, else the
+//! previous CPU if it shares the target's LLC and is idle, else an idle CPU of the
+//! target's LLC, else the target. The model offers the waker's CPU, the previous
+//! CPU, and every idle CPU sharing an LLC with either: a superset of what the kernel
+//! can answer (it answers the target also when an idle sibling exists), kept simple
+//! so that the two always-offered answers do not depend on other CPUs' state.
+//! `--wake-placement prev-cpu` offers the previous CPU only.
+//!
 //! Invariants: `p->pi_lock` is held from the first step to the last; a task is
-//! `Waking` only while it sits on a wake list; `select_task_rq` returns the task's
-//! CPU unless load balancing is on (then any CPU: the wake-affine and idle-sibling
-//! choices are not modelled, every outcome is).
+//! `Waking` only while it sits on a wake list.
 
 use super::machine::SwitchModel;
-use crate::config::Llc;
+use crate::config::{Llc, WakePlacement};
 use crate::state::*;
 
 impl SwitchModel {
@@ -65,13 +75,59 @@ impl SwitchModel {
         self.cpus().find(|&c| s.cpu[c].prev() == Some(p))
     }
 
-    /// `select_task_rq`'s possible answers for `p`.
-    pub fn place_candidates(&self, s: &State, p: TaskId) -> Vec<CpuId> {
-        if self.config.load_balance {
-            self.cpus().collect()
-        } else {
-            vec![s.task_cpu(p)]
+    /// `select_task_rq`'s possible answers for `p`, woken from CPU `waker`: the
+    /// previous CPU, the waker's, then the idle CPUs sharing an LLC with either, in
+    /// CPU order.
+    pub fn place_candidates(&self, s: &State, waker: CpuId, p: TaskId) -> Vec<CpuId> {
+        let prev = s.task_cpu(p);
+        let mut out = vec![prev];
+        if !self.unbound(p) {
+            return out;
         }
+        if waker != prev {
+            out.push(waker);
+        }
+        for x in self.cpus() {
+            if !out.contains(&x)
+                && (self.shares_llc(x, prev) || self.shares_llc(x, waker))
+                && self.idle_cpu(s, x)
+            {
+                out.push(x);
+            }
+        }
+        out
+    }
+
+    /// Whether `select_task_rq` asks `select_task_rq_fair` where to wake `p`: it is
+    /// allowed on several CPUs (a kthread, or a user task with `--load-balance on`;
+    /// otherwise a user task is pinned to its CPU), and the placement is the
+    /// kernel's.
+    pub fn unbound(&self, p: TaskId) -> bool {
+        self.config.cpus > 1
+            && self.config.wake_placement == WakePlacement::Kernel
+            && (!self.is_user(p) || self.config.load_balance)
+    }
+
+    /// Whether `select_task_rq` offers `x` whatever other CPUs do: the previous CPU
+    /// or the waker's (an idle sibling is offered only while it is idle).
+    pub fn always_placeable(&self, s: &State, waker: CpuId, p: TaskId, x: CpuId) -> bool {
+        x == s.task_cpu(p) || (x == waker && self.unbound(p))
+    }
+
+    /// `idle_cpu(x)`: it runs its idle task, nothing is queued on its runqueue, and
+    /// its wake list is empty.
+    pub fn idle_cpu(&self, s: &State, x: CpuId) -> bool {
+        s.cpu[x].curr().is_idle()
+            && !self.task_ids().any(|t| {
+                s.task_cpu(t) == x
+                    && matches!(
+                        s.task_state(t),
+                        TaskState::Running
+                            | TaskState::Runnable
+                            | TaskState::Blocking
+                            | TaskState::Waking
+                    )
+            })
     }
 
     /// Whether a wake-up from CPU `a` onto CPU `b` locks `b`'s runqueue directly.

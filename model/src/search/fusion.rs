@@ -85,7 +85,14 @@ impl Search {
             | Move::DeferredWake
             | Move::SchedIpi
             | Move::Balance(_) => Mover::Right,
-            Move::Place(x) if self.shares_llc(a.cpu, x) => Mover::Right,
+            // An idle sibling is offered only while it is idle: another CPU's
+            // action can take that away, so only the two answers always offered move.
+            Move::Place(x)
+                if self.shares_llc(a.cpu, x)
+                    && self.always_placeable(s, a.cpu, s.cpu[a.cpu].waking(), x) =>
+            {
+                Mover::Right
+            }
             Move::SharedOp => match s.cpu[a.cpu].top() {
                 // Not `IpiLock`: under it `sched_ttwu_pending` takes the wake list,
                 // which another CPU's `select_task_rq` appends to without the lock.

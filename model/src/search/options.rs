@@ -169,7 +169,7 @@ impl Model for Search {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        properties::all()
+        properties::of(self.as_ref())
     }
 }
 

@@ -1,18 +1,18 @@
-//! The compact form of a [`State`] that the visited set stores: 64 bytes, bit-packed.
+//! The compact form of a [`State`] that the visited set stores: 72 bytes, bit-packed.
 //!
-//! A `State` is laid out for fast stepping (one byte per field, 112 bytes); the
+//! A `State` is laid out for fast stepping (one byte per field, 120 bytes); the
 //! visited set holds tens of millions of them, so it stores this form instead:
 //!
 //! | field | bits |
 //! |---|---|
-//! | per CPU: stack depth, then the resume points in use | 4 + up to 10 × 5 |
+//! | per CPU: stack depth, then the resume points in use | 4 + up to 10 × 6 |
 //! | per CPU: curr, prev, next, wakee, trained_by, last_mm | 6 × 5 |
-//! | per CPU: target, flags | 3 + 3 |
-//! | per task: scheduler state, runqueue | 12 × (3 + 2) |
-//! | per lock: holder | 21 × 3 |
+//! | per CPU: target, queue, flags | 3 + 3 + 3 |
+//! | per task: scheduler state, runqueue | 13 × (3 + 2) |
+//! | per lock: holder | 23 × 3 |
 //! | AVC keys, `active_nodes` | 16 + 3 |
 //!
-//! At most 502 bits of the 512; a stack takes only its resume points in use (the
+//! At most 565 bits of the 576; a stack takes only its resume points in use (the
 //! depth before them says how many), which makes packing cheaper, and the rest of
 //! the words stays zero. Packing is exact: [`unpack`] gives back the same `State`
 //! (a test checks it on every state of an exploration), so the visited set is a set
@@ -23,9 +23,12 @@ use crate::state::*;
 
 /// A packed state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Packed(pub [u64; 8]);
+pub struct Packed(pub [u64; WORDS]);
 
-const LOC_BITS: u32 = 5;
+/// Words of a packed state.
+pub const WORDS: usize = 9;
+
+const LOC_BITS: u32 = 6;
 const TASK_REF_BITS: u32 = 5;
 const CPU_REF_BITS: u32 = 3;
 const TASK_STATE_BITS: u32 = 3;
@@ -36,16 +39,16 @@ const NODES_BITS: u32 = 3;
 
 /// Bits used; checked against the 512 available at compile time.
 pub const BITS: u32 = MAX_CPUS as u32
-    * (DEPTH_BITS + MAX_DEPTH as u32 * LOC_BITS + 6 * TASK_REF_BITS + CPU_REF_BITS + FLAG_BITS)
+    * (DEPTH_BITS + MAX_DEPTH as u32 * LOC_BITS + 6 * TASK_REF_BITS + 2 * CPU_REF_BITS + FLAG_BITS)
     + MAX_TASKS as u32 * (TASK_STATE_BITS + TASK_CPU_BITS)
     + LOCK_SLOTS as u32 * CPU_REF_BITS
     + 16
     + NODES_BITS;
-const _: () = assert!(BITS <= 512, "the packed state needs more than 512 bits");
-const _: () = assert!(MAX_CPUS <= 4 && MAX_TASKS <= 12 && (Loc::IpiUnlock as u32) < 32);
+const _: () = assert!(BITS <= 64 * WORDS as u32, "the packed state needs more words");
+const _: () = assert!(MAX_CPUS <= 4 && MAX_TASKS + MAX_CPUS < 31 && (Loc::RcuBarrierCheck as u32) < 64);
 
 struct Writer {
-    words: [u64; 8],
+    words: [u64; WORDS],
     at: u32,
 }
 
@@ -62,7 +65,7 @@ impl Writer {
 }
 
 struct Reader<'a> {
-    words: &'a [u64; 8],
+    words: &'a [u64; WORDS],
     at: u32,
 }
 
@@ -113,7 +116,7 @@ fn cpu_unref(v: u64) -> u8 {
 /// Packs a state.
 pub fn pack(s: &State) -> Packed {
     let mut w = Writer {
-        words: [0; 8],
+        words: [0; WORDS],
         at: 0,
     };
     for cpu in &s.cpu {
@@ -127,6 +130,7 @@ pub fn pack(s: &State) -> Packed {
             w.put(task_ref(t), TASK_REF_BITS);
         }
         w.put(cpu_ref(cpu.target), CPU_REF_BITS);
+        w.put(cpu_ref(cpu.queue), CPU_REF_BITS);
         w.put(cpu.flags as u64, FLAG_BITS);
     }
     for &t in &s.task {
@@ -156,6 +160,7 @@ pub fn unpack(p: &Packed) -> State {
         }
         cpu.set_task_refs(refs);
         cpu.target = cpu_unref(r.get(CPU_REF_BITS));
+        cpu.queue = cpu_unref(r.get(CPU_REF_BITS));
         cpu.flags = r.get(FLAG_BITS) as u8;
     }
     for t in s.task.iter_mut() {

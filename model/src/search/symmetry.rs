@@ -10,7 +10,10 @@
 //!   the lower-numbered runqueue first) or `rcuoN` is placed anywhere but on CPU N
 //!   (`--rcuo-cpu next` or a list ties CPUs together asymmetrically). Renaming CPU
 //!   `c` to `π(c)` renames its runqueue lock, its wait-queue lock, its idle task and
-//!   its `rcuo` kthread with it. Where tasks *start* does not matter: the initial
+//!   its `rcuo` kthread with it. `--rcu-barrier on` breaks it too (`_rcu_barrier`
+//!   walks the queues in CPU order). `kswapd0` (one per memory node) is renamed to
+//!   itself; the wake placement (the waker's CPU, the previous one, idle siblings)
+//!   names no CPU by number. Where tasks *start* does not matter: the initial
 //!   state is just one state; the transitions are what must be symmetric.
 //! - *User tasks* are interchangeable when their flags (`root`, `nondumpable`,
 //!   `spec-ib`) are equal and each has a uid of its own, other than 0: every policy and
@@ -49,6 +52,8 @@ pub struct Symmetry {
     ntasks: usize,
     /// Id of `rcuo0`, if there are `rcuo` kthreads.
     rcuo_base: Option<u8>,
+    /// Id of `kswapd0`, if there is one.
+    kswapd: Option<u8>,
     /// Classes of interchangeable user tasks (each sorted, at least two).
     classes: Vec<Vec<u8>>,
     /// A number per task, equal for interchangeable tasks.
@@ -65,6 +70,7 @@ impl Symmetry {
         let cfg = &model.config;
         let cpu_symmetric = cfg.cpus > 1
             && !cfg.load_balance
+            && !cfg.rcu_barrier
             && (!cfg.rcu_nocb || cfg.rcuo_cpu == RcuoPlacement::Same);
         let mut class_of = [0u8; MAX_TASKS];
         let mut key = [0u16; MAX_TASKS];
@@ -106,6 +112,7 @@ impl Symmetry {
             cpu_symmetric,
             ntasks: model.tasks.len(),
             rcuo_base: cfg.rcu_nocb.then_some(cfg.tasks.len() as u8),
+            kswapd: model.kswapd().map(|t| t.0),
             classes,
             class_of,
             key,
@@ -204,6 +211,11 @@ impl Symmetry {
                 t if t == c => 1,
                 _ => 2,
             },
+            match cpu.queue {
+                NOBODY => 0u8,
+                q if q == c => 1,
+                _ => 2,
+            },
         )
             .hash(&mut h);
         let whose = |holder: u8| match holder {
@@ -214,7 +226,12 @@ impl Symmetry {
         whose(s.holder[Lock::Rq(CpuId(c)).index()]).hash(&mut h);
         whose(s.holder[Lock::Wq(CpuId(c)).index()]).hash(&mut h);
         let held = s.holder.iter().filter(|&&x| x == c).count() as u8;
-        (held, s.holder[Lock::AvcSlot.index()] == c).hash(&mut h);
+        (
+            held,
+            s.holder[Lock::AvcSlot.index()] == c,
+            s.holder[Lock::KswapdWq.index()] == c,
+        )
+            .hash(&mut h);
         rq.hash(&mut h);
         if let Some(base) = self.rcuo_base {
             let own = s.task[(base + c) as usize];
@@ -228,11 +245,18 @@ impl Symmetry {
         match t {
             NOBODY => 0,
             t if t >= IDLE => 1 + (t - IDLE != c) as u8,
-            t => match self.rcuo_base {
-                Some(base) if t >= base => 3 + (t - base != c) as u8,
-                _ => 8 + self.class_of[t as usize],
+            t => match self.rcuo_index(t) {
+                Some(k) => 3 + (k != c) as u8,
+                None if self.kswapd == Some(t) => 5,
+                None => 8 + self.class_of[t as usize],
             },
         }
+    }
+
+    /// Which CPU's `rcuo` task `t` is, if it is one.
+    fn rcuo_index(&self, t: u8) -> Option<u8> {
+        let base = self.rcuo_base?;
+        (t >= base && t < base + self.cpus as u8).then(|| t - base)
     }
 
     /// `s` with CPU `c` renamed `pi[c]` (and its locks, idle task and `rcuo`).
@@ -241,8 +265,8 @@ impl Symmetry {
         let task_of = |t: u8| match t {
             NOBODY => NOBODY,
             t if t >= IDLE => IDLE + pi[(t - IDLE) as usize],
-            t => match self.rcuo_base {
-                Some(base) if t >= base => base + pi[(t - base) as usize],
+            t => match (self.rcuo_base, self.rcuo_index(t)) {
+                (Some(base), Some(k)) => base + pi[k as usize],
                 _ => t,
             },
         };
@@ -253,12 +277,14 @@ impl Symmetry {
             *new = *old;
             new.set_task_refs(old.task_refs().map(task_of));
             new.target = cpu_of(old.target);
+            new.queue = cpu_of(old.queue);
             n.holder[Lock::Rq(CpuId(to)).index()] =
                 cpu_of(s.holder[Lock::Rq(CpuId(c as u8)).index()]);
             n.holder[Lock::Wq(CpuId(to)).index()] =
                 cpu_of(s.holder[Lock::Wq(CpuId(c as u8)).index()]);
         }
         n.holder[Lock::AvcSlot.index()] = cpu_of(s.holder[Lock::AvcSlot.index()]);
+        n.holder[Lock::KswapdWq.index()] = cpu_of(s.holder[Lock::KswapdWq.index()]);
         for t in 0..self.ntasks as u8 {
             let b = s.task[t as usize];
             let nt = task_of(t);
