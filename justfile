@@ -56,5 +56,5 @@ selftest:
 # The random properties with many more cases than `cargo test` draws (the hostile
 # input and the model against the concrete code); about 3 minutes on 2 cores.
 fuzz cases="20000":
-    PROPTEST_CASES={{cases}} cargo test --release --test bad_input
-    PROPTEST_CASES=$(( {{cases}} / 20 )) cargo test --release -p switchpath-concrete --test proptest
+    PROPTEST_RNG_SEED=$(date +%s) PROPTEST_CASES={{cases}} cargo test --release --test bad_input
+    PROPTEST_RNG_SEED=$(date +%s) PROPTEST_CASES=$(( {{cases}} / 20 )) cargo test --release -p switchpath-concrete --test proptest

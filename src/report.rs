@@ -157,6 +157,9 @@ pub struct Report {
     /// shape class, or that none exists.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub deadlock_shapes: Vec<ShapeReport>,
+    /// The configuration's labelled over-approximations (`Config::assumptions`).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub assumptions: Vec<String>,
 }
 
 impl Report {
@@ -330,6 +333,7 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
     let report = Report {
         policy: config.policy.name().to_string(),
         config: config.describe(),
+        assumptions: config.assumptions().into_iter().map(String::from).collect(),
         complete: outcome.complete,
         exhausted: outcome.exhausted,
         stopped: outcome.stopped.map(|s| {
@@ -488,6 +492,9 @@ fn fnv(text: &str) -> u32 {
 pub fn render_text(r: &Report) -> String {
     let mut out = String::new();
     out.push_str(&format!("switchpath check: {}\n", r.config));
+    for a in &r.assumptions {
+        out.push_str(&format!("assumption: {a}\n"));
+    }
     let completeness = match (&r.stopped, r.exhausted) {
         (None, true) => "complete".to_string(),
         (None, false) => "complete (every property decided; the rest of the space was \

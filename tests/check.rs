@@ -401,3 +401,84 @@ fn check_with_an_unwritable_trace_path_is_bad_input() {
         "not-a-dir",
     );
 }
+
+/// Issue 15's acceptance: under memory pressure the RHEL rule deadlocks again with
+/// RCU no-CBs off, with the deferred wake-up, and with an AVC that never fills, from
+/// complete searches, through the allocator's wake-up of `kswapd0`; the stuck CPU's
+/// backtrace runs from `__schedule` through `kmem_cache_alloc` to `__wake_up`.
+#[test]
+fn memory_pressure_reopens_the_rhel_deadlock_through_kswapd() {
+    for (extra, steps) in [
+        (&["--rcu-nocb", "off", "--tasks", "0:root,1000"][..], 8),
+        (&["--defer-wakeup", "on"][..], 21),
+        (&["--avc-full", "off"][..], 21),
+    ] {
+        let (tmpdir, _) = tmp("kswapd", "");
+        let dir = tmpdir.path().join("traces");
+        let mut args = vec![
+            "check",
+            "--policy",
+            "rhel-ptrace-creds",
+            "--mem-pressure",
+            "on",
+            "--json",
+            "--trace-out",
+            dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = switchpath(&args);
+        assert_eq!(o.status.code(), Some(1), "{extra:?}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["complete"], true, "{extra:?}");
+        let deadlock = v["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "deadlock-free")
+            .unwrap();
+        assert_eq!(deadlock["verdict"], "fails", "{extra:?}");
+        assert_eq!(deadlock["steps"], steps, "{extra:?}");
+        assert_eq!(deadlock["shape"], "AA", "{extra:?}");
+        let trace = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_str().unwrap().contains("deadlock-free"))
+            .expect("a deadlock trace");
+        let o = switchpath(&["trace", "show", "--backtrace", trace.to_str().unwrap()]);
+        let bt = stdout(&o);
+        for frame in [
+            "kmem_cache_alloc",
+            "__alloc_pages_slowpath",
+            "wakeup_kswapd",
+            "__wake_up",
+            "try_to_wake_up",
+            "__schedule",
+        ] {
+            assert!(bt.contains(frame), "{extra:?}: no {frame} in\n{bt}");
+        }
+    }
+}
+
+/// `--rcuo-wakers any` is labelled an over-approximation wherever its verdicts are
+/// printed; the kernel's own knobs carry no such label.
+#[test]
+fn an_over_approximation_is_labelled_in_the_report() {
+    let o = switchpath(&["check", "--policy", "none", "--rcuo-wakers", "any"]);
+    assert!(
+        stdout(&o).contains("assumption: --rcuo-wakers any over-approximates"),
+        "{}",
+        stdout(&o)
+    );
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "none",
+        "--json",
+        "--rcuo-wakers",
+        "any",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["assumptions"].as_array().map(Vec::len), Some(1));
+    let o = switchpath(&["check", "--policy", "none"]);
+    assert!(!stdout(&o).contains("assumption:"), "{}", stdout(&o));
+}

@@ -289,6 +289,20 @@ impl Config {
         self.avc_churn && self.selinux && self.policy.may_ask_capability()
     }
 
+    /// The knobs that are labelled over-approximations rather than kernel behaviour,
+    /// one sentence each: a verdict that fails under one may fail only because of it.
+    pub fn assumptions(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.rcu_nocb && self.rcuo_wakers == RcuoWakers::Any {
+            out.push(
+                "--rcuo-wakers any over-approximates: any user task may wake any rcuo with \
+                 no wait-queue lock, which no 3.10 path does (its real wakers are the \
+                 enqueue and _rcu_barrier, --rcu-barrier on)",
+            );
+        }
+        out
+    }
+
     /// The default knobs with this policy, CPU count and task list (`1000,1001:nondumpable`);
     /// the error is the task list's, in one line. Not validated: see [`Config::validate`].
     pub fn with_tasks(policy: Policy, cpus: usize, tasks: &str) -> Result<Config, String> {

@@ -53,3 +53,33 @@ fn only_a_prev_holding_cap_sys_ptrace_consults_the_avc() {
         }
     }
 }
+
+/// Every function a trace can show (every resume point's frames, on top of the stack
+/// and as a caller) is named in the ledger, `docs/fidelity.md`, where its source is
+/// cited: a frame nobody checked against the kernel cannot slip into a trace.
+#[test]
+fn every_frame_a_trace_can_show_is_in_the_ledger() {
+    use switchpath_model::frames::{loc_frames, INLINED};
+    let ledger =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/fidelity.md"))
+            .expect("docs/fidelity.md");
+    let mut missing = std::collections::BTreeSet::new();
+    for loc in Loc::ALL {
+        for on_top in [false, true] {
+            for f in loc_frames(loc, on_top) {
+                if !ledger.contains(&format!("`{f}")) {
+                    missing.insert(f);
+                }
+            }
+        }
+    }
+    for f in INLINED {
+        if !ledger.contains(&format!("`{f}")) {
+            missing.insert(f);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "frames the ledger does not cite: {missing:?}"
+    );
+}

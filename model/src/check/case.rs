@@ -134,7 +134,9 @@ pub fn parse_placement(text: &str) -> Result<WakePlacement, String> {
     match text {
         "kernel" => Ok(WakePlacement::Kernel),
         "prev-cpu" => Ok(WakePlacement::PrevCpu),
-        other => Err(format!("wake-placement `{other}`: expected kernel or prev-cpu")),
+        other => Err(format!(
+            "wake-placement `{other}`: expected kernel or prev-cpu"
+        )),
     }
 }
 

@@ -65,6 +65,6 @@ impl Model for SwitchModel {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        properties::of(self.as_ref())
+        properties::of(self)
     }
 }

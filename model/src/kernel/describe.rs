@@ -166,12 +166,16 @@ impl SwitchModel {
             Move::AvcChurn => format!(
                 "{curr} opens a file of another SID: inode_permission → selinux_inode_permission"
             ),
-            Move::Alloc(AllocPath::Fast) => "kmem_cache_alloc: a free object, no page allocation".into(),
+            Move::Alloc(AllocPath::Fast) => {
+                "kmem_cache_alloc: a free object, no page allocation".into()
+            }
             Move::Alloc(AllocPath::Slow) => {
                 "kmem_cache_alloc → __alloc_pages_slowpath: kswapd0 waits, wake_all_kswapds".into()
             }
             Move::KswapdSleep => format!("{curr} finds the zone balanced: kswapd_try_to_sleep"),
-            Move::RcuBarrier => format!("{curr} calls rcu_barrier(): a callback on every no-CBs queue"),
+            Move::RcuBarrier => {
+                format!("{curr} calls rcu_barrier(): a callback on every no-CBs queue")
+            }
         }
     }
 }

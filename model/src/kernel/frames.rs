@@ -272,7 +272,9 @@ pub fn cpu_frames(cpu: &Cpu) -> Vec<&'static str> {
     for (i, &loc) in locs.iter().enumerate() {
         let frames = loc_frames(loc, i + 1 == locs.len());
         // `_rcu_barrier` calls `__call_rcu` itself, not through `call_rcu_sched`.
-        let skip = (i > 0 && locs[i - 1] == Loc::RcuBarrier && frames.first() == Some(&"call_rcu_sched")) as usize;
+        let skip = (i > 0
+            && locs[i - 1] == Loc::RcuBarrier
+            && frames.first() == Some(&"call_rcu_sched")) as usize;
         out.extend(&frames[skip..]);
     }
     out

@@ -28,12 +28,8 @@ use crate::state::*;
 impl SwitchModel {
     /// Whether `kswapd0` waits on `kswapd_wait` (`waitqueue_active`).
     pub fn kswapd_waits(&self, s: &State) -> bool {
-        self.kswapd().is_some_and(|k| {
-            matches!(
-                s.task_state(k),
-                TaskState::Sleeping | TaskState::Blocking
-            )
-        })
+        self.kswapd()
+            .is_some_and(|k| matches!(s.task_state(k), TaskState::Sleeping | TaskState::Blocking))
     }
 
     /// The allocation goes `path`: done, or into `wakeup_kswapd`'s `__wake_up`.

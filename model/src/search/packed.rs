@@ -44,8 +44,12 @@ pub const BITS: u32 = MAX_CPUS as u32
     + LOCK_SLOTS as u32 * CPU_REF_BITS
     + 16
     + NODES_BITS;
-const _: () = assert!(BITS <= 64 * WORDS as u32, "the packed state needs more words");
-const _: () = assert!(MAX_CPUS <= 4 && MAX_TASKS + MAX_CPUS < 31 && (Loc::RcuBarrierCheck as u32) < 64);
+const _: () = assert!(
+    BITS <= 64 * WORDS as u32,
+    "the packed state needs more words"
+);
+const _: () =
+    assert!(MAX_CPUS <= 4 && MAX_TASKS + MAX_CPUS < 31 && (Loc::RcuBarrierCheck as u32) < 64);
 
 struct Writer {
     words: [u64; WORDS],
