@@ -119,12 +119,8 @@ fn symmetry_reduction_keeps_every_verdict_and_every_shortest_length() {
     defer.defer_wakeup = true;
     cases.push(defer);
     // kswapd0 (renamed to itself) woken from either CPU, placed anywhere.
-    let mut kswapd = config(
-        Policy::RhelPtraceCreds,
-        2,
-        "1000,1001,1000:nondumpable,1002",
-    );
-    kswapd.defer_wakeup = true;
+    let mut kswapd = config(Policy::RhelPtraceCreds, 2, "1000:root,1001:root");
+    kswapd.rcu_nocb = false;
     kswapd.mem_pressure = true;
     cases.push(kswapd);
     for cfg in cases {
