@@ -114,7 +114,7 @@ pub fn policy_table(m: &Matrix, policy: &str) -> Result<String, String> {
 }
 
 fn trace_excerpt(root: &Path, file: &str, mode: &str) -> Result<String, String> {
-    let t = trace::load(&root.join(file))?;
+    let t = trace::load_verified(&root.join(file))?;
     let text = match mode {
         "show" => view::show(
             &t,

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use switchpath_model::trace::{CpuSnapshot, Trace};
+use switchpath_model::trace::{CpuSnapshot, Decision, TaskFacts, Trace};
 
 fn bigint(n: usize) -> Value {
     json!({ "#bigint": n.to_string() })
@@ -16,8 +16,45 @@ fn cpu_record(s: &CpuSnapshot) -> Value {
         "frames": s.frames,
         "held": s.held.iter().map(|h| json!({ "lock": h.lock, "taken_in": h.taken_in })).collect::<Vec<_>>(),
         "waiting_for": s.waiting_for.clone().unwrap_or_default(),
+        "predictor": s.predictor.clone().unwrap_or_default(),
+        "last_user_mm": s.last_user_mm.clone().unwrap_or_default(),
     })
 }
+
+fn task_record(t: &TaskFacts) -> Value {
+    json!({
+        "name": t.name,
+        "uid": bigint(t.uid as usize),
+        "cap_sys_ptrace": t.cap_sys_ptrace,
+        "has_mm": t.has_mm,
+        "dumpable": t.dumpable,
+        "spec_ib": t.spec_ib,
+    })
+}
+
+/// The decision as a list of zero or one record (ITF has no optional values).
+fn decision_record(d: Option<&Decision>) -> Value {
+    Value::Array(
+        d.map(|d| {
+            json!({
+                "policy": d.policy,
+                "rule": d.rule,
+                "decided_by": d.decided_by,
+                "prev": task_record(&d.prev),
+                "next": task_record(&d.next),
+                "last_user": d.last_user.iter().map(task_record).collect::<Vec<_>>(),
+                "calls": d.calls,
+                "ibpb": d.ibpb,
+                "predictor": d.predictor.clone().unwrap_or_default(),
+            })
+        })
+        .into_iter()
+        .collect(),
+    )
+}
+
+/// The variables of every ITF state, in order; `docs/viewer.md` documents each.
+pub const ITF_VARS: [&str; 5] = ["step", "action", "cpus", "decision", "violation"];
 
 /// The trace as ITF: `#meta`, `vars`, and one state per step (step 0 is the
 /// initial state). Integers are `{"#bigint": "N"}`; an absent wait is `""`.
@@ -27,13 +64,23 @@ pub fn itf(t: &Trace) -> Value {
         "step": bigint(0),
         "action": "init",
         "cpus": t.initial.iter().map(cpu_record).collect::<Vec<_>>(),
+        "decision": decision_record(None),
+        "violation": "",
     })];
+    let last = t.steps.len();
     for st in &t.steps {
+        let violation = if st.step == last {
+            t.summary.join("; ")
+        } else {
+            String::new()
+        };
         states.push(json!({
             "#meta": { "index": st.step },
             "step": bigint(st.step),
             "action": format!("CPU{}: {}", st.cpu, st.description),
             "cpus": st.cpus.iter().map(cpu_record).collect::<Vec<_>>(),
+            "decision": decision_record(st.decision.as_ref()),
+            "violation": violation,
         }));
     }
     json!({
@@ -43,14 +90,18 @@ pub fn itf(t: &Trace) -> Value {
             "source": format!("switchpath {} trace ({})", t.source, t.config.describe()),
             "description": format!("{} fails{}", t.property, t.shape.as_ref().map(|s| format!(": {s}")).unwrap_or_default()),
         },
-        "vars": ["step", "action", "cpus"],
+        "vars": ITF_VARS,
         "states": states,
     })
 }
 
-/// The lock dependencies the trace exercises: an edge A → B for each acquisition of
-/// B while holding A (labelled with where), and dashed red edges for the waits of
-/// the final state.
+/// The lock dependencies the trace exercises, and who holds and waits at the end.
+///
+/// Locks are boxes, CPUs ellipses. An edge lock A → lock B is an acquisition of B
+/// while holding A (labelled with where and at which step). At the final state,
+/// "holds" edges go from each lock to its holder, and "waits for" edges from each
+/// blocked CPU to the lock it wants: the wait-for cycle is drawn bold red, waits
+/// outside it dashed orange.
 pub fn dot(t: &Trace) -> String {
     let mut edges: BTreeMap<(String, String), String> = BTreeMap::new();
     let mut before = t.initial.clone();
@@ -70,20 +121,38 @@ pub fn dot(t: &Trace) -> String {
         }
         before = st.cpus.clone();
     }
+    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
     let mut out = String::from(
         "digraph locks {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n",
     );
     for ((a, b), label) in &edges {
-        out.push_str(&format!("  \"{a}\" -> \"{b}\" [label=\"{label}\"];\n"));
+        out.push_str(&format!(
+            "  {} -> {} [label={}];\n",
+            quote(a),
+            quote(b),
+            quote(label)
+        ));
     }
+    let in_cycle = |cpu: u8| t.cycle.iter().any(|e| e.cpu == cpu);
     for snap in &before {
+        let node = quote(&format!("CPU{} ({})", snap.cpu, snap.task));
+        out.push_str(&format!("  {node} [shape=ellipse];\n"));
+        for h in &snap.held {
+            out.push_str(&format!(
+                "  {} -> {node} [label=\"holds\", color=gray40];\n",
+                quote(&h.lock)
+            ));
+        }
         if let Some(w) = &snap.waiting_for {
-            for h in &snap.held {
-                out.push_str(&format!(
-                    "  \"{}\" -> \"{w}\" [label=\"CPU{} waits\", color=red, style=dashed];\n",
-                    h.lock, snap.cpu
-                ));
-            }
+            let style = if in_cycle(snap.cpu) {
+                "color=red, penwidth=2.5, fontcolor=red"
+            } else {
+                "color=orange, style=dashed"
+            };
+            out.push_str(&format!(
+                "  {node} -> {} [label=\"waits for\", {style}];\n",
+                quote(w)
+            ));
         }
     }
     out.push_str("}\n");

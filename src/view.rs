@@ -3,7 +3,8 @@
 //! Every view works from the trace alone (any source: the model, loom, shuttle, a
 //! real-thread run), so a trace file is all an engineer needs.
 
-use switchpath_model::trace::{CpuSnapshot, Trace};
+use switchpath_model::trace::lockdep::{LockdepKind, LockdepLock, LockdepReport};
+use switchpath_model::trace::{CpuSnapshot, Decision, TaskFacts, Trace};
 
 /// How to print: width and whether to use colour.
 #[derive(Clone, Copy, Debug)]
@@ -102,11 +103,12 @@ pub fn show(t: &Trace, style: Style) -> String {
     out.push('\n');
     let last = t.steps.len();
     for st in &t.steps {
-        let closing = st.step == last && !t.cycle.is_empty();
-        let mut lines: Vec<String> = vec![String::new(); 3];
+        // The step that closes the cycle, or whose decision breaks isolation.
+        let closing = st.step == last && t.shape.is_some();
+        let mut lines: Vec<String> = vec![String::new(); 4];
         for c in 0..cpus {
             let snap = &st.cpus[c];
-            let cells: [String; 3] = if c == st.cpu as usize {
+            let cells: [String; 4] = if c == st.cpu as usize {
                 let held: Vec<&str> = snap.held.iter().map(|h| h.lock.as_str()).collect();
                 [
                     st.description.clone(),
@@ -123,9 +125,10 @@ pub fn show(t: &Trace, style: Style) -> String {
                         Some(w) => format!("waits for {w}"),
                         None => String::new(),
                     },
+                    predictor_cell(snap),
                 ]
             } else {
-                [String::new(), String::new(), String::new()]
+                Default::default()
             };
             for (i, cell) in cells.iter().enumerate() {
                 let text = fit(cell, col);
@@ -147,15 +150,98 @@ pub fn show(t: &Trace, style: Style) -> String {
                 out.push_str(&format!("{:>step_w$} {}\n", "", line.trim_end()));
             }
         }
+        if let Some(d) = &st.decision {
+            for (i, line) in decision_lines(d, st.cpu).iter().enumerate() {
+                let text = fit(&format!("{:>step_w$} {line}", ""), style.width);
+                let text = text.trim_end();
+                out.push_str(&if i + 1 == decision_lines(d, st.cpu).len() && closing {
+                    style.paint("1;31", text)
+                } else {
+                    text.to_string()
+                });
+                out.push('\n');
+            }
+        }
     }
     if closing_summary(t, &mut out, style) {
         return out;
     }
-    for s in &t.summary {
-        out.push_str(s);
+    if t.shape.is_some() {
+        out.push_str(&style.paint(
+            "1;31",
+            &format!("{} fails, broken by step {}:", t.property, t.steps.len()),
+        ));
         out.push('\n');
+        for s in &t.summary {
+            out.push_str(&format!("  {s}\n"));
+        }
     }
     out
+}
+
+/// `predictor A; last user mm A`: what a switch into this CPU would be judged by.
+fn predictor_cell(snap: &CpuSnapshot) -> String {
+    format!(
+        "predictor {}; mm {}",
+        snap.predictor.as_deref().unwrap_or("clean"),
+        snap.last_user_mm.as_deref().unwrap_or("-")
+    )
+}
+
+/// A task as the rules read it: `B (uid 1001, non-dumpable)`.
+pub fn task_facts(t: &TaskFacts) -> String {
+    let mut attrs = vec![format!("uid {}", t.uid)];
+    if t.cap_sys_ptrace {
+        attrs.push("CAP_SYS_PTRACE".into());
+    }
+    if !t.has_mm {
+        attrs.push("no mm".into());
+    } else if !t.dumpable {
+        attrs.push("non-dumpable".into());
+    }
+    if t.spec_ib {
+        attrs.push("TIF_SPEC_IB".into());
+    }
+    format!("{} ({})", t.name, attrs.join(", "))
+}
+
+/// The decision in a few lines: the rule, the inputs, what it called, the outcome.
+pub fn decision_lines(d: &Decision, cpu: u8) -> Vec<String> {
+    let mut out = vec![
+        format!("switch_mm on CPU{cpu} decides ({}: {})", d.policy, d.rule),
+        format!(
+            "  prev {}, next {}, last user mm {}",
+            task_facts(&d.prev),
+            task_facts(&d.next),
+            d.last_user
+                .as_ref()
+                .map_or("none".into(), |t| t.name.clone())
+        ),
+        format!("  evaluates {}", d.decided_by),
+    ];
+    for call in &d.calls {
+        out.push(format!("  calls {call}"));
+    }
+    out.push(outcome(d));
+    out
+}
+
+/// `→ IBPB: ...` or `→ no IBPB: ...`.
+pub fn outcome(d: &Decision) -> String {
+    if d.ibpb {
+        format!("  → IBPB: {} starts on a cleared predictor", d.next.name)
+    } else {
+        match &d.predictor {
+            Some(p) if *p != d.next.name => format!(
+                "  → no IBPB: {} starts on the predictor {p} trained",
+                d.next.name
+            ),
+            _ => format!(
+                "  → no IBPB ({} starts on its own or a clean predictor)",
+                d.next.name
+            ),
+        }
+    }
 }
 
 fn closing_summary(t: &Trace, out: &mut String, style: Style) -> bool {
@@ -198,112 +284,155 @@ pub fn backtrace(t: &Trace) -> String {
     out
 }
 
-/// `--lockdep`: a lockdep-shaped report of the trace's wait-for cycle.
+/// `--lockdep`: what a `CONFIG_PROVE_LOCKING` 3.10 kernel prints on this trace
+/// (lockdep run over its steps by [`switchpath_model::trace::lockdep`]), in the layout
+/// of RHEL 7.7's `kernel/lockdep.c`, then how the trace's wait-for cycle relates
+/// to it.
 pub fn lockdep(t: &Trace) -> String {
+    let first = switchpath_model::SwitchModel::new(t.config.clone())
+        .ok()
+        .and_then(|model| {
+            let path: Vec<_> = t.steps.iter().map(|s| s.action).collect();
+            switchpath_model::trace::lockdep::first_report(&model, &path)
+        });
+    let first = first.as_ref();
     let mut out = String::new();
+    match first {
+        Some(r) => out.push_str(&lockdep_report(t, r)),
+        None => out.push_str(
+            "no lockdep report: a CONFIG_PROVE_LOCKING kernel would print nothing on this trace\n",
+        ),
+    }
     if t.cycle.is_empty() {
         out.push_str(&format!(
-            "no lock cycle in this trace: it is a counterexample to {}, not a deadlock\n",
+            "\nno lock cycle in this trace: it is a counterexample to {}, not a deadlock\n",
             t.property
         ));
         return out;
     }
-    let last = &t.steps.last().expect("a trace has steps").cpus;
-    let task = |cpu: u8| {
-        last.get(cpu as usize)
-            .map(|s| s.task.clone())
-            .unwrap_or_default()
-    };
-    let rule = |title: &str| {
-        format!(
-            "{}\n{title}\n{}\n",
-            "=".repeat(title.len()),
-            "-".repeat(title.len())
-        )
-    };
-    if t.cycle.len() == 1 {
-        let e = &t.cycle[0];
-        out.push_str(&rule("WARNING: possible recursive locking detected"));
-        out.push_str(&format!(
-            "CPU{}/{} is trying to acquire lock:\n",
-            e.cpu,
-            task(e.cpu)
-        ));
-        out.push_str(&format!("  ({}), at: {}\n\n", e.waits_for, e.waits_in));
-        out.push_str("but task is already holding lock:\n");
-        out.push_str(&format!("  ({}), at: {}\n\n", e.holds, e.taken_in));
-        out.push_str(
-            "other info that might help us debug this:\n Possible unsafe locking scenario:\n\n",
-        );
-        out.push_str(&format!(
-            "       CPU{}\n       ----\n  lock({});\n  lock({});\n\n *** DEADLOCK ***\n\n",
-            e.cpu, e.holds, e.waits_for
-        ));
-    } else {
-        out.push_str(&rule(
-            "WARNING: possible circular locking dependency detected",
-        ));
-        let first = &t.cycle[0];
-        out.push_str(&format!(
-            "CPU{}/{} is trying to acquire lock:\n",
-            first.cpu,
-            task(first.cpu)
-        ));
-        out.push_str(&format!(
-            "  ({}), at: {}\n\n",
-            first.waits_for, first.waits_in
-        ));
-        out.push_str(&format!(
-            "but task is already holding lock:\n  ({}), at: {}\n\n",
-            first.holds, first.taken_in
-        ));
-        out.push_str("which lock already depends on the new lock.\n\nthe existing dependency chain (in reverse order) is:\n\n");
-        for (i, e) in t.cycle.iter().enumerate().rev() {
-            out.push_str(&format!(
-                "-> #{i} ({}):\n       taken in {} by CPU{}, which then waits for ({}) in {}\n\n",
-                e.holds, e.taken_in, e.cpu, e.waits_for, e.waits_in
-            ));
-        }
-        out.push_str(
-            "other info that might help us debug this:\n\n Possible unsafe locking scenario:\n\n",
-        );
-        let cols: Vec<String> = t.cycle.iter().map(|e| format!("CPU{}", e.cpu)).collect();
-        out.push_str(&format!(
-            "       {}\n",
-            cols.iter()
-                .map(|c| format!("{c:<24}"))
-                .collect::<String>()
-                .trim_end()
-        ));
-        for e in &t.cycle {
-            out.push_str(&format!("  CPU{}: lock({});\n", e.cpu, e.holds));
-        }
-        for e in &t.cycle {
-            out.push_str(&format!("  CPU{}: lock({});\n", e.cpu, e.waits_for));
-        }
-        out.push_str("\n *** DEADLOCK ***\n\n");
+    out.push('\n');
+    match first {
+        Some(r) if r.step < t.steps.len() => out.push_str(&format!(
+            "switchpath: lockdep fires at step {} and is off after its first report \
+             (debug_locks_off); the wait-for cycle closes at step {}:\n",
+            r.step,
+            t.steps.len()
+        )),
+        Some(_) => out.push_str(&format!(
+            "switchpath: the report fires on the lock() call that closes the wait-for cycle (step {}):\n",
+            t.steps.len()
+        )),
+        None => out.push_str(&format!(
+            "switchpath: the wait-for cycle closes at step {}:\n",
+            t.steps.len()
+        )),
+    }
+    for s in &t.summary {
+        out.push_str(&format!("  {s}\n"));
     }
     for e in &t.cycle {
         if e.waits_for.ends_with("->on_cpu") {
             out.push_str(&format!(
-                "note: CPU{} waits on {} in `while (p->on_cpu) cpu_relax();`: not a lock, so the real lockdep would not report this cycle\n\n",
+                "note: CPU{} waits on {} in `while (p->on_cpu) cpu_relax();`: not a lock, so lockdep cannot see this edge of the cycle\n",
                 e.cpu, e.waits_for
             ));
         }
     }
-    for snap in last.iter().filter(|s| !s.held.is_empty()) {
-        out.push_str(&format!(
-            "{} locks held by CPU{}/{}:\n",
-            snap.held.len(),
-            snap.cpu,
-            snap.task
-        ));
-        for (i, h) in snap.held.iter().enumerate() {
-            out.push_str(&format!(" #{i}: ({}), at: {}\n", h.lock, h.taken_in));
+    out
+}
+
+/// `print_lock`: ` (class)[instance], at: function` (lockdep prints the class's
+/// usage bits where this prints the instance, and an address before the function).
+fn lockdep_lock(l: &LockdepLock) -> String {
+    format!(" ({})[{}], at: {}", l.class, l.instance, l.at)
+}
+
+/// One report in the layout of RHEL 7.7 `kernel/lockdep.c`: `print_deadlock_bug`
+/// (1710-1735) or `print_circular_bug` (1141-1210), `lockdep_print_held_locks`
+/// (557-572), `print_kernel_ident` (574-580).
+fn lockdep_report(t: &Trace, r: &LockdepReport) -> String {
+    let mut out = String::from("\n");
+    let comm = format!("{}/{}", r.task.name, r.task.pid);
+    let ident = format!(
+        "3.10.0-switchpath #1 Not tainted [{}]\n",
+        t.config.describe()
+    );
+    let scenario_rule = |a: &str, b: &str| format!("       {a:<24}{b}\n");
+    match r.kind {
+        LockdepKind::Recursive => {
+            out.push_str("=============================================\n");
+            out.push_str("[ INFO: possible recursive locking detected ]\n");
+            out.push_str(&ident);
+            out.push_str("---------------------------------------------\n");
+            out.push_str(&format!("{comm} is trying to acquire lock:\n"));
+            out.push_str(&format!("{}\n", lockdep_lock(&r.acquiring)));
+            out.push_str("\nbut task is already holding lock:\n");
+            out.push_str(&format!("{}\n", lockdep_lock(&r.holding)));
+            out.push_str("\nother info that might help us debug this:\n");
+            out.push_str(" Possible unsafe locking scenario:\n\n");
+            out.push_str("       CPU0\n       ----\n");
+            out.push_str(&format!("  lock({});\n", r.holding.class));
+            out.push_str(&format!("  lock({});\n", r.acquiring.class));
+            out.push_str("\n *** DEADLOCK ***\n\n");
+            out.push_str(" May be due to missing lock nesting notation\n\n");
         }
-        out.push('\n');
+        LockdepKind::Circular => {
+            out.push_str("======================================================\n");
+            out.push_str("[ INFO: possible circular locking dependency detected ]\n");
+            out.push_str(&ident);
+            out.push_str("-------------------------------------------------------\n");
+            out.push_str(&format!("{comm} is trying to acquire lock:\n"));
+            out.push_str(&format!("{}\n", lockdep_lock(&r.acquiring)));
+            out.push_str("\nbut task is already holding lock:\n");
+            out.push_str(&format!("{}\n", lockdep_lock(&r.holding)));
+            out.push_str("\nwhich lock already depends on the new lock.\n\n");
+            out.push_str("\nthe existing dependency chain (in reverse order) is:\n");
+            let depth = r.chain.len() - 1;
+            for (i, e) in r.chain.iter().enumerate() {
+                out.push_str(&format!("\n-> #{} ({}):\n", depth - i, e.class));
+                for f in &e.trace {
+                    out.push_str(&format!("       {f}\n"));
+                }
+            }
+            out.push_str("\nother info that might help us debug this:\n\n");
+            let target = &r.holding.class;
+            let source = &r.acquiring.class;
+            // The class before the target on the chain (lockdep's first parent).
+            let parent = r.chain.get(1).map_or(source, |e| &e.class);
+            if parent != source {
+                out.push_str(&format!(
+                    "Chain exists of:\n  {source} --> {parent} --> {target}\n\n"
+                ));
+            }
+            out.push_str(" Possible unsafe locking scenario:\n\n");
+            out.push_str(&scenario_rule("CPU0", "CPU1"));
+            out.push_str(&scenario_rule("----", "----"));
+            out.push_str(&format!("  lock({target});\n"));
+            out.push_str(&format!("{:31}lock({parent});\n", ""));
+            out.push_str(&format!("{:31}lock({target});\n", ""));
+            out.push_str(&format!("  lock({source});\n"));
+            out.push_str("\n *** DEADLOCK ***\n\n");
+        }
     }
-    out.push_str("stack backtrace:\n");
-    out.push_str(&backtrace(t));
+    let n = r.held.len();
+    if n == 0 {
+        out.push_str(&format!("no locks held by {comm}.\n"));
+    } else {
+        out.push_str(&format!(
+            "{n} lock{} held by {comm}:\n",
+            if n > 1 { "s" } else { "" }
+        ));
+        for (i, h) in r.held.iter().enumerate() {
+            out.push_str(&format!(" #{i}: {}\n", lockdep_lock(h)));
+        }
+    }
+    out.push_str("\nstack backtrace:\n");
+    out.push_str(&format!(
+        "CPU: {} PID: {} Comm: {} (switchpath step {})\nCall Trace:\n",
+        r.cpu, r.task.pid, r.task.name, r.step
+    ));
+    for f in &r.stack {
+        out.push_str(&format!(" {f}\n"));
+    }
     out
 }

@@ -10,7 +10,7 @@ use switchpath_model::trace;
 pub fn run(cmd: TraceCommand) -> Result<Exit, Error> {
     match cmd {
         TraceCommand::Show(a) => {
-            let t = trace::load(&a.file).map_err(Error::bad_input)?;
+            let t = trace::load_verified(&a.file).map_err(Error::bad_input)?;
             if a.backtrace {
                 print!("{}", view::backtrace(&t));
             } else if a.lockdep {
@@ -20,7 +20,7 @@ pub fn run(cmd: TraceCommand) -> Result<Exit, Error> {
             }
         }
         TraceCommand::Html(a) => {
-            let t = trace::load(&a.file).map_err(Error::bad_input)?;
+            let t = trace::load_verified(&a.file).map_err(Error::bad_input)?;
             write_output(&a.output, &html::render(&t))?;
             println!(
                 "{}: {} steps, {} CPUs",
@@ -30,7 +30,7 @@ pub fn run(cmd: TraceCommand) -> Result<Exit, Error> {
             );
         }
         TraceCommand::Export(a) => {
-            let t = trace::load(&a.file).map_err(Error::bad_input)?;
+            let t = trace::load_verified(&a.file).map_err(Error::bad_input)?;
             let text = if a.dot {
                 export::dot(&t)
             } else {

@@ -28,6 +28,33 @@ impl SwitchModel {
         }
     }
 
+    /// A lock's lockdep class name, as a `CONFIG_PROVE_LOCKING` kernel prints it:
+    /// the stringified argument of the lock's initialiser (RHEL 7.7
+    /// `kernel/sched/core.c:8596`, `kernel/fork.c:1254`,
+    /// `kernel/rcutree_plugin.h:2251`, `security/selinux/avc.c:182`,
+    /// `mm/page_alloc.c:5763`; `init_waitqueue_head` names the head,
+    /// `include/linux/wait.h:90-95`).
+    pub fn lockdep_class(lock: Lock) -> &'static str {
+        match lock {
+            Lock::Rq(_) => "&rq->lock",
+            Lock::Wq(_) => "&rdp->nocb_wq",
+            Lock::AvcSlot => "&avc_cache.slots_lock[i]",
+            Lock::Pi(_) => "&p->pi_lock",
+            Lock::KswapdWq => "&pgdat->kswapd_wait",
+        }
+    }
+
+    /// The pid a report prints for `t`: 0 for an idle task (`swapper/N`), else
+    /// the model's task number plus one. A model has no real pids; these only
+    /// tell its tasks apart.
+    pub fn pid(&self, t: TaskId) -> usize {
+        if t.is_idle() {
+            0
+        } else {
+            t.index() + 1
+        }
+    }
+
     /// A lock, or `A->on_cpu`.
     pub fn resource_name(&self, r: Resource) -> String {
         match r {
@@ -36,22 +63,20 @@ impl SwitchModel {
         }
     }
 
+    /// Every lock of the configuration, in lock-table order.
+    pub fn all_locks(&self) -> impl Iterator<Item = Lock> + '_ {
+        self.cpus()
+            .map(Lock::Rq)
+            .chain(self.cpus().map(Lock::Wq))
+            .chain([Lock::AvcSlot, Lock::KswapdWq])
+            .chain(self.task_ids().map(Lock::Pi))
+    }
+
     /// The locks CPU `c` holds, in lock-table order.
     pub fn held_by(&self, s: &State, c: CpuId) -> Vec<Lock> {
-        let mut out = Vec::new();
-        for cpu in self.cpus() {
-            out.push(Lock::Rq(cpu));
-        }
-        for cpu in self.cpus() {
-            out.push(Lock::Wq(cpu));
-        }
-        out.push(Lock::AvcSlot);
-        out.push(Lock::KswapdWq);
-        for t in self.task_ids() {
-            out.push(Lock::Pi(t));
-        }
-        out.retain(|&l| s.holder_of(l) == Some(c));
-        out
+        self.all_locks()
+            .filter(|&l| s.holder_of(l) == Some(c))
+            .collect()
     }
 
     /// The CPU's frames, outermost first, without the functions inlined in 3.10.

@@ -175,6 +175,32 @@ impl Policy {
         }
     }
 
+    /// The decision in one line, for traces and reports.
+    pub fn rule(self) -> &'static str {
+        match self {
+            Policy::Always => always::RULE,
+            Policy::RhelPtraceCreds => rhel_ptrace_creds::RULE,
+            Policy::Rhel77 => rhel_77::RULE,
+            Policy::UpstreamDumpable => upstream_dumpable::RULE,
+            Policy::UpstreamPtraceSched => upstream_ptrace_sched::RULE,
+            Policy::UpstreamCondIbpb => upstream_cond_ibpb::RULE,
+            Policy::None => none::RULE,
+        }
+    }
+
+    /// What `switch_mm` evaluates to decide, in kernel terms.
+    pub fn decided_by(self) -> &'static str {
+        match self {
+            Policy::Always => always::DECIDED_BY,
+            Policy::RhelPtraceCreds => rhel_ptrace_creds::DECIDED_BY,
+            Policy::Rhel77 => rhel_77::DECIDED_BY,
+            Policy::UpstreamDumpable => upstream_dumpable::DECIDED_BY,
+            Policy::UpstreamPtraceSched => upstream_ptrace_sched::DECIDED_BY,
+            Policy::UpstreamCondIbpb => upstream_cond_ibpb::DECIDED_BY,
+            Policy::None => none::DECIDED_BY,
+        }
+    }
+
     /// Where the rule comes from.
     pub fn origin(self) -> &'static str {
         match self {

@@ -27,6 +27,12 @@ use super::{Switch, TaskView};
 
 pub(super) const ORIGIN: &str =
     "RHEL 7.7 (3.10.0-1062) spec_ctrl_ibpb_if_different_creds, PTRACE_MODE_NOACCESS_CHK";
+/// The decision, in one line.
+pub(super) const RULE: &str =
+    "IBPB unless prev and next have the same uid and next is dumpable (no capability check)";
+/// What `switch_mm` evaluates to decide.
+pub(super) const DECIDED_BY: &str =
+    "spec_ctrl_ibpb_if_different_creds(next) -> __ptrace_may_access(next, PTRACE_MODE_IBPB)";
 pub(super) const PROMISE: &str =
     "IBPB whenever the task switched out could not ptrace the new one, capabilities not counted";
 

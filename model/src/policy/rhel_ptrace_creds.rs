@@ -21,6 +21,11 @@
 use super::{Switch, TaskView};
 
 pub(super) const ORIGIN: &str = "RHEL 7.2.z backport 26c260ea1628 (Dec 2017, BZ 1526978)";
+/// The decision, in one line.
+pub(super) const RULE: &str =
+    "IBPB unless prev holds CAP_SYS_PTRACE, or next has prev's uid and prev is dumpable";
+/// What `switch_mm` evaluates to decide.
+pub(super) const DECIDED_BY: &str = "spec_ctrl_ibpb_if_different_creds(next) -> ___ptrace_may_access(next, NULL, prev, PTRACE_MODE_IBPB)";
 pub(super) const PROMISE: &str =
     "IBPB whenever the new task cannot ptrace the task that ran before it";
 

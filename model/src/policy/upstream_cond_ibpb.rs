@@ -9,6 +9,11 @@
 use super::{Switch, TaskView};
 
 pub(super) const ORIGIN: &str = "4c71a2b6fd7e, merged 4b78317679c4 (Nov 2018, 4.20)";
+/// The decision, in one line.
+pub(super) const RULE: &str = "IBPB when next or the last user task has TIF_SPEC_IB";
+/// What `switch_mm` evaluates to decide.
+pub(super) const DECIDED_BY: &str =
+    "cond_ibpb(next): (next->mm | TIF_SPEC_IB) against last_user_mm_ibpb";
 pub(super) const PROMISE: &str =
     "a task with TIF_SPEC_IB shares no predictor state with another task, in or out";
 

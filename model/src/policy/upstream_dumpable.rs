@@ -9,6 +9,10 @@
 use super::{Switch, TaskView};
 
 pub(super) const ORIGIN: &str = "18bf3c3ea8ec (Jan 2018, v4.16)";
+/// The decision, in one line.
+pub(super) const RULE: &str = "IBPB when next is not dumpable";
+/// What `switch_mm` evaluates to decide.
+pub(super) const DECIDED_BY: &str = "get_dumpable(next->mm) != SUID_DUMP_USER";
 pub(super) const PROMISE: &str =
     "a non-dumpable task never starts on a predictor another task trained";
 

@@ -11,6 +11,12 @@
 use super::{Switch, TaskView};
 
 pub(super) const ORIGIN: &str = "dbfe2953f63c (Sep 2018, Kosina)";
+/// The decision, in one line.
+pub(super) const RULE: &str =
+    "IBPB unless prev and next have the same uid and next is dumpable (capabilities not counted)";
+/// What `switch_mm` evaluates to decide.
+pub(super) const DECIDED_BY: &str =
+    "ibpb_needed(next, last_ctx_id) -> ptrace_may_access_sched(next, PTRACE_MODE_SPEC_IBPB)";
 pub(super) const PROMISE: &str =
     "IBPB whenever the previous task could not ptrace the new one without a capability";
 

@@ -1,6 +1,6 @@
 //! The trace format: one counterexample, replayable, readable without the tool.
 //!
-//! A trace is JSON with `format: "switchpath-trace"` and `version: 1`: the
+//! A trace is JSON with `format: "switchpath-trace"` and `version: 2`: the
 //! configuration, the violated property, every step (the CPU, the action, what it did
 //! in kernel terms, and after it each CPU's running task, frames, held locks with
 //! where each was taken, and the lock it waits for), and for a deadlock the wait-for
@@ -19,7 +19,7 @@ use std::path::Path;
 /// The `format` field of every trace.
 pub const TRACE_FORMAT: &str = "switchpath-trace";
 /// The version this build writes and reads.
-pub const TRACE_VERSION: u32 = 1;
+pub const TRACE_VERSION: u32 = 2;
 
 /// A counterexample.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -27,7 +27,7 @@ pub const TRACE_VERSION: u32 = 1;
 pub struct Trace {
     /// Always `switchpath-trace`.
     pub format: String,
-    /// Always 1 for this build.
+    /// Always 2 for this build.
     pub version: u32,
     /// Which explorer found it: `model`, `loom`, `shuttle` or `run`.
     pub source: String,
@@ -41,6 +41,12 @@ pub struct Trace {
     pub summary: Vec<String>,
     /// Each CPU before the first step.
     pub initial: Vec<CpuSnapshot>,
+    /// Every task of the configuration: what the IBPB rules read of it, and the
+    /// pid lockdep-style reports print.
+    pub tasks: Vec<TaskFacts>,
+    /// Every lock of the configuration with its lockdep class (`rq0.lock` →
+    /// `&rq->lock`).
+    pub locks: Vec<LockClass>,
     /// Every step.
     pub steps: Vec<Step>,
     /// For a deadlock: one edge per CPU of the wait-for cycle.
@@ -59,8 +65,65 @@ pub struct Step {
     pub action: Action,
     /// What it did, in kernel terms.
     pub description: String,
+    /// `switch_mm`'s IBPB decision, on the step that makes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
     /// Every CPU after the step.
     pub cpus: Vec<CpuSnapshot>,
+}
+
+/// What a task is, to the IBPB rules and to reports.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskFacts {
+    /// `A`, `rcuo0`, `swapper/0`, ...
+    pub name: String,
+    /// The pid reports print: 0 for idle, else the model's task number plus one.
+    pub pid: usize,
+    /// The uid.
+    pub uid: u32,
+    /// Holds `CAP_SYS_PTRACE`.
+    pub cap_sys_ptrace: bool,
+    /// Has a user mm (kernel threads and idle do not).
+    pub has_mm: bool,
+    /// Its mm is `SUID_DUMP_USER` (false without an mm).
+    pub dumpable: bool,
+    /// `TIF_SPEC_IB` is set.
+    pub spec_ib: bool,
+}
+
+/// A lock and its lockdep class.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockClass {
+    /// The instance: `rq0.lock`.
+    pub lock: String,
+    /// Its class as lockdep names it: `&rq->lock`.
+    pub class: String,
+}
+
+/// `switch_mm`'s IBPB decision on one switch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// The policy that decided.
+    pub policy: String,
+    /// Its rule in one line.
+    pub rule: String,
+    /// What `switch_mm` evaluates, in kernel terms.
+    pub decided_by: String,
+    /// `current`, the task switched out.
+    pub prev: TaskFacts,
+    /// The task switched in.
+    pub next: TaskFacts,
+    /// The owner of the last user mm loaded on this CPU, if any.
+    pub last_user: Option<TaskFacts>,
+    /// What deciding called: the capability check and the AVC, when it ran them.
+    pub calls: Vec<String>,
+    /// The outcome: an IBPB or not.
+    pub ibpb: bool,
+    /// Whose training the predictor holds when `next` starts (none after an IBPB).
+    pub predictor: Option<String>,
 }
 
 /// One CPU at one point of the trace.
@@ -73,10 +136,14 @@ pub struct CpuSnapshot {
     pub task: String,
     /// Its kernel frames, outermost first (functions inlined in 3.10 left out).
     pub frames: Vec<String>,
-    /// Locks held, each with the function that took it.
+    /// Locks held, in the order they were taken, each with the function that took it.
     pub held: Vec<HeldLock>,
     /// The lock (or `p->on_cpu`) it waits for, if it is blocked.
     pub waiting_for: Option<String>,
+    /// The user task whose branch-predictor training is live on this CPU.
+    pub predictor: Option<String>,
+    /// The owner of the last user mm loaded on this CPU.
+    pub last_user_mm: Option<String>,
 }
 
 /// A held lock.
@@ -185,8 +252,14 @@ pub fn parse(text: &str, name: &str) -> Result<Trace, String> {
     Ok(trace)
 }
 
+/// The explorers a trace can come from.
+pub const SOURCES: [&str; 4] = ["model", "loom", "shuttle", "run"];
+
 /// Numbering, CPU numbers and snapshot counts agree with the configuration.
 fn check_shape(t: &Trace) -> Result<(), String> {
+    if !SOURCES.contains(&t.source.as_str()) {
+        return Err(format!("`source` must be one of {}", SOURCES.join(", ")));
+    }
     let cpus = t.config.cpus;
     if t.initial.len() != cpus {
         return Err(format!(

@@ -3,6 +3,7 @@
 //! builds a trace from a path of the model and runs a recorded one again.
 
 pub mod format;
+pub mod lockdep;
 pub mod replay;
 
 pub use format::*;

@@ -2,20 +2,28 @@
 //! recorded step by step, with the violation it ends in; a recorded trace run
 //! again and compared.
 
-use super::format::{CpuSnapshot, CycleEdge, HeldLock, Step, Trace, TRACE_FORMAT, TRACE_VERSION};
+use super::format::{
+    CpuSnapshot, CycleEdge, Decision, HeldLock, LockClass, Step, TaskFacts, Trace, TRACE_FORMAT,
+    TRACE_VERSION,
+};
 use crate::check::properties::{
     Exposure, DEADLOCK_FREE, ISOLATION_LEAK, ISOLATION_POISONING, POLICY_PROMISE,
 };
 use crate::kernel::machine::{Action, SwitchModel};
 use crate::kernel::waits::Resource;
-use crate::state::{Lock, State, TaskId};
+use crate::policy::Switch;
+use crate::state::{CpuId, Lock, State, TaskId, F_IBPB};
 use stateright::Model;
 use std::collections::HashMap;
+
+/// Where each held lock was taken, and in which order: lockdep's `held_locks`.
+type Sites = HashMap<Lock, (usize, String)>;
 
 /// Replays `path` on `model` and records it as a trace of `property`.
 pub fn build(model: &SwitchModel, property: &str, path: &[Action], source: &str) -> Trace {
     let mut s = model.initial_state();
-    let mut sites: HashMap<Lock, String> = HashMap::new();
+    let mut sites: Sites = HashMap::new();
+    let mut taken = 0usize;
     let initial = snapshots(model, &s, &sites);
     let mut steps = Vec::new();
     for (i, a) in path.iter().enumerate() {
@@ -24,7 +32,8 @@ pub fn build(model: &SwitchModel, property: &str, path: &[Action], source: &str)
         model.perform(&mut s, a.cpu, a.kind);
         for lock in model.held_by(&s, a.cpu) {
             if before.holder_of(lock) != Some(a.cpu) {
-                sites.insert(lock, model.where_is(&before, a.cpu));
+                taken += 1;
+                sites.insert(lock, (taken, model.where_is(&before, a.cpu)));
             }
         }
         sites.retain(|&l, _| s.holder_of(l).is_some());
@@ -33,6 +42,7 @@ pub fn build(model: &SwitchModel, property: &str, path: &[Action], source: &str)
             cpu: a.cpu.0,
             action: *a,
             description,
+            decision: decision(model, &before, &s, a.cpu),
             cpus: snapshots(model, &s, &sites),
         });
     }
@@ -46,27 +56,120 @@ pub fn build(model: &SwitchModel, property: &str, path: &[Action], source: &str)
         shape,
         summary,
         initial,
+        tasks: model
+            .task_ids()
+            .chain(model.cpus().map(TaskId::idle))
+            .map(|t| facts(model, t))
+            .collect(),
+        locks: model
+            .all_locks()
+            .map(|l| LockClass {
+                lock: model.lock_name(l),
+                class: SwitchModel::lockdep_class(l).into(),
+            })
+            .collect(),
         steps,
         cycle,
     }
 }
 
-fn snapshots(model: &SwitchModel, s: &State, sites: &HashMap<Lock, String>) -> Vec<CpuSnapshot> {
+/// What the rules and the reports read of task `t`.
+pub fn facts(model: &SwitchModel, t: TaskId) -> TaskFacts {
+    let v = model.view(t);
+    TaskFacts {
+        name: model.task_name(t),
+        pid: model.pid(t),
+        uid: v.uid,
+        cap_sys_ptrace: v.cap_sys_ptrace,
+        has_mm: v.has_mm,
+        dumpable: v.dumpable,
+        spec_ib: v.spec_ib,
+    }
+}
+
+/// `switch_mm`'s decision, if the step from `before` to `after` on CPU `c` made
+/// one. The decision runs exactly when the CPU loads another user mm
+/// (`complete_switch_mm` is the only place the last user mm changes after the
+/// initial state), so the change of the last user mm is what marks it.
+fn decision(model: &SwitchModel, before: &State, after: &State, c: CpuId) -> Option<Decision> {
+    let (b, a) = (&before.cpu[c], &after.cpu[c]);
+    if a.last_mm() == b.last_mm() {
+        return None;
+    }
+    let prev = a.prev().expect("switch_mm runs inside a switch");
+    let next = a.next().expect("switch_mm runs inside a switch");
+    let sw = Switch {
+        prev: model.view(prev),
+        next: model.view(next),
+        last_user: b.last_mm().map(|t| model.view(t)),
+    };
+    let policy = model.config.policy;
+    let mut calls = Vec::new();
+    if model.asks_capability(&sw) {
+        let name = model.task_name(prev);
+        calls.push(format!(
+            "ptrace_has_cap -> has_ns_capability_noaudit(current = {name}, CAP_SYS_PTRACE)"
+        ));
+        let held = if sw.prev.cap_sys_ptrace {
+            "holds"
+        } else {
+            "lacks"
+        };
+        if !model.config.selinux {
+            calls.push(format!(
+                "cap_capable: {name} {held} CAP_SYS_PTRACE (no SELinux)"
+            ));
+        } else if model.consults_avc(&sw) {
+            calls.push(format!(
+                "selinux_capable: cap_capable passes ({name} holds CAP_SYS_PTRACE), then cred_has_capability -> avc_has_perm_noaudit: the AVC, under rq{c}.lock"
+            ));
+        } else {
+            calls.push(format!(
+                "selinux_capable: cap_capable fails first ({name} lacks CAP_SYS_PTRACE): -EPERM, no AVC"
+            ));
+        }
+    }
+    Some(Decision {
+        policy: policy.name().into(),
+        rule: policy.rule().into(),
+        decided_by: policy.decided_by().into(),
+        prev: facts(model, prev),
+        next: facts(model, next),
+        last_user: b.last_mm().map(|t| facts(model, t)),
+        calls,
+        ibpb: a.flags & F_IBPB != 0,
+        predictor: a.trained_by().map(|t| model.task_name(t)),
+    })
+}
+
+fn snapshots(model: &SwitchModel, s: &State, sites: &Sites) -> Vec<CpuSnapshot> {
     model
         .cpus()
-        .map(|c| CpuSnapshot {
-            cpu: c.0,
-            task: model.task_name(s.cpu[c].curr()),
-            frames: model.frames(s, c),
-            held: model
+        .map(|c| {
+            let mut held: Vec<(usize, HeldLock)> = model
                 .held_by(s, c)
                 .into_iter()
-                .map(|l| HeldLock {
-                    lock: model.lock_name(l),
-                    taken_in: sites.get(&l).cloned().unwrap_or_else(|| "?".into()),
+                .map(|l| {
+                    let (order, site) = sites.get(&l).cloned().unwrap_or((0, "?".into()));
+                    (
+                        order,
+                        HeldLock {
+                            lock: model.lock_name(l),
+                            taken_in: site,
+                        },
+                    )
                 })
-                .collect(),
-            waiting_for: model.waits_for(s, c).map(|(r, _)| model.resource_name(r)),
+                .collect();
+            held.sort_by_key(|(order, _)| *order);
+            CpuSnapshot {
+                cpu: c.0,
+                task: model.task_name(s.cpu[c].curr()),
+                frames: model.frames(s, c),
+                held: held.into_iter().map(|(_, h)| h).collect(),
+                waiting_for: model.waits_for(s, c).map(|(r, _)| model.resource_name(r)),
+                predictor: s.cpu[c].trained_by().map(|t| model.task_name(t)),
+                last_user_mm: s.cpu[c].last_mm().map(|t| model.task_name(t)),
+            }
         })
         .collect()
 }
@@ -74,12 +177,7 @@ fn snapshots(model: &SwitchModel, s: &State, sites: &HashMap<Lock, String>) -> V
 type Conclusion = (Option<String>, Vec<String>, Vec<CycleEdge>);
 
 /// The shape, summary and cycle of the violation in the final state `s`.
-fn conclusion(
-    model: &SwitchModel,
-    property: &str,
-    s: &State,
-    sites: &HashMap<Lock, String>,
-) -> Conclusion {
+fn conclusion(model: &SwitchModel, property: &str, s: &State, sites: &Sites) -> Conclusion {
     if property == DEADLOCK_FREE {
         let Some(cpus) = model.deadlock_cycle(s) else {
             return (None, vec![], vec![]);
@@ -96,7 +194,7 @@ fn conclusion(
             let (waits, _) = model.waits_for(s, c).expect("cycle members wait");
             let holds = model.resource_name(wanted_by_before);
             let taken_in = match wanted_by_before {
-                Resource::Lock(l) => sites.get(&l).cloned().unwrap_or_default(),
+                Resource::Lock(l) => sites.get(&l).map(|(_, w)| w.clone()).unwrap_or_default(),
                 Resource::OnCpu(_) => "__schedule".into(),
             };
             edges.push(CycleEdge {
@@ -179,6 +277,9 @@ pub fn check_path(model: &SwitchModel, path: &[Action]) -> Result<State, String>
 /// What a successful replay reproduced.
 #[derive(Debug)]
 pub struct Replayed {
+    /// The trace as the model rebuilt it: equal to the recorded one, field for
+    /// field, so a view can draw it without trusting the file.
+    pub trace: Trace,
     /// The property violated again.
     pub property: String,
     /// Its shape.
@@ -189,7 +290,7 @@ pub struct Replayed {
 
 /// Re-executes `trace` against the model: every action must be enabled in turn, the
 /// final state must violate the recorded property, and the rebuilt trace must equal
-/// the recorded one.
+/// the recorded one in every field (steps, decisions, violation, summary, tables).
 pub fn replay(trace: &Trace) -> Result<Replayed, String> {
     let model = SwitchModel::new(trace.config.clone())?;
     if let Some(st) = trace.steps.iter().find(|st| st.cpu != st.action.cpu.0) {
@@ -221,9 +322,30 @@ pub fn replay(trace: &Trace) -> Result<Replayed, String> {
     if rebuilt.cycle != trace.cycle || rebuilt.shape != trace.shape {
         return Err("the recorded violation differs from the replayed one".into());
     }
+    if rebuilt.summary != trace.summary {
+        return Err("the recorded summary differs from the replayed one".into());
+    }
+    if rebuilt.initial != trace.initial {
+        return Err("the recorded initial state differs from the replayed one".into());
+    }
+    if rebuilt.tasks != trace.tasks || rebuilt.locks != trace.locks {
+        return Err("the recorded task or lock table differs from the replayed one".into());
+    }
+    debug_assert_eq!(&rebuilt, trace, "every field is compared above");
     Ok(Replayed {
-        property: rebuilt.property,
-        shape: rebuilt.shape,
-        summary: rebuilt.summary,
+        property: rebuilt.property.clone(),
+        shape: rebuilt.shape.clone(),
+        summary: rebuilt.summary.clone(),
+        trace: rebuilt,
     })
+}
+
+/// Loads `path` and replays it: the trace every view draws. A file that does not
+/// replay, or whose recorded summary, cycle or steps differ from the replayed ones,
+/// is refused with one line naming it.
+pub fn load_verified(path: &std::path::Path) -> Result<Trace, String> {
+    let t = super::format::load(path)?;
+    replay(&t)
+        .map(|r| r.trace)
+        .map_err(|e| format!("{}: does not replay: {e}", path.display()))
 }

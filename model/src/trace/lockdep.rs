@@ -1,0 +1,266 @@
+//! What a `CONFIG_PROVE_LOCKING` kernel would print on a trace: lockdep run over
+//! the trace's lock acquisitions, step by step, as RHEL 7.7's `kernel/lockdep.c`
+//! (3.10) runs over a real kernel's.
+//!
+//! Kept from lockdep (RHEL 7.7 `kernel/lockdep.c`):
+//! - classes, not instances (`&rq->lock` for every runqueue lock); the second lock
+//!   of `double_rq_lock` is taken with `SINGLE_DEPTH_NESTING`, so its class is
+//!   `&rq->lock/1` (`kernel/sched/sched.h:1642-1645`);
+//! - the check runs when `lock()` is called, before the CPU spins
+//!   (`validate_chain`, 2085-2130): on the step that takes a free lock, or on the
+//!   step after which the CPU waits for a held one;
+//! - `check_deadlock` (recursive locking: a class already held) first, then
+//!   `check_prevs_add` (1934-1965): a dependency from the most recent held lock to
+//!   the new one, and on through held trylocks down to the first non-trylock lock;
+//!   each added dependency first asks `check_noncircular` whether the new class
+//!   already reaches the held one (a breadth-first search, whose path is the
+//!   "dependency chain");
+//! - a trylock is never checked and adds no dependency into itself (`if
+//!   (!hlock->trylock)`, 2768); a chain of held classes already validated is not
+//!   validated again (`lookup_chain_cache`);
+//! - only the first report is printed: every report calls
+//!   `debug_locks_off_graph_unlock()` (1183, 1717) and lockdep is off after it.
+//!
+//! The dependencies a booted kernel already has: every wake-up since boot took
+//! `&p->pi_lock` and then `&rq->lock` (`try_to_wake_up`, `kernel/sched/core.c:1746`
+//! then `ttwu_queue` 1714), so that dependency is known before the trace starts.
+//! Not kept: irq-safety inversions (every lock here is taken with interrupts off),
+//! read locks, and lockdep's stack traces beyond the model's frames.
+
+use super::format::TaskFacts;
+use super::replay::facts;
+use crate::kernel::machine::{Action, Move, Op, SwitchModel};
+use crate::kernel::waits::Resource;
+use crate::state::{CpuId, Loc, Lock, State};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+/// Which report lockdep prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockdepKind {
+    /// "possible recursive locking detected" (`print_deadlock_bug`).
+    Recursive,
+    /// "possible circular locking dependency detected" (`print_circular_bug`).
+    Circular,
+}
+
+/// A held or wanted lock as lockdep prints it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockdepLock {
+    /// Its class (`&rq->lock`, `&rq->lock/1`).
+    pub class: String,
+    /// The instance (`rq0.lock`).
+    pub instance: String,
+    /// The function that takes it (`at:`).
+    pub at: String,
+}
+
+/// One entry of the dependency chain, from the held class (`#depth`) down to the
+/// class being acquired (`#0`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainEntry {
+    /// The class.
+    pub class: String,
+    /// Where the dependency into this class was recorded: up to six functions,
+    /// innermost first, and the step (for `#0`: the acquisition that fires the
+    /// report).
+    pub trace: Vec<String>,
+}
+
+/// The report lockdep prints first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LockdepReport {
+    /// The step whose `lock()` call fires it.
+    pub step: usize,
+    /// Recursive or circular.
+    pub kind: LockdepKind,
+    /// The CPU and task (`current`) that call `lock()`.
+    pub cpu: CpuId,
+    /// `current`.
+    pub task: TaskFacts,
+    /// The lock being acquired.
+    pub acquiring: LockdepLock,
+    /// The held lock it conflicts with.
+    pub holding: LockdepLock,
+    /// For a circular report, the chain from `#depth` (the held class) to `#0` (the
+    /// class being acquired).
+    pub chain: Vec<ChainEntry>,
+    /// `current`'s held locks, in the order it took them.
+    pub held: Vec<LockdepLock>,
+    /// `current`'s stack, innermost first.
+    pub stack: Vec<String>,
+}
+
+struct Held {
+    lock: Lock,
+    class: String,
+    at: String,
+    trylock: bool,
+}
+
+/// `lock()`'s class for `lock` taken by CPU `c` in state `s`.
+fn class_of(s: &State, c: CpuId, lock: Lock) -> String {
+    let base = SwitchModel::lockdep_class(lock);
+    if s.cpu[c].top() == Some(Loc::BalanceLock2) {
+        format!("{base}/1")
+    } else {
+        base.to_string()
+    }
+}
+
+/// Runs lockdep over `path` and returns the first report it would print.
+pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepReport> {
+    // (from class, to class) → where it was recorded, innermost first.
+    let mut deps: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    deps.insert(
+        ("&p->pi_lock".into(), "&rq->lock".into()),
+        vec![
+            "_raw_spin_lock".into(),
+            "try_to_wake_up".into(),
+            "(every wake-up since boot)".into(),
+        ],
+    );
+    let mut held: HashMap<CpuId, Vec<Held>> = HashMap::new();
+    let mut chains: BTreeSet<Vec<String>> = BTreeSet::new();
+    let mut s = model.initial_state();
+    for (i, a) in path.iter().enumerate() {
+        let step = i + 1;
+        let c = a.cpu;
+        let before = s;
+        let acquire = match (a.kind, model.op(&before, c)) {
+            (Move::SharedOp, Op::Acquire(l)) => Some(l),
+            _ => None,
+        };
+        model.perform(&mut s, c, a.kind);
+        let mut attempt = acquire.map(|l| (l, class_of(&before, c, l), &before));
+        if attempt.is_none() {
+            if let Some((Resource::Lock(l), _)) = model.waits_for(&s, c) {
+                if model.waits_for(&before, c).is_none() {
+                    attempt = Some((l, class_of(&s, c, l), &s));
+                }
+            }
+        }
+        let stack_of = |st: &State| -> Vec<String> {
+            model
+                .frames(st, c)
+                .into_iter()
+                .rev()
+                .collect::<Vec<String>>()
+        };
+        let mine = held.entry(c).or_default();
+        if let Some((lock, class, at_state)) = attempt {
+            let at = model.where_is(at_state, c);
+            let wanted = LockdepLock {
+                class: class.clone(),
+                instance: model.lock_name(lock),
+                at: at.clone(),
+            };
+            let shown = |h: &Held| LockdepLock {
+                class: h.class.clone(),
+                instance: model.lock_name(h.lock),
+                at: h.at.clone(),
+            };
+            let mut key: Vec<String> = mine.iter().map(|h| h.class.clone()).collect();
+            key.push(class.clone());
+            let report = |kind, holding: &Held, chain| LockdepReport {
+                step,
+                kind,
+                cpu: c,
+                task: facts(model, before.cpu[c].curr()),
+                acquiring: wanted.clone(),
+                holding: shown(holding),
+                chain,
+                held: mine.iter().map(shown).collect(),
+                stack: {
+                    let mut st = stack_of(at_state);
+                    if st.first().is_none_or(|f| !f.starts_with("_raw_spin")) {
+                        st.insert(0, "_raw_spin_lock".into());
+                    }
+                    st
+                },
+            };
+            if chains.insert(key) {
+                if let Some(h) = mine.iter().find(|h| h.class == class) {
+                    return Some(report(LockdepKind::Recursive, h, vec![]));
+                }
+                for h in mine.iter().rev() {
+                    if let Some(path) = bfs(&deps, &class, &h.class) {
+                        let mut chain: Vec<ChainEntry> = Vec::new();
+                        // path: source = class … target = h.class; print from target.
+                        for w in path.windows(2).rev() {
+                            chain.push(ChainEntry {
+                                class: w[1].clone(),
+                                trace: deps[&(w[0].clone(), w[1].clone())].clone(),
+                            });
+                        }
+                        let mut now = stack_of(at_state);
+                        if now.first().is_none_or(|f| !f.starts_with("_raw_spin")) {
+                            now.insert(0, "_raw_spin_lock".into());
+                        }
+                        now.truncate(6);
+                        chain.push(ChainEntry {
+                            class: class.clone(),
+                            trace: now,
+                        });
+                        return Some(report(LockdepKind::Circular, h, chain));
+                    }
+                    deps.entry((h.class.clone(), class.clone()))
+                        .or_insert_with(|| {
+                            let mut t = stack_of(at_state);
+                            t.truncate(6);
+                            t.push(format!("(step {step}, CPU{c})"));
+                            t
+                        });
+                    if !h.trylock {
+                        break;
+                    }
+                }
+            }
+        }
+        // Bring the held-lock stack up to date: releases, then acquisitions
+        // (a lock taken by a step that was not a blocking acquisition is a trylock).
+        let now: Vec<Lock> = model.held_by(&s, c);
+        mine.retain(|h| now.contains(&h.lock));
+        for l in now {
+            if !mine.iter().any(|h| h.lock == l) {
+                mine.push(Held {
+                    lock: l,
+                    class: class_of(&before, c, l),
+                    at: model.where_is(&before, c),
+                    trylock: acquire != Some(l),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// The shortest dependency path from class `from` to class `to`.
+fn bfs(
+    deps: &BTreeMap<(String, String), Vec<String>>,
+    from: &str,
+    to: &str,
+) -> Option<Vec<String>> {
+    let mut parent: HashMap<String, String> = HashMap::new();
+    let mut queue = VecDeque::from([from.to_string()]);
+    while let Some(at) = queue.pop_front() {
+        for (a, b) in deps.keys() {
+            if *a != at || parent.contains_key(b) || b == from {
+                continue;
+            }
+            parent.insert(b.clone(), at.clone());
+            if b == to {
+                let mut path = vec![to.to_string()];
+                while let Some(p) = parent.get(path.last().unwrap()) {
+                    path.push(p.clone());
+                    if p == from {
+                        break;
+                    }
+                }
+                path.reverse();
+                return Some(path);
+            }
+            queue.push_back(b.clone());
+        }
+    }
+    None
+}
