@@ -65,10 +65,10 @@ fn innermost(cpu: &CpuSnapshot) -> &str {
         .unwrap_or("task context")
 }
 
-/// One line naming the trace.
-pub fn header(t: &Trace) -> String {
+/// What the trace is: policy, property, shape, length and source.
+pub fn title(t: &Trace) -> String {
     format!(
-        "{} trace: {} {} ({} steps, from {}){}",
+        "{} trace: {} {} ({} steps, from {})",
         t.config.policy,
         t.property,
         match &t.shape {
@@ -77,12 +77,12 @@ pub fn header(t: &Trace) -> String {
         },
         t.steps.len(),
         t.source,
-        if t.config.cpus > 0 {
-            format!(" — {}", t.config.describe())
-        } else {
-            String::new()
-        }
     )
+}
+
+/// One line naming the trace and its configuration.
+pub fn header(t: &Trace) -> String {
+    format!("{} — {}", title(t), t.config.describe())
 }
 
 /// `trace show`: one column per CPU, one row per step.

@@ -135,6 +135,10 @@ pub struct ExportArgs {
 pub struct ExploreArgs {
     #[command(flatten)]
     pub knobs: Knobs,
+    /// Open at this counterexample: its configuration, and a link to its last state
+    /// (instead of --policy and the knobs).
+    #[arg(long, value_name = "TRACE")]
+    pub trace: Option<PathBuf>,
     /// Port on 127.0.0.1.
     #[arg(long, default_value_t = 3000)]
     pub port: u16,

@@ -2,18 +2,42 @@
 
 use crate::cli::knobs::KnobsFor;
 use crate::cli::ExploreArgs;
+use stateright::Path;
 use switchpath::exit::{Error, Exit};
+use switchpath_model::{frames, trace, SwitchModel};
 
-/// Serves the Explorer on 127.0.0.1 until Ctrl-C.
+/// Serves the Explorer on 127.0.0.1 until Ctrl-C; with `--trace`, for the trace's
+/// configuration, and prints the link that opens at its last state.
 pub fn run(args: ExploreArgs) -> Result<Exit, Error> {
     use stateright::Model;
-    let config = args.knobs.config(KnobsFor::Explore)?;
-    let model = switchpath_model::SwitchModel::new(config.clone()).map_err(Error::bad_input)?;
+    let (config, path) = match &args.trace {
+        Some(file) => {
+            if args.knobs.policy.is_some() {
+                return Err(Error::bad_input(
+                    "explore --trace takes the configuration from the trace: drop --policy",
+                ));
+            }
+            let t = trace::load_verified(file).map_err(Error::bad_input)?;
+            let actions: Vec<_> = t.steps.iter().map(|s| s.action).collect();
+            (t.config, Some(actions))
+        }
+        None => (args.knobs.config(KnobsFor::Explore)?, None),
+    };
+    let model = SwitchModel::new(config.clone()).map_err(Error::bad_input)?;
+    frames::register_task_names(model.task_ids().map(|t| model.task_name(t)).collect());
     let addr = format!("127.0.0.1:{}", args.port);
     std::net::TcpListener::bind(&addr)
         .map_err(|e| Error::bad_input(format!("cannot listen on {addr}: {e}")))?;
     println!("switchpath explore: {}", config.describe());
     println!("Explorer on http://{addr}/ (Ctrl-C to stop)");
+    if let Some(actions) = path {
+        let p = Path::from_actions(&model, model.initial_state(), actions.iter())
+            .expect("a replayed trace is a path of its model");
+        println!(
+            "the counterexample, at its last state: http://{addr}/#/steps/{}",
+            p.encode(&model)
+        );
+    }
     model.checker().serve(addr.as_str());
     Ok(Exit::Success)
 }

@@ -44,6 +44,16 @@ impl Model for SwitchModel {
         let mut next = *s;
         self.perform(&mut next, a.cpu, a.kind);
         let mut out = format!("CPU{} {}\n", a.cpu, self.describe_effect(s, &a));
+        if let Some(d) = crate::trace::decision(self, s, &next, a.cpu) {
+            out.push_str(&format!(
+                "switch_mm decides ({}: {}): {} for prev {}, next {}\n",
+                d.policy,
+                d.rule,
+                if d.ibpb { "IBPB" } else { "no IBPB" },
+                d.prev.name,
+                d.next.name
+            ));
+        }
         for c in self.cpus() {
             let held: Vec<String> = self
                 .held_by(&next, c)
@@ -54,11 +64,13 @@ impl Model for SwitchModel {
                 .waits_for(&next, c)
                 .map(|(r, _)| format!("; waits for {}", self.resource_name(r)));
             out.push_str(&format!(
-                "CPU{c}: {} in {}; holds [{}]{}\n",
+                "CPU{c}: {} in {}; holds [{}]{}; predictor trained by {}; last user mm {}\n",
                 self.task_name(next.cpu[c].curr()),
                 self.where_is(&next, c),
                 held.join(", "),
-                waits.unwrap_or_default()
+                waits.unwrap_or_default(),
+                self.task_name_or_none(next.cpu[c].trained_by()),
+                self.task_name_or_none(next.cpu[c].last_mm())
             ));
         }
         Some(out)

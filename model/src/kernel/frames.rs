@@ -280,6 +280,29 @@ pub fn cpu_frames(cpu: &Cpu) -> Vec<&'static str> {
     out
 }
 
+/// The task names `Debug` prints, once a process has registered its model's
+/// (`switchpath explore` does, so that stateright's Explorer shows `A`, `B`,
+/// `rcuo0` as every other view does). `Debug` cannot reach the model; without a
+/// registration it prints `taskN`.
+static TASK_NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Registers the task names `Debug` for [`State`] prints, indexed by task id. The
+/// first registration in a process stays; a process that explores one model
+/// (`switchpath explore`) registers that model's.
+pub fn register_task_names(names: Vec<String>) {
+    let _ = TASK_NAMES.set(names);
+}
+
+fn debug_task_name(t: TaskId) -> String {
+    match t.idle_cpu() {
+        Some(c) => format!("swapper/{c}"),
+        None => TASK_NAMES
+            .get()
+            .and_then(|n| n.get(t.index()).cloned())
+            .unwrap_or_else(|| format!("task{t}")),
+    }
+}
+
 /// Readable without the model (task ids, lock ids): stateright's Explorer shows this.
 /// It lives here, not beside [`State`], because it reads each CPU's stack as kernel
 /// frames: the state layer needs nothing from the kernel layer.
@@ -287,10 +310,7 @@ impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let task = |t: Option<TaskId>| match t {
             None => "-".to_string(),
-            Some(t) => match t.idle_cpu() {
-                Some(c) => format!("swapper/{c}"),
-                None => format!("task{t}"),
-            },
+            Some(t) => debug_task_name(t),
         };
         for (c, cpu) in self.cpu.iter().enumerate() {
             if *cpu == Cpu::default() {
@@ -342,7 +362,10 @@ fn lock_label(i: usize) -> String {
     } else if i == 2 * MAX_CPUS + 1 {
         "kswapd_wait.lock".into()
     } else {
-        format!("task{}.pi_lock", i - 2 * MAX_CPUS - 2)
+        format!(
+            "{}.pi_lock",
+            debug_task_name(TaskId((i - 2 * MAX_CPUS - 2) as u8))
+        )
     }
 }
 

@@ -91,7 +91,7 @@ pub fn facts(model: &SwitchModel, t: TaskId) -> TaskFacts {
 /// one. The decision runs exactly when the CPU loads another user mm
 /// (`complete_switch_mm` is the only place the last user mm changes after the
 /// initial state), so the change of the last user mm is what marks it.
-fn decision(model: &SwitchModel, before: &State, after: &State, c: CpuId) -> Option<Decision> {
+pub fn decision(model: &SwitchModel, before: &State, after: &State, c: CpuId) -> Option<Decision> {
     let (b, a) = (&before.cpu[c], &after.cpu[c]);
     if a.last_mm() == b.last_mm() {
         return None;
