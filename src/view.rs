@@ -347,10 +347,10 @@ fn lockdep_lock(l: &LockdepLock) -> String {
     format!(" ({})[{}], at: {}", l.class, l.instance, l.at)
 }
 
-/// One report in the layout of RHEL 7.7 `kernel/lockdep.c`: `print_deadlock_bug`
-/// (1710-1735) or `print_circular_bug` (1141-1210), `lockdep_print_held_locks`
+/// One report (either kind) in the layout of RHEL 7.7 `kernel/lockdep.c`: `print_deadlock_bug`
+/// (1713-1740) or `print_circular_bug` (1141-1210, with its header), `lockdep_print_held_locks`
 /// (557-572), `print_kernel_ident` (574-580).
-fn lockdep_report(t: &Trace, r: &LockdepReport) -> String {
+pub fn lockdep_report(t: &Trace, r: &LockdepReport) -> String {
     let mut out = String::from("\n");
     let comm = format!("{}/{}", r.task.name, r.task.pid);
     let ident = format!(

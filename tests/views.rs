@@ -97,32 +97,140 @@ fn show_puts_each_cpu_in_its_column() {
     assert!(out.contains("deadlock (ABBA)"), "{out}");
 }
 
+/// The report RHEL 7.7's lockdep (3.10 `kernel/lockdep.c`) prints, point by point,
+/// for the 1-CPU RHEL trace: a PROVE_LOCKING kernel fires at step 8, when CPU0
+/// takes `rcuo0.pi_lock` under `nocb_wq0.lock`, before the AA of step 9.
+const RHEL_CIRCULAR_SPLAT: &str = "
+======================================================
+[ INFO: possible circular locking dependency detected ]
+3.10.0-switchpath #1 Not tainted [--policy rhel-ptrace-creds --cpus 1 --tasks 0:root,1000,1001,1000:nondumpable --selinux on --rcu-nocb on --defer-wakeup off --avc-full on --avc-churn on --rcuo-cpu same --llc shared --load-balance off --rcuo-wakers own --wake-placement kernel --mem-pressure off --rcu-barrier off]
+-------------------------------------------------------
+A/1 is trying to acquire lock:
+ (&p->pi_lock)[rcuo0.pi_lock], at: try_to_wake_up
+
+but task is already holding lock:
+ (&rdp->nocb_wq)[nocb_wq0.lock], at: __wake_up
+
+which lock already depends on the new lock.
+
+
+the existing dependency chain (in reverse order) is:
+
+-> #2 (&rdp->nocb_wq):
+       _raw_spin_lock_irqsave
+       __wake_up
+       __call_rcu_nocb_enqueue
+       __call_rcu
+       call_rcu_sched
+       avc_node_delete
+       (step 7, CPU0)
+
+-> #1 (&rq->lock):
+       _raw_spin_lock
+       try_to_wake_up
+       (every wake-up since boot)
+
+-> #0 (&p->pi_lock):
+       _raw_spin_lock_irqsave
+       try_to_wake_up
+       default_wake_function
+       autoremove_wake_function
+       __wake_up_common
+       __wake_up
+
+other info that might help us debug this:
+
+Chain exists of:
+  &p->pi_lock --> &rq->lock --> &rdp->nocb_wq
+
+ Possible unsafe locking scenario:
+
+       CPU0                    CPU1
+       ----                    ----
+  lock(&rdp->nocb_wq);
+                               lock(&rq->lock);
+                               lock(&rdp->nocb_wq);
+  lock(&p->pi_lock);
+
+ *** DEADLOCK ***
+
+3 locks held by A/1:
+ #0:  (&rq->lock)[rq0.lock], at: __schedule
+ #1:  (&avc_cache.slots_lock[i])[avc slot lock], at: avc_alloc_node
+ #2:  (&rdp->nocb_wq)[nocb_wq0.lock], at: __wake_up
+
+stack backtrace:
+CPU: 0 PID: 1 Comm: A (switchpath step 8)
+Call Trace:
+ _raw_spin_lock_irqsave
+ try_to_wake_up
+";
+
+/// The recursive report, point by point (RHEL 7.7 `print_deadlock_bug`,
+/// `print_deadlock_scenario`, `lockdep_print_held_locks`).
+const RECURSIVE_SPLAT: &str = "
+=============================================
+[ INFO: possible recursive locking detected ]
+3.10.0-switchpath #1 Not tainted [--policy rhel-ptrace-creds --cpus 1 --tasks 0:root,1000,1001,1000:nondumpable --selinux on --rcu-nocb on --defer-wakeup off --avc-full on --avc-churn on --rcuo-cpu same --llc shared --load-balance off --rcuo-wakers own --wake-placement kernel --mem-pressure off --rcu-barrier off]
+---------------------------------------------
+A/1 is trying to acquire lock:
+ (&rq->lock)[rq0.lock], at: try_to_wake_up
+
+but task is already holding lock:
+ (&rq->lock)[rq0.lock], at: __schedule
+
+other info that might help us debug this:
+ Possible unsafe locking scenario:
+
+       CPU0
+       ----
+  lock(&rq->lock);
+  lock(&rq->lock);
+
+ *** DEADLOCK ***
+
+ May be due to missing lock nesting notation
+
+1 lock held by A/1:
+ #0:  (&rq->lock)[rq0.lock], at: __schedule
+
+stack backtrace:
+CPU: 0 PID: 1 Comm: A (switchpath step 9)
+Call Trace:
+ _raw_spin_lock
+ try_to_wake_up
+";
+
 #[test]
-fn lockdep_reports_recursive_and_circular_locking() {
+fn lockdep_prints_what_a_prove_locking_kernel_prints_first() {
     let o = switchpath(&[
         "trace",
         "show",
         "--lockdep",
         &trace_file("rhel-ptrace-creds--deadlock-free--1cpu.json"),
     ]);
+    assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
     assert!(
-        out.contains("WARNING: possible recursive locking detected"),
-        "{out}"
+        out.starts_with(RHEL_CIRCULAR_SPLAT),
+        "expected:\n{RHEL_CIRCULAR_SPLAT}\ngot:\n{out}"
     );
-    assert!(out.contains("CPU0/A is trying to acquire lock:\n  (rq0.lock), at: try_to_wake_up"));
-    assert!(out.contains("but task is already holding lock:\n  (rq0.lock), at: __schedule"));
-    assert!(out.contains("4 locks held by CPU0/A:"));
+    assert!(out.contains(
+        "switchpath: lockdep fires at step 8 and is off after its first report (debug_locks_off); the wait-for cycle closes at step 9:\n  CPU0 holds rq0.lock (taken in __schedule) and waits for rq0.lock in try_to_wake_up\n"
+    ));
+    // The 3-CPU shuttle ABBA: the same inversion, on the CPU that takes the pi_lock.
     let o = switchpath(&[
         "trace",
         "show",
         "--lockdep",
         &trace_file("shuttle/rhel-ptrace-creds--deadlock-free--shuttle-3cpu.json"),
     ]);
+    let out = stdout(&o);
     assert!(
-        stdout(&o).contains("WARNING: possible circular locking dependency detected"),
-        "{}",
-        stdout(&o)
+        out.contains("[ INFO: possible circular locking dependency detected ]")
+            && out.contains(" (&p->pi_lock)[rcuo")
+            && out.contains("Chain exists of:\n  &p->pi_lock --> &rq->lock --> &rdp->nocb_wq\n"),
+        "{out}"
     );
     let o = switchpath(&[
         "trace",
@@ -130,7 +238,39 @@ fn lockdep_reports_recursive_and_circular_locking() {
         "--lockdep",
         &trace_file("upstream-dumpable--isolation-poisoning--1cpu.json"),
     ]);
-    assert!(stdout(&o).contains("no lock cycle in this trace"));
+    let out = stdout(&o);
+    assert!(out.contains("no lockdep report"), "{out}");
+    assert!(out.contains("no lock cycle in this trace"), "{out}");
+}
+
+/// The recursive layout. On every committed trace lockdep's first report is the
+/// circular one (the boot-time `&p->pi_lock -> &rq->lock` dependency makes the
+/// pi_lock acquisition under a wait-queue lock fire before any AA), so the
+/// recursive report is laid out from a report built here: an AA on `rq0.lock`.
+#[test]
+fn lockdep_lays_out_a_recursive_report_as_lockdep_does() {
+    use switchpath_model::trace::lockdep::{LockdepKind, LockdepLock, LockdepReport};
+    let t = switchpath_model::trace::load(Path::new(&trace_file(
+        "rhel-ptrace-creds--deadlock-free--1cpu.json",
+    )))
+    .unwrap();
+    let rq0 = |at: &str| LockdepLock {
+        class: "&rq->lock".into(),
+        instance: "rq0.lock".into(),
+        at: at.into(),
+    };
+    let r = LockdepReport {
+        step: 9,
+        kind: LockdepKind::Recursive,
+        cpu: switchpath_model::state::CpuId(0),
+        task: t.tasks[0].clone(),
+        acquiring: rq0("try_to_wake_up"),
+        holding: rq0("__schedule"),
+        chain: vec![],
+        held: vec![rq0("__schedule")],
+        stack: vec!["_raw_spin_lock".into(), "try_to_wake_up".into()],
+    };
+    assert_eq!(switchpath::view::lockdep_report(&t, &r), RECURSIVE_SPLAT);
 }
 
 #[test]
@@ -166,7 +306,10 @@ fn every_view_reads_traces_from_every_source() {
         let o = switchpath(&["trace", "export", "--itf", &file]);
         let itf: serde_json::Value = serde_json::from_slice(&o.stdout).expect("ITF is JSON");
         assert_eq!(itf["#meta"]["format"], "ITF");
-        assert_eq!(itf["vars"], serde_json::json!(["step", "action", "cpus"]));
+        assert_eq!(
+            itf["vars"],
+            serde_json::json!(["step", "action", "cpus", "decision", "violation"])
+        );
         let n = itf["states"].as_array().unwrap().len();
         let steps =
             serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&file).unwrap())
@@ -190,7 +333,7 @@ fn every_view_reads_traces_from_every_source() {
 }
 
 #[test]
-fn the_dot_export_shows_the_inversion() {
+fn the_dot_export_draws_cpus_as_nodes_and_the_cycle_apart() {
     let o = switchpath(&[
         "trace",
         "export",
@@ -199,10 +342,170 @@ fn the_dot_export_shows_the_inversion() {
     ]);
     let dot = stdout(&o);
     assert!(dot.contains("\"rq0.lock\" -> \"rcuo0.pi_lock\""), "{dot}");
+    assert!(dot.contains("\"CPU0 (A)\" [shape=ellipse];"), "{dot}");
     assert!(
-        dot.contains("\"rq0.lock\" -> \"rq0.lock\" [label=\"CPU0 waits\", color=red"),
+        dot.contains("\"rq0.lock\" -> \"CPU0 (A)\" [label=\"holds\""),
         "{dot}"
     );
+    assert!(
+        dot.contains("\"CPU0 (A)\" -> \"rq0.lock\" [label=\"waits for\", color=red"),
+        "{dot}"
+    );
+    // The 3-CPU ABBA: the two CPUs of the cycle wait in red, one edge each; a CPU
+    // piled up behind them (if any) waits dashed.
+    let o = switchpath(&[
+        "trace",
+        "export",
+        "--dot",
+        &trace_file("shuttle/rhel-ptrace-creds--deadlock-free--shuttle-3cpu.json"),
+    ]);
+    let dot = stdout(&o);
+    let red = dot.matches("label=\"waits for\", color=red").count();
+    assert_eq!(red, 2, "{dot}");
+    assert_eq!(
+        dot.matches("\"waits for\"").count(),
+        red + dot.matches("style=dashed").count()
+    );
+}
+
+/// Every isolation counterexample the project commits shows, in every view, the
+/// switch whose decision broke isolation: its inputs, its outcome, and who trained
+/// the predictor.
+#[test]
+fn every_isolation_trace_shows_the_decision_that_broke_it_in_every_view() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if !(name.contains("--isolation-") || name.contains("--policy-promise--")) {
+            continue;
+        }
+        n += 1;
+        let file = path.to_str().unwrap();
+        let t = switchpath_model::trace::load(&path).unwrap();
+        let last = t.steps.last().unwrap();
+        let d = last
+            .decision
+            .as_ref()
+            .unwrap_or_else(|| panic!("{name}: the last step decides"));
+        assert!(
+            !d.ibpb,
+            "{name}: isolation breaks on a switch without an IBPB"
+        );
+        let trainer = d.predictor.clone().expect("a trained predictor");
+        assert_ne!(trainer, d.next.name, "{name}");
+        // trace show: the marked step, the decision's inputs and outcome.
+        let out = stdout(&switchpath(&["trace", "show", file]));
+        assert!(
+            out.contains(&format!("{:>3}! ", last.step)),
+            "{name}: {out}"
+        );
+        assert!(
+            out.contains(&format!(
+                "switch_mm on CPU{} decides ({}",
+                last.cpu, d.policy
+            )),
+            "{name}: {out}"
+        );
+        assert!(
+            out.contains(&format!("prev {} (uid {}", d.prev.name, d.prev.uid)),
+            "{name}: {out}"
+        );
+        assert!(
+            out.contains(&format!(
+                "no IBPB: {} starts on the predictor {trainer} trained",
+                d.next.name
+            )),
+            "{name}: {out}"
+        );
+        assert!(
+            out.contains(&format!("predictor {trainer}")),
+            "{name}: {out}"
+        );
+        // ITF: the decision and the predictor owner in the last state.
+        let itf: serde_json::Value =
+            serde_json::from_slice(&switchpath(&["trace", "export", "--itf", file]).stdout)
+                .unwrap();
+        let s = itf["states"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(s["decision"][0]["ibpb"], false, "{name}");
+        assert_eq!(
+            s["decision"][0]["next"]["name"],
+            d.next.name.as_str(),
+            "{name}"
+        );
+        assert_eq!(
+            s["cpus"][last.cpu as usize]["predictor"],
+            trainer.as_str(),
+            "{name}"
+        );
+        assert_ne!(s["violation"], "", "{name}");
+        // HTML: the page embeds the replayed decision and marks the step.
+        let page = tempfile::NamedTempFile::new().unwrap();
+        let o = switchpath(&["trace", "html", file, "-o", page.path().to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0));
+        let html = std::fs::read_to_string(page.path()).unwrap();
+        assert!(html.contains("\"decision\":{\"policy\""), "{name}");
+    }
+    assert!(n >= 20, "{n} isolation traces");
+}
+
+/// Every ITF export parses with the `itf` crate, variables and all.
+#[test]
+fn every_itf_export_parses_with_the_itf_crate() {
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Held {
+        lock: String,
+        taken_in: String,
+    }
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Cpu {
+        cpu: i64,
+        task: String,
+        frames: Vec<String>,
+        held: Vec<Held>,
+        waiting_for: String,
+        predictor: String,
+        last_user_mm: String,
+    }
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct State {
+        step: i64,
+        action: String,
+        cpus: Vec<Cpu>,
+        decision: Vec<itf::Value>,
+        violation: String,
+    }
+    let mut files: Vec<String> = Vec::new();
+    for dir in ["", "loom", "shuttle", "run"] {
+        for e in std::fs::read_dir(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("traces")
+                .join(dir),
+        )
+        .unwrap()
+        {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "json") {
+                files.push(p.to_str().unwrap().to_string());
+            }
+        }
+    }
+    assert!(files.len() > 25);
+    for f in files {
+        let o = switchpath(&["trace", "export", "--itf", &f]);
+        assert_eq!(o.status.code(), Some(0), "{f}");
+        let text = String::from_utf8(o.stdout).unwrap();
+        let t: itf::Trace<State> =
+            itf::trace_from_str(&text).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert_eq!(t.vars, ["step", "action", "cpus", "decision", "violation"]);
+        let last = &t.states.last().unwrap().value;
+        assert!(!last.violation.is_empty(), "{f}");
+        assert_eq!(last.step as usize + 1, t.states.len(), "{f}");
+    }
 }
 
 #[test]
@@ -214,8 +517,8 @@ fn corrupt_truncated_and_foreign_traces_are_bad_input_in_every_view() {
         (dir.path().join("cut.json"), "truncated or malformed JSON"),
         (dir.path().join("foreign.json"), "not a switchpath trace"),
         (
-            dir.path().join("v2.json"),
-            "trace version 2 is not supported",
+            dir.path().join("v3.json"),
+            "trace version 3 is not supported",
         ),
         (dir.path().join("shape.json"), "malformed trace"),
         (dir.path().join("missing.json"), "cannot read"),
@@ -228,7 +531,7 @@ fn corrupt_truncated_and_foreign_traces_are_bad_input_in_every_view() {
     .unwrap();
     std::fs::write(
         &cases[2].0,
-        good.replacen("\"version\": 1", "\"version\": 2", 1),
+        good.replacen("\"version\": 2", "\"version\": 3", 1),
     )
     .unwrap();
     std::fs::write(
@@ -250,61 +553,162 @@ fn corrupt_truncated_and_foreign_traces_are_bad_input_in_every_view() {
     assert!(!out.exists(), "no half-written page");
 }
 
-/// Headless Chromium (Debian's `chromium`, installed by `.ci/run`): load the page,
-/// move to the last step, check the cycle is drawn; keep a screenshot.
+/// Runs headless Chromium on `url` with a window `width` pixels wide; with
+/// `screenshot`, writes one there, else returns the DOM after the page's script ran.
+fn chromium(artefacts: &Path, url: &str, width: u32, screenshot: Option<&Path>) -> String {
+    static PROFILE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = PROFILE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let profile = format!(
+        "--user-data-dir={}",
+        artefacts.join(format!("profile-{n}")).display()
+    );
+    let size = format!("--window-size={width},900");
+    let mut args = vec![
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        &profile,
+        &size,
+    ];
+    let shot = screenshot.map(|p| format!("--screenshot={}", p.display()));
+    match &shot {
+        Some(s) => args.push(s),
+        None => args.push("--dump-dom"),
+    }
+    args.push(url);
+    let o = Command::new("chromium")
+        .args(&args)
+        .output()
+        .expect("chromium runs (apt-get install chromium)");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Headless Chromium (Debian's `chromium`, installed by `.ci/run`): every source's
+/// page draws its cycle; the 1-CPU AA, the 3-CPU ABBA and an isolation trace at 800
+/// and 1400 px keep their cycle labels apart, the violation inside the window and
+/// nothing scrolling sideways (the page records what it measured as `data-`
+/// attributes on `<body>`); a screenshot of each is kept; and a page built from a
+/// hostile trace runs none of the script hidden in its strings.
 #[test]
 #[ignore = "needs Debian's chromium: .ci/run installs it and runs this test"]
 fn the_html_page_draws_the_cycle_in_headless_chromium() {
     let artefacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-test");
+    let _ = std::fs::remove_dir_all(&artefacts);
     std::fs::create_dir_all(&artefacts).unwrap();
+    let page_of = |name: &str, file: &str| {
+        let page = artefacts.join(format!("{name}.html"));
+        let o = switchpath(&["trace", "html", file, "-o", page.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{name}");
+        page
+    };
     for (source, file) in one_per_source() {
-        let page = artefacts.join(format!("{source}.html"));
-        let o = switchpath(&["trace", "html", &file, "-o", page.to_str().unwrap()]);
-        assert_eq!(o.status.code(), Some(0));
-        let url = format!("file://{}#last", page.display());
-        let chromium = |extra: &[&str], profile: &str| {
-            let mut args = vec![
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ];
-            let profile = format!("--user-data-dir={}", artefacts.join(profile).display());
-            args.push(&profile);
-            args.extend_from_slice(extra);
-            args.push(&url);
-            Command::new("chromium")
-                .args(&args)
-                .output()
-                .expect("chromium runs (apt-get install chromium)")
-        };
-        let dom =
-            String::from_utf8_lossy(&chromium(&["--dump-dom"], &format!("{source}-dom")).stdout)
-                .into_owned();
+        let page = page_of(source, &file);
+        let dom = chromium(
+            &artefacts,
+            &format!("file://{}", page.display()),
+            1300,
+            None,
+        );
         assert!(
             dom.contains("id=\"cycle\""),
-            "{source}: the cycle is drawn at the last step"
+            "{source}: the page opens at the violation, with the cycle drawn"
         );
         assert!(
             dom.contains("class=\"cycle-edge\""),
             "{source}: with its edges"
         );
         assert!(dom.contains("waits for"), "{source}: labelled");
-        let shot = artefacts.join(format!("{source}.png"));
-        let shot_arg = format!("--screenshot={}", shot.display());
-        chromium(
-            &["--window-size=1300,900", &shot_arg],
-            &format!("{source}-shot"),
+    }
+    for (name, file) in [
+        (
+            "aa-1cpu",
+            trace_file("rhel-ptrace-creds--deadlock-free--1cpu.json"),
+        ),
+        (
+            "abba-3cpu",
+            trace_file("shuttle/rhel-ptrace-creds--deadlock-free--shuttle-3cpu.json"),
+        ),
+        (
+            "isolation-2cpu",
+            trace_file("upstream-dumpable--isolation-leak--2cpu.json"),
+        ),
+    ] {
+        let page = page_of(name, &file);
+        let url = format!("file://{}", page.display());
+        for width in [800, 1400] {
+            let dom = chromium(&artefacts, &url, width, None);
+            assert!(
+                dom.contains("data-labels-overlap=\"no\""),
+                "{name} at {width}px: cycle labels overlap"
+            );
+            assert!(
+                dom.contains("data-violation-in-view=\"yes\""),
+                "{name} at {width}px: the violation is outside the window"
+            );
+            assert!(
+                dom.contains("data-scrolls-sideways=\"no\""),
+                "{name} at {width}px: the page scrolls sideways"
+            );
+            if name.starts_with("isolation") {
+                assert!(
+                    dom.contains("switch_mm on CPU1 decides")
+                        && dom.contains("no IBPB: D starts on the predictor B trained"),
+                    "{name}: the decision that broke isolation is shown"
+                );
+            }
+            let shot = artefacts.join(format!("{name}-{width}.png"));
+            chromium(&artefacts, &url, width, Some(&shot));
+            assert!(
+                std::fs::metadata(&shot)
+                    .map(|m| m.len() > 1000)
+                    .unwrap_or(false),
+                "{name} at {width}px: screenshot kept"
+            );
+        }
+    }
+    // A hostile trace, drawn without the verification every command does first: its
+    // strings carry markup and script, which must stay text.
+    let mut t = switchpath_model::trace::load(Path::new(&trace_file(
+        "rhel-ptrace-creds--deadlock-free--1cpu.json",
+    )))
+    .unwrap();
+    let evil = "<img src=x onerror=\"document.body.dataset.pwned='yes'\"></script><script>document.body.dataset.pwned='yes'</script><!--";
+    t.source = evil.into();
+    t.summary = vec![evil.into()];
+    t.steps[0].description = evil.into();
+    t.steps[2].cpus[0].frames[0] = evil.into();
+    t.steps[2].cpus[0]
+        .held
+        .push(switchpath_model::trace::HeldLock {
+            lock: evil.into(),
+            taken_in: evil.into(),
+        });
+    t.cycle[0].waits_for = evil.into();
+    let page = artefacts.join("hostile.html");
+    std::fs::write(&page, switchpath::html::render(&t)).unwrap();
+    for hash in ["", "#step=3"] {
+        let dom = chromium(
+            &artefacts,
+            &format!("file://{}{hash}", page.display()),
+            1300,
+            None,
         );
         assert!(
-            std::fs::metadata(&shot)
-                .map(|m| m.len() > 1000)
-                .unwrap_or(false),
-            "{source}: screenshot kept"
+            dom.contains("data-labels-overlap"),
+            "the page's script ran: {dom}"
+        );
+        assert!(
+            !dom.contains("data-pwned"),
+            "script from the trace ran ({hash})"
+        );
+        assert!(
+            dom.contains("&lt;img src=x"),
+            "the hostile string is shown as text ({hash})"
         );
     }
 }
@@ -335,7 +739,7 @@ fn explore_serves_readable_states_on_localhost() {
     let _ = child.wait();
     assert!(body.starts_with("HTTP/1."), "{body}");
     assert!(
-        body.contains("CPU0: task0 in [task context]"),
+        body.contains("CPU0: A in [task context]"),
         "readable states: {body}"
     );
 }

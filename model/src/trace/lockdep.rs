@@ -16,7 +16,7 @@
 //!   already reaches the held one (a breadth-first search, whose path is the
 //!   "dependency chain");
 //! - a trylock is never checked and adds no dependency into itself (`if
-//!   (!hlock->trylock)`, 2768); a chain of held classes already validated is not
+//!   (!hlock->trylock && ...)`, 2098); a chain of held classes already validated is not
 //!   validated again (`lookup_chain_cache`);
 //! - only the first report is printed: every report calls
 //!   `debug_locks_off_graph_unlock()` (1183, 1717) and lockdep is off after it.
@@ -107,8 +107,10 @@ fn class_of(s: &State, c: CpuId, lock: Lock) -> String {
     }
 }
 
-/// Runs lockdep over `path` and returns the first report it would print.
+/// Runs lockdep over `path` and returns the first report it would print (`None`
+/// for a path the model cannot take: only a replayable path has a lock history).
 pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepReport> {
+    super::replay::check_path(model, path).ok()?;
     // (from class, to class) → where it was recorded, innermost first.
     let mut deps: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     deps.insert(
