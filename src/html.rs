@@ -166,24 +166,6 @@ function cell(row, lines, cls) {
   lines.forEach((l, k) => { if (k) td.appendChild(html("br")); td.appendChild(document.createTextNode(l)); });
   row.appendChild(td);
 }
-function facts(t) {
-  const a = ["uid " + t.uid];
-  if (t.cap_sys_ptrace) a.push("CAP_SYS_PTRACE");
-  if (!t.has_mm) a.push("no mm"); else if (!t.dumpable) a.push("non-dumpable");
-  if (t.spec_ib) a.push("TIF_SPEC_IB");
-  return t.name + " (" + a.join(", ") + ")";
-}
-function decisionText(s) {
-  const d = s.decision;
-  const lines = ["switch_mm on CPU" + s.cpu + " decides (" + d.policy + ": " + d.rule + ")",
-    "  prev " + facts(d.prev) + ", next " + facts(d.next) + ", last user mm " + (d.last_user ? d.last_user.name : "none"),
-    "  evaluates " + d.decided_by];
-  d.calls.forEach(c => lines.push("  calls " + c));
-  lines.push(d.ibpb ? "  \u2192 IBPB: " + d.next.name + " starts on a cleared predictor"
-    : d.predictor && d.predictor !== d.next.name ? "  \u2192 no IBPB: " + d.next.name + " starts on the predictor " + d.predictor + " trained"
-    : "  \u2192 no IBPB (" + d.next.name + " starts on its own or a clean predictor)");
-  return lines.join("\n");
-}
 function render(i) {
   const slider = document.getElementById("slider");
   slider.value = i;
@@ -211,7 +193,7 @@ function render(i) {
   const state = document.getElementById("state");
   state.textContent = "";
   state.appendChild(table);
-  document.getElementById("decision").textContent = i > 0 && steps[i - 1].decision ? decisionText(steps[i - 1]) : "";
+  document.getElementById("decision").textContent = i > 0 ? meta.decisions[i - 1] : "";
   document.getElementById("summary").textContent = i === n && marked
     ? (trace.cycle.length ? "deadlock (" + trace.shape + "), closed by step " + n + ":\n" : trace.property + " fails, broken by step " + n + ":\n")
       + trace.summary.join("\n")
@@ -262,9 +244,22 @@ pub fn render(t: &Trace) -> String {
     // `<` reaches it (JSON reads `\u003c` as `<`).
     let json = json.replace('<', "\\u003c");
     let title = escape_html(&format!("{} {}", t.config.policy, t.property));
+    // The decision's text is the one `trace show` prints (`view::decision_lines`),
+    // written here once per step rather than re-implemented in the script.
+    let decisions: Vec<String> = t
+        .steps
+        .iter()
+        .map(|st| {
+            st.decision
+                .as_ref()
+                .map(|d| crate::view::decision_lines(d, st.cpu).join("\n"))
+                .unwrap_or_default()
+        })
+        .collect();
     let meta = serde_json::json!({
         "header": crate::view::title(t),
         "config": t.config.describe(),
+        "decisions": decisions,
     });
     let meta = serde_json::to_string(&meta)
         .expect("strings serialize")

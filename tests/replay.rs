@@ -12,11 +12,25 @@ use common::{
 fn a_trace_of_another_version_is_bad_input() {
     let text = std::fs::read_to_string(committed_trace())
         .unwrap()
-        .replacen("\"version\": 1", "\"version\": 7", 1);
+        .replacen("\"version\": 2", "\"version\": 7", 1);
+    assert!(text.contains("\"version\": 7"));
     let (_d, path) = tmp("v7.json", &text);
     assert_bad_input(
         &switchpath(&["check", "--replay", path.to_str().unwrap()]),
         "trace version 7 is not supported",
+    );
+}
+
+/// A version-1 trace (before the decision record) is refused by name.
+#[test]
+fn a_version_1_trace_is_refused_by_name() {
+    let text = std::fs::read_to_string(committed_trace())
+        .unwrap()
+        .replacen("\"version\": 2", "\"version\": 1", 1);
+    let (_d, path) = tmp("v1.json", &text);
+    assert_bad_input(
+        &switchpath(&["trace", "show", path.to_str().unwrap()]),
+        "trace version 1 is not supported (this switchpath reads version 2)",
     );
 }
 

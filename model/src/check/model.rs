@@ -44,14 +44,14 @@ impl Model for SwitchModel {
         let mut next = *s;
         self.perform(&mut next, a.cpu, a.kind);
         let mut out = format!("CPU{} {}\n", a.cpu, self.describe_effect(s, &a));
-        if let Some(d) = crate::trace::decision(self, s, &next, a.cpu) {
+        if let Some(d) = self.decided(s, &next, a.cpu) {
             out.push_str(&format!(
                 "switch_mm decides ({}: {}): {} for prev {}, next {}\n",
-                d.policy,
-                d.rule,
+                self.config.policy,
+                self.config.policy.rule(),
                 if d.ibpb { "IBPB" } else { "no IBPB" },
-                d.prev.name,
-                d.next.name
+                self.task_name(d.prev),
+                self.task_name(d.next)
             ));
         }
         for c in self.cpus() {

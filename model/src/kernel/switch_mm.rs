@@ -14,7 +14,38 @@ use super::seeded::Bug;
 use crate::policy::{Policy, Switch};
 use crate::state::*;
 
+/// A decision `switch_mm` made on one step: who was switched out and in, whose user
+/// mm was loaded before, and whether it issued an IBPB.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decided {
+    /// `current`, switched out.
+    pub prev: TaskId,
+    /// Switched in.
+    pub next: TaskId,
+    /// The owner of the user mm loaded before.
+    pub last_user: Option<TaskId>,
+    /// The outcome.
+    pub ibpb: bool,
+}
+
 impl SwitchModel {
+    /// The decision the step from `before` to `after` made on CPU `c`, if it made
+    /// one. The decision runs exactly when the CPU loads another user mm
+    /// ([`Self::complete_switch_mm`] is the only place the last user mm changes after
+    /// the initial state), so a change of the last user mm is what marks it.
+    pub fn decided(&self, before: &State, after: &State, c: CpuId) -> Option<Decided> {
+        let (b, a) = (&before.cpu[c], &after.cpu[c]);
+        if a.last_mm() == b.last_mm() {
+            return None;
+        }
+        Some(Decided {
+            prev: a.prev().expect("switch_mm runs inside a switch"),
+            next: a.next().expect("switch_mm runs inside a switch"),
+            last_user: b.last_mm(),
+            ibpb: a.flags & F_IBPB != 0,
+        })
+    }
+
     /// The switch in progress on CPU `c`, as the policies see it.
     pub fn switch_of(&self, s: &State, c: CpuId) -> Switch {
         let cpu = &s.cpu[c];

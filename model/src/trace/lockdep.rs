@@ -141,12 +141,13 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
                 }
             }
         }
+        // The stack at `lock()`, innermost first: the spin primitive on top.
         let stack_of = |st: &State| -> Vec<String> {
-            model
-                .frames(st, c)
-                .into_iter()
-                .rev()
-                .collect::<Vec<String>>()
+            let mut frames: Vec<String> = model.frames(st, c).into_iter().rev().collect();
+            if frames.first().is_none_or(|f| !f.starts_with("_raw_spin")) {
+                frames.insert(0, "_raw_spin_lock".into());
+            }
+            frames
         };
         let mine = held.entry(c).or_default();
         if let Some((lock, class, at_state)) = attempt {
@@ -172,13 +173,7 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
                 holding: shown(holding),
                 chain,
                 held: mine.iter().map(shown).collect(),
-                stack: {
-                    let mut st = stack_of(at_state);
-                    if st.first().is_none_or(|f| !f.starts_with("_raw_spin")) {
-                        st.insert(0, "_raw_spin_lock".into());
-                    }
-                    st
-                },
+                stack: stack_of(at_state),
             };
             if chains.insert(key) {
                 if let Some(h) = mine.iter().find(|h| h.class == class) {
@@ -195,9 +190,6 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
                             });
                         }
                         let mut now = stack_of(at_state);
-                        if now.first().is_none_or(|f| !f.starts_with("_raw_spin")) {
-                            now.insert(0, "_raw_spin_lock".into());
-                        }
                         now.truncate(6);
                         chain.push(ChainEntry {
                             class: class.clone(),

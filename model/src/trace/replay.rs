@@ -12,7 +12,7 @@ use crate::check::properties::{
 use crate::kernel::machine::{Action, SwitchModel};
 use crate::kernel::waits::Resource;
 use crate::policy::Switch;
-use crate::state::{CpuId, Lock, State, TaskId, F_IBPB};
+use crate::state::{CpuId, Lock, State, TaskId};
 use stateright::Model;
 use std::collections::HashMap;
 
@@ -87,21 +87,15 @@ pub fn facts(model: &SwitchModel, t: TaskId) -> TaskFacts {
     }
 }
 
-/// `switch_mm`'s decision, if the step from `before` to `after` on CPU `c` made
-/// one. The decision runs exactly when the CPU loads another user mm
-/// (`complete_switch_mm` is the only place the last user mm changes after the
-/// initial state), so the change of the last user mm is what marks it.
+/// `switch_mm`'s decision as a trace records it, if the step from `before` to
+/// `after` on CPU `c` made one ([`SwitchModel::decided`]).
 pub fn decision(model: &SwitchModel, before: &State, after: &State, c: CpuId) -> Option<Decision> {
-    let (b, a) = (&before.cpu[c], &after.cpu[c]);
-    if a.last_mm() == b.last_mm() {
-        return None;
-    }
-    let prev = a.prev().expect("switch_mm runs inside a switch");
-    let next = a.next().expect("switch_mm runs inside a switch");
+    let d = model.decided(before, after, c)?;
+    let (prev, next) = (d.prev, d.next);
     let sw = Switch {
         prev: model.view(prev),
         next: model.view(next),
-        last_user: b.last_mm().map(|t| model.view(t)),
+        last_user: d.last_user.map(|t| model.view(t)),
     };
     let policy = model.config.policy;
     let mut calls = Vec::new();
@@ -135,10 +129,10 @@ pub fn decision(model: &SwitchModel, before: &State, after: &State, c: CpuId) ->
         decided_by: policy.decided_by().into(),
         prev: facts(model, prev),
         next: facts(model, next),
-        last_user: b.last_mm().map(|t| facts(model, t)),
+        last_user: d.last_user.map(|t| facts(model, t)),
         calls,
-        ibpb: a.flags & F_IBPB != 0,
-        predictor: a.trained_by().map(|t| model.task_name(t)),
+        ibpb: d.ibpb,
+        predictor: after.cpu[c].trained_by().map(|t| model.task_name(t)),
     })
 }
 
