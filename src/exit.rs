@@ -18,8 +18,8 @@ pub enum Exit {
     /// reproduces its violation, a lock-class cycle or a lockup is found, a docs
     /// page is stale, a seeded bug is missed).
     Fails = 1,
-    /// Bad input: arguments, files, or an output path that cannot be written (one
-    /// line on stderr).
+    /// Bad input: files or an output path that cannot be written (one line on
+    /// stderr), or arguments (clap's full error).
     BadInput = 2,
     /// The search did not finish (a bound, Ctrl-C), and found no violation; a
     /// sample without violations, which is never a proof.

@@ -23,16 +23,17 @@ fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            if matches!(
-                e.kind(),
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
-            ) {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
                 print!("{e}");
                 return Exit::Success.into();
             }
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("error: bad arguments");
-            eprintln!("switchpath: {}", first.trim_start_matches("error: "));
+            // An argument error in full, as clap renders it: the error, tips
+            // ("a similar argument exists"), possible values, the missing
+            // arguments, usage. A bare command (`switchpath`, `switchpath trace`)
+            // gets its help, on stderr, and exit 2. Errors in input files stay one
+            // line (the commands print those).
+            let _ = e.print();
             return Exit::BadInput.into();
         }
     };

@@ -342,7 +342,7 @@ fn knobs_a_command_cannot_honour_are_refused() {
             "the concrete code does not implement",
         );
     }
-    assert_bad_input(
+    common::assert_usage_error(
         &switchpath(&["check", "--policy", "none", "--wake-placement", "affine"]),
         "affine",
     );

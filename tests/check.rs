@@ -3,19 +3,56 @@
 
 mod common;
 
-use common::{assert_bad_input, stderr, stdout, switchpath, tmp};
+use common::{assert_bad_input, assert_usage_error, stderr, stdout, switchpath, tmp};
 
 #[test]
 fn unknown_policy_is_bad_input() {
-    assert_bad_input(
+    assert_usage_error(
         &switchpath(&["check", "--policy", "rhel"]),
-        "unknown policy `rhel`",
+        "unknown policy `rhel`; did you mean `rhel-ptrace-creds` or `rhel-7.7`?",
     );
+}
+
+/// Argument errors come in full, as clap renders them: the tip for a misspelt
+/// command or flag, the possible values, the missing argument; a bare command
+/// prints its help (exit 2).
+#[test]
+fn argument_errors_are_shown_in_full() {
+    assert_usage_error(
+        &switchpath(&["chek"]),
+        "tip: a similar subcommand exists: 'check'",
+    );
+    assert_usage_error(
+        &switchpath(&["check", "--polcy", "none"]),
+        "tip: a similar argument exists: '--policy'",
+    );
+    assert_usage_error(
+        &switchpath(&["check", "--policy", "none", "--selinux", "yes"]),
+        "[possible values: on, off]",
+    );
+    assert_usage_error(&switchpath(&["trace", "show"]), "<FILE>");
+    assert_usage_error(
+        &switchpath(&["check", "--policy", "upstream-dumpabel"]),
+        "did you mean `upstream-dumpable`?",
+    );
+    assert_usage_error(
+        &switchpath(&["selftest", "--bug", "no-nocb-wakeup"]),
+        "not a seeded bug",
+    );
+    for bare in [vec![], vec!["trace"]] {
+        let o = switchpath(&bare);
+        assert_eq!(o.status.code(), Some(2));
+        let err = stderr(&o);
+        assert!(
+            err.contains("Usage: switchpath") && err.contains("Commands:"),
+            "{err}"
+        );
+    }
 }
 
 #[test]
 fn zero_cpus_is_bad_input() {
-    assert_bad_input(
+    assert_usage_error(
         &switchpath(&["check", "--policy", "none", "--cpus", "0"]),
         "--cpus",
     );
@@ -23,7 +60,7 @@ fn zero_cpus_is_bad_input() {
 
 #[test]
 fn malformed_task_list_is_bad_input() {
-    assert_bad_input(
+    assert_usage_error(
         &switchpath(&["check", "--policy", "none", "--tasks", "1000:admin"]),
         "unknown flag `admin`",
     );

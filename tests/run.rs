@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{assert_bad_input, stderr, stdout, switchpath, tmp};
+use common::{assert_bad_input, assert_usage_error, stderr, stdout, switchpath, tmp};
 
 #[test]
 fn run_reports_the_rhel_hard_lockup_with_its_frames() {
@@ -62,7 +62,7 @@ fn run_of_a_deadlock_free_policy_runs_its_time() {
 #[test]
 fn run_rejects_bad_input() {
     assert_bad_input(&switchpath(&["run", "--cpus", "2"]), "run needs --policy");
-    assert_bad_input(
+    assert_usage_error(
         &switchpath(&["run", "--policy", "always", "--seconds", "0"]),
         "not a duration",
     );

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_bad_input, stderr, stdout, switchpath, tmp};
+use common::{assert_bad_input, assert_usage_error, stderr, stdout, switchpath, tmp};
 
 #[test]
 fn sharded_samples_merge_to_exactly_the_unsharded_sample() {
@@ -72,7 +72,7 @@ fn a_sample_without_violations_is_never_a_proof() {
 #[test]
 fn bad_shards_and_foreign_results_are_bad_input() {
     for bad in ["4/4", "1", "a/b", "0/0"] {
-        assert_bad_input(
+        assert_usage_error(
             &switchpath(&["sample", "--policy", "none", "--shard", bad]),
             "expected K/N",
         );

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_bad_input, stdout, switchpath};
+use common::{assert_usage_error, stdout, switchpath};
 
 #[test]
 fn selftest_catches_every_seeded_bug_in_the_model_and_in_shuttle() {
@@ -43,7 +43,7 @@ fn selftest_catches_every_seeded_bug_in_the_model_and_in_shuttle() {
 
 #[test]
 fn selftest_of_an_unknown_bug_is_bad_input() {
-    assert_bad_input(
+    assert_usage_error(
         &switchpath(&["selftest", "--bug", "nope"]),
         "not a seeded bug",
     );

@@ -16,7 +16,13 @@ use clap::{Parser, Subcommand};
 /// barrier) policy: can it deadlock the scheduler, does it isolate tasks, what does
 /// it cost.
 #[derive(Parser)]
-#[command(name = "switchpath", version, propagate_version = true)]
+#[command(
+    name = "switchpath",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true,
+    subcommand_required = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -33,7 +39,7 @@ pub enum Command {
     /// the stuck CPUs' frames and locks (exit 1); otherwise switches and IBPBs (exit 0).
     Run(RunArgs),
     /// Read a counterexample trace: lanes, backtraces, lockdep report, HTML, exports.
-    #[command(subcommand)]
+    #[command(subcommand, arg_required_else_help = true)]
     Trace(TraceCommand),
     /// stateright's Explorer on 127.0.0.1 for one configuration (a web UI to walk
     /// the state space by hand).

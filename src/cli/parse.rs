@@ -24,7 +24,14 @@ pub fn parse_seeded(text: &str) -> Result<Seeded, String> {
 
 /// `--search-bug`: a seeded bug of the search, by name.
 pub fn parse_search_bug(text: &str) -> Result<SearchBug, String> {
-    SearchBug::parse(text).ok_or_else(|| format!("`{text}` is not a seeded bug of the search"))
+    SearchBug::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = SearchBug::ALL.iter().map(|b| b.name()).collect();
+        format!(
+            "`{text}` is not a seeded bug of the search{} ({})",
+            switchpath_model::policy::did_you_mean(text, &names),
+            names.join(", ")
+        )
+    })
 }
 
 /// A duration in seconds, 0 < N <= 3600.

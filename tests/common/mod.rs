@@ -36,6 +36,18 @@ pub fn assert_bad_input(o: &Output, needle: &str) {
     assert!(!err.contains("panicked"), "{err}");
 }
 
+/// An argument error, as clap renders it in full: exit 2, `error: ...` first,
+/// `needle` somewhere (a tip, the possible values, the missing argument), the
+/// pointer to `--help`, and no panic.
+pub fn assert_usage_error(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains(needle), "`{needle}` not in: {err}");
+    assert!(err.contains("For more information, try '--help'."), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
 /// A file `name` holding `text` in a fresh temporary directory (removed when the
 /// returned guard drops).
 pub fn tmp(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {

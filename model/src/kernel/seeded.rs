@@ -105,8 +105,14 @@ impl Bug {
             .into_iter()
             .find(|b| b.name() == text)
             .ok_or_else(|| {
-                let names: Vec<&str> = Bug::ALL.iter().map(|b| b.name()).collect();
-                format!("`{text}` is not a seeded bug ({})", names.join(", "))
+                let mut names: Vec<&str> = Bug::ALL.iter().map(|b| b.name()).collect();
+                let known = names.clone();
+                names.extend(SearchBug::ALL.iter().map(|b| b.name()));
+                format!(
+                    "`{text}` is not a seeded bug{} ({})",
+                    crate::policy::did_you_mean(text, &names),
+                    known.join(", ")
+                )
             })
     }
 }

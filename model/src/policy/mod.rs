@@ -117,7 +117,8 @@ impl Policy {
             .ok_or_else(|| {
                 let names: Vec<_> = Policy::ALL.iter().map(|p| p.name()).collect();
                 format!(
-                    "unknown policy `{name}` (expected one of: {})",
+                    "unknown policy `{name}`{} (expected one of: {})",
+                    did_you_mean(name, &names),
                     names.join(", ")
                 )
             })
@@ -215,6 +216,47 @@ impl Policy {
     }
 }
 
+/// `; did you mean `x`?` for the name in `names` closest to `word` (by edit
+/// distance, or the only one `word` begins or ends), or nothing when none is close.
+/// Every name lookup of the crate (policies, seeded bugs) uses it.
+pub fn did_you_mean(word: &str, names: &[&str]) -> String {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, &cb) in b.iter().enumerate() {
+                let next = (prev + (ca != cb) as usize)
+                    .min(row[j] + 1)
+                    .min(row[j + 1] + 1);
+                prev = row[j + 1];
+                row[j + 1] = next;
+            }
+        }
+        row[b.len()]
+    }
+    let prefixed: Vec<&&str> = names
+        .iter()
+        .filter(|n| !word.is_empty() && (n.starts_with(word) || n.ends_with(word)))
+        .collect();
+    if prefixed.len() > 1 {
+        let all: Vec<String> = prefixed.iter().map(|n| format!("`{n}`")).collect();
+        return format!("; did you mean {}?", all.join(" or "));
+    }
+    let best = match prefixed.as_slice() {
+        [only] => Some(**only),
+        _ => names
+            .iter()
+            .map(|n| (distance(word, n), *n))
+            .filter(|(d, n)| *d <= (n.chars().count() / 3).max(2))
+            .min()
+            .map(|(_, n)| n),
+    };
+    best.map(|n| format!("; did you mean `{n}`?"))
+        .unwrap_or_default()
+}
+
 impl fmt::Display for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -259,7 +301,19 @@ mod tests {
         }
         assert!(Policy::parse("rhel")
             .unwrap_err()
-            .contains("unknown policy `rhel`"));
+            .contains("unknown policy `rhel`; did you mean `rhel-ptrace-creds` or `rhel-7.7`?"));
+        assert!(Policy::parse("upstream-dumpabel")
+            .unwrap_err()
+            .contains("did you mean `upstream-dumpable`?"));
+        assert!(Policy::parse("alwasy")
+            .unwrap_err()
+            .contains("did you mean `always`?"));
+        assert!(Policy::parse("7.7")
+            .unwrap_err()
+            .contains("did you mean `rhel-7.7`?"));
+        assert!(!Policy::parse("zzzzzzzzzzzz")
+            .unwrap_err()
+            .contains("did you mean"));
     }
 
     /// Only a policy that may ask for the capability ever does, and the RHEL one
