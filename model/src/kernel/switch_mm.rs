@@ -31,7 +31,7 @@ pub struct Decided {
 impl SwitchModel {
     /// The decision the step from `before` to `after` made on CPU `c`, if it made
     /// one. The decision runs exactly when the CPU loads another user mm
-    /// ([`Self::complete_switch_mm`] is the only place the last user mm changes after
+    /// (`complete_switch_mm` is the only place the last user mm changes after
     /// the initial state), so a change of the last user mm is what marks it.
     pub fn decided(&self, before: &State, after: &State, c: CpuId) -> Option<Decided> {
         let (b, a) = (&before.cpu[c], &after.cpu[c]);
