@@ -33,6 +33,11 @@ concrete-long:
 traces:
     cargo run --release -p switchpath-concrete --example write_traces
 
+# Rewrite the committed real-thread trace: run the RHEL policy until its lockup
+# (each run interleaves differently; review the new trace before committing it).
+run-trace:
+    cargo run --release -- run --policy rhel-ptrace-creds --cpus 2 --tasks 0:root,1000,1001,1002 --seconds 10 --trace-out traces/run
+
 # The HTML viewer in headless Chromium (needs Debian's chromium).
 html-test:
     cargo test --test views -- --ignored the_html_page_draws_the_cycle_in_headless_chromium

@@ -477,6 +477,9 @@ pub fn write_trace(
         property,
         label
     ));
+    // The trace directory is an output directory the user names: created if
+    // missing (a file in its place is an error).
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     trace::write_atomic(&path, t)?;
     Ok(path)
 }

@@ -96,3 +96,21 @@ fn the_readme_exit_code_table_is_the_exit_enum() {
         .collect();
     assert_eq!(rows, want, "README.md's exit-code table");
 }
+
+/// `docs` and `docs --check` outside the repository root are bad input, not a
+/// vacuous success.
+#[test]
+fn docs_check_without_a_docs_directory_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [vec!["docs", "--check"], vec!["docs"]] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_switchpath"))
+            .args(&args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("no docs/ directory here"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}

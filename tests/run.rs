@@ -88,3 +88,29 @@ fn run_with_an_unwritable_trace_path_is_bad_input() {
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
 }
+
+/// `run` never writes into tracked files: by default its trace goes under
+/// `target/switchpath/run/`, with a name that promises no seed.
+#[test]
+fn run_writes_its_trace_under_target_by_default() {
+    let o = switchpath(&[
+        "run",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--cpus",
+        "2",
+        "--tasks",
+        "0:root,1000,1001,1002",
+        "--seconds",
+        "10",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "trace: target/switchpath/run/rhel-ptrace-creds--deadlock-free--run-2cpu.json"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("seed1.json"), "{out}");
+}

@@ -33,7 +33,7 @@ fn one_per_source() -> Vec<(&'static str, String)> {
         ),
         (
             "run",
-            trace_file("run/rhel-ptrace-creds--deadlock-free--run-2cpu-seed1.json"),
+            trace_file("run/rhel-ptrace-creds--deadlock-free--run-2cpu.json"),
         ),
     ]
 }
@@ -742,6 +742,26 @@ fn explore_serves_readable_states_on_localhost() {
         body.contains("CPU0: A in [task context]"),
         "readable states: {body}"
     );
+}
+
+/// An output into a directory that does not exist is bad input, and the directory
+/// is not created.
+#[test]
+fn an_output_into_a_missing_directory_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no/such/dir");
+    let t = trace_file("rhel-ptrace-creds--deadlock-free--1cpu.json");
+    for args in [
+        vec!["trace", "html", &t, "-o"],
+        vec!["trace", "export", "--dot", &t, "-o"],
+    ] {
+        let out = missing.join("x.out");
+        let mut a = args.clone();
+        let p = out.to_str().unwrap().to_string();
+        a.push(&p);
+        assert_bad_input(&switchpath(&a), "is not a directory");
+    }
+    assert!(!dir.path().join("no").exists(), "no directory created");
 }
 
 /// An output path that cannot be written (here: under a file) is bad input, exit 2

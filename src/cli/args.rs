@@ -245,10 +245,12 @@ pub struct RunArgs {
     /// How long to run.
     #[arg(long, default_value_t = 10.0, value_parser = parse_seconds)]
     pub seconds: f64,
-    /// Seed of the CPUs' random choices.
+    /// Seed of the CPUs' random choices (the OS scheduler still interleaves the
+    /// threads differently on every run).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Where to write the trace of a lockup.
-    #[arg(long, value_name = "DIR", default_value = "traces/run")]
+    /// Where to write the trace of a lockup (created if missing; the committed
+    /// `traces/run/` trace is made by `just run-trace`).
+    #[arg(long, value_name = "DIR", default_value = "target/switchpath/run")]
     pub trace_out: PathBuf,
 }

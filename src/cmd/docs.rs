@@ -8,6 +8,11 @@ use switchpath::{docs, matrix};
 
 /// Rewrites the stale pages, or with `--check` lists them ([`Exit::Fails`] if any).
 pub fn run(args: DocsArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
+    if !std::path::Path::new("docs").is_dir() {
+        return Err(Error::bad_input(
+            "no docs/ directory here: run switchpath docs from the repository root",
+        ));
+    }
     let m = matrix::run_matrix(None, interrupt, false)?;
     if !m.complete {
         return Err(Error::incomplete(

@@ -33,15 +33,15 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
     print_lockup(&out);
     match &out.trace {
         Some(t) => {
-            let name = format!(
-                "{}--deadlock-free--run-{}cpu-seed{}.json",
-                policy.name(),
-                cpus,
-                args.seed
-            );
+            // Real threads do not repeat an interleaving from a seed: the name
+            // promises none.
+            let name = format!("{}--deadlock-free--run-{}cpu.json", policy.name(), cpus);
             let path = args.trace_out.join(name);
             // A trace that cannot be written is bad input (the --trace-out path), not
             // a failing property.
+            std::fs::create_dir_all(&args.trace_out).map_err(|e| {
+                Error::bad_input(format!("cannot create {}: {e}", args.trace_out.display()))
+            })?;
             trace::write_atomic(&path, t).map_err(Error::bad_input)?;
             println!(
                 "trace: {} ({} steps; replay with switchpath check --replay)",

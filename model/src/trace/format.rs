@@ -178,15 +178,23 @@ pub fn write_atomic(path: &Path, trace: &Trace) -> Result<(), String> {
     write_file_atomic(path, json.as_bytes())
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory
-/// (created if missing), synced, then renamed over `path`. On failure nothing is
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory,
+/// synced, then renamed over `path`. A directory that does not exist is an error
+/// (never created: a mistyped path must not leave directories behind; a command
+/// that takes an output *directory* creates that one itself). On failure nothing is
 /// left behind.
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    if !dir.is_dir() {
+        return Err(format!(
+            "cannot write {}: {} is not a directory",
+            path.display(),
+            dir.display()
+        ));
+    }
     let tmp = dir.join(format!(
         ".{}.tmp{}",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
