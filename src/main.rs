@@ -8,7 +8,6 @@ mod cli;
 mod cmd;
 mod silence;
 
-use clap::Parser;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -20,8 +19,18 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = match cli::Cli::try_parse() {
-        Ok(cli) => cli,
+    use clap::{CommandFactory, FromArgMatches};
+    let parsed = cli::Cli::command()
+        .try_get_matches()
+        .and_then(|m| cli::Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let (cli, given) = match parsed {
+        Ok((cli, m)) => {
+            let given = m
+                .subcommand()
+                .map(|(_, sub)| cli::knobs::given(sub))
+                .unwrap_or_default();
+            (cli, given)
+        }
         Err(e) => {
             use clap::error::ErrorKind;
             if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
@@ -47,7 +56,7 @@ fn main() -> ExitCode {
     // A panic is a bug of switchpath's own: the default hook has printed it; exit 4
     // (an internal error to report), not the runtime's 101.
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        cmd::dispatch(cli, &interrupt)
+        cmd::dispatch(cli, &given, &interrupt)
     }));
     let result = run.unwrap_or_else(|_| {
         Err(Error::internal(format!(

@@ -234,7 +234,9 @@ pub fn parse(text: &str, name: &str) -> Result<SampleResult, String> {
             r.format
         ));
     }
-    r.config.validate().map_err(|e| format!("{name}: {e}"))?;
+    r.config
+        .validate()
+        .map_err(|e| format!("{name}: {}", switchpath_model::Config::in_file_terms(&e)))?;
     if r.shard_count == 0 || r.shards.iter().any(|&k| k >= r.shard_count) {
         return Err(format!(
             "{name}: shard numbers outside 0..{}",

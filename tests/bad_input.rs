@@ -347,3 +347,36 @@ fn knobs_a_command_cannot_honour_are_refused() {
         "affine",
     );
 }
+
+/// Flags a command would drop are refused (exit 2, one line naming them): knobs
+/// beside case files, `--replay` or `explore --trace`, and the search flags beside
+/// `--replay`.
+#[test]
+fn flags_that_would_be_dropped_are_refused() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("checks/cases/none-1cpu.toml");
+    let case = case.to_str().unwrap();
+    let t = common::committed_trace();
+    let t = t.to_str().unwrap();
+    assert_bad_input(
+        &switchpath(&["check", case, "--cpus", "2", "--selinux", "off"]),
+        "case files set their own configuration: --cpus, --selinux would be ignored",
+    );
+    assert_bad_input(
+        &switchpath(&["check", "--replay", t, "--cpus", "3"]),
+        "--replay takes the configuration from the trace: --cpus would be ignored",
+    );
+    assert_bad_input(
+        &switchpath(&["check", "--replay", t, "--json", "--max-states", "5"]),
+        "--json, --max-states would be ignored",
+    );
+    assert_bad_input(
+        &switchpath(&["explore", "--trace", t, "--cpus", "2"]),
+        "explore --trace takes the configuration from the trace: drop --cpus",
+    );
+    // A case file's error names its TOML field, not a flag.
+    let five = Path::new(env!("CARGO_MANIFEST_DIR")).join("checks/bad/case-five-cpus.toml");
+    assert_bad_input(
+        &switchpath(&["check", five.to_str().unwrap()]),
+        "config.cpus 5: must be between 1 and 4",
+    );
+}

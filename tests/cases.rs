@@ -225,3 +225,22 @@ fn case_file_with_a_bad_verdict_is_bad_input() {
         "`maybe` is not a verdict",
     );
 }
+
+/// A case run ends with its total, and `--json` prints the case results as JSON.
+#[test]
+fn a_case_run_ends_with_its_total_and_json_is_json() {
+    let a = cases_dir().join("none-1cpu.toml");
+    let b = cases_dir().join("always-1cpu.toml");
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let o = common::switchpath(&["check", a, b]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = common::stdout(&o);
+    assert!(out.ends_with("2 cases, 2 as expected\n"), "{out}");
+    let o = common::switchpath(&["check", a, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["format"], "switchpath-cases");
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["as_expected"], 1);
+    assert_eq!(v["cases"][0]["case"], "none-1cpu");
+    assert_eq!(v["cases"][0]["as_expected"], true);
+}

@@ -314,6 +314,12 @@ impl Config {
         })
     }
 
+    /// [`Config::validate`]'s error in the terms of a file's `config` table
+    /// (`config.cpus 5: ...` where the command line says `--cpus 5: ...`).
+    pub fn in_file_terms(err: &str) -> String {
+        err.replace("--", "config.")
+    }
+
     /// Checks the bounds the fixed-size state relies on; the error is one line.
     pub fn validate(&self) -> Result<(), String> {
         if self.cpus == 0 || self.cpus > MAX_CPUS {

@@ -13,6 +13,22 @@ use switchpath_model::case::parse_placement;
 use switchpath_model::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, TaskSpec, WakePlacement};
 
 /// The commands that take [`Knobs`]: what each needs and what it runs without
+/// The knobs given on the command line of `matches` (a subcommand's), as
+/// `--name`: a command that takes its configuration from a file refuses them
+/// rather than drop them.
+pub fn given(matches: &clap::ArgMatches) -> Vec<String> {
+    let knobs = Knobs::augment_args(clap::Command::new("knobs"));
+    knobs
+        .get_arguments()
+        .filter(|a| {
+            matches.try_get_raw(a.get_id().as_str()).is_ok()
+                && matches.value_source(a.get_id().as_str())
+                    == Some(clap::parser::ValueSource::CommandLine)
+        })
+        .map(|a| format!("--{}", a.get_long().unwrap_or(a.get_id().as_str())))
+        .collect()
+}
+
 /// `--tasks`.
 #[derive(Clone, Copy)]
 pub enum KnobsFor {

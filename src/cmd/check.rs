@@ -13,13 +13,45 @@ use switchpath::report::{render_text, run as run_config, RunOptions};
 use switchpath_model::trace;
 
 /// Runs `check`.
-pub fn run(args: CheckArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
+pub fn run(args: CheckArgs, given: &[String], interrupt: &AtomicBool) -> Result<Exit, Error> {
     if args.concrete && args.replay.is_none() {
         return Err(Error::bad_input(
             "--concrete follows a trace: it needs --replay TRACE",
         ));
     }
+    // A case file or a trace sets the configuration: knobs given beside it would
+    // be dropped, so they are refused.
+    let from_file = if args.replay.is_some() {
+        Some("--replay takes the configuration from the trace")
+    } else if !args.cases.is_empty() {
+        Some("case files set their own configuration")
+    } else {
+        None
+    };
+    if let (Some(why), false) = (from_file, given.is_empty()) {
+        return Err(Error::bad_input(format!(
+            "{why}: {} would be ignored (drop {})",
+            given.join(", "),
+            if given.len() == 1 { "it" } else { "them" }
+        )));
+    }
     if let Some(path) = &args.replay {
+        let ignored: Vec<&str> = [
+            (args.json, "--json"),
+            (args.max_states.is_some(), "--max-states"),
+            (args.trace_out.is_some(), "--trace-out"),
+            (args.shapes, "--shapes"),
+        ]
+        .into_iter()
+        .filter_map(|(set, flag)| set.then_some(flag))
+        .collect();
+        if !ignored.is_empty() {
+            return Err(Error::bad_input(format!(
+                "--replay re-executes the trace: {} would be ignored (drop {})",
+                ignored.join(", "),
+                if ignored.len() == 1 { "it" } else { "them" }
+            )));
+        }
         return replay(path, args.concrete);
     }
     let opts = RunOptions {
@@ -81,23 +113,54 @@ fn cases(args: &CheckArgs, opts: &RunOptions<'_>) -> Result<Exit, Error> {
         .map(|p| case::load(p))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Error::bad_input)?;
-    let mut as_expected = true;
+    let mut good = 0;
+    let mut json = Vec::new();
     for c in &cases {
         let (report, problems) = case::check(c, opts)?;
+        if args.json {
+            json.push(serde_json::json!({
+                "case": c.name,
+                "description": c.description,
+                "as_expected": problems.is_empty(),
+                "problems": problems,
+                "report": report,
+            }));
+            good += problems.is_empty() as usize;
+            continue;
+        }
         if problems.is_empty() {
+            good += 1;
             println!(
                 "{}: as expected ({} states) — {}",
                 c.name, report.states, c.description
             );
         } else {
-            as_expected = false;
             println!("{}: {}", c.name, c.description);
             for p in problems {
                 println!("  {p}");
             }
         }
     }
-    Ok(Exit::success_if(as_expected))
+    let n = cases.len();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "format": "switchpath-cases",
+                "version": 1,
+                "cases": json,
+                "as_expected": good,
+                "total": n,
+            }))
+            .expect("case results serialize")
+        );
+    } else {
+        println!(
+            "{n} case{}, {good} as expected",
+            if n == 1 { "" } else { "s" }
+        );
+    }
+    Ok(Exit::success_if(good == n))
 }
 
 /// `check --replay --concrete`: the trace, followed on the concrete code; a

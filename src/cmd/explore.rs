@@ -8,14 +8,15 @@ use switchpath_model::{frames, trace, SwitchModel};
 
 /// Serves the Explorer on 127.0.0.1 until Ctrl-C; with `--trace`, for the trace's
 /// configuration, and prints the link that opens at its last state.
-pub fn run(args: ExploreArgs) -> Result<Exit, Error> {
+pub fn run(args: ExploreArgs, given: &[String]) -> Result<Exit, Error> {
     use stateright::Model;
     let (config, path) = match &args.trace {
         Some(file) => {
-            if args.knobs.policy.is_some() {
-                return Err(Error::bad_input(
-                    "explore --trace takes the configuration from the trace: drop --policy",
-                ));
+            if !given.is_empty() {
+                return Err(Error::bad_input(format!(
+                    "explore --trace takes the configuration from the trace: drop {}",
+                    given.join(", ")
+                )));
             }
             let t = trace::load_verified(file).map_err(Error::bad_input)?;
             let actions: Vec<_> = t.steps.iter().map(|s| s.action).collect();

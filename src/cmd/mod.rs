@@ -17,14 +17,15 @@ use crate::cli::{Cli, Command};
 use std::sync::atomic::AtomicBool;
 use switchpath::exit::{Error, Exit};
 
-/// Runs the command `cli` names; `interrupt` is set by Ctrl-C.
-pub fn dispatch(cli: Cli, interrupt: &AtomicBool) -> Result<Exit, Error> {
+/// Runs the command `cli` names; `given` are the knobs given on its command line
+/// (`--cpus`, ...); `interrupt` is set by Ctrl-C.
+pub fn dispatch(cli: Cli, given: &[String], interrupt: &AtomicBool) -> Result<Exit, Error> {
     match cli.command {
         Command::Matrix(args) => matrix::run(args, interrupt),
-        Command::Check(args) => check::run(args, interrupt),
+        Command::Check(args) => check::run(args, given, interrupt),
         Command::Run(args) => run::run(args),
         Command::Trace(cmd) => trace::run(cmd),
-        Command::Explore(args) => explore::run(args),
+        Command::Explore(args) => explore::run(args, given),
         Command::Docs(args) => docs::run(args, interrupt),
         Command::Bench(args) => bench::run(args, interrupt),
         Command::Lockgraph(args) => lockgraph::run(args),

@@ -181,7 +181,9 @@ pub fn load(path: &Path) -> Result<Case, String> {
         mem_pressure: c.mem_pressure.unwrap_or(d.mem_pressure),
         rcu_barrier: c.rcu_barrier.unwrap_or(d.rcu_barrier),
     };
-    config.validate().map_err(bad)?;
+    config
+        .validate()
+        .map_err(|e| bad(Config::in_file_terms(&e)))?;
     let e = file.expect;
     let verdict = |prop: &'static str, text: &str| -> Result<(&'static str, Verdict), String> {
         Verdict::parse(text)

@@ -243,7 +243,7 @@ pub fn parse(text: &str, name: &str) -> Result<Trace, String> {
     trace
         .config
         .validate()
-        .map_err(|e| format!("{name}: bad configuration: {e}"))?;
+        .map_err(|e| format!("{name}: bad configuration: {}", Config::in_file_terms(&e)))?;
     if trace.steps.is_empty() {
         return Err(format!("{name}: malformed trace: no steps"));
     }
