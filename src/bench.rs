@@ -10,7 +10,7 @@ use crate::report::{run, RunOptions, SearchSettings};
 use serde::Serialize;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
-use switchpath_model::{Config, Policy, TaskSpec};
+use switchpath_model::{Config, Policy};
 
 /// One measured search.
 #[derive(Clone, Debug, Serialize)]
@@ -40,13 +40,6 @@ pub struct BenchRow {
     pub exhausted: bool,
 }
 
-/// The default task set: two user tasks per CPU, uids 1000, 1001, ...
-pub fn default_tasks(cpus: usize) -> Vec<TaskSpec> {
-    (0..2 * cpus)
-        .map(|i| TaskSpec::parse(&(1000 + i).to_string()).expect("a uid"))
-        .collect()
-}
-
 fn reset_peak_memory() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
@@ -68,7 +61,7 @@ pub fn bench(
             let config = Config {
                 policy,
                 cpus,
-                tasks: default_tasks(cpus),
+                tasks: Config::default_tasks(cpus),
                 ..Config::default()
             };
             reset_peak_memory();

@@ -519,3 +519,44 @@ fn an_over_approximation_is_labelled_in_the_report() {
     let o = switchpath(&["check", "--policy", "none"]);
     assert!(!stdout(&o).contains("assumption:"), "{}", stdout(&o));
 }
+
+/// The default tasks scale with the CPUs (two user tasks of distinct uids per
+/// CPU), so `check --policy always --cpus 3` is not vacuous: every CPU switches
+/// between two users and IBPBs happen (bounded here; the full search holds, 6.95 M
+/// states). A task list that leaves a CPU empty is warned about.
+#[test]
+fn the_default_tasks_scale_with_the_cpus() {
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "always",
+        "--cpus",
+        "3",
+        "--max-states",
+        "30000",
+    ]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("--tasks 1000,1001,1002,1003,1004,1005 "),
+        "{out}"
+    );
+    assert!(!out.contains("vacuous"), "{out}");
+    assert!(out.contains("IBPB                      reached"), "{out}");
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "always",
+        "--cpus",
+        "3",
+        "--tasks",
+        "1000,1001",
+        "--max-states",
+        "1000",
+    ]);
+    assert!(
+        stderr(&o).contains("warning: CPU2 has no user task"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -245,12 +245,50 @@ pub struct Config {
     pub rcu_barrier: bool,
 }
 
+impl Config {
+    /// The default task set, for every command and every case file that names
+    /// none: two user tasks of distinct uids per CPU (1000, 1001, ...; task `i`
+    /// starts on CPU `i mod cpus`), so every CPU can switch between two users.
+    pub fn default_tasks(cpus: usize) -> Vec<TaskSpec> {
+        (0..2 * cpus)
+            .map(|i| TaskSpec::parse(&(1000 + i).to_string()).expect("a uid"))
+            .collect()
+    }
+
+    /// Why the task set leaves a verdict likely vacuous: a CPU with no user task,
+    /// or no CPU with two user tasks to switch between (without load balancing,
+    /// tasks stay on their CPUs). `None` when every CPU has two.
+    pub fn task_warning(&self) -> Option<String> {
+        let on = |c: usize| (0..self.tasks.len()).filter(|i| i % self.cpus == c).count();
+        let empty: Vec<String> = (0..self.cpus)
+            .filter(|&c| on(c) == 0)
+            .map(|c| format!("CPU{c}"))
+            .collect();
+        if !empty.is_empty() {
+            return Some(format!(
+                "{} {} no user task (task i starts on CPU i mod {}): give at least {} tasks",
+                empty.join(", "),
+                if empty.len() == 1 { "has" } else { "have" },
+                self.cpus,
+                self.cpus
+            ));
+        }
+        if !self.load_balance && (0..self.cpus).all(|c| on(c) < 2) {
+            return Some(format!(
+                "no CPU has two user tasks to switch between (without --load-balance on tasks stay put): give at least {} tasks",
+                self.cpus + 1
+            ));
+        }
+        None
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
             policy: Policy::RhelPtraceCreds,
             cpus: 1,
-            tasks: TaskSpec::parse_list("1000,1001").expect("default tasks parse"),
+            tasks: Config::default_tasks(1),
             selinux: true,
             rcu_nocb: true,
             defer_wakeup: false,

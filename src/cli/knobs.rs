@@ -7,7 +7,6 @@
 //! ([`KnobsFor::default_tasks`]).
 
 use clap::{Args, ValueEnum};
-use switchpath::bench;
 use switchpath::exit::Error;
 use switchpath_model::case::parse_placement;
 use switchpath_model::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, TaskSpec, WakePlacement};
@@ -67,10 +66,7 @@ impl KnobsFor {
     /// searches of one configuration, two per CPU for the real threads of `run` and
     /// the lock-class graph.
     pub fn default_tasks(self, cpus: usize) -> Vec<TaskSpec> {
-        match self {
-            KnobsFor::Check | KnobsFor::Explore | KnobsFor::Sample => Config::default().tasks,
-            KnobsFor::Run | KnobsFor::Lockgraph => bench::default_tasks(cpus),
-        }
+        Config::default_tasks(cpus)
     }
 }
 
@@ -156,7 +152,8 @@ pub struct Knobs {
     pub cpus: u8,
     /// User tasks, comma-separated: a uid, then :root (CAP_SYS_PTRACE),
     /// :nondumpable, :spec-ib (TIF_SPEC_IB). Task i starts on CPU i mod cpus.
-    /// Default: 1000,1001 for check; two tasks per CPU (uids 1000, 1001, ...) for run.
+    /// Default: two per CPU, uids 1000, 1001, ... (a warning when a CPU would have
+    /// no user task or none two to switch between).
     #[arg(long, value_parser = parse_tasks)]
     pub tasks: Option<TaskList>,
     /// SELinux is the LSM (capability checks consult the AVC).
@@ -247,6 +244,9 @@ impl Knobs {
             rcu_barrier: self.rcu_barrier.on(),
         };
         config.validate().map_err(Error::bad_input)?;
+        if let Some(why) = config.task_warning() {
+            eprintln!("switchpath: warning: {why}");
+        }
         Ok(config)
     }
 }
@@ -278,11 +278,19 @@ mod tests {
     }
 
     #[test]
-    fn run_and_lockgraph_default_to_two_tasks_per_cpu() {
-        let only = Only::parse_from(["switchpath", "--policy", "none", "--cpus", "2"]);
-        for command in [KnobsFor::Run, KnobsFor::Lockgraph] {
+    fn every_command_defaults_to_two_tasks_per_cpu() {
+        let only = Only::parse_from(["switchpath", "--policy", "none", "--cpus", "3"]);
+        for command in [
+            KnobsFor::Check,
+            KnobsFor::Explore,
+            KnobsFor::Sample,
+            KnobsFor::Run,
+            KnobsFor::Lockgraph,
+        ] {
             let got = only.knobs.config(command).unwrap();
-            assert_eq!(got.tasks, bench::default_tasks(2));
+            assert_eq!(got.tasks, Config::default_tasks(3));
+            assert_eq!(got.tasks.len(), 6);
+            assert_eq!(got.task_warning(), None);
         }
     }
 

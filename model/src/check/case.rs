@@ -149,12 +149,13 @@ pub fn load(path: &Path) -> Result<Case, String> {
     let c = file.config;
     let bad = |e: String| format!("{name}: {e}");
     let d = Config::default();
+    let cpus = c.cpus.unwrap_or(d.cpus);
     let config = Config {
         policy: Policy::parse(&c.policy).map_err(bad)?,
-        cpus: c.cpus.unwrap_or(d.cpus),
+        cpus,
         tasks: match &c.tasks {
             Some(t) => TaskSpec::parse_list(t).map_err(bad)?,
-            None => d.tasks,
+            None => Config::default_tasks(cpus),
         },
         selinux: c.selinux.unwrap_or(d.selinux),
         rcu_nocb: c.rcu_nocb.unwrap_or(d.rcu_nocb),
