@@ -183,12 +183,79 @@ fn missing_witnesses(r: &Report) -> Vec<String> {
         .collect()
 }
 
-/// The matrix as a terminal table, with times and states/s.
-pub fn render_text(m: &Matrix) -> String {
+/// `text` broken at spaces into lines of at most `width` columns, the lines after
+/// the first indented by `indent` spaces (a word longer than a line stays whole).
+pub fn wrap(text: &str, width: usize, indent: usize) -> String {
+    let lead = text.len() - text.trim_start().len();
+    let mut out = String::new();
+    let mut line = " ".repeat(lead);
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = " ".repeat(indent);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+/// The width from which the matrix uses its wide layout (times and rates).
+pub const WIDE: usize = 150;
+
+/// The short cell of the compact layout: `FAILS 9 AA`, `fails 22`, `holds`.
+fn short_cell(r: &Report, prop: &str) -> String {
+    let p = r.property(prop);
+    match (p.verdict, p.steps, &p.shape) {
+        (Verdict::Fails, Some(steps), Some(shape)) if prop == DEADLOCK_FREE => {
+            format!("FAILS {steps} {shape}")
+        }
+        (Verdict::Fails, Some(steps), _) => format!("fails {steps}"),
+        (v, _, _) => v.name().to_string(),
+    }
+}
+
+/// The matrix as a terminal table `width` columns wide: with times and states/s
+/// from [`WIDE`] columns, else a compact table that fits 80 (verdict cells give the
+/// steps of the shortest counterexample).
+pub fn render_text(m: &Matrix, width: usize) -> String {
     let mut out = String::new();
     let (mut states, mut seconds) = (0usize, 0f64);
+    let wide = width >= WIDE;
     for cr in &m.configurations {
-        out.push_str(&format!("\n[{}] {}\n", cr.name, cr.config));
+        out.push('\n');
+        out.push_str(&wrap(&format!("[{}] {}", cr.name, cr.config), width, 4));
+        if !wide {
+            out.push_str(&format!(
+                "{:<21} {:<13} {:<8} {:<8} {:<8} {:>5} {:>7}\n",
+                "policy", "deadlock", "poison", "leak", "promise", "IBPBs", "states"
+            ));
+            for r in &cr.reports {
+                states += r.states;
+                seconds += r.seconds;
+                let cells: Vec<String> = CHECKED.iter().map(|p| short_cell(r, p)).collect();
+                out.push_str(&format!(
+                    "{:<21} {:<13} {:<8} {:<8} {:<8} {:>5} {:>7}\n",
+                    r.policy,
+                    cells[0],
+                    cells[1],
+                    cells[2],
+                    cells[3],
+                    format!("{}/{}", r.cost.ibpbs, r.cost.switches),
+                    r.states
+                ));
+            }
+            notes(&mut out, cr, width);
+            continue;
+        }
         out.push_str(&format!(
             "{:<22} {:<20} {:<20} {:<16} {:<16} {:>7} {:>9} {:>8} {:>12}\n",
             "policy",
@@ -218,57 +285,76 @@ pub fn render_text(m: &Matrix) -> String {
                 r.states_per_second
             ));
         }
-        for r in &cr.reports {
-            let missing = missing_witnesses(r);
-            if !missing.is_empty() {
-                out.push_str(&format!(
-                    "  {}: witnesses not reached: {}\n",
-                    r.policy,
-                    missing.join(", ")
-                ));
-            }
-            for p in r
-                .properties
-                .iter()
-                .filter(|p| p.name == DEADLOCK_FREE && p.verdict == Verdict::Fails)
-            {
-                for line in &p.summary {
-                    out.push_str(&format!("  {}: {line}\n", r.policy));
-                }
-            }
-        }
-        let traces: Vec<&str> = cr
-            .reports
-            .iter()
-            .flat_map(|r| r.properties.iter().filter_map(|p| p.trace.as_deref()))
-            .collect();
-        if !traces.is_empty() {
-            out.push_str(&format!("  traces: {}\n", traces.join(" ")));
-        }
+        notes(&mut out, cr, width);
     }
     let rate = states as f64 / seconds.max(1e-9);
-    out.push_str(&format!(
-        "\n{} searches, {states} states in {seconds:.1} s ({rate:.0} states/s); {}\n",
-        m.configurations
-            .iter()
-            .map(|c| c.reports.len())
-            .sum::<usize>(),
-        if m.complete {
-            "every search complete"
-        } else {
-            "SOME SEARCHES INCOMPLETE"
-        }
+    out.push('\n');
+    out.push_str(&wrap(
+        &format!(
+            "{} searches, {states} states in {seconds:.1} s ({rate:.0} states/s); {}",
+            m.configurations
+                .iter()
+                .map(|c| c.reports.len())
+                .sum::<usize>(),
+            if m.complete {
+                "every search complete"
+            } else {
+                "SOME SEARCHES INCOMPLETE"
+            }
+        ),
+        width,
+        2,
     ));
     for row in &m.not_run {
-        out.push_str(&format!("incomplete (interrupted before it ran): {row}\n"));
+        out.push_str(&wrap(
+            &format!("incomplete (interrupted before it ran): {row}"),
+            width,
+            2,
+        ));
     }
     for u in &m.unexpected {
-        out.push_str(&format!("{u}\n"));
+        out.push_str(&wrap(u, width, 2));
     }
     if m.unexpected.is_empty() && m.complete {
-        out.push_str("known outcomes reproduced: rhel-ptrace-creds deadlocks, every other policy is deadlock-free\n");
+        out.push_str(&wrap("known outcomes reproduced: rhel-ptrace-creds deadlocks, every other policy is deadlock-free", width, 2));
     }
     out
+}
+
+/// Under a configuration's table: witnesses not reached, the deadlocks in one
+/// sentence per CPU, and the traces written.
+fn notes(out: &mut String, cr: &ConfigRows, width: usize) {
+    for r in &cr.reports {
+        let missing = missing_witnesses(r);
+        if !missing.is_empty() {
+            out.push_str(&wrap(
+                &format!(
+                    "  {}: witnesses not reached: {}",
+                    r.policy,
+                    missing.join(", ")
+                ),
+                width,
+                4,
+            ));
+        }
+        for p in r
+            .properties
+            .iter()
+            .filter(|p| p.name == DEADLOCK_FREE && p.verdict == Verdict::Fails)
+        {
+            for line in &p.summary {
+                out.push_str(&wrap(&format!("  {}: {line}", r.policy), width, 4));
+            }
+        }
+    }
+    let traces: Vec<&str> = cr
+        .reports
+        .iter()
+        .flat_map(|r| r.properties.iter().filter_map(|p| p.trace.as_deref()))
+        .collect();
+    if !traces.is_empty() {
+        out.push_str(&wrap(&format!("  traces: {}", traces.join(" ")), width, 4));
+    }
 }
 
 /// The matrix as Markdown for `docs/`: deterministic (no times, no rates).

@@ -61,3 +61,29 @@ fn ctrl_c_during_the_matrix_lists_the_unrun_rows_and_leaves_only_whole_traces() 
         switchpath_model::trace::load(&path).unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+/// At 80 columns the matrix uses its compact layout and no line is wider; from
+/// 150 it shows times and rates.
+#[test]
+fn the_matrix_fits_80_columns() {
+    let run = |cols: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_switchpath"))
+            .args(["matrix", "--no-traces"])
+            .env("COLUMNS", cols)
+            .env("NO_COLOR", "1")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0));
+        stdout(&o)
+    };
+    let narrow = run("80");
+    assert!(narrow.lines().all(|l| l.chars().count() <= 80), "{narrow}");
+    assert!(
+        narrow.contains("rhel-ptrace-creds     FAILS 9 AA"),
+        "{narrow}"
+    );
+    let wide = run("200");
+    assert!(wide.contains("states/s"), "{wide}");
+    assert!(wide.contains("FAILS 9 steps AA"), "{wide}");
+}

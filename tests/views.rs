@@ -781,3 +781,20 @@ fn an_unwritable_output_is_bad_input() {
         "not-a-dir",
     );
 }
+
+/// Counts say their noun in the right number.
+#[test]
+fn counts_are_singular_or_plural() {
+    let page = tempfile::NamedTempFile::new().unwrap();
+    let o = switchpath(&[
+        "trace",
+        "html",
+        &trace_file("rhel-ptrace-creds--deadlock-free--1cpu.json"),
+        "-o",
+        page.path().to_str().unwrap(),
+    ]);
+    assert!(stdout(&o).ends_with(": 9 steps, 1 CPU\n"), "{}", stdout(&o));
+    assert_eq!(switchpath_model::config::count(1, "switch"), "1 switch");
+    assert_eq!(switchpath_model::config::count(3, "switch"), "3 switches");
+    assert_eq!(switchpath_model::config::count(2, "lock"), "2 locks");
+}

@@ -245,6 +245,18 @@ pub struct Config {
     pub rcu_barrier: bool,
 }
 
+/// `1 CPU`, `2 CPUs`, `1 switch`, `3 switches`: a count with its noun in the
+/// right number, for every message of the tool.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else if noun.ends_with("ch") || noun.ends_with('s') || noun.ends_with('x') {
+        format!("{n} {noun}es")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 impl Config {
     /// The default task set, for every command and every case file that names
     /// none: two user tasks of distinct uids per CPU (1000, 1001, ...; task `i`

@@ -25,8 +25,11 @@ pub fn run(args: BenchArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
         |r| {
             if progress {
                 eprintln!(
-                    "bench: {} on {} CPUs: {} states in {:.1} s",
-                    r.policy, r.cpus, r.states, r.seconds
+                    "bench: {} on {}: {} states in {:.1} s",
+                    r.policy,
+                    switchpath_model::config::count(r.cpus, "CPU"),
+                    r.states,
+                    r.seconds
                 );
             }
         },

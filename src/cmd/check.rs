@@ -181,7 +181,10 @@ fn follow_on_concrete(t: &trace::Trace) -> Result<(), Error> {
     let ending = match (&run.failure, run.promise_breaks) {
         (Some(f), _) => f.lines().next().unwrap_or("failed").to_string(),
         (None, Some(0)) => "every CPU finished; the policy's promise held".to_string(),
-        (None, Some(n)) => format!("every CPU finished; {n} switch(es) broke the policy's promise"),
+        (None, Some(n)) => format!(
+            "every CPU finished; {} broke the policy's promise",
+            switchpath_model::config::count(n as usize, "switch")
+        ),
         (None, None) => "every CPU finished".to_string(),
     };
     println!(

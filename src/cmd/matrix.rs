@@ -18,7 +18,10 @@ pub fn run(args: MatrixArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
     } else if args.markdown {
         print!("{}", matrix::render_markdown(&m));
     } else {
-        print!("{}", matrix::render_text(&m));
+        print!(
+            "{}",
+            matrix::render_text(&m, switchpath::view::Style::detect().width)
+        );
     }
     Ok(m.exit())
 }

@@ -4,6 +4,7 @@ use super::write_output;
 use crate::cli::TraceCommand;
 use switchpath::exit::{Error, Exit};
 use switchpath::{export, html, view};
+use switchpath_model::config::count;
 use switchpath_model::trace;
 
 /// Shows, draws or exports one trace.
@@ -23,10 +24,10 @@ pub fn run(cmd: TraceCommand) -> Result<Exit, Error> {
             let t = trace::load_verified(&a.file).map_err(Error::bad_input)?;
             write_output(&a.output, &html::render(&t))?;
             println!(
-                "{}: {} steps, {} CPUs",
+                "{}: {}, {}",
                 a.output.display(),
-                t.steps.len(),
-                t.config.cpus
+                count(t.steps.len(), "step"),
+                count(t.config.cpus, "CPU")
             );
         }
         TraceCommand::Export(a) => {

@@ -271,8 +271,8 @@ fn check_shape(t: &Trace) -> Result<(), String> {
     let cpus = t.config.cpus;
     if t.initial.len() != cpus {
         return Err(format!(
-            "`initial` has {} CPUs, the configuration {cpus}",
-            t.initial.len()
+            "`initial` has {}, the configuration {cpus}",
+            crate::config::count(t.initial.len(), "CPU")
         ));
     }
     for (i, st) in t.steps.iter().enumerate() {
