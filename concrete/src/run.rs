@@ -41,6 +41,8 @@ pub struct StuckCpu {
 pub struct RunOutcome {
     /// The CPUs found stuck, if the watchdog fired.
     pub stuck: Vec<StuckCpu>,
+    /// Ctrl-C stopped the run before its time (and before any lockup).
+    pub interrupted: bool,
     /// Seconds until the watchdog fired, or the whole run.
     pub seconds: f64,
     /// Steps all CPUs made.
@@ -60,9 +62,10 @@ fn xorshift(state: &mut u64) -> u64 {
     *state
 }
 
-/// Runs `model`'s configuration on OS threads for `seconds` (the threads of a
-/// locked-up run stay blocked: the caller should exit the process).
-pub fn run(model: SwitchModel, seconds: f64, seed: u64) -> RunOutcome {
+/// Runs `model`'s configuration on OS threads for `seconds`, or until `interrupt`
+/// is set (Ctrl-C: the outcome then says so); the threads of a locked-up run stay
+/// blocked: the caller should exit the process.
+pub fn run(model: SwitchModel, seconds: f64, seed: u64, interrupt: &AtomicBool) -> RunOutcome {
     let kernel = Kernel::<Std>::new(model.clone());
     let stop = Arc::new(AtomicBool::new(false));
     let cpus = model.config.cpus;
@@ -109,6 +112,7 @@ pub fn run(model: SwitchModel, seconds: f64, seed: u64) -> RunOutcome {
     let start = Instant::now();
     let limit = Duration::from_secs_f64(seconds);
     let mut last: Vec<(u64, Instant)> = vec![(0, start); cpus];
+    let mut was_interrupted = false;
     let stuck = loop {
         std::thread::sleep(Duration::from_millis(20));
         let now = Instant::now();
@@ -138,7 +142,9 @@ pub fn run(model: SwitchModel, seconds: f64, seed: u64) -> RunOutcome {
         if !stuck.is_empty() {
             break stuck;
         }
-        if now - start >= limit {
+        let interrupted = interrupt.load(Ordering::Relaxed);
+        if interrupted || now - start >= limit {
+            was_interrupted = interrupted;
             stop.store(true, Ordering::Relaxed);
             for h in handles.drain(..) {
                 let _ = h.join();
@@ -171,6 +177,7 @@ pub fn run(model: SwitchModel, seconds: f64, seed: u64) -> RunOutcome {
     };
     RunOutcome {
         stuck,
+        interrupted: was_interrupted,
         seconds: elapsed,
         steps,
         switches: Std::load_u64(&kernel.switches),

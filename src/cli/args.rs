@@ -83,9 +83,10 @@ pub struct LockgraphArgs {
     /// Print the graph as Graphviz DOT instead.
     #[arg(long)]
     pub dot: bool,
-    /// Bound on states explored (a bounded graph says so, and proves nothing).
-    #[arg(long, value_name = "N")]
-    pub max_states: Option<usize>,
+    /// Bound on states explored (a bounded graph says so, and proves nothing; about
+    /// 150 bytes a state).
+    #[arg(long, value_name = "N", default_value_t = 10_000_000)]
+    pub max_states: usize,
 }
 
 #[derive(Args)]

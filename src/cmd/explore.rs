@@ -3,12 +3,13 @@
 use crate::cli::knobs::KnobsFor;
 use crate::cli::ExploreArgs;
 use stateright::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use switchpath::exit::{Error, Exit};
 use switchpath_model::{frames, trace, SwitchModel};
 
 /// Serves the Explorer on 127.0.0.1 until Ctrl-C; with `--trace`, for the trace's
 /// configuration, and prints the link that opens at its last state.
-pub fn run(args: ExploreArgs, given: &[String]) -> Result<Exit, Error> {
+pub fn run(args: ExploreArgs, given: &[String], interrupt: &AtomicBool) -> Result<Exit, Error> {
     use stateright::Model;
     let (config, path) = match &args.trace {
         Some(file) => {
@@ -39,6 +40,14 @@ pub fn run(args: ExploreArgs, given: &[String]) -> Result<Exit, Error> {
             p.encode(&model)
         );
     }
-    model.checker().serve(addr.as_str());
+    // stateright serves until the process ends: serve from a thread, and end when
+    // Ctrl-C sets the flag (the handler keeps SIGINT from killing the process).
+    std::thread::spawn(move || {
+        model.checker().serve(addr.as_str());
+    });
+    while !interrupt.load(Ordering::Relaxed) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    println!("stopped serving (Ctrl-C)");
     Ok(Exit::Success)
 }

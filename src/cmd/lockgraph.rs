@@ -2,26 +2,28 @@
 
 use crate::cli::knobs::KnobsFor;
 use crate::cli::LockgraphArgs;
+use std::sync::atomic::AtomicBool;
 use switchpath::exit::{Error, Exit};
 use switchpath_model::lockgraph::LockGraph;
 
 /// Builds the graph: no cycle ([`Exit::Success`], with the argument that no CPU
 /// count deadlocks), the cycles ([`Exit::Fails`]), or a bounded graph that
 /// concludes nothing ([`Exit::Incomplete`]).
-pub fn run(args: LockgraphArgs) -> Result<Exit, Error> {
+pub fn run(args: LockgraphArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
     let config = args.knobs.config(KnobsFor::Lockgraph)?;
     let model = switchpath_model::SwitchModel::new(config.clone()).map_err(Error::bad_input)?;
-    let graph = LockGraph::build(&model, args.max_states);
+    let progress = super::progress_wanted();
+    let graph = LockGraph::build_with(&model, Some(args.max_states), Some(interrupt), &mut |n| {
+        if progress {
+            eprintln!("lockgraph: {n} states explored");
+        }
+    });
     let cycles = graph.cycles();
     if args.dot {
         print!("{}", graph.dot());
-        // The DOT output says nothing of completeness: a bounded graph exits 3
-        // before its cycles count.
-        return Ok(if graph.complete {
-            Exit::success_if(cycles.is_empty())
-        } else {
-            Exit::Incomplete
-        });
+        // As in text: a cycle is a finding even in a bounded graph (exit 1); a
+        // bounded graph without one concludes nothing (exit 3).
+        return Ok(Exit::of_search(!cycles.is_empty(), graph.complete));
     }
     println!("switchpath lockgraph: {}", config.describe());
     println!(
@@ -29,6 +31,8 @@ pub fn run(args: LockgraphArgs) -> Result<Exit, Error> {
         graph.states,
         if graph.complete {
             "complete"
+        } else if graph.interrupted {
+            "INCOMPLETE: interrupted (Ctrl-C)"
         } else {
             "INCOMPLETE: bounded by --max-states"
         }

@@ -23,13 +23,13 @@ pub fn dispatch(cli: Cli, given: &[String], interrupt: &AtomicBool) -> Result<Ex
     match cli.command {
         Command::Matrix(args) => matrix::run(args, interrupt),
         Command::Check(args) => check::run(args, given, interrupt),
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(args, interrupt),
         Command::Trace(cmd) => trace::run(cmd),
-        Command::Explore(args) => explore::run(args, given),
+        Command::Explore(args) => explore::run(args, given, interrupt),
         Command::Docs(args) => docs::run(args, interrupt),
         Command::Bench(args) => bench::run(args, interrupt),
-        Command::Lockgraph(args) => lockgraph::run(args),
-        Command::Selftest(args) => selftest::run(args),
+        Command::Lockgraph(args) => lockgraph::run(args, interrupt),
+        Command::Selftest(args) => selftest::run(args, interrupt),
         Command::Sample(args) => sample::run(args, interrupt),
         Command::Merge(args) => merge::run(args),
     }

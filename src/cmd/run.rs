@@ -2,13 +2,15 @@
 
 use crate::cli::knobs::KnobsFor;
 use crate::cli::RunArgs;
+use std::sync::atomic::AtomicBool;
 use switchpath::exit::{Error, Exit};
 use switchpath_concrete::run::{run as run_threads, RunOutcome, STALL};
+use switchpath_model::config::count;
 use switchpath_model::{trace, SwitchModel};
 
 /// Runs the configuration on threads: a lockup is [`Exit::Fails`], with the stuck
 /// CPUs' frames and locks and a replayable trace.
-pub fn run(args: RunArgs) -> Result<Exit, Error> {
+pub fn run(args: RunArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
     let config = args.knobs.config(KnobsFor::Run)?;
     if let Some(why) = switchpath_concrete::unsupported(&config) {
         return Err(Error::bad_input(format!("run: {why}")));
@@ -22,13 +24,26 @@ pub fn run(args: RunArgs) -> Result<Exit, Error> {
         args.seconds,
         args.seed
     );
-    let out = run_threads(model, args.seconds, args.seed);
+    let out = run_threads(model, args.seconds, args.seed, interrupt);
     if out.stuck.is_empty() {
         println!(
-            "ran {:.1} s on {cpus} CPU threads: {} steps, {} switches, {} IBPBs; no lockup",
-            out.seconds, out.steps, out.switches, out.ibpbs
+            "ran {:.1} s on {} threads: {} steps, {}, {}; no lockup{}",
+            out.seconds,
+            count(cpus, "CPU"),
+            out.steps,
+            count(out.switches as usize, "switch"),
+            count(out.ibpbs as usize, "IBPB"),
+            if out.interrupted {
+                " (interrupted: Ctrl-C before the run's time)"
+            } else {
+                ""
+            }
         );
-        return Ok(Exit::Success);
+        return Ok(if out.interrupted {
+            Exit::Incomplete
+        } else {
+            Exit::Success
+        });
     }
     print_lockup(&out);
     match &out.trace {

@@ -3,12 +3,14 @@
 use crate::cli::parse::Seeded;
 use crate::cli::SelftestArgs;
 use crate::silence;
+use std::sync::atomic::{AtomicBool, Ordering};
 use switchpath::exit::{Error, Exit};
 use switchpath_concrete::selftest::{check, check_search, Finding};
+use switchpath_model::config::count;
 use switchpath_model::seeded::{Bug, SearchBug};
 
 /// Runs the seeded bugs: [`Exit::Success`] only when every one is caught.
-pub fn run(args: SelftestArgs) -> Result<Exit, Error> {
+pub fn run(args: SelftestArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
     let bugs: Vec<Seeded> = match args.bug {
         Some(b) => vec![b],
         None => Bug::ALL
@@ -22,7 +24,15 @@ pub fn run(args: SelftestArgs) -> Result<Exit, Error> {
         Finding::Missed(why) => format!("MISSED: {why}"),
     };
     let mut caught = 0;
-    for &bug in &bugs {
+    for (done, &bug) in bugs.iter().enumerate() {
+        if interrupt.load(Ordering::Relaxed) {
+            println!(
+                "interrupted (Ctrl-C) after {} of {}: caught {caught}/{done} so far",
+                count(done, "bug"),
+                bugs.len()
+            );
+            return Ok(Exit::Incomplete);
+        }
         match bug {
             Seeded::Kernel(bug) => {
                 // shuttle prints each failing schedule's seed to stderr; the failures

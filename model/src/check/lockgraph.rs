@@ -31,6 +31,8 @@ pub struct LockGraph {
     pub states: usize,
     /// The exploration finished.
     pub complete: bool,
+    /// Ctrl-C stopped it.
+    pub interrupted: bool,
 }
 
 /// The site name of the ordered nesting `double_rq_lock` allows.
@@ -39,6 +41,18 @@ pub const DOUBLE_RQ_LOCK: &str = "double_rq_lock (ordered)";
 impl LockGraph {
     /// Explores `model` (up to `max_states`) and collects the class edges.
     pub fn build(model: &SwitchModel, max_states: Option<usize>) -> LockGraph {
+        LockGraph::build_with(model, max_states, None, &mut |_| {})
+    }
+
+    /// [`LockGraph::build`], stopping early when `interrupt` is set (the graph is
+    /// then incomplete and says so) and calling `progress` with the states seen
+    /// every million states.
+    pub fn build_with(
+        model: &SwitchModel,
+        max_states: Option<usize>,
+        interrupt: Option<&std::sync::atomic::AtomicBool>,
+        progress: &mut dyn FnMut(usize),
+    ) -> LockGraph {
         let mut graph = LockGraph::default();
         let mut seen: FxHashSet<State> = FxHashSet::default();
         let mut queue = VecDeque::new();
@@ -49,8 +63,18 @@ impl LockGraph {
         }
         let mut actions = Vec::new();
         let mut complete = true;
+        let mut next_report = 1_000_000;
         while let Some(s) = queue.pop_front() {
             graph.collect(model, &s);
+            if seen.len() >= next_report {
+                progress(seen.len());
+                next_report += 1_000_000;
+                if interrupt.is_some_and(|i| i.load(std::sync::atomic::Ordering::Relaxed)) {
+                    graph.interrupted = true;
+                    complete = false;
+                    break;
+                }
+            }
             if max_states.is_some_and(|m| seen.len() >= m) {
                 complete = queue.is_empty();
                 if !complete {

@@ -1,0 +1,121 @@
+//! Ctrl-C in every long-running command: a run or a search stops, says what it has
+//! and exits 3; `explore` stops serving; `selftest` reports the bugs done so far.
+
+mod common;
+
+use common::stdout;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn start(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_switchpath"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts")
+}
+
+/// Sends SIGINT to `child` once `ready` says so (polled), then waits for it to exit
+/// within `limit`; kills it and fails if it does not.
+fn interrupt(mut child: Child, ready: impl Fn() -> bool, limit: Duration) -> Output {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < Duration::from_secs(60), "never ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("did not stop within {limit:?} of Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn after(d: Duration) -> impl Fn() -> bool {
+    let t = Instant::now();
+    move || t.elapsed() >= d
+}
+
+#[test]
+fn ctrl_c_stops_a_run_with_its_counts_so_far() {
+    let child = start(&["run", "--policy", "none", "--seconds", "600"]);
+    let o = interrupt(
+        child,
+        after(Duration::from_millis(1500)),
+        Duration::from_secs(10),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("interrupted: Ctrl-C before the run's time"),
+        "{out}"
+    );
+    assert!(out.contains("switches") && out.contains("IBPB"), "{out}");
+}
+
+#[test]
+fn ctrl_c_stops_explore() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let child = start(&["explore", "--policy", "always", "--port", &port.to_string()]);
+    let listening = move || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+    let o = interrupt(child, listening, Duration::from_secs(10));
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("stopped serving (Ctrl-C)"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn ctrl_c_stops_lockgraph_as_incomplete() {
+    let child = start(&[
+        "lockgraph",
+        "--policy",
+        "always",
+        "--cpus",
+        "3",
+        "--load-balance",
+        "on",
+    ]);
+    let o = interrupt(
+        child,
+        after(Duration::from_millis(1000)),
+        Duration::from_secs(60),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("INCOMPLETE: interrupted (Ctrl-C)"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn ctrl_c_stops_selftest_with_the_bugs_done() {
+    let child = start(&["selftest"]);
+    let o = interrupt(
+        child,
+        after(Duration::from_millis(500)),
+        Duration::from_secs(300),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("interrupted (Ctrl-C) after"),
+        "{}",
+        stdout(&o)
+    );
+}
