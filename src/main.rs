@@ -46,6 +46,8 @@ fn main() -> ExitCode {
             return Exit::BadInput.into();
         }
     };
+    cli::QUIET.store(cli.quiet, Ordering::Relaxed);
+    switchpath::view::set_color_choice(cli.color);
     let interrupt = Arc::new(AtomicBool::new(false));
     {
         let flag = Arc::clone(&interrupt);

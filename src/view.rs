@@ -15,22 +15,46 @@ pub struct Style {
     pub color: bool,
 }
 
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always (also into a pipe).
+    Always,
+    /// Never.
+    Never,
+}
+
+static COLOR: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Sets the process's `--color` choice, which [`Style::detect`] follows.
+pub fn set_color_choice(c: ColorChoice) {
+    COLOR.store(c as u8, std::sync::atomic::Ordering::Relaxed);
+}
+
 impl Style {
     /// The terminal's width and colour, or 100 plain columns when not a terminal
-    /// (`NO_COLOR` turns colour off; `COLUMNS` sets the width).
+    /// (`NO_COLOR` turns colour off unless `--color always`; `COLUMNS` sets the
+    /// width).
     pub fn detect() -> Style {
         use std::io::IsTerminal;
         let tty = std::io::stdout().is_terminal();
+        let choice = COLOR.load(std::sync::atomic::Ordering::Relaxed);
         let width = std::env::var("COLUMNS")
             .ok()
             .and_then(|c| c.parse().ok())
             .or_else(|| terminal_size::terminal_size().map(|(w, _)| w.0 as usize))
             .unwrap_or(100)
             .max(40);
-        Style {
-            width,
-            color: tty && std::env::var_os("NO_COLOR").is_none(),
-        }
+        let color = if choice == ColorChoice::Always as u8 {
+            true
+        } else if choice == ColorChoice::Never as u8 {
+            false
+        } else {
+            tty && std::env::var_os("NO_COLOR").is_none()
+        };
+        Style { width, color }
     }
 
     fn paint(&self, code: &str, text: &str) -> String {

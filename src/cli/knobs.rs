@@ -143,8 +143,7 @@ pub fn parse_tasks(text: &str) -> Result<TaskList, String> {
 /// The configuration knobs.
 #[derive(Args)]
 pub struct Knobs {
-    /// The IBPB policy: always, rhel-ptrace-creds, upstream-dumpable,
-    /// upstream-ptrace-sched, upstream-cond-ibpb, none.
+    /// The IBPB policy (`switchpath list` shows each with its rule and origin).
     #[arg(long, value_parser = Policy::parse)]
     pub policy: Option<Policy>,
     /// CPUs (1-4).
@@ -244,7 +243,7 @@ impl Knobs {
             rcu_barrier: self.rcu_barrier.on(),
         };
         config.validate().map_err(Error::bad_input)?;
-        if let Some(why) = config.task_warning() {
+        if let Some(why) = config.task_warning().filter(|_| !super::quiet()) {
             eprintln!("switchpath: warning: {why}");
         }
         Ok(config)

@@ -26,6 +26,20 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// No progress lines and no warnings on stderr (results and errors still print).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Colour on the terminal: auto (a terminal without NO_COLOR), always, never.
+    #[arg(long, value_enum, global = true, default_value_t = switchpath::view::ColorChoice::Auto)]
+    pub color: switchpath::view::ColorChoice,
+}
+
+/// `--quiet` was given: progress lines and warnings are left out.
+pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether `--quiet` was given.
+pub fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 #[derive(Subcommand)]
@@ -63,6 +77,16 @@ pub enum Command {
     /// Merge the JSON results of `sample --shard K/N` runs: the shortest violation
     /// per property over all shards, and the shards that are missing.
     Merge(MergeArgs),
+    /// List what can be named: policies, properties, knobs, seeded bugs.
+    List,
+    /// A shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The man page (roff) on stdout: `switchpath man | man -l -`.
+    Man,
 }
 
 #[derive(Subcommand)]

@@ -5,6 +5,7 @@ mod bench;
 mod check;
 mod docs;
 mod explore;
+mod list;
 mod lockgraph;
 mod matrix;
 mod merge;
@@ -32,13 +33,31 @@ pub fn dispatch(cli: Cli, given: &[String], interrupt: &AtomicBool) -> Result<Ex
         Command::Selftest(args) => selftest::run(args, interrupt),
         Command::Sample(args) => sample::run(args, interrupt),
         Command::Merge(args) => merge::run(args),
+        Command::List => list::run(),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "switchpath",
+                &mut std::io::stdout(),
+            );
+            Ok(Exit::Success)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(|e| Error::bad_input(format!("cannot write the man page: {e}")))?;
+            Ok(Exit::Success)
+        }
     }
 }
 
-/// Progress lines on stderr, when it is a terminal.
+/// Progress lines on stderr, when it is a terminal and `--quiet` was not given.
 fn progress_wanted() -> bool {
     use std::io::IsTerminal;
-    std::io::stderr().is_terminal()
+    std::io::stderr().is_terminal() && !crate::cli::quiet()
 }
 
 /// Writes `text` to `path` atomically; a path that cannot be written is bad input.

@@ -1,0 +1,84 @@
+//! The conveniences of the command line: `list`, shell completions, the man page,
+//! `--quiet` and `--color`.
+
+mod common;
+
+use common::{stderr, stdout, switchpath};
+use switchpath_model::seeded::{Bug, SearchBug};
+use switchpath_model::Policy;
+
+#[test]
+fn list_names_every_policy_property_knob_and_seeded_bug() {
+    let o = switchpath(&["list"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    for p in Policy::ALL {
+        assert!(
+            out.contains(&format!("  {:<22} {}", p.name(), p.rule())),
+            "{out}"
+        );
+    }
+    for p in switchpath_model::properties::CHECKED {
+        assert!(out.contains(&format!("  {p}\n")), "{out}");
+    }
+    for knob in [
+        "--cpus",
+        "--rcu-barrier",
+        "--wake-placement",
+        "--mem-pressure",
+    ] {
+        assert!(out.contains(knob), "{out}");
+    }
+    for b in Bug::ALL {
+        assert!(out.contains(b.name()), "{out}");
+    }
+    for b in SearchBug::ALL {
+        assert!(out.contains(b.name()), "{out}");
+    }
+}
+
+#[test]
+fn completions_and_the_man_page_are_generated() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = switchpath(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}");
+        let out = stdout(&o);
+        assert!(
+            out.contains("switchpath") && out.contains("lockgraph"),
+            "{shell}"
+        );
+    }
+    let o = switchpath(&["man"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with(".ie") || out.contains(".TH switchpath"),
+        "{out}"
+    );
+    assert!(out.contains("lockgraph"), "{out}");
+}
+
+#[test]
+fn quiet_leaves_out_warnings_and_color_always_colours_a_pipe() {
+    let args = [
+        "check",
+        "--policy",
+        "none",
+        "--cpus",
+        "2",
+        "--tasks",
+        "1000",
+        "--max-states",
+        "100",
+    ];
+    assert!(stderr(&switchpath(&args)).contains("warning: CPU1 has no user task"));
+    let mut quiet = args.to_vec();
+    quiet.push("--quiet");
+    assert!(!stderr(&switchpath(&quiet)).contains("warning"));
+    let t = common::committed_trace();
+    let t = t.to_str().unwrap();
+    let o = switchpath(&["trace", "show", t, "--color", "always"]);
+    assert!(stdout(&o).contains("\u{1b}["), "colour with --color always");
+    let o = switchpath(&["trace", "show", t, "--color", "never"]);
+    assert!(!stdout(&o).contains("\u{1b}["));
+}
