@@ -13,7 +13,7 @@ use std::time::Duration;
 use switchpath_model::{Config, Policy};
 
 /// One measured search.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct BenchRow {
     /// The policy.
     pub policy: String,

@@ -20,6 +20,7 @@ pub mod docs;
 pub mod exit;
 pub mod export;
 pub mod html;
+pub mod json;
 pub mod matrix;
 pub mod report;
 pub mod sample;

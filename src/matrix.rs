@@ -18,7 +18,7 @@
 
 use crate::exit::{Error, Exit};
 use crate::report::{run, Report, RunOptions, Verdict};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use switchpath_model::properties::{CHECKED, DEADLOCK_FREE};
@@ -66,7 +66,7 @@ pub fn expected_deadlock(policy: Policy) -> Verdict {
 }
 
 /// One configuration's rows.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ConfigRows {
     /// Configuration name.
     pub name: String,
@@ -77,7 +77,7 @@ pub struct ConfigRows {
 }
 
 /// The whole matrix.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Matrix {
     /// Per configuration.
     pub configurations: Vec<ConfigRows>,
@@ -86,7 +86,7 @@ pub struct Matrix {
     /// `Unexpected ...` lines: rows that contradict the known outcomes.
     pub unexpected: Vec<String>,
     /// Rows never started because the run was interrupted: `policy on config`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub not_run: Vec<String>,
 }
 

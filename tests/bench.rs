@@ -9,8 +9,10 @@ use switchpath_model::Policy;
 fn bench_prints_rows_with_the_documented_fields() {
     let o = switchpath(&["bench", "--cpus", "1", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let rows = rows.as_array().unwrap();
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(out["format"], "switchpath-bench");
+    assert_eq!(out["version"], 1);
+    let rows = out["rows"].as_array().unwrap();
     assert_eq!(rows.len(), Policy::ALL.len(), "one row per policy");
     for r in rows {
         for field in [

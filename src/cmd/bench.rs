@@ -37,7 +37,10 @@ pub fn run(args: BenchArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&rows).expect("rows serialize")
+            switchpath::json::envelope(
+                switchpath::json::BENCH,
+                &serde_json::json!({ "rows": rows })
+            )
         );
     } else {
         print!("{}", bench::render(&rows));

@@ -71,7 +71,7 @@ pub fn run(args: CheckArgs, given: &[String], interrupt: &AtomicBool) -> Result<
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&report).expect("a report serializes")
+            switchpath::json::envelope(switchpath::json::CHECK, &report)
         );
     } else {
         print!("{}", render_text(&report));
@@ -145,14 +145,14 @@ fn cases(args: &CheckArgs, opts: &RunOptions<'_>) -> Result<Exit, Error> {
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "format": "switchpath-cases",
-                "version": 1,
-                "cases": json,
-                "as_expected": good,
-                "total": n,
-            }))
-            .expect("case results serialize")
+            switchpath::json::envelope(
+                switchpath::json::CASES,
+                &serde_json::json!({
+                    "cases": json,
+                    "as_expected": good,
+                    "total": n,
+                })
+            )
         );
     } else {
         println!(

@@ -13,7 +13,7 @@ pub fn run(args: MatrixArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&m).expect("the matrix serializes")
+            switchpath::json::envelope(switchpath::json::MATRIX, &m)
         );
     } else if args.markdown {
         print!("{}", matrix::render_markdown(&m));

@@ -1,0 +1,76 @@
+//! Every `--json` output against docs/json.md: the envelope (`format`, `version`
+//! first), and a typed round trip — read back into the types that wrote it and
+//! written again, nothing may be lost or added.
+
+mod common;
+
+use common::{stdout, switchpath};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+/// Checks the envelope and returns the body without it.
+fn body(out: &str, format: &str) -> Value {
+    let v: Value = serde_json::from_str(out).expect("JSON");
+    let keys: Vec<&String> = v.as_object().unwrap().keys().take(2).collect();
+    assert_eq!(keys, ["format", "version"], "the envelope opens the object");
+    assert_eq!(v["format"], format);
+    assert_eq!(v["version"], switchpath::json::VERSION);
+    let mut v = v;
+    let o = v.as_object_mut().unwrap();
+    o.remove("format");
+    o.remove("version");
+    v
+}
+
+/// `value` read as `T` and written again is `value`.
+fn round_trips<T: DeserializeOwned + Serialize>(value: &Value) {
+    let typed: T = serde_json::from_value(value.clone()).expect("reads as its type");
+    assert_eq!(&serde_json::to_value(&typed).unwrap(), value);
+}
+
+#[test]
+fn check_json_is_a_report() {
+    let o = switchpath(&["check", "--policy", "none", "--json"]);
+    let v = body(&stdout(&o), switchpath::json::CHECK);
+    round_trips::<switchpath::report::Report>(&v);
+}
+
+#[test]
+fn matrix_json_is_a_matrix() {
+    let o = switchpath(&["matrix", "--json", "--no-traces"]);
+    let v = body(&stdout(&o), switchpath::json::MATRIX);
+    round_trips::<switchpath::matrix::Matrix>(&v);
+}
+
+#[test]
+fn bench_json_is_rows() {
+    let o = switchpath(&["bench", "--cpus", "1", "--json"]);
+    let v = body(&stdout(&o), switchpath::json::BENCH);
+    round_trips::<Vec<switchpath::bench::BenchRow>>(&v["rows"]);
+    assert_eq!(v.as_object().unwrap().len(), 1, "rows only");
+}
+
+#[test]
+fn cases_json_is_case_results() {
+    #[derive(serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct CaseResult {
+        case: String,
+        description: String,
+        as_expected: bool,
+        problems: Vec<String>,
+        report: switchpath::report::Report,
+    }
+    #[derive(serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Cases {
+        cases: Vec<CaseResult>,
+        as_expected: usize,
+        total: usize,
+    }
+    let case = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("checks/cases/none-1cpu.toml");
+    let o = switchpath(&["check", case.to_str().unwrap(), "--json"]);
+    let v = body(&stdout(&o), switchpath::json::CASES);
+    round_trips::<Cases>(&v);
+}
