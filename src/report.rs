@@ -247,9 +247,13 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
     if let Some(bug) = search.search_bug {
         model = model.with_search_bug(bug);
     }
+    // Progress goes to a terminal only (`opts.progress`): one line, redrawn in
+    // place, cleared before the report prints.
+    let mut drew_progress = false;
     let mut print_progress = |states: usize, depth: usize, elapsed: Duration| {
         let rate = states as f64 / elapsed.as_secs_f64().max(1e-9);
-        eprintln!("  … {states} states, depth {depth}, {:.0} states/s", rate);
+        eprint!("\r\x1b[2K  … {states} states, depth {depth}, {rate:.0} states/s");
+        drew_progress = true;
     };
     let limits = Limits {
         max_states: opts.max_states,
@@ -273,6 +277,9 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
         path_states,
         completeness,
     } = verify_with(&model, limits, search.walks()).map_err(Error::internal)?;
+    if drew_progress {
+        eprint!("\r\x1b[2K");
+    }
     let mut properties = Vec::new();
     let mut traces = Vec::new();
     let witnesses: Vec<WitnessReport> = Witness::ALL
@@ -541,6 +548,22 @@ pub fn render_text(r: &Report) -> String {
         }
         if let Some(shape) = &p.shape {
             line.push_str(&format!(" ({shape})"));
+        }
+        if p.verdict == Verdict::Vacuous {
+            let missing: Vec<&str> = r
+                .witnesses
+                .iter()
+                .filter(|w| w.status == "not reached")
+                .map(|w| w.name.as_str())
+                .collect();
+            line.push_str(&format!(
+                " (witness not reached: {})",
+                if missing.is_empty() {
+                    "-".to_string()
+                } else {
+                    missing.join(", ")
+                }
+            ));
         }
         out.push_str(&line);
         out.push('\n');

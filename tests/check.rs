@@ -560,3 +560,28 @@ fn the_default_tasks_scale_with_the_cpus() {
         stderr(&o)
     );
 }
+
+/// A vacuous verdict names the witness that was never reached.
+#[test]
+fn a_vacuous_verdict_names_the_missing_witness() {
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "always",
+        "--cpus",
+        "2",
+        "--tasks",
+        "1000,1001",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("deadlock-free         vacuous (witness not reached: IBPB)"),
+        "{out}"
+    );
+    assert!(
+        stderr(&o).contains("warning: no CPU has two user tasks"),
+        "{}",
+        stderr(&o)
+    );
+}
