@@ -32,6 +32,10 @@ pub struct PropertyReport {
     /// `AA`, `ABBA` or `cycle of N CPUs`, for deadlocks; the exposure, for isolation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shape: Option<String>,
+    /// The shape as a closed set: `AA`, `ABBA`, `cycle` (three or more CPUs) or
+    /// `exposure` (an isolation failure); [`PropertyReport::shape`] says it in words.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub shape_class: Option<String>,
     /// One sentence per CPU of the cycle, or the exposed switch.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub summary: Vec<String>,
@@ -318,6 +322,14 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
                     steps: Some(path.len()),
                     shortest: shortest.get(name).copied().unwrap_or(true),
                     shape: t.shape.clone(),
+                    shape_class: t.shape.as_deref().map(|s| {
+                        match s {
+                            "AA" | "ABBA" => s,
+                            _ if !t.cycle.is_empty() => "cycle",
+                            _ => "exposure",
+                        }
+                        .to_string()
+                    }),
                     summary: t.summary.clone(),
                     trace: file.map(|f| f.display().to_string()),
                 };
@@ -330,6 +342,7 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
                 steps: None,
                 shortest: true,
                 shape: None,
+                shape_class: None,
                 summary: Vec::new(),
                 trace: None,
             },

@@ -41,6 +41,29 @@ fn matrix_json_is_a_matrix() {
     let o = switchpath(&["matrix", "--json", "--no-traces"]);
     let v = body(&stdout(&o), switchpath::json::MATRIX);
     round_trips::<switchpath::matrix::Matrix>(&v);
+    // `shape_class` is a closed set, present exactly where a property fails.
+    let mut classes = std::collections::BTreeSet::new();
+    for c in v["configurations"].as_array().unwrap() {
+        for r in c["reports"].as_array().unwrap() {
+            for p in r["properties"].as_array().unwrap() {
+                assert_eq!(
+                    p["verdict"] == "fails",
+                    p.get("shape_class").is_some(),
+                    "{p}"
+                );
+                if let Some(class) = p["shape_class"].as_str() {
+                    classes.insert(class.to_string());
+                }
+            }
+        }
+    }
+    assert!(classes
+        .iter()
+        .all(|c| ["AA", "ABBA", "cycle", "exposure"].contains(&c.as_str())));
+    assert!(
+        classes.contains("AA") && classes.contains("exposure"),
+        "{classes:?}"
+    );
 }
 
 #[test]
