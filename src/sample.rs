@@ -19,8 +19,10 @@ use switchpath_model::completeness::SplitMix;
 use switchpath_model::properties::CHECKED;
 use switchpath_model::{Action, Config, SwitchModel};
 
-/// Version of the sample result format.
-pub const FORMAT: u32 = 1;
+/// The `format` of a sample result ([`crate::json`]'s envelope).
+pub const FORMAT: &str = "switchpath-sample";
+/// The `version` this build writes and reads.
+pub const VERSION: u32 = 1;
 
 /// Which slice of the walks a run takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +61,9 @@ pub struct Violation {
 #[serde(deny_unknown_fields)]
 pub struct SampleResult {
     /// [`FORMAT`].
-    pub format: u32,
+    pub format: String,
+    /// [`VERSION`].
+    pub version: u32,
     /// The configuration.
     pub config: Config,
     /// The base seed.
@@ -98,7 +102,8 @@ pub fn sample(
         .filter(|p| p.expectation == Expectation::Always && CHECKED.contains(&p.name))
         .collect();
     let mut result = SampleResult {
-        format: FORMAT,
+        format: FORMAT.into(),
+        version: VERSION,
         config: config.clone(),
         seed,
         walks_per_shard,
@@ -230,8 +235,14 @@ pub fn parse(text: &str, name: &str) -> Result<SampleResult, String> {
         .map_err(|e| format!("{name}: not a switchpath sample result: {e}"))?;
     if r.format != FORMAT {
         return Err(format!(
-            "{name}: sample format {} (this switchpath reads {FORMAT})",
+            "{name}: not a switchpath sample result (format `{}`)",
             r.format
+        ));
+    }
+    if r.version != VERSION {
+        return Err(format!(
+            "{name}: sample version {} (this switchpath reads {VERSION})",
+            r.version
         ));
     }
     r.config

@@ -97,3 +97,12 @@ fn cases_json_is_case_results() {
     let v = body(&stdout(&o), switchpath::json::CASES);
     round_trips::<Cases>(&v);
 }
+
+#[test]
+fn sample_json_is_a_sample_result() {
+    let o = switchpath(&["sample", "--policy", "none", "--walks", "20", "--json"]);
+    let out = stdout(&o);
+    let _ = body(&out, switchpath::sample::FORMAT);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    round_trips::<switchpath::sample::SampleResult>(&v);
+}
