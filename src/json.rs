@@ -2,9 +2,9 @@
 //! command's own fields after. `docs/json.md` documents each format; a test reads
 //! every command's output back into its types.
 //!
-//! Keys are snake_case in every output; knob and policy *values* keep the command
-//! line's kebab-case names (`"rhel-ptrace-creds"`), as do the `config` objects of
-//! traces and sample results, which are the case files' `[config]` table.
+//! Keys are snake_case in every output, the `config` objects of traces and sample
+//! results included; knob and policy *values* keep the command line's kebab-case
+//! names (`"rhel-ptrace-creds"`).
 
 use serde::Serialize;
 use serde_json::{Map, Value};

@@ -22,7 +22,7 @@ use switchpath_model::{Action, Config, SwitchModel};
 /// The `format` of a sample result ([`crate::json`]'s envelope).
 pub const FORMAT: &str = "switchpath-sample";
 /// The `version` this build writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Which slice of the walks a run takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ use common::{
 fn a_trace_of_another_version_is_bad_input() {
     let text = std::fs::read_to_string(committed_trace())
         .unwrap()
-        .replacen("\"version\": 2", "\"version\": 7", 1);
+        .replacen("\"version\": 3", "\"version\": 7", 1);
     assert!(text.contains("\"version\": 7"));
     let (_d, path) = tmp("v7.json", &text);
     assert_bad_input(
@@ -26,11 +26,11 @@ fn a_trace_of_another_version_is_bad_input() {
 fn a_version_1_trace_is_refused_by_name() {
     let text = std::fs::read_to_string(committed_trace())
         .unwrap()
-        .replacen("\"version\": 2", "\"version\": 1", 1);
+        .replacen("\"version\": 3", "\"version\": 1", 1);
     let (_d, path) = tmp("v1.json", &text);
     assert_bad_input(
         &switchpath(&["trace", "show", path.to_str().unwrap()]),
-        "trace version 1 is not supported (this switchpath reads version 2)",
+        "trace version 1 is not supported (this switchpath reads version 3)",
     );
 }
 
@@ -138,7 +138,7 @@ fn no_committed_trace_shows_an_unprivileged_task_in_the_capability_check() {
                 if let [letter] = name.as_bytes() {
                     let spec = &tasks[(letter - b'A') as usize];
                     assert_eq!(
-                        spec["cap-sys-ptrace"],
+                        spec["cap_sys_ptrace"],
                         true,
                         "{}: step {}: {name} is in cred_has_capability without CAP_SYS_PTRACE",
                         path.display(),

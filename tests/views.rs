@@ -517,8 +517,8 @@ fn corrupt_truncated_and_foreign_traces_are_bad_input_in_every_view() {
         (dir.path().join("cut.json"), "truncated or malformed JSON"),
         (dir.path().join("foreign.json"), "not a switchpath trace"),
         (
-            dir.path().join("v3.json"),
-            "trace version 3 is not supported",
+            dir.path().join("v4.json"),
+            "trace version 4 is not supported",
         ),
         (dir.path().join("shape.json"), "malformed trace"),
         (dir.path().join("missing.json"), "cannot read"),
@@ -531,7 +531,7 @@ fn corrupt_truncated_and_foreign_traces_are_bad_input_in_every_view() {
     .unwrap();
     std::fs::write(
         &cases[2].0,
-        good.replacen("\"version\": 2", "\"version\": 3", 1),
+        good.replacen("\"version\": 3", "\"version\": 4", 1),
     )
     .unwrap();
     std::fs::write(

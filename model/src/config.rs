@@ -18,8 +18,10 @@ pub const MAX_CPUS: usize = 4;
 pub const MAX_USER_TASKS: usize = 8;
 
 /// One user task as given on the command line: `1000`, `1001:nondumpable`, `0:root`.
+// JSON keys are snake_case in every output (`docs/json.md`); values keep the
+// command line's kebab-case names.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct TaskSpec {
     /// The task's uid (and gid: the model compares one credential triple).
     pub uid: u32,
@@ -197,7 +199,7 @@ impl fmt::Display for WakePlacement {
 
 /// A complete model instance.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct Config {
     /// The IBPB policy in `switch_mm`.
     pub policy: Policy,

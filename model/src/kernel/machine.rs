@@ -335,8 +335,14 @@ impl SwitchModel {
     /// wakes or pulls, that does not exist. `None` if its arguments exist.
     pub fn absent_argument(&self, a: &Action) -> Option<String> {
         let cpus = self.config.cpus;
-        let cpu =
-            |x: CpuId| (x.index() >= cpus).then(|| format!("CPU{x} does not exist ({cpus} CPUs)"));
+        let cpu = |x: CpuId| {
+            (x.index() >= cpus).then(|| {
+                format!(
+                    "CPU{x} does not exist ({})",
+                    crate::config::count(cpus, "CPU")
+                )
+            })
+        };
         let task = |t: TaskId| {
             let exists = match t.idle_cpu() {
                 Some(c) => c.index() < cpus,

@@ -1,6 +1,6 @@
 //! The trace format: one counterexample, replayable, readable without the tool.
 //!
-//! A trace is JSON with `format: "switchpath-trace"` and `version: 2`: the
+//! A trace is JSON with `format: "switchpath-trace"` and `version: 3`: the
 //! configuration, the violated property, every step (the CPU, the action, what it did
 //! in kernel terms, and after it each CPU's running task, frames, held locks with
 //! where each was taken, and the lock it waits for), and for a deadlock the wait-for
@@ -19,7 +19,7 @@ use std::path::Path;
 /// The `format` field of every trace.
 pub const TRACE_FORMAT: &str = "switchpath-trace";
 /// The version this build writes and reads.
-pub const TRACE_VERSION: u32 = 2;
+pub const TRACE_VERSION: u32 = 3;
 
 /// A counterexample.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -27,7 +27,7 @@ pub const TRACE_VERSION: u32 = 2;
 pub struct Trace {
     /// Always `switchpath-trace`.
     pub format: String,
-    /// Always 2 for this build.
+    /// Always 3 for this build.
     pub version: u32,
     /// Which explorer found it: `model`, `loom`, `shuttle` or `run`.
     pub source: String,
@@ -281,16 +281,18 @@ fn check_shape(t: &Trace) -> Result<(), String> {
         }
         if st.cpu as usize >= cpus || st.action.cpu.index() >= cpus {
             return Err(format!(
-                "step {}: CPU{} does not exist ({cpus} CPUs)",
+                "step {}: CPU{} does not exist ({})",
                 st.step,
-                st.cpu.max(st.action.cpu.0)
+                st.cpu.max(st.action.cpu.0),
+                crate::config::count(cpus, "CPU")
             ));
         }
         if st.cpus.len() != cpus {
             return Err(format!(
-                "step {}: {} CPU snapshots for {cpus} CPUs",
+                "step {}: {} CPU snapshots for {}",
                 st.step,
-                st.cpus.len()
+                st.cpus.len(),
+                crate::config::count(cpus, "CPU")
             ));
         }
         if st.cpus.iter().enumerate().any(|(c, s)| s.cpu as usize != c) {
