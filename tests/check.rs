@@ -260,7 +260,7 @@ fn help_documents_the_defaults() {
         "--llc",
         "--load-balance",
         "--max-states",
-        "Default: 1000,1001 for check",
+        "Default: two per CPU, uids 1000, 1001, ...",
     ] {
         assert!(out.contains(knob), "--help lacks {knob}");
     }
