@@ -139,6 +139,7 @@ fn a_loom_deadlock_becomes_a_trace_that_replays() {
     let t = trace::build(&m, DEADLOCK_FREE, &path, "loom");
     let dir = std::env::temp_dir().join(format!("switchpath-loom-{}", std::process::id()));
     let file = dir.join("rhel-ptrace-creds--deadlock-free--loom.json");
+    std::fs::create_dir_all(&dir).unwrap();
     trace::write_atomic(&file, &t).unwrap();
     let loaded = trace::load(&file).unwrap();
     assert_eq!(loaded.source, "loom");

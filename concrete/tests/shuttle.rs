@@ -201,6 +201,7 @@ fn a_failing_schedule_replays_to_the_same_deadlock_shuttle() {
     let path = deadlock_path(&m, &logs).expect("the logs interleave into a model deadlock");
     let t = trace::build(&m, DEADLOCK_FREE, &path, "shuttle");
     let file = dir.join("rhel-ptrace-creds--deadlock-free--shuttle.json");
+    std::fs::create_dir_all(&dir).unwrap();
     trace::write_atomic(&file, &t).unwrap();
     let loaded = trace::load(&file).expect("the written trace loads");
     let back = trace::replay(&loaded).expect("the model replays the shuttle trace");
