@@ -175,10 +175,11 @@ pub fn show(t: &Trace, style: Style) -> String {
             }
         }
         if let Some(d) = &st.decision {
-            for (i, line) in decision_lines(d, st.cpu).iter().enumerate() {
+            let lines = decision_lines(d, st.cpu);
+            for (i, line) in lines.iter().enumerate() {
                 let text = fit(&format!("{:>step_w$} {line}", ""), style.width);
                 let text = text.trim_end();
-                out.push_str(&if i + 1 == decision_lines(d, st.cpu).len() && closing {
+                out.push_str(&if i + 1 == lines.len() && closing {
                     style.paint("1;31", text)
                 } else {
                     text.to_string()
@@ -382,16 +383,26 @@ pub fn lockdep_report(t: &Trace, r: &LockdepReport) -> String {
         t.config.describe()
     );
     let scenario_rule = |a: &str, b: &str| format!("       {a:<24}{b}\n");
+    // The header both reports share, with each one's own rule lengths.
+    let (equals, title, dashes) = match r.kind {
+        LockdepKind::Recursive => (
+            "=============================================",
+            "[ INFO: possible recursive locking detected ]",
+            "---------------------------------------------",
+        ),
+        LockdepKind::Circular => (
+            "======================================================",
+            "[ INFO: possible circular locking dependency detected ]",
+            "-------------------------------------------------------",
+        ),
+    };
+    out.push_str(&format!("{equals}\n{title}\n{ident}{dashes}\n"));
+    out.push_str(&format!("{comm} is trying to acquire lock:\n"));
+    out.push_str(&format!("{}\n", lockdep_lock(&r.acquiring)));
+    out.push_str("\nbut task is already holding lock:\n");
+    out.push_str(&format!("{}\n", lockdep_lock(&r.holding)));
     match r.kind {
         LockdepKind::Recursive => {
-            out.push_str("=============================================\n");
-            out.push_str("[ INFO: possible recursive locking detected ]\n");
-            out.push_str(&ident);
-            out.push_str("---------------------------------------------\n");
-            out.push_str(&format!("{comm} is trying to acquire lock:\n"));
-            out.push_str(&format!("{}\n", lockdep_lock(&r.acquiring)));
-            out.push_str("\nbut task is already holding lock:\n");
-            out.push_str(&format!("{}\n", lockdep_lock(&r.holding)));
             out.push_str("\nother info that might help us debug this:\n");
             out.push_str(" Possible unsafe locking scenario:\n\n");
             out.push_str("       CPU0\n       ----\n");
@@ -401,14 +412,6 @@ pub fn lockdep_report(t: &Trace, r: &LockdepReport) -> String {
             out.push_str(" May be due to missing lock nesting notation\n\n");
         }
         LockdepKind::Circular => {
-            out.push_str("======================================================\n");
-            out.push_str("[ INFO: possible circular locking dependency detected ]\n");
-            out.push_str(&ident);
-            out.push_str("-------------------------------------------------------\n");
-            out.push_str(&format!("{comm} is trying to acquire lock:\n"));
-            out.push_str(&format!("{}\n", lockdep_lock(&r.acquiring)));
-            out.push_str("\nbut task is already holding lock:\n");
-            out.push_str(&format!("{}\n", lockdep_lock(&r.holding)));
             out.push_str("\nwhich lock already depends on the new lock.\n\n");
             out.push_str("\nthe existing dependency chain (in reverse order) is:\n");
             let depth = r.chain.len() - 1;

@@ -3,8 +3,7 @@
 //! validated [`Config`].
 //!
 //! Every default is [`Config::default`]'s (the clap defaults below are read from
-//! it), except the task list, whose default depends on the command
-//! ([`KnobsFor::default_tasks`]).
+//! it); the task list's scales with `--cpus` ([`Config::default_tasks`]).
 
 use clap::{Args, ValueEnum};
 use switchpath::exit::Error;
@@ -60,13 +59,6 @@ impl KnobsFor {
             KnobsFor::Check => "--policy P, case files, or --replay TRACE",
             _ => "--policy P",
         }
-    }
-
-    /// The task list without `--tasks`: [`Config::default`]'s (`1000,1001`) for the
-    /// searches of one configuration, two per CPU for the real threads of `run` and
-    /// the lock-class graph.
-    pub fn default_tasks(self, cpus: usize) -> Vec<TaskSpec> {
-        Config::default_tasks(cpus)
     }
 }
 
@@ -221,7 +213,7 @@ impl Knobs {
             cpus,
             tasks: match &self.tasks {
                 Some(t) => t.0.clone(),
-                None => command.default_tasks(cpus),
+                None => Config::default_tasks(cpus),
             },
             selinux: self.selinux.on(),
             rcu_nocb: self.rcu_nocb.on(),
