@@ -98,6 +98,7 @@ impl<P: Platform> Kernel<P> {
             prev: self.model.view(TaskId(prev)),
             next: self.model.view(TaskId(next)),
             last_user: (last != NOBODY).then(|| self.model.view(TaskId(last))),
+            same_mm: false,
         };
         if self.model.consults_avc(&sw) {
             let n = self.enter(c, &frames_below(Loc::SchedLock, Loc::SwitchMm))

@@ -42,6 +42,7 @@ pub fn cost(config: &Config) -> Cost {
                     prev,
                     next: *b,
                     last_user: Some(*a),
+                    same_mm: false,
                 };
                 out.switches += 1;
                 out.ibpbs += config.policy.ibpb(&sw) as usize;

@@ -113,7 +113,7 @@ impl SwitchModel {
             match kind {
                 Exposure::Poisoning => !t.may_ptrace(&n),
                 Exposure::Leak => !n.may_ptrace(&t),
-                Exposure::Promise => !self.config.policy.promise_kept(&t, &n),
+                Exposure::Promise => !self.promise_kept(trainer, next),
             }
         })
     }

@@ -167,6 +167,14 @@ pub struct SwitchModel {
     /// `deadlock-free` counts only cycles of this shape (`None`: every cycle): the
     /// search for the shortest deadlock of each shape.
     pub only_shape: Option<Shape>,
+    /// `switch_mm`'s decision for every (prev, next, last user) of this
+    /// configuration, evaluated once from the policy when the model is built
+    /// ([`SwitchModel::verdict`]): the search never evaluates a rule.
+    pub(crate) verdicts: Vec<super::switch_mm::Verdict>,
+    /// The policy's promise for every (trainer, next) pair of user tasks.
+    pub(crate) promises: Vec<bool>,
+    /// The policy is consulted on every `switch_mm` call, the same mm included.
+    pub(crate) consult_same_mm: bool,
 }
 
 /// What idle and kernel threads look like to the policies: uid 0, every capability,
@@ -243,7 +251,11 @@ impl SwitchModel {
             config,
             bug: None,
             only_shape: None,
-        })
+            verdicts: Vec::new(),
+            promises: Vec::new(),
+            consult_same_mm: false,
+        }
+        .tabulate())
     }
 
     /// The same model, where `deadlock-free` counts only cycles of `shape`.

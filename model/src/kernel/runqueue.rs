@@ -91,14 +91,14 @@ impl SwitchModel {
             s.set_task_state(t, TaskState::Running);
         }
         let cpu = &mut s.cpu[c];
-        if !self.is_user(t) || cpu.last_mm() == Some(t) {
-            // enter_lazy_tlb, or the same mm: switch_mm changes nothing.
+        if !self.is_user(t) || !self.consults_policy(t, cpu.last_mm()) {
+            // enter_lazy_tlb, or the same mm: switch_mm changes nothing (unless
+            // the policy runs on every switch_mm call).
             cpu.set_curr(t);
             cpu.set_top(Loc::SchedUnlock);
             return;
         }
-        let sw = self.switch_of(s, c);
-        if self.consults_avc(&sw) {
+        if self.verdict_at(s, c).avc {
             let cpu = &mut s.cpu[c];
             cpu.set_top(Loc::SwitchMm);
             cpu.push(Loc::AvcLookup);

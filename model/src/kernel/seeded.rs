@@ -121,7 +121,8 @@ impl SwitchModel {
     /// The same model with a seeded bug in it.
     pub fn with_bug(mut self, bug: Bug) -> SwitchModel {
         self.bug = Some(bug);
-        self
+        // A bug that changes a decision changes the table.
+        self.tabulate()
     }
 
     /// Whether seeded bug `bug` is on.

@@ -11,7 +11,7 @@
 
 use super::machine::SwitchModel;
 use super::seeded::Bug;
-use crate::policy::{Policy, Switch};
+use crate::policy::{Policy, Switch, When};
 use crate::state::*;
 
 /// A decision `switch_mm` made on one step: who was switched out and in, whose user
@@ -28,14 +28,120 @@ pub struct Decided {
     pub ibpb: bool,
 }
 
+/// `switch_mm`'s decision on one switch, as the model's table holds it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// An IBPB is issued.
+    pub ibpb: bool,
+    /// Deciding consults the SELinux AVC ([`SwitchModel::consults_avc`]).
+    pub avc: bool,
+}
+
 impl SwitchModel {
+    /// Evaluates the policy (and any seeded bug) once for every (prev, next, last
+    /// user) this configuration has, and its promise for every pair of user
+    /// tasks: the search then reads the tables.
+    pub(crate) fn tabulate(mut self) -> SwitchModel {
+        let users = self.config.tasks.len();
+        let mut verdicts = Vec::new();
+        for prev in (0..=self.tasks.len()).map(|i| self.slot_task(i)) {
+            for next in (0..users).map(|i| TaskId(i as u8)) {
+                for last in (0..=users).map(|i| (i < users).then_some(TaskId(i as u8))) {
+                    let sw = self.switch_between(prev, next, last);
+                    verdicts.push(Verdict {
+                        ibpb: self.ibpb(&sw),
+                        avc: self.consults_avc(&sw),
+                    });
+                }
+            }
+        }
+        let mut promises = Vec::new();
+        for t in 0..users {
+            for n in 0..users {
+                let (t, n) = (self.view(TaskId(t as u8)), self.view(TaskId(n as u8)));
+                promises.push(self.config.policy.promise_kept(&t, &n));
+            }
+        }
+        self.verdicts = verdicts;
+        self.promises = promises;
+        self.consult_same_mm = self.config.policy.when() == When::SwitchMm;
+        self
+    }
+
+    /// The task of table slot `i`: a task id, or idle after the last task.
+    fn slot_task(&self, i: usize) -> TaskId {
+        if i == self.tasks.len() {
+            TaskId::idle(CpuId(0))
+        } else {
+            TaskId(i as u8)
+        }
+    }
+
+    /// The switch from `prev` to the user task `next` with `last`'s mm loaded.
+    pub fn switch_between(&self, prev: TaskId, next: TaskId, last: Option<TaskId>) -> Switch {
+        Switch {
+            prev: self.view(prev),
+            next: self.view(next),
+            last_user: last.map(|t| self.view(t)),
+            same_mm: last == Some(next),
+        }
+    }
+
+    /// The tabled decision for switching from `prev` to the user task `next`
+    /// with `last`'s mm loaded.
+    pub fn verdict(&self, prev: TaskId, next: TaskId, last: Option<TaskId>) -> Verdict {
+        let users = self.config.tasks.len();
+        let p = if prev.is_idle() {
+            self.tasks.len()
+        } else {
+            prev.index()
+        };
+        let l = last.map_or(users, |t| t.index());
+        self.verdicts[(p * users + next.index()) * (users + 1) + l]
+    }
+
+    /// The tabled promise: may user task `next` start on `trainer`'s training?
+    pub fn promise_kept(&self, trainer: TaskId, next: TaskId) -> bool {
+        let users = self.config.tasks.len();
+        if self.is_user(trainer) && self.is_user(next) {
+            self.promises[trainer.index() * users + next.index()]
+        } else {
+            let (t, n) = (self.view(trainer), self.view(next));
+            self.config.policy.promise_kept(&t, &n)
+        }
+    }
+
+    /// Whether `switch_mm` consults the policy when it switches to user task
+    /// `next` with `last` loaded: on a change of mm, or always for a `switch-mm`
+    /// policy.
+    pub fn consults_policy(&self, next: TaskId, last: Option<TaskId>) -> bool {
+        last != Some(next) || self.consult_same_mm
+    }
+
+    /// The decision of the switch in progress on CPU `c`.
+    pub fn verdict_at(&self, s: &State, c: CpuId) -> Verdict {
+        let cpu = &s.cpu[c];
+        self.verdict(
+            cpu.prev().expect("a switch in progress"),
+            cpu.next().expect("a switch in progress"),
+            cpu.last_mm(),
+        )
+    }
+
     /// The decision the step from `before` to `after` made on CPU `c`, if it made
     /// one. The decision runs exactly when the CPU loads another user mm
     /// (`complete_switch_mm` is the only place the last user mm changes after
     /// the initial state), so a change of the last user mm is what marks it.
     pub fn decided(&self, before: &State, after: &State, c: CpuId) -> Option<Decided> {
         let (b, a) = (&before.cpu[c], &after.cpu[c]);
-        if a.last_mm() == b.last_mm() {
+        // A `switch-mm` policy also decides when the mm stays: the step that
+        // makes the user task `next` current.
+        let same_mm_decision = self.consult_same_mm
+            && a.prev().is_some()
+            && a.next() == Some(a.curr())
+            && b.curr() != a.curr()
+            && self.is_user(a.curr());
+        if a.last_mm() == b.last_mm() && !same_mm_decision {
             return None;
         }
         Some(Decided {
@@ -49,16 +155,16 @@ impl SwitchModel {
     /// The switch in progress on CPU `c`, as the policies see it.
     pub fn switch_of(&self, s: &State, c: CpuId) -> Switch {
         let cpu = &s.cpu[c];
-        Switch {
-            prev: self.view(cpu.prev().expect("a switch in progress")),
-            next: self.view(cpu.next().expect("a switch in progress")),
-            last_user: cpu.last_mm().map(|t| self.view(t)),
-        }
+        self.switch_between(
+            cpu.prev().expect("a switch in progress"),
+            cpu.next().expect("a switch in progress"),
+            cpu.last_mm(),
+        )
     }
 
     /// `switch_mm` after the decision: the IBPB (if any), `load_cr3`, `switch_to`.
     pub(crate) fn complete_switch_mm(&self, s: &mut State, c: CpuId) {
-        let ibpb = self.ibpb(&self.switch_of(s, c));
+        let ibpb = self.verdict_at(s, c).ibpb;
         let cpu = &mut s.cpu[c];
         if ibpb {
             cpu.set_trained_by(None);

@@ -1,31 +1,30 @@
-//! The IBPB decision in `switch_mm`, one file per policy the kernel has shipped.
+//! The IBPB decision in `switch_mm`: the policies, each written as a policy file.
 //!
 //! Every policy is consulted at the same point: `switch_mm` (3.10) or
-//! `switch_mm_irqs_off` (4.x), under this CPU's `rq->lock` with interrupts off, and
-//! only when the mm really changes (the task switched in has a user mm and it is not
-//! the one loaded; kernel threads borrow the loaded mm, so a switch A → kthread → A
-//! changes nothing). Each policy file states:
+//! `switch_mm_irqs_off` (4.x), under this CPU's `rq->lock` with interrupts off.
+//! Each shipped policy is a file in `policies/` (compiled into the binary), and a
+//! user's own rule is a file of the same form (`--policy-file`, [`file`]); each
+//! states, in the expression language of [`rule`]:
 //!
-//! - `ibpb(sw)`: the decision, exactly as the kernel computes it;
-//! - `asks_capability(sw)`: whether the decision runs the capability check, which
-//!   under SELinux consults the AVC (only `rhel-ptrace-creds` ever does);
-//! - `promise_kept(trainer, next)`: the narrower promise the policy itself makes,
-//!   stated over the user task whose branch-predictor training is live on the CPU
-//!   (`trainer`) and the user task about to run (`next`).
+//! - `ibpb`: the decision, exactly as the kernel computes it, with the kernel
+//!   predicates it calls (whose capability checks, under SELinux, consult the AVC);
+//! - `when`: on a change of user mm (every upstream and RHEL rule) or on every
+//!   `switch_mm` call;
+//! - `promise.allows`: the narrower promise the policy itself makes, stated over
+//!   the user task whose branch-predictor training is live on the CPU (`trainer`)
+//!   and the user task about to run (`next`).
 //!
-//! These functions are the single implementation of each rule: the model calls them,
-//! and so does everything built on it.
+//! These files are the single statement of each rule: the model evaluates them
+//! (once per combination of its tasks, when it is built), and so does everything
+//! built on it.
 
-mod always;
-mod none;
-mod rhel_77;
-mod rhel_ptrace_creds;
-mod upstream_cond_ibpb;
-mod upstream_dumpable;
-mod upstream_ptrace_sched;
+pub mod file;
+pub mod rule;
 
+pub use file::{PolicyFile, When};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::OnceLock;
 
 /// What the policies may read of a task: its credentials, its mm, its flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -50,21 +49,23 @@ impl TaskView {
     }
 }
 
-/// One switch as `switch_mm` sees it.
+/// One `switch_mm` call as the policies see it.
 #[derive(Clone, Copy, Debug)]
 pub struct Switch {
     /// `current`: the task being switched out (may be a kernel thread).
     pub prev: TaskView,
-    /// The task being switched in; it has a user mm and it is not the loaded one.
+    /// The task being switched in; it has a user mm.
     pub next: TaskView,
     /// The owner of the last user mm loaded on this CPU (the per-CPU
     /// `last_ctx_id` / `last_user_mm_ibpb`), if any user mm was loaded yet.
     pub last_user: Option<TaskView>,
+    /// `next`'s mm is the one loaded (a kernel thread borrowed it): only a
+    /// `switch-mm` policy is consulted on such a call.
+    pub same_mm: bool,
 }
 
-/// The IBPB policies (rows of the verdict table).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// The IBPB policies (rows of the verdict table), and a user's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Policy {
     /// IBPB on every switch to a different user mm.
     Always,
@@ -72,7 +73,6 @@ pub enum Policy {
     /// check, on `current`).
     RhelPtraceCreds,
     /// RHEL 7.7: IBPB unless `prev` may ptrace `next`, with no capability check.
-    #[serde(rename = "rhel-7.7")]
     Rhel77,
     /// v4.16: IBPB into a non-dumpable task of another mm.
     UpstreamDumpable,
@@ -82,10 +82,56 @@ pub enum Policy {
     UpstreamCondIbpb,
     /// No mitigation.
     None,
+    /// A policy file a user wrote (`--policy-file`).
+    File(&'static PolicyFile),
+}
+
+/// The shipped policy files, in [`Policy::ALL`]'s order.
+const SHIPPED: [(&str, &str); 7] = [
+    (
+        "policies/always.toml",
+        include_str!("../../../policies/always.toml"),
+    ),
+    (
+        "policies/rhel-ptrace-creds.toml",
+        include_str!("../../../policies/rhel-ptrace-creds.toml"),
+    ),
+    (
+        "policies/rhel-7.7.toml",
+        include_str!("../../../policies/rhel-7.7.toml"),
+    ),
+    (
+        "policies/upstream-dumpable.toml",
+        include_str!("../../../policies/upstream-dumpable.toml"),
+    ),
+    (
+        "policies/upstream-ptrace-sched.toml",
+        include_str!("../../../policies/upstream-ptrace-sched.toml"),
+    ),
+    (
+        "policies/upstream-cond-ibpb.toml",
+        include_str!("../../../policies/upstream-cond-ibpb.toml"),
+    ),
+    (
+        "policies/none.toml",
+        include_str!("../../../policies/none.toml"),
+    ),
+];
+
+fn shipped() -> &'static [PolicyFile] {
+    static FILES: OnceLock<Vec<PolicyFile>> = OnceLock::new();
+    FILES.get_or_init(|| {
+        SHIPPED
+            .iter()
+            .map(|(path, text)| {
+                PolicyFile::parse(path, text).unwrap_or_else(|e| panic!("shipped policy: {e}"))
+            })
+            .collect()
+    })
 }
 
 impl Policy {
-    /// Every policy, in table order.
+    /// Every shipped policy, in table order.
     pub const ALL: [Policy; 7] = [
         Policy::Always,
         Policy::RhelPtraceCreds,
@@ -96,122 +142,164 @@ impl Policy {
         Policy::None,
     ];
 
-    /// The name used on the command line and in tables.
-    pub fn name(self) -> &'static str {
+    /// The rule's file: a shipped one (`policies/`) or the user's.
+    pub fn file(self) -> &'static PolicyFile {
         match self {
-            Policy::Always => "always",
-            Policy::RhelPtraceCreds => "rhel-ptrace-creds",
-            Policy::Rhel77 => "rhel-7.7",
-            Policy::UpstreamDumpable => "upstream-dumpable",
-            Policy::UpstreamPtraceSched => "upstream-ptrace-sched",
-            Policy::UpstreamCondIbpb => "upstream-cond-ibpb",
-            Policy::None => "none",
+            Policy::File(f) => f,
+            shipped_policy => {
+                let i = Policy::ALL
+                    .iter()
+                    .position(|p| *p == shipped_policy)
+                    .expect("a shipped policy");
+                &shipped()[i]
+            }
         }
     }
 
-    /// Looks a policy up by its name.
+    /// The name used on the command line and in tables.
+    pub fn name(self) -> &'static str {
+        &self.file().name
+    }
+
+    /// Looks a shipped policy up by its name.
     pub fn parse(name: &str) -> Result<Policy, String> {
         Policy::ALL
             .into_iter()
             .find(|p| p.name() == name)
             .ok_or_else(|| {
                 let names: Vec<_> = Policy::ALL.iter().map(|p| p.name()).collect();
+                let file = if name.ends_with(".toml") {
+                    " (a policy file is given with --policy-file)"
+                } else {
+                    ""
+                };
                 format!(
-                    "unknown policy `{name}`{} (expected one of: {})",
+                    "unknown policy `{name}`{}{file} (expected one of: {})",
                     did_you_mean(name, &names),
                     names.join(", ")
                 )
             })
     }
 
+    /// Reads a policy file: one line `path:line:col: message` when it is bad. A
+    /// file that is a shipped policy's, unchanged, is that policy; a changed rule
+    /// must not take a shipped policy's name.
+    pub fn from_file(path: &std::path::Path) -> Result<Policy, String> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{shown}: cannot read the policy file: {e}"))?;
+        let file = PolicyFile::parse(&shown, &text)?;
+        if let Some(p) = Policy::ALL.into_iter().find(|p| p.name() == file.name) {
+            if p.file().text == file.text {
+                return Ok(p);
+            }
+            let (line, col) = file.name_at;
+            return Err(format!(
+                "{shown}:{line}:{col}: `{}` is a shipped policy's name (policies/{}.toml); give a changed rule a name of its own",
+                file.name, file.name
+            ));
+        }
+        Ok(Policy::File(Box::leak(Box::new(file))))
+    }
+
     /// Whether `switch_mm` issues an IBPB for this switch.
     pub fn ibpb(self, sw: &Switch) -> bool {
-        match self {
-            Policy::Always => always::ibpb(sw),
-            Policy::RhelPtraceCreds => rhel_ptrace_creds::ibpb(sw),
-            Policy::Rhel77 => rhel_77::ibpb(sw),
-            Policy::UpstreamDumpable => upstream_dumpable::ibpb(sw),
-            Policy::UpstreamPtraceSched => upstream_ptrace_sched::ibpb(sw),
-            Policy::UpstreamCondIbpb => upstream_cond_ibpb::ibpb(sw),
-            Policy::None => none::ibpb(sw),
-        }
+        self.file().outcome(sw).value
     }
 
-    /// Whether deciding runs the capability check (`ptrace_has_cap`), which under
-    /// SELinux reaches the AVC.
+    /// Whether deciding runs the capability check (`ptrace_has_cap` or
+    /// `capable`, on `current`), which under SELinux reaches the AVC.
     pub fn asks_capability(self, sw: &Switch) -> bool {
-        self.may_ask_capability() && rhel_ptrace_creds::asks_capability(sw)
+        self.file().outcome(sw).asks_capability
     }
 
-    /// Whether the policy ever runs the capability check, on some switch: only
-    /// then can a switch reach the AVC (and take locks) under `rq->lock`.
+    /// Whether the policy may run the capability check on some switch (its
+    /// decision calls a predicate that does): only then can a switch reach the
+    /// AVC (and take locks) under `rq->lock`.
     pub fn may_ask_capability(self) -> bool {
-        self == Policy::RhelPtraceCreds
+        self.file().may_ask_capability()
+    }
+
+    /// When `switch_mm` consults the rule.
+    pub fn when(self) -> When {
+        self.file().when
     }
 
     /// The policy's own promise: may `next` start on a predictor that `trainer`, a
     /// different user task, trained last?
     pub fn promise_kept(self, trainer: &TaskView, next: &TaskView) -> bool {
-        match self {
-            Policy::Always => always::promise_kept(trainer, next),
-            Policy::RhelPtraceCreds => rhel_ptrace_creds::promise_kept(trainer, next),
-            Policy::Rhel77 => rhel_77::promise_kept(trainer, next),
-            Policy::UpstreamDumpable => upstream_dumpable::promise_kept(trainer, next),
-            Policy::UpstreamPtraceSched => upstream_ptrace_sched::promise_kept(trainer, next),
-            Policy::UpstreamCondIbpb => upstream_cond_ibpb::promise_kept(trainer, next),
-            Policy::None => none::promise_kept(trainer, next),
-        }
+        self.file().promise_kept(trainer, next)
     }
 
     /// The promise in one sentence, for reports and docs.
     pub fn promise(self) -> &'static str {
-        match self {
-            Policy::Always => always::PROMISE,
-            Policy::RhelPtraceCreds => rhel_ptrace_creds::PROMISE,
-            Policy::Rhel77 => rhel_77::PROMISE,
-            Policy::UpstreamDumpable => upstream_dumpable::PROMISE,
-            Policy::UpstreamPtraceSched => upstream_ptrace_sched::PROMISE,
-            Policy::UpstreamCondIbpb => upstream_cond_ibpb::PROMISE,
-            Policy::None => none::PROMISE,
-        }
+        &self.file().promise_says
     }
 
     /// The decision in one line, for traces and reports.
     pub fn rule(self) -> &'static str {
-        match self {
-            Policy::Always => always::RULE,
-            Policy::RhelPtraceCreds => rhel_ptrace_creds::RULE,
-            Policy::Rhel77 => rhel_77::RULE,
-            Policy::UpstreamDumpable => upstream_dumpable::RULE,
-            Policy::UpstreamPtraceSched => upstream_ptrace_sched::RULE,
-            Policy::UpstreamCondIbpb => upstream_cond_ibpb::RULE,
-            Policy::None => none::RULE,
-        }
+        &self.file().summary
     }
 
     /// What `switch_mm` evaluates to decide, in kernel terms.
     pub fn decided_by(self) -> &'static str {
-        match self {
-            Policy::Always => always::DECIDED_BY,
-            Policy::RhelPtraceCreds => rhel_ptrace_creds::DECIDED_BY,
-            Policy::Rhel77 => rhel_77::DECIDED_BY,
-            Policy::UpstreamDumpable => upstream_dumpable::DECIDED_BY,
-            Policy::UpstreamPtraceSched => upstream_ptrace_sched::DECIDED_BY,
-            Policy::UpstreamCondIbpb => upstream_cond_ibpb::DECIDED_BY,
-            Policy::None => none::DECIDED_BY,
-        }
+        &self.file().decided_by
     }
 
     /// Where the rule comes from.
     pub fn origin(self) -> &'static str {
+        &self.file().origin
+    }
+}
+
+/// How a policy is written in JSON (configurations, traces): a shipped policy by
+/// its name; a policy file by its name, path and whole text, so that a trace made
+/// with it replays without the file.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum PolicyJson {
+    Name(String),
+    File {
+        name: String,
+        path: String,
+        text: String,
+    },
+}
+
+impl Serialize for Policy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Policy::Always => always::ORIGIN,
-            Policy::RhelPtraceCreds => rhel_ptrace_creds::ORIGIN,
-            Policy::Rhel77 => rhel_77::ORIGIN,
-            Policy::UpstreamDumpable => upstream_dumpable::ORIGIN,
-            Policy::UpstreamPtraceSched => upstream_ptrace_sched::ORIGIN,
-            Policy::UpstreamCondIbpb => upstream_cond_ibpb::ORIGIN,
-            Policy::None => none::ORIGIN,
+            Policy::File(f) => PolicyJson::File {
+                name: f.name.clone(),
+                path: f.path.clone(),
+                text: f.text.clone(),
+            },
+            p => PolicyJson::Name(p.name().to_string()),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Policy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Policy, D::Error> {
+        match PolicyJson::deserialize(d)? {
+            PolicyJson::Name(n) => Policy::parse(&n).map_err(serde::de::Error::custom),
+            PolicyJson::File { name, path, text } => {
+                let f = PolicyFile::parse(&path, &text).map_err(serde::de::Error::custom)?;
+                if f.name != name {
+                    return Err(serde::de::Error::custom(format!(
+                        "the policy is named `{name}` but its text names `{}`",
+                        f.name
+                    )));
+                }
+                if Policy::ALL.iter().any(|p| p.name() == f.name) {
+                    return Err(serde::de::Error::custom(format!(
+                        "a policy file may not take the shipped name `{}`",
+                        f.name
+                    )));
+                }
+                Ok(Policy::File(Box::leak(Box::new(f))))
+            }
         }
     }
 }
@@ -292,7 +380,18 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
+    use super::file::{every_switch, user_views};
+    use super::testing::{kthread, user};
     use super::*;
+
+    fn sw(prev: TaskView, next: TaskView, last_user: Option<TaskView>) -> Switch {
+        Switch {
+            prev,
+            next,
+            last_user,
+            same_mm: false,
+        }
+    }
 
     #[test]
     fn every_policy_round_trips_through_its_name() {
@@ -314,6 +413,90 @@ mod tests {
         assert!(!Policy::parse("zzzzzzzzzzzz")
             .unwrap_err()
             .contains("did you mean"));
+        assert!(Policy::parse("mine.toml")
+            .unwrap_err()
+            .contains("--policy-file"));
+    }
+
+    /// The rules as they were written in Rust before the policy files replaced
+    /// them (one function per policy, from `model/src/policy/*.rs` at 510435e):
+    /// the reference the shipped files are held to. Returns (IBPB, asks the
+    /// capability, promise kept).
+    mod reference {
+        use super::super::{Policy, Switch, TaskView};
+
+        pub fn ibpb(p: Policy, sw: &Switch) -> bool {
+            let same_creds_next_dumpable = sw.prev.uid == sw.next.uid && sw.next.dumpable;
+            match p {
+                Policy::Always => true,
+                Policy::RhelPtraceCreds => {
+                    let allowed_by_creds =
+                        sw.next.uid == sw.prev.uid && sw.prev.has_mm && sw.prev.dumpable;
+                    !(allowed_by_creds || sw.prev.cap_sys_ptrace)
+                }
+                Policy::Rhel77 | Policy::UpstreamPtraceSched => !same_creds_next_dumpable,
+                Policy::UpstreamDumpable => !sw.next.dumpable,
+                Policy::UpstreamCondIbpb => {
+                    sw.next.spec_ib || sw.last_user.is_some_and(|t| t.spec_ib)
+                }
+                Policy::None => false,
+                Policy::File(_) => unreachable!(),
+            }
+        }
+
+        pub fn asks_capability(p: Policy, sw: &Switch) -> bool {
+            p == Policy::RhelPtraceCreds
+                && !(sw.next.uid == sw.prev.uid && sw.prev.has_mm && sw.prev.dumpable)
+        }
+
+        pub fn promise_kept(p: Policy, trainer: &TaskView, next: &TaskView) -> bool {
+            match p {
+                Policy::Always => false,
+                Policy::RhelPtraceCreds => next.may_ptrace(trainer),
+                Policy::Rhel77 | Policy::UpstreamPtraceSched => {
+                    trainer.uid == next.uid && next.dumpable
+                }
+                Policy::UpstreamDumpable => next.dumpable,
+                Policy::UpstreamCondIbpb => !(trainer.spec_ib || next.spec_ib),
+                Policy::None => true,
+                Policy::File(_) => unreachable!(),
+            }
+        }
+    }
+
+    /// Each shipped file decides exactly as its Rust rule did, runs the capability
+    /// check (hence reaches the AVC) on exactly the same switches, and states the
+    /// same promise: on every combination of task views (prev a user task of three
+    /// uids and eight flag sets or a kernel thread, next a user task, every last
+    /// user or none). So the model built from the files is the model built from
+    /// the Rust rules, state for state.
+    #[test]
+    fn each_shipped_file_decides_as_its_rust_rule_on_every_combination_of_task_views() {
+        let switches: Vec<Switch> = every_switch().into_iter().filter(|s| !s.same_mm).collect();
+        assert_eq!(switches.len(), 25 * 24 * 25);
+        let mut asked = 0;
+        for p in Policy::ALL {
+            assert_eq!(p.when(), When::MmChange, "{p}");
+            for s in &switches {
+                assert_eq!(p.ibpb(s), reference::ibpb(p, s), "{p}: {s:?}");
+                assert_eq!(
+                    p.asks_capability(s),
+                    reference::asks_capability(p, s),
+                    "{p}: {s:?}"
+                );
+                asked += p.asks_capability(s) as usize;
+            }
+            for t in user_views() {
+                for n in user_views() {
+                    assert_eq!(
+                        p.promise_kept(&t, &n),
+                        reference::promise_kept(p, &t, &n),
+                        "{p}: {t:?} -> {n:?}"
+                    );
+                }
+            }
+        }
+        assert!(asked > 0, "the RHEL rule asks on some switches");
     }
 
     /// Only a policy that may ask for the capability ever does, and the RHEL one
@@ -321,79 +504,72 @@ mod tests {
     /// `may_ask_capability` to know when `rq->lock` is a leaf.
     #[test]
     fn only_a_policy_that_may_ask_for_the_capability_asks() {
-        use testing::{kthread, user};
-        let switches = [
-            Switch {
-                prev: kthread(),
-                next: user(1000),
-                last_user: Some(user(1001)),
-            },
-            Switch {
-                prev: user(1001),
-                next: user(1000),
-                last_user: Some(user(1001)),
-            },
-        ];
+        let switches = every_switch();
         for p in Policy::ALL {
             let asks = switches.iter().any(|sw| p.asks_capability(sw));
             assert_eq!(asks, p.may_ask_capability(), "{p:?}");
         }
+        assert!(Policy::RhelPtraceCreds.may_ask_capability());
+    }
+
+    #[test]
+    fn rhel_capability_is_tested_on_prev_not_on_next() {
+        let mut root = user(0);
+        root.cap_sys_ptrace = true;
+        // next (uid 1000, no capability) cannot ptrace root, but prev has the capability.
+        let s = sw(root, user(1000), Some(root));
+        let p = Policy::RhelPtraceCreds;
+        assert!(p.asks_capability(&s) && !p.ibpb(&s));
+        // A switch out of a kernel thread reaches the AVC but never issues an IBPB;
+        // no mm means dumpable 0, so even uid 0 into uid 0 asks.
+        let s = sw(kthread(), user(1000), Some(user(1001)));
+        assert!(p.asks_capability(&s) && !p.ibpb(&s));
+        assert!(p.asks_capability(&sw(kthread(), user(0), None)));
+        // The same uid and a dumpable prev skip the check.
+        let s = sw(user(1000), user(1000), Some(user(1000)));
+        assert!(!p.asks_capability(&s) && !p.ibpb(&s));
+        let s = sw(user(1001), user(1000), Some(user(1001)));
+        assert!(p.asks_capability(&s) && p.ibpb(&s));
+    }
+
+    #[test]
+    fn upstream_rules_read_what_their_commits_read() {
+        let mut root = user(0);
+        root.cap_sys_ptrace = true;
+        // Kosina: a capable prev is treated as unprivileged.
+        assert!(Policy::UpstreamPtraceSched.ibpb(&sw(root, user(1000), Some(root))));
+        // Tim Chen: only non-dumpable tasks get a barrier.
+        let mut gpg = user(1000);
+        gpg.dumpable = false;
+        assert!(Policy::UpstreamDumpable.ibpb(&sw(user(1001), gpg, Some(user(1001)))));
+        assert!(!Policy::UpstreamDumpable.ibpb(&sw(user(1001), user(1000), Some(user(1001)))));
+        // Gleixner: the last user task's flag counts, not prev's.
+        let mut opted = user(1000);
+        opted.spec_ib = true;
+        assert!(Policy::UpstreamCondIbpb.ibpb(&sw(kthread(), user(1001), Some(opted))));
+        assert!(
+            !Policy::UpstreamCondIbpb.ibpb(&sw(opted, user(1001), Some(user(1002)))),
+            "prev's flag is not consulted, only last_user_mm_ibpb's"
+        );
     }
 
     /// Each promise as a predicate on (trainer, next): what it protects and what it
     /// does not.
     #[test]
     fn each_promise_protects_exactly_what_it_says() {
-        use testing::user;
         let (a, b) = (user(1000), user(1001));
         let mut secret = user(1001);
         secret.dumpable = false;
         let mut opted = user(1001);
         opted.spec_ib = true;
         let kept = |p: Policy, t: &TaskView, n: &TaskView| p.promise_kept(t, n);
-        // always: no user task may start on another's training.
         assert!(!kept(Policy::Always, &a, &b));
-        // none: promises nothing.
         assert!(kept(Policy::None, &a, &b) && kept(Policy::None, &a, &secret));
-        // upstream-dumpable: only non-dumpable tasks are protected.
         assert!(kept(Policy::UpstreamDumpable, &a, &b));
         assert!(!kept(Policy::UpstreamDumpable, &a, &secret));
-        // upstream-cond-ibpb: a TIF_SPEC_IB task, in either role.
         assert!(kept(Policy::UpstreamCondIbpb, &a, &b));
         assert!(!kept(Policy::UpstreamCondIbpb, &opted, &b));
         assert!(!kept(Policy::UpstreamCondIbpb, &a, &opted));
-    }
-
-    /// Every combination of the task views a switch can have (prev a user task or a
-    /// kernel thread, next a user task, each uid among three, with or without the
-    /// capability, dumpable or not, `TIF_SPEC_IB` or not, and every last user).
-    fn every_switch() -> Vec<Switch> {
-        use testing::{kthread, user};
-        let mut users = Vec::new();
-        for uid in [0, 1000, 1001] {
-            for bits in 0..8u8 {
-                let mut t = user(uid);
-                t.cap_sys_ptrace = bits & 1 != 0;
-                t.dumpable = bits & 2 != 0;
-                t.spec_ib = bits & 4 != 0;
-                users.push(t);
-            }
-        }
-        let prevs: Vec<TaskView> = users.iter().copied().chain([kthread()]).collect();
-        let lasts: Vec<Option<TaskView>> = users.iter().copied().map(Some).chain([None]).collect();
-        let mut out = Vec::new();
-        for &prev in &prevs {
-            for &next in &users {
-                for &last_user in &lasts {
-                    out.push(Switch {
-                        prev,
-                        next,
-                        last_user,
-                    });
-                }
-            }
-        }
-        out
     }
 
     /// RHEL 7.7's rule decides as Kosina's `upstream-ptrace-sched` on every switch
@@ -401,22 +577,20 @@ mod tests {
     /// differences (an IBPB at exec, `fill_RSB`) are on paths the model has not.
     #[test]
     fn rhel_7_7_decides_every_switch_as_upstream_ptrace_sched_without_a_capability_check() {
-        let switches = every_switch();
-        assert_eq!(switches.len(), 25 * 24 * 25);
-        for sw in &switches {
+        // Both are consulted only on a change of mm.
+        let switches: Vec<Switch> = every_switch().into_iter().filter(|s| !s.same_mm).collect();
+        for s in &switches {
             assert_eq!(
-                Policy::Rhel77.ibpb(sw),
-                Policy::UpstreamPtraceSched.ibpb(sw),
-                "{sw:?}"
+                Policy::Rhel77.ibpb(s),
+                Policy::UpstreamPtraceSched.ibpb(s),
+                "{s:?}"
             );
-            assert!(!Policy::Rhel77.asks_capability(sw));
+            assert!(!Policy::Rhel77.asks_capability(s));
         }
         assert!(!Policy::Rhel77.may_ask_capability());
-        // Where it differs from the RHEL 7.2 rule it replaced: a capable prev no
-        // longer skips the IBPB, and prev's dumpability is no longer what counts.
         let differ = switches
             .iter()
-            .filter(|sw| Policy::Rhel77.ibpb(sw) != Policy::RhelPtraceCreds.ibpb(sw))
+            .filter(|s| Policy::Rhel77.ibpb(s) != Policy::RhelPtraceCreds.ibpb(s))
             .count();
         assert!(differ > 0);
     }
@@ -427,6 +601,7 @@ mod tests {
         let mut origins = std::collections::BTreeSet::new();
         for p in Policy::ALL {
             assert_eq!(p.to_string(), p.name());
+            assert_eq!(p.file().path, format!("policies/{}.toml", p.name()));
             assert!(p.promise().len() > 20, "{p}: {}", p.promise());
             assert!(p.origin().len() > 8, "{p}: {}", p.origin());
             promises.insert(p.promise());
@@ -434,5 +609,28 @@ mod tests {
         }
         assert_eq!(promises.len(), Policy::ALL.len(), "promises are distinct");
         assert_eq!(origins.len(), Policy::ALL.len(), "origins are distinct");
+    }
+
+    /// A policy in JSON: a shipped one by name, a file with its text, which
+    /// replays without the file.
+    #[test]
+    fn policies_round_trip_through_json() {
+        for p in Policy::ALL {
+            let j = serde_json::to_string(&p).unwrap();
+            assert_eq!(j, format!("\"{}\"", p.name()));
+            assert_eq!(serde_json::from_str::<Policy>(&j).unwrap(), p);
+        }
+        let text = Policy::RhelPtraceCreds
+            .file()
+            .text
+            .replace("name = \"rhel-ptrace-creds\"", "name = \"mine\"");
+        let f = PolicyFile::parse("mine.toml", &text).unwrap();
+        let p = Policy::File(Box::leak(Box::new(f)));
+        let j = serde_json::to_string(&p).unwrap();
+        let back: Policy = serde_json::from_str(&j).unwrap();
+        assert_eq!(back, p);
+        assert_eq!(back.name(), "mine");
+        let forged = j.replace("\"name\":\"mine\"", "\"name\":\"always\"");
+        assert!(serde_json::from_str::<Policy>(&forged).is_err());
     }
 }

@@ -96,6 +96,7 @@ pub fn decision(model: &SwitchModel, before: &State, after: &State, c: CpuId) ->
         prev: model.view(prev),
         next: model.view(next),
         last_user: d.last_user.map(|t| model.view(t)),
+        same_mm: d.last_user == Some(next),
     };
     let policy = model.config.policy;
     let mut calls = Vec::new();

@@ -1,0 +1,327 @@
+//! Policy files: an IBPB rule written in TOML, as `policies/*.toml` ships them and
+//! as a user writes their own (`--policy-file FILE.toml`).
+//!
+//! ```toml
+//! name = "my-rule"                  # a name of its own: [a-z0-9.-]
+//! origin = "where the rule comes from"
+//! summary = "the decision in one line"
+//! decided_by = "what switch_mm calls, in kernel terms"   # optional
+//! when = "mm-change"                # or "switch-mm"
+//! ibpb = "___ptrace_may_access(next, NULL, prev, PTRACE_MODE_IBPB)"
+//!
+//! [promise]
+//! says = "the policy's own promise in one sentence"
+//! allows = "next.cap_sys_ptrace || (next.uid == trainer.uid && trainer.dumpable)"
+//! ```
+//!
+//! The expressions are `rule.rs`'s language. A file is checked when it is read:
+//! every expression is typed, and evaluated on every combination of task views
+//! (so a NULL dereference or a NULL `last_user` is found at load, not during a
+//! search). Every error is one line, `file:line:col: message`.
+
+use super::rule::{Context, Env, Node, Outcome, RuleError};
+use super::{Switch, TaskView};
+use serde::Deserialize;
+use std::hash::{Hash, Hasher};
+
+/// When `switch_mm` consults the rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum When {
+    /// Only when the user mm changes (every upstream and RHEL rule: the test sits
+    /// inside `if (prev != next)` or compares the last user mm).
+    MmChange,
+    /// On every `switch_mm` call, the same mm included (a switch back to the task
+    /// whose mm a kernel thread borrowed): UEK4's order.
+    SwitchMm,
+}
+
+impl When {
+    /// The name used in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            When::MmChange => "mm-change",
+            When::SwitchMm => "switch-mm",
+        }
+    }
+}
+
+/// A policy read from a file.
+#[derive(Clone, Debug)]
+pub struct PolicyFile {
+    /// The policy's name.
+    pub name: String,
+    /// Where the rule comes from.
+    pub origin: String,
+    /// The decision, in one line of prose.
+    pub summary: String,
+    /// What `switch_mm` evaluates, in kernel terms.
+    pub decided_by: String,
+    /// When the rule is consulted.
+    pub when: When,
+    /// The decision's expression, as written.
+    pub ibpb_text: String,
+    /// The promise, in one sentence.
+    pub promise_says: String,
+    /// The promise's expression, as written.
+    pub promise_text: String,
+    /// The path it was read from.
+    pub path: String,
+    /// The whole file.
+    pub text: String,
+    /// `line:col` of the name, for errors about it.
+    pub name_at: (usize, usize),
+    ibpb: Node,
+    promise: Node,
+}
+
+impl PartialEq for PolicyFile {
+    fn eq(&self, other: &PolicyFile) -> bool {
+        (&self.name, &self.text) == (&other.name, &other.text)
+    }
+}
+
+impl Eq for PolicyFile {}
+
+impl Hash for PolicyFile {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        (&self.name, &self.text).hash(h)
+    }
+}
+
+impl PartialOrd for PolicyFile {
+    fn partial_cmp(&self, other: &PolicyFile) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PolicyFile {
+    fn cmp(&self, other: &PolicyFile) -> std::cmp::Ordering {
+        (&self.name, &self.text).cmp(&(&other.name, &other.text))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    name: toml::Spanned<String>,
+    origin: String,
+    summary: String,
+    decided_by: Option<String>,
+    when: toml::Spanned<String>,
+    ibpb: toml::Spanned<String>,
+    promise: RawPromise,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPromise {
+    says: String,
+    allows: toml::Spanned<String>,
+}
+
+/// `line:col` (1-based, columns in characters) of byte `offset` in `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, col)
+}
+
+/// Where, in the file, byte `at` of a string value whose TOML span is `span`
+/// lies: exact when the string is written without escapes, else the string's
+/// start.
+fn file_offset(text: &str, span: std::ops::Range<usize>, value: &str, at: usize) -> usize {
+    let raw = &text[span.clone()];
+    let delim = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+        3
+    } else {
+        1
+    };
+    if raw.len() < 2 * delim {
+        return span.start;
+    }
+    let mut body = &raw[delim..raw.len() - delim];
+    let mut skip = delim;
+    if delim == 3 {
+        for nl in ["\r\n", "\n"] {
+            if let Some(rest) = body.strip_prefix(nl) {
+                body = rest;
+                skip += nl.len();
+                break;
+            }
+        }
+    }
+    if body == value {
+        span.start + skip + at
+    } else {
+        span.start
+    }
+}
+
+impl PolicyFile {
+    /// Reads a policy from `text`; `path` names it in errors (`path:line:col: ...`).
+    pub fn parse(path: &str, text: &str) -> Result<PolicyFile, String> {
+        let at = |offset: usize, message: &str| {
+            let (line, col) = line_col(text, offset);
+            format!("{path}:{line}:{col}: {message}")
+        };
+        let raw: Raw = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            at(
+                offset,
+                e.message().trim().lines().next().unwrap_or("invalid TOML"),
+            )
+        })?;
+        let name = raw.name.get_ref().clone();
+        let valid = !name.is_empty()
+            && name.len() <= 40
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+        if !valid {
+            return Err(at(
+                raw.name.span().start,
+                "a policy name is 1-40 characters of a-z, 0-9, `-` and `.`",
+            ));
+        }
+        let when = match raw.when.get_ref().as_str() {
+            "mm-change" => When::MmChange,
+            "switch-mm" => When::SwitchMm,
+            other => {
+                return Err(at(
+                    raw.when.span().start,
+                    &format!(
+                        "unknown `when` \"{other}\" (expected \"mm-change\" or \"switch-mm\")"
+                    ),
+                ))
+            }
+        };
+        let expr = |s: &toml::Spanned<String>, ctx: Context| {
+            Node::parse(s.get_ref(), ctx).map_err(|e| {
+                at(
+                    file_offset(text, s.span(), s.get_ref(), e.span.0),
+                    &e.message,
+                )
+            })
+        };
+        let ibpb = expr(&raw.ibpb, Context::Switch)?;
+        let promise = expr(&raw.promise.allows, Context::Promise)?;
+        let file = PolicyFile {
+            name,
+            origin: raw.origin,
+            summary: raw.summary,
+            decided_by: raw.decided_by.unwrap_or_else(|| raw.ibpb.get_ref().clone()),
+            when,
+            ibpb_text: raw.ibpb.get_ref().clone(),
+            promise_says: raw.promise.says,
+            promise_text: raw.promise.allows.get_ref().clone(),
+            path: path.to_string(),
+            text: text.to_string(),
+            name_at: line_col(text, raw.name.span().start),
+            ibpb,
+            promise,
+        };
+        // Every combination of task views, so that no evaluation fails later.
+        let located = |s: &toml::Spanned<String>, e: RuleError| {
+            at(
+                file_offset(text, s.span(), s.get_ref(), e.span.0),
+                &e.message,
+            )
+        };
+        for sw in every_switch() {
+            file.decide(&sw).map_err(|e| located(&raw.ibpb, e))?;
+        }
+        for t in user_views() {
+            for n in user_views() {
+                file.promise
+                    .eval(&Env::promise(&t, &n))
+                    .map_err(|e| located(&raw.promise.allows, e))?;
+            }
+        }
+        Ok(file)
+    }
+
+    /// The decision on `sw`: the IBPB, and whether deciding ran the capability
+    /// check. Never fails on a file that loaded.
+    pub fn decide(&self, sw: &Switch) -> Result<Outcome, RuleError> {
+        self.ibpb.eval(&Env::switch(sw))
+    }
+
+    /// The decision on `sw` (the file was checked on every combination of task
+    /// views when it loaded).
+    pub fn outcome(&self, sw: &Switch) -> Outcome {
+        self.decide(sw)
+            .expect("checked on every task-view combination at load")
+    }
+
+    /// The promise: may `next` start on a predictor `trainer` trained?
+    pub fn promise_kept(&self, trainer: &TaskView, next: &TaskView) -> bool {
+        self.promise
+            .eval(&Env::promise(trainer, next))
+            .expect("checked on every pair of task views at load")
+            .value
+    }
+
+    /// Whether the decision contains a call that runs the capability check.
+    pub fn may_ask_capability(&self) -> bool {
+        self.ibpb.may_ask_capability()
+    }
+}
+
+/// Every user task view: three uids (root, two users), with and without
+/// `CAP_SYS_PTRACE`, dumpable or not, `TIF_SPEC_IB` or not.
+pub fn user_views() -> Vec<TaskView> {
+    let mut out = Vec::new();
+    for uid in [0, 1000, 1001] {
+        for bits in 0..8u8 {
+            out.push(TaskView {
+                uid,
+                cap_sys_ptrace: bits & 1 != 0,
+                has_mm: true,
+                dumpable: bits & 2 != 0,
+                spec_ib: bits & 4 != 0,
+            });
+        }
+    }
+    out
+}
+
+/// Every combination of task views a switch can have: prev a user task or a
+/// kernel thread, next a user task, every last user or none, and (when next's mm
+/// is the loaded one) the same-mm switch a `switch-mm` rule also sees.
+pub fn every_switch() -> Vec<Switch> {
+    let users = user_views();
+    let kthread = TaskView {
+        uid: 0,
+        cap_sys_ptrace: true,
+        has_mm: false,
+        dumpable: false,
+        spec_ib: false,
+    };
+    let prevs: Vec<TaskView> = users.iter().copied().chain([kthread]).collect();
+    let lasts: Vec<Option<TaskView>> = users.iter().copied().map(Some).chain([None]).collect();
+    let mut out = Vec::new();
+    for &prev in &prevs {
+        for &next in &users {
+            for &last_user in &lasts {
+                out.push(Switch {
+                    prev,
+                    next,
+                    last_user,
+                    same_mm: false,
+                });
+            }
+            // The same mm: a kernel thread borrowed next's mm and hands it back.
+            if !prev.has_mm {
+                out.push(Switch {
+                    prev,
+                    next,
+                    last_user: Some(next),
+                    same_mm: true,
+                });
+            }
+        }
+    }
+    out
+}
