@@ -20,6 +20,8 @@ pub const CASES: &str = "switchpath-cases";
 pub const MATRIX: &str = "switchpath-matrix";
 /// `bench --json`.
 pub const BENCH: &str = "switchpath-bench";
+/// `diff --json`.
+pub const DIFF: &str = "switchpath-diff";
 
 /// `body`'s fields (an object; anything else goes under `items`) after `format`
 /// and `version`, as pretty JSON.

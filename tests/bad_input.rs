@@ -54,6 +54,36 @@ fn every_malformed_case_file_is_one_line_and_exit_2() {
     }
 }
 
+/// Every malformed policy file gets one line naming the file, the line and the
+/// column its first line says, and exit 2, from every command that takes a policy.
+#[test]
+fn every_malformed_policy_file_is_one_line_with_its_place_and_exit_2() {
+    let files = corpus("policy-");
+    assert!(files.len() >= 12);
+    for f in files {
+        let p = f.to_str().unwrap();
+        let text = std::fs::read_to_string(&f).unwrap();
+        let place = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# switchpath refuses this file at "))
+            .unwrap_or_else(|| panic!("{p}: its first line names the place"));
+        let needle = format!("{p}:{place}: ");
+        for args in [
+            vec!["check", "--cpus", "1"],
+            vec!["run", "--cpus", "1", "--steps", "10"],
+            vec!["lockgraph", "--cpus", "1"],
+            vec!["sample", "--cpus", "1"],
+            vec!["bench", "--cpus", "1"],
+            vec!["diff", "--policy", "always", "--cpus", "1"],
+        ] {
+            let mut args = args;
+            args.extend(["--policy-file", p]);
+            assert_bad_input(&switchpath(&args), &needle);
+        }
+    }
+}
+
 #[test]
 fn every_malformed_sample_result_is_one_line_and_exit_2() {
     let files = corpus("sample-");

@@ -412,8 +412,11 @@ impl Config {
     pub fn describe(&self) -> String {
         let onoff = |b: bool| if b { "on" } else { "off" };
         format!(
-            "--policy {} --cpus {} --tasks {} --selinux {} --rcu-nocb {} --defer-wakeup {} --avc-full {} --avc-churn {} --rcuo-cpu {} --llc {} --load-balance {} --rcuo-wakers {} --wake-placement {} --mem-pressure {} --rcu-barrier {}",
-            self.policy,
+            "{} --cpus {} --tasks {} --selinux {} --rcu-nocb {} --defer-wakeup {} --avc-full {} --avc-churn {} --rcuo-cpu {} --llc {} --load-balance {} --rcuo-wakers {} --wake-placement {} --mem-pressure {} --rcu-barrier {}",
+            match self.policy {
+                Policy::File(f) => format!("--policy-file {}", f.path),
+                p => format!("--policy {p}"),
+            },
             self.cpus,
             format_tasks(&self.tasks),
             onoff(self.selinux),

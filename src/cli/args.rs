@@ -60,9 +60,12 @@ pub struct BenchArgs {
     /// Measure 1..=N CPUs.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=4))]
     pub cpus: u8,
-    /// Only this policy (default: all six).
+    /// Only this policy (default: all seven).
     #[arg(long, value_parser = Policy::parse)]
     pub policy: Option<Policy>,
+    /// Only this policy file.
+    #[arg(long, value_name = "FILE.toml", conflicts_with = "policy")]
+    pub policy_file: Option<PathBuf>,
     /// Bound on unique states per search (the row then says complete: no).
     #[arg(long, default_value_t = 30_000_000)]
     pub max_states: usize,
@@ -164,10 +167,10 @@ pub struct MatrixArgs {
 #[derive(Args)]
 pub struct CheckArgs {
     /// Case files (checks/cases/*.toml) to run and compare with their expectations.
-    #[arg(value_name = "CASE.toml", conflicts_with_all = ["policy", "replay"])]
+    #[arg(value_name = "CASE.toml", conflicts_with_all = ["policy", "policy_file", "replay"])]
     pub cases: Vec<PathBuf>,
     /// Re-execute a trace against the model (exit 1 when its violation is reproduced).
-    #[arg(long, value_name = "TRACE", conflicts_with = "policy")]
+    #[arg(long, value_name = "TRACE", conflicts_with_all = ["policy", "policy_file"])]
     pub replay: Option<PathBuf>,
     /// With --replay: also run the trace on the concrete code (shuttle), scheduled
     /// step for step along it, and report whether it takes the same steps and fails
@@ -254,4 +257,16 @@ pub struct RunArgs {
     /// `traces/run/` trace is made by `just run-trace`).
     #[arg(long, value_name = "DIR", default_value = "target/switchpath/run")]
     pub trace_out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub knobs: Knobs,
+    /// Stop each search after this many unique states (a bounded search says so).
+    #[arg(long, value_name = "N")]
+    pub max_states: Option<usize>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -6,6 +6,7 @@
 //! it); the task list's scales with `--cpus` ([`Config::default_tasks`]).
 
 use clap::{Args, ValueEnum};
+use std::path::PathBuf;
 use switchpath::exit::Error;
 use switchpath_model::case::parse_placement;
 use switchpath_model::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, TaskSpec, WakePlacement};
@@ -40,6 +41,8 @@ pub enum KnobsFor {
     Run,
     /// `lockgraph`.
     Lockgraph,
+    /// `diff`.
+    Diff,
 }
 
 impl KnobsFor {
@@ -50,14 +53,16 @@ impl KnobsFor {
             KnobsFor::Sample => "sample",
             KnobsFor::Run => "run",
             KnobsFor::Lockgraph => "lockgraph",
+            KnobsFor::Diff => "diff",
         }
     }
 
     /// What the command needs when `--policy` is missing.
     fn needs(self) -> &'static str {
         match self {
-            KnobsFor::Check => "--policy P, case files, or --replay TRACE",
-            _ => "--policy P",
+            KnobsFor::Check => "--policy P, --policy-file FILE, case files, or --replay TRACE",
+            KnobsFor::Diff => "two policies (--policy A --policy B, or --policy-file)",
+            _ => "--policy P or --policy-file FILE",
         }
     }
 }
@@ -135,9 +140,14 @@ pub fn parse_tasks(text: &str) -> Result<TaskList, String> {
 /// The configuration knobs.
 #[derive(Args)]
 pub struct Knobs {
-    /// The IBPB policy (`switchpath list` shows each with its rule and origin).
+    /// The IBPB policy (`switchpath list` shows each with its rule and origin;
+    /// `diff` takes two).
     #[arg(long, value_parser = Policy::parse)]
-    pub policy: Option<Policy>,
+    pub policy: Vec<Policy>,
+    /// Your own IBPB rule, as a policy file (docs/own-policy.md; policies/ has the
+    /// shipped ones in the same form).
+    #[arg(long, value_name = "FILE.toml")]
+    pub policy_file: Vec<PathBuf>,
     /// CPUs (1-4).
     #[arg(long, default_value_t = default_cpus(), value_parser = clap::value_parser!(u8).range(1..=4))]
     pub cpus: u8,
@@ -200,13 +210,37 @@ impl Knobs {
     /// The validated configuration these knobs describe, for `command`: bad input
     /// (exit 2) without `--policy`, or when the configuration is out of bounds.
     pub fn config(&self, command: KnobsFor) -> Result<Config, Error> {
-        let Some(policy) = self.policy else {
+        let policy = match self.policies(command)?.as_slice() {
+            [one] => *one,
+            _ => {
+                return Err(Error::bad_input(format!(
+                "{} takes one policy (--policy or --policy-file); `switchpath diff` compares two",
+                command.name()
+            )))
+            }
+        };
+        self.config_with(policy)
+    }
+
+    /// The policies named (`--policy`) and read (`--policy-file`), in that order;
+    /// bad input when there are none.
+    pub fn policies(&self, command: KnobsFor) -> Result<Vec<Policy>, Error> {
+        let mut out = self.policy.clone();
+        for f in &self.policy_file {
+            out.push(Policy::from_file(f).map_err(Error::bad_input)?);
+        }
+        if out.is_empty() {
             return Err(Error::bad_input(format!(
                 "{} needs {} (see --help)",
                 command.name(),
                 command.needs()
             )));
-        };
+        }
+        Ok(out)
+    }
+
+    /// The validated configuration of these knobs with `policy`.
+    pub fn config_with(&self, policy: Policy) -> Result<Config, Error> {
         let cpus = self.cpus as usize;
         let config = Config {
             policy,
@@ -289,7 +323,10 @@ mod tests {
     fn a_missing_policy_names_the_command() {
         let only = Only::parse_from(["switchpath"]);
         let e = only.knobs.config(KnobsFor::Run).unwrap_err();
-        assert_eq!(e.message, "run needs --policy P (see --help)");
+        assert_eq!(
+            e.message,
+            "run needs --policy P or --policy-file FILE (see --help)"
+        );
         let e = only.knobs.config(KnobsFor::Check).unwrap_err();
         assert!(e.message.contains("case files, or --replay TRACE"));
     }

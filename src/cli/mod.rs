@@ -52,6 +52,10 @@ pub enum Command {
     /// Run the switch path on OS threads with a watchdog: a lockup is reported with
     /// the stuck CPUs' frames and locks (exit 1); otherwise switches and IBPBs (exit 0).
     Run(RunArgs),
+    /// Two policies side by side (--policy A --policy B, or --policy-file): their
+    /// verdicts and costs, and the shortest path to a switch they decide
+    /// differently on (exit 1), or that a complete search found none (exit 0).
+    Diff(DiffArgs),
     /// Read a counterexample trace: lanes, backtraces, lockdep report, HTML, exports.
     #[command(subcommand, arg_required_else_help = true)]
     Trace(TraceCommand),

@@ -10,10 +10,11 @@ use switchpath_model::Policy;
 
 /// Measures each row: [`Exit::Incomplete`] when a bound stopped one.
 pub fn run(args: BenchArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
-    let policies: Vec<Policy> = args
-        .policy
-        .map(|p| vec![p])
-        .unwrap_or_else(|| Policy::ALL.to_vec());
+    let policies: Vec<Policy> = match (&args.policy_file, args.policy) {
+        (Some(file), _) => vec![Policy::from_file(file).map_err(Error::bad_input)?],
+        (None, Some(p)) => vec![p],
+        (None, None) => Policy::ALL.to_vec(),
+    };
     let progress = progress_wanted() && !args.json;
     let rows = bench::bench(
         &policies,

@@ -3,6 +3,7 @@
 
 mod bench;
 mod check;
+mod diff;
 mod docs;
 mod explore;
 mod list;
@@ -25,6 +26,7 @@ pub fn dispatch(cli: Cli, given: &[String], interrupt: &AtomicBool) -> Result<Ex
         Command::Matrix(args) => matrix::run(args, interrupt),
         Command::Check(args) => check::run(args, given, interrupt),
         Command::Run(args) => run::run(args, interrupt),
+        Command::Diff(args) => diff::run(args, interrupt),
         Command::Trace(cmd) => trace::run(cmd),
         Command::Explore(args) => explore::run(args, given, interrupt),
         Command::Docs(args) => docs::run(args, interrupt),

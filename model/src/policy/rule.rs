@@ -20,6 +20,11 @@ use std::fmt;
 #[grammar = "policy/rule.pest"]
 struct Grammar;
 
+/// The deepest nesting of parentheses and `!` an expression may have.
+const MAX_DEPTH: usize = 64;
+/// The longest expression, in bytes.
+const MAX_LEN: usize = 8192;
+
 /// A byte range in the expression's text.
 pub type Span = (usize, usize);
 
@@ -295,6 +300,30 @@ pub struct Outcome {
 impl Node {
     /// Parses and types `text` as an expression of `ctx`, in a boolean context.
     pub fn parse(text: &str, ctx: Context) -> Result<Node, RuleError> {
+        // The parser, the typer and the evaluator recurse: bound the nesting.
+        let (mut parens, mut bangs) = (0usize, 0usize);
+        for (i, ch) in text.char_indices() {
+            match ch {
+                '(' => parens += 1,
+                ')' => parens = parens.saturating_sub(1),
+                '!' => bangs += 1,
+                c if c.is_whitespace() => {}
+                _ => bangs = 0,
+            }
+            let depth = parens + bangs;
+            if depth > MAX_DEPTH {
+                return Err(RuleError::new(
+                    (i, i),
+                    format!("nested deeper than {MAX_DEPTH} parentheses and `!`s"),
+                ));
+            }
+        }
+        if text.len() > MAX_LEN {
+            return Err(RuleError::new(
+                (MAX_LEN, MAX_LEN),
+                format!("an expression of more than {MAX_LEN} bytes"),
+            ));
+        }
         let mut pairs = Grammar::parse(Rule::expression, text).map_err(|e| {
             let span = match e.location {
                 pest::error::InputLocation::Pos(p) => (p, p),
