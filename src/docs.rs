@@ -12,7 +12,8 @@
 //! Kinds: `verdicts PROPERTY` (that property's verdict for each policy on each
 //! default configuration, from `switchpath matrix`), `policy POLICY` (every
 //! property's verdict for that policy, and its cost), `trace FILE [show|backtrace|lockdep]`
-//! (the viewer's output for a committed trace). `switchpath docs` rewrites the
+//! (the viewer's output for a committed trace), `why POLICY CONFIGS PROPERTY` (what
+//! the property needs there, from `check --why`'s searches). `switchpath docs` rewrites the
 //! sections; `switchpath docs --check` lists the pages that differ (a test runs it).
 
 use crate::matrix::Matrix;
@@ -149,8 +150,37 @@ fn section(root: &Path, spec: &str, m: &Matrix) -> Result<String, String> {
         ["policy", policy] => policy_table(m, policy),
         ["trace", file] => trace_excerpt(root, file, "show"),
         ["trace", file, mode] => trace_excerpt(root, file, mode),
+        ["why", policy, configs, property] => why_table(policy, configs, property),
         _ => Err(format!("unknown generated section `{spec}`")),
     }
+}
+
+/// What `property` needs under `policy` in each default configuration named in
+/// `configs` (comma-separated, e.g. `1cpu`): `check --why`'s verdicts as a table.
+fn why_table(policy: &str, configs: &str, property: &str) -> Result<String, String> {
+    let policy = switchpath_model::Policy::parse(policy)?;
+    let defaults = crate::matrix::default_configs();
+    let mut columns = Vec::new();
+    for name in configs.split(',') {
+        let mc = defaults
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| format!("no default configuration `{name}`"))?;
+        let config = switchpath_model::Config {
+            policy,
+            ..mc.config.clone()
+        };
+        let opts = crate::report::RunOptions::default();
+        let (report, _) = crate::report::run(&config, &opts).map_err(|e| e.message)?;
+        let why = crate::why::why(&config, &report, &opts).map_err(|e| e.message)?;
+        if !why.iter().any(|r| r.property == property) {
+            return Err(format!("{property} does not fail for {policy} on {name}"));
+        }
+        columns.push((name, why));
+    }
+    let cols: Vec<(&str, &[crate::why::WhyReport])> =
+        columns.iter().map(|(n, w)| (*n, w.as_slice())).collect();
+    Ok(crate::why::table(&cols, property))
 }
 
 /// The page `text` with every generated section rewritten.

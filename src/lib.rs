@@ -16,6 +16,7 @@
 
 pub mod bench;
 pub mod case;
+pub mod diff;
 pub mod docs;
 pub mod exit;
 pub mod export;
@@ -25,5 +26,6 @@ pub mod matrix;
 pub mod report;
 pub mod sample;
 pub mod view;
+pub mod why;
 
 pub use switchpath_model as model;

@@ -164,6 +164,9 @@ pub struct Report {
     /// The configuration's labelled over-approximations (`Config::assumptions`).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub assumptions: Vec<String>,
+    /// With `check --why`: what each failing property needs.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub why: Vec<crate::why::WhyReport>,
 }
 
 impl Report {
@@ -187,7 +190,7 @@ impl Report {
 }
 
 /// How to run one configuration.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct RunOptions<'a> {
     /// Bound on unique states.
     pub max_states: Option<usize>,
@@ -354,6 +357,7 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
         policy: config.policy.name().to_string(),
         config: config.describe(),
         assumptions: config.assumptions().into_iter().map(String::from).collect(),
+        why: Vec::new(),
         complete: outcome.complete,
         exhausted: outcome.exhausted,
         stopped: outcome.stopped.map(|s| {

@@ -115,3 +115,29 @@ fn sample_json_is_a_sample_result() {
     let v: Value = serde_json::from_str(&out).unwrap();
     round_trips::<switchpath::sample::SampleResult>(&v);
 }
+
+#[test]
+fn check_why_json_is_a_report_with_its_why() {
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--cpus",
+        "1",
+        "--why",
+        "--json",
+    ]);
+    let v = body(&stdout(&o), switchpath::json::CHECK);
+    assert!(!v["why"].as_array().unwrap().is_empty());
+    round_trips::<switchpath::report::Report>(&v);
+}
+
+#[test]
+fn diff_json_is_a_diff_result() {
+    let o = switchpath(&[
+        "diff", "--policy", "always", "--policy", "none", "--cpus", "1", "--json",
+    ]);
+    let v = body(&stdout(&o), switchpath::json::DIFF);
+    assert_eq!(v["difference"]["steps"].as_array().unwrap().len(), 3);
+    round_trips::<switchpath::diff::DiffResult>(&v);
+}

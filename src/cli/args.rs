@@ -194,6 +194,12 @@ pub struct CheckArgs {
     /// search found none: one more search per shape, bounded by --max-states.
     #[arg(long)]
     pub shapes: bool,
+    /// For each failing property, what it needs: each precondition (a knob at its
+    /// riskier value, a task attribute the rules read) switched off on its own, and
+    /// the property's verdict then, from a search of its own (bounded by
+    /// --max-states; a bounded search decides nothing and says so).
+    #[arg(long)]
+    pub why: bool,
     #[command(flatten)]
     pub search: SearchArgs,
 }

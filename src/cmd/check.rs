@@ -41,6 +41,7 @@ pub fn run(args: CheckArgs, given: &[String], interrupt: &AtomicBool) -> Result<
             (args.max_states.is_some(), "--max-states"),
             (args.trace_out.is_some(), "--trace-out"),
             (args.shapes, "--shapes"),
+            (args.why, "--why"),
         ]
         .into_iter()
         .filter_map(|(set, flag)| set.then_some(flag))
@@ -64,10 +65,24 @@ pub fn run(args: CheckArgs, given: &[String], interrupt: &AtomicBool) -> Result<
         ..RunOptions::default()
     };
     if !args.cases.is_empty() {
+        if args.why {
+            return Err(Error::bad_input(
+                "--why explains one configuration's failures: give it --policy and knobs, not case files",
+            ));
+        }
         return cases(&args, &opts);
     }
     let config = args.knobs.config(KnobsFor::Check)?;
-    let (report, _) = run_config(&config, &opts)?;
+    let (mut report, _) = run_config(&config, &opts)?;
+    if args.why {
+        // The searches of the preconditions write no traces and no shapes.
+        let quiet = RunOptions {
+            trace_dir: None,
+            shapes: false,
+            ..opts.clone()
+        };
+        report.why = switchpath::why::why(&config, &report, &quiet)?;
+    }
     if args.json {
         println!(
             "{}",
@@ -75,6 +90,10 @@ pub fn run(args: CheckArgs, given: &[String], interrupt: &AtomicBool) -> Result<
         );
     } else {
         print!("{}", render_text(&report));
+        print!("{}", switchpath::why::render(&report.why));
+        if args.why && report.why.is_empty() {
+            println!("--why: no property fails here, so there is nothing to explain");
+        }
     }
     Ok(report.exit())
 }

@@ -325,3 +325,128 @@ pub fn every_switch() -> Vec<Switch> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Policy;
+
+    fn renamed(p: Policy, name: &str) -> PolicyFile {
+        let text = p.file().text.replace(
+            &format!("name = \"{}\"", p.name()),
+            &format!("name = \"{name}\""),
+        );
+        PolicyFile::parse(&format!("{name}.toml"), &text).unwrap()
+    }
+
+    /// A user's file that asks RHEL 7.2's ptrace check reaches the capability
+    /// check (and so, under SELinux, the AVC) on exactly the switches the
+    /// built-in RHEL rule does, and decides exactly as it does; written with a
+    /// plain read of the capability instead, it never asks.
+    #[test]
+    fn a_file_asking_the_rhel_check_reaches_the_avc_exactly_where_the_builtin_rule_does() {
+        let mine = renamed(Policy::RhelPtraceCreds, "mine");
+        let plain = PolicyFile::parse(
+            "plain.toml",
+            &Policy::RhelPtraceCreds.file().text.replace(
+                "ibpb = \"___ptrace_may_access(next, NULL, prev, PTRACE_MODE_IBPB)\"",
+                "ibpb = \"!(prev.cap_sys_ptrace || (next.uid == prev.uid && prev->mm && prev.dumpable))\"",
+            ).replace("name = \"rhel-ptrace-creds\"", "name = \"plain\""),
+        )
+        .unwrap();
+        let mut asked = 0;
+        for sw in every_switch() {
+            let (a, b) = (mine.outcome(&sw), plain.outcome(&sw));
+            assert_eq!(a.value, Policy::RhelPtraceCreds.ibpb(&sw), "{sw:?}");
+            assert_eq!(
+                a.asks_capability,
+                Policy::RhelPtraceCreds.asks_capability(&sw),
+                "{sw:?}"
+            );
+            assert_eq!(b.value, a.value, "the same decision, {sw:?}");
+            assert!(!b.asks_capability, "a plain read asks nothing");
+            asked += a.asks_capability as usize;
+        }
+        assert!(asked > 1000, "{asked}");
+        assert!(mine.may_ask_capability() && !plain.may_ask_capability());
+    }
+
+    /// C's short-circuit decides which predicates run: a capability check on the
+    /// right of a `&&` whose left is false never runs.
+    #[test]
+    fn the_capability_check_runs_only_where_the_evaluation_reaches_it() {
+        let text = |ibpb: &str| {
+            format!(
+                "name = \"t\"\norigin = \"o\"\nsummary = \"s\"\nwhen = \"mm-change\"\nibpb = \"{ibpb}\"\n[promise]\nsays = \"s\"\nallows = \"true\"\n"
+            )
+        };
+        let f =
+            PolicyFile::parse("t.toml", &text("next.spec_ib && !capable(CAP_SYS_PTRACE)")).unwrap();
+        for sw in every_switch() {
+            let o = f.outcome(&sw);
+            assert_eq!(o.asks_capability, sw.next.spec_ib, "{sw:?}");
+            assert_eq!(o.value, sw.next.spec_ib && !sw.prev.cap_sys_ptrace);
+        }
+        let g =
+            PolicyFile::parse("t.toml", &text("next.spec_ib || capable(CAP_SYS_PTRACE)")).unwrap();
+        for sw in every_switch() {
+            assert_eq!(g.outcome(&sw).asks_capability, !sw.next.spec_ib);
+        }
+    }
+
+    /// Damaged expressions (each character deleted, each of a set of tokens
+    /// inserted at each place) are read or refused with `file:line:col:`, never a
+    /// panic. Deterministic: every damage is tried.
+    #[test]
+    fn no_damaged_expression_panics_the_reader() {
+        let tokens = [
+            "(",
+            ")",
+            "!",
+            "&&",
+            "||",
+            "==",
+            "!=",
+            "->",
+            ".",
+            ",",
+            "x",
+            "0",
+            "NULL",
+            "prev",
+            "last_user",
+            "trainer",
+            "mm",
+            "\\\"",
+            "capable(",
+            "get_dumpable(",
+            "SUID_DUMP_USER",
+        ];
+        let mut tried = 0;
+        for p in Policy::ALL {
+            let f = p.file();
+            for expr in [&f.ibpb_text, &f.promise_text] {
+                let mut variants = Vec::new();
+                for (i, _) in expr.char_indices() {
+                    let mut d = expr.clone();
+                    d.remove(i);
+                    variants.push(d);
+                    for t in tokens {
+                        let mut d = expr.clone();
+                        d.insert_str(i, t);
+                        variants.push(d);
+                    }
+                }
+                for v in variants {
+                    let text = f.text.replacen(expr.as_str(), &v, 1);
+                    if let Err(e) = PolicyFile::parse("damaged.toml", &text) {
+                        assert!(e.starts_with("damaged.toml:"), "{e}");
+                        assert_eq!(e.lines().count(), 1, "{e}");
+                    }
+                    tried += 1;
+                }
+            }
+        }
+        assert!(tried > 10_000, "{tried}");
+    }
+}

@@ -1,0 +1,128 @@
+//! Two policies side by side (`switchpath diff`): their reports, and the shortest
+//! path to a switch where they decide differently, as text and as JSON.
+
+use crate::report::Report;
+use serde::{Deserialize, Serialize};
+use switchpath_model::diff::Decision;
+
+/// What `diff` found (the body of `diff --json`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiffResult {
+    /// The two policies, by name.
+    pub policies: [String; 2],
+    /// Each policy's report on the same configuration.
+    pub reports: [Report; 2],
+    /// The search for a switch they decide differently on.
+    pub difference: Difference,
+}
+
+/// The search for the first switch two policies decide differently on.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Difference {
+    /// Whether the search finished.
+    pub complete: bool,
+    /// States it stored.
+    pub states: usize,
+    /// The shortest path, one line per step; empty when there is no difference.
+    pub steps: Vec<String>,
+    /// Each policy's decision at the last step.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub decisions: Option<[String; 2]>,
+}
+
+/// How one policy decides on a switch, in words.
+pub fn decision_text(d: Decision) -> String {
+    match d {
+        None => "not consulted (switch_mm keeps the same mm)".into(),
+        Some(v) => format!(
+            "{}{}",
+            if v.ibpb { "IBPB" } else { "no IBPB" },
+            if v.avc {
+                "; the capability check consults the SELinux AVC under rq->lock"
+            } else {
+                ""
+            }
+        ),
+    }
+}
+
+/// The text `diff` prints.
+pub fn render(d: &DiffResult) -> String {
+    let policies = &d.policies;
+    let reports = [&d.reports[0], &d.reports[1]];
+    let (steps, complete, states) = (
+        &d.difference.steps,
+        d.difference.complete,
+        d.difference.states,
+    );
+    let decisions = d.difference.decisions.as_ref();
+    let config = reports[0]
+        .config
+        .split(" --cpus ")
+        .nth(1)
+        .map(|rest| format!("--cpus {rest}"))
+        .unwrap_or_default();
+    let mut out = format!(
+        "switchpath diff: {} vs {}; {config}\n",
+        policies[0], policies[1]
+    );
+    let w = 26;
+    let cell = |r: &Report, name: &str| {
+        let p = r.property(name);
+        match p.steps {
+            Some(n) => format!("{} in {n} steps", p.verdict.name()),
+            None => p.verdict.name().to_string(),
+        }
+    };
+    out.push_str(&format!("{:<22}{:<w$}{}\n", "", policies[0], policies[1]));
+    let search = |r: &Report| {
+        format!(
+            "{}, {} states",
+            if r.complete { "complete" } else { "INCOMPLETE" },
+            r.states
+        )
+    };
+    out.push_str(&format!(
+        "{:<22}{:<w$}{}\n",
+        "search",
+        search(reports[0]),
+        search(reports[1])
+    ));
+    for p in &reports[0].properties {
+        out.push_str(&format!(
+            "{:<22}{:<w$}{}\n",
+            p.name,
+            cell(reports[0], &p.name),
+            cell(reports[1], &p.name)
+        ));
+    }
+    let cost = |r: &Report| format!("{} IBPBs / {} switches", r.cost.ibpbs, r.cost.switches);
+    out.push_str(&format!(
+        "{:<22}{:<w$}{}\n",
+        "cost (fixed sequence)",
+        cost(reports[0]),
+        cost(reports[1])
+    ));
+    match decisions {
+        Some([da, db]) => {
+            out.push_str(&format!(
+                "\nthe first switch they decide differently on, in {} steps (the shortest: breadth-first over single actions, {states} states):\n",
+                steps.len()
+            ));
+            for s in steps {
+                out.push_str(&format!("{s}\n"));
+            }
+            out.push_str(&format!("     {}: {da}\n", policies[0]));
+            out.push_str(&format!("     {}: {db}\n", policies[1]));
+        }
+        None if complete => out.push_str(&format!(
+            "\nthey decide alike on every switch this configuration can make (complete search, {states} states)\n"
+        )),
+        None => out.push_str(&format!(
+            "\nno switch they decide differently on within {states} states (INCOMPLETE: the search was bounded)\n"
+        )),
+    }
+    out
+}
