@@ -71,7 +71,7 @@ fn every_malformed_policy_file_is_one_line_with_its_place_and_exit_2() {
         let needle = format!("{p}:{place}: ");
         for args in [
             vec!["check", "--cpus", "1"],
-            vec!["run", "--cpus", "1", "--steps", "10"],
+            vec!["run", "--cpus", "1", "--seconds", "1"],
             vec!["lockgraph", "--cpus", "1"],
             vec!["sample", "--cpus", "1"],
             vec!["bench", "--cpus", "1"],

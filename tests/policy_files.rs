@@ -19,7 +19,11 @@ fn verdict_line(out: &str, property: &str) -> String {
 fn untimed(out: &str) -> String {
     out.lines()
         .map(|l| match l.strip_prefix("search: ") {
-            Some(rest) => rest.split(" transactions").next().unwrap_or(rest).to_string(),
+            Some(rest) => rest
+                .split(" transactions")
+                .next()
+                .unwrap_or(rest)
+                .to_string(),
             None => l.to_string(),
         })
         .collect::<Vec<_>>()

@@ -73,7 +73,7 @@ fn every_frame_a_trace_can_show_is_in_the_ledger() {
             }
         }
     }
-    for f in INLINED {
+    for f in INLINED.iter().chain(switchpath_model::frames::CAPABLE_PATH) {
         if !ledger.contains(&format!("`{f}")) {
             missing.insert(f);
         }

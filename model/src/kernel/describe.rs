@@ -81,7 +81,11 @@ impl SwitchModel {
 
     /// The CPU's frames, outermost first, without the functions inlined in 3.10.
     pub fn frames(&self, s: &State, c: CpuId) -> Vec<String> {
-        cpu_frames(&s.cpu[c])
+        let mut frames = cpu_frames(&s.cpu[c]);
+        if self.config.policy.file().checks_capable() {
+            frames = super::frames::via_capable(frames);
+        }
+        frames
             .into_iter()
             .filter(|f| !is_inlined(f))
             .map(String::from)

@@ -78,6 +78,34 @@ pub const CAP_CHECK: &[&str] = &[
     "cred_has_capability",
 ];
 
+/// The part of [`CAP_CHECK`] that a policy calling `capable(CAP_SYS_PTRACE)`
+/// replaces, and what it is replaced by (RHEL 7.7 `kernel/capability.c:434`
+/// `capable` → `ns_capable` 385-392 → `security_capable`, `security/security.c:203`).
+pub const PTRACE_CAP_PATH: &[&str] = &[
+    "spec_ctrl_ibpb_if_different_creds",
+    "___ptrace_may_access",
+    "ptrace_has_cap",
+    "has_ns_capability_noaudit",
+    "security_capable_noaudit",
+];
+/// `capable(CAP_SYS_PTRACE)` down to the LSM hook, outermost first.
+pub const CAPABLE_PATH: &[&str] = &["capable", "ns_capable", "security_capable"];
+
+/// `frames` as a policy whose capability check is `capable()` has them: the
+/// ptrace check's path replaced by `capable`'s (see [`PTRACE_CAP_PATH`]).
+pub fn via_capable(frames: Vec<&'static str>) -> Vec<&'static str> {
+    let n = PTRACE_CAP_PATH.len();
+    match frames.windows(n).position(|w| w == PTRACE_CAP_PATH) {
+        Some(i) => {
+            let mut out = frames[..i].to_vec();
+            out.extend_from_slice(CAPABLE_PATH);
+            out.extend_from_slice(&frames[i + n..]);
+            out
+        }
+        None => frames,
+    }
+}
+
 /// A user task's access check of an inode (the AVC churn), outermost first, down to
 /// the AVC lookup (RHEL 7.7 `fs/namei.c`, `security/security.c`,
 /// `security/selinux/hooks.c`).

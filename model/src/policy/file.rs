@@ -263,6 +263,16 @@ impl PolicyFile {
             .value
     }
 
+    /// Whether the capability check is `capable()` (`ns_capable` →
+    /// `security_capable`) rather than the ptrace check's `ptrace_has_cap`: the
+    /// frames a trace draws down to `selinux_capable`.
+    pub fn checks_capable(&self) -> bool {
+        matches!(
+            self.ibpb.asking_predicate(),
+            Some(super::rule::Predicate::Capable)
+        )
+    }
+
     /// Whether the decision contains a call that runs the capability check.
     pub fn may_ask_capability(&self) -> bool {
         self.ibpb.may_ask_capability()

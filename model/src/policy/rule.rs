@@ -340,6 +340,19 @@ impl Node {
         Ok(node)
     }
 
+    /// The first predicate, in evaluation order, that runs the capability check:
+    /// which kernel path a consulted AVC is reached by.
+    pub fn asking_predicate(&self) -> Option<Predicate> {
+        match &self.kind {
+            Kind::Call(p) => p.asks_capability().then_some(*p),
+            Kind::Not(a) => a.asking_predicate(),
+            Kind::And(a, b) | Kind::Or(a, b) | Kind::Cmp(_, a, b) => {
+                a.asking_predicate().or_else(|| b.asking_predicate())
+            }
+            _ => None,
+        }
+    }
+
     /// Whether the expression contains a call that runs the capability check.
     pub fn may_ask_capability(&self) -> bool {
         match &self.kind {

@@ -102,9 +102,11 @@ pub fn decision(model: &SwitchModel, before: &State, after: &State, c: CpuId) ->
     let mut calls = Vec::new();
     if model.asks_capability(&sw) {
         let name = model.task_name(prev);
-        calls.push(format!(
-            "ptrace_has_cap -> has_ns_capability_noaudit(current = {name}, CAP_SYS_PTRACE)"
-        ));
+        calls.push(if policy.file().checks_capable() {
+            format!("capable(CAP_SYS_PTRACE) -> ns_capable -> security_capable(current = {name})")
+        } else {
+            format!("ptrace_has_cap -> has_ns_capability_noaudit(current = {name}, CAP_SYS_PTRACE)")
+        });
         let held = if sw.prev.cap_sys_ptrace {
             "holds"
         } else {
