@@ -1,9 +1,12 @@
 //! Two policies side by side (`switchpath diff`): their reports, and the shortest
 //! path to a switch where they decide differently, as text and as JSON.
 
-use crate::report::Report;
+use crate::exit::{Error, Exit};
+use crate::report::{run as run_config, Report, RunOptions};
 use serde::{Deserialize, Serialize};
-use switchpath_model::diff::Decision;
+use switchpath_model::diff::{first_difference, Decision, DiffModel};
+use switchpath_model::search::Limits;
+use switchpath_model::{Config, SwitchModel};
 
 /// What `diff` found (the body of `diff --json`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -30,6 +33,66 @@ pub struct Difference {
     /// Each policy's decision at the last step.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub decisions: Option<[String; 2]>,
+}
+
+impl DiffResult {
+    /// 1 when the policies decide differently somewhere, 0 when a complete search
+    /// shows they never do, 3 when a bounded one found no difference.
+    pub fn exit(&self) -> Exit {
+        match (&self.difference.decisions, self.difference.complete) {
+            (Some(_), _) => Exit::Fails,
+            (None, true) => Exit::Success,
+            (None, false) => Exit::Incomplete,
+        }
+    }
+}
+
+/// Checks configurations `ca` and `cb` (the same but for the policy) and searches
+/// for the first switch their policies decide differently on.
+pub fn compare(ca: &Config, cb: &Config, opts: &RunOptions<'_>) -> Result<DiffResult, Error> {
+    let (ra, _) = run_config(ca, opts)?;
+    let (rb, _) = run_config(cb, opts)?;
+    let (a, b) = (ca.policy, cb.policy);
+    let (ma, mb) = (
+        SwitchModel::new(ca.clone()).map_err(Error::bad_input)?,
+        SwitchModel::new(cb.clone()).map_err(Error::bad_input)?,
+    );
+    let diff = DiffModel::new(ma, mb);
+    let found = first_difference(
+        &diff,
+        Limits {
+            max_states: opts.max_states,
+            interrupt: opts.interrupt,
+            ..Limits::default()
+        },
+    );
+    let mut steps = Vec::new();
+    let mut decisions = None;
+    if let Some((path, da, db)) = &found.found {
+        let model = &diff.a;
+        let mut s = model.initial_state();
+        for (i, act) in path.iter().enumerate() {
+            steps.push(format!(
+                "{:>3}  CPU{} {}",
+                i + 1,
+                act.cpu,
+                model.describe_effect(&s, act)
+            ));
+            model.perform(&mut s, act.cpu, act.kind);
+        }
+        decisions = Some([decision_text(*da), decision_text(*db)]);
+    }
+    let complete = found.outcome.complete;
+    Ok(DiffResult {
+        policies: [a.name().into(), b.name().into()],
+        reports: [ra, rb],
+        difference: Difference {
+            complete,
+            states: found.outcome.states,
+            steps,
+            decisions,
+        },
+    })
 }
 
 /// How one policy decides on a switch, in words.

@@ -13,7 +13,9 @@
 //! default configuration, from `switchpath matrix`), `policy POLICY` (every
 //! property's verdict for that policy, and its cost), `trace FILE [show|backtrace|lockdep]`
 //! (the viewer's output for a committed trace), `why POLICY CONFIGS PROPERTY` (what
-//! the property needs there, from `check --why`'s searches). `switchpath docs` rewrites the
+//! the property needs there, from `check --why`'s searches), `why-text POLICY
+//! CONFIG`, `check POLICY CONFIG` (its text without measurements) and `diff A B
+//! CONFIG` (a policy is a name or a policy file's path). `switchpath docs` rewrites the
 //! sections; `switchpath docs --check` lists the pages that differ (a test runs it).
 
 use crate::matrix::Matrix;
@@ -151,8 +153,70 @@ fn section(root: &Path, spec: &str, m: &Matrix) -> Result<String, String> {
         ["trace", file] => trace_excerpt(root, file, "show"),
         ["trace", file, mode] => trace_excerpt(root, file, mode),
         ["why", policy, configs, property] => why_table(policy, configs, property),
+        ["why-text", policy, config] => {
+            let (config, opts) = (default_config(root, policy, config)?, Default::default());
+            let (report, _) = crate::report::run(&config, &opts).map_err(|e| e.message)?;
+            let why = crate::why::why(&config, &report, &opts).map_err(|e| e.message)?;
+            Ok(format!("```text\n{}```\n", crate::why::render(&why)))
+        }
+        ["check", policy, config] => {
+            let config = default_config(root, policy, config)?;
+            let (report, _) =
+                crate::report::run(&config, &Default::default()).map_err(|e| e.message)?;
+            Ok(format!(
+                "```text\n{}```\n",
+                untimed(&crate::report::render_text(&report))
+            ))
+        }
+        ["diff", a, b, config] => {
+            let (ca, cb) = (
+                default_config(root, a, config)?,
+                default_config(root, b, config)?,
+            );
+            let d = crate::diff::compare(&ca, &cb, &Default::default()).map_err(|e| e.message)?;
+            Ok(format!("```text\n{}```\n", crate::diff::render(&d)))
+        }
         _ => Err(format!("unknown generated section `{spec}`")),
     }
+}
+
+/// A policy named (`rhel-7.7`) or a policy file (a path ending `.toml`, relative
+/// to the repository), in the default configuration `name`.
+fn default_config(
+    root: &Path,
+    policy: &str,
+    name: &str,
+) -> Result<switchpath_model::Config, String> {
+    let policy = if policy.ends_with(".toml") {
+        let text =
+            std::fs::read_to_string(root.join(policy)).map_err(|e| format!("{policy}: {e}"))?;
+        switchpath_model::Policy::from_text(policy, &text)?
+    } else {
+        switchpath_model::Policy::parse(policy)?
+    };
+    let mc = crate::matrix::default_configs()
+        .into_iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| format!("no default configuration `{name}`"))?;
+    Ok(switchpath_model::Config {
+        policy,
+        ..mc.config
+    })
+}
+
+/// `check`'s text without its measurements (seconds, states/s, memory), which
+/// differ run to run.
+fn untimed(text: &str) -> String {
+    text.lines()
+        .map(|l| match l.strip_prefix("search: ") {
+            Some(rest) => format!(
+                "search: {} transactions",
+                rest.split(" transactions").next().unwrap_or(rest)
+            ),
+            None => l.to_string(),
+        })
+        .map(|l| l + "\n")
+        .collect()
 }
 
 /// What `property` needs under `policy` in each default configuration named in

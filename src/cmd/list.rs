@@ -13,6 +13,7 @@ pub fn run() -> Result<Exit, Error> {
     for p in Policy::ALL {
         println!("  {:<22} {} [{}]", p.name(), p.rule(), p.origin());
     }
+    println!("policy files (--policy-file): the same form, docs/own-policy.md; policies/ holds the shipped ones and uek4.toml");
     println!("properties:");
     for p in CHECKED {
         println!("  {p}");

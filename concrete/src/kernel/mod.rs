@@ -7,8 +7,8 @@
 //! under SELinux reaches the AVC, whose reclaim and replace paths call `call_rcu`;
 //! on a no-CBs CPU the enqueue wakes `rcuo` through `__wake_up` →
 //! `try_to_wake_up`, which takes `p->pi_lock` and a runqueue lock. The policy
-//! decision is the model's own (`Policy::ibpb`, `Policy::asks_capability`): there
-//! is one implementation of each rule.
+//! decision is the model's own table (`SwitchModel::verdict`, evaluated from the
+//! policy file when the model is built): there is one statement of each rule.
 //!
 //! Every CPU records, in its own log, the model action each of its steps
 //! corresponds to (a top-level action, a choice, or `SharedOp` for one shared operation),

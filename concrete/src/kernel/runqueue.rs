@@ -94,19 +94,17 @@ impl<P: Platform> Kernel<P> {
     /// `switch_mm` with the policy decision, `load_cr3` and `switch_to`.
     fn switch_mm(&'static self, cpu: &mut CpuCtx<P>, prev: u8, next: u8, last: u8) {
         let c = cpu.id;
-        let sw = switchpath_model::policy::Switch {
-            prev: self.model.view(TaskId(prev)),
-            next: self.model.view(TaskId(next)),
-            last_user: (last != NOBODY).then(|| self.model.view(TaskId(last))),
-            same_mm: false,
-        };
-        if self.model.consults_avc(&sw) {
+        // The model's own decision table (`SwitchModel::verdict`), not a second
+        // copy of the rule.
+        let last_user = (last != NOBODY).then_some(TaskId(last));
+        let verdict = self.model.verdict(TaskId(prev), TaskId(next), last_user);
+        if verdict.avc {
             let n = self.enter(c, &frames_below(Loc::SchedLock, Loc::SwitchMm))
                 + self.enter(c, &frames_at(Loc::AvcLookup));
             self.avc_has_perm(cpu, Some(self.model.avc_key(TaskId(prev)) as u32));
             self.leave(c, n);
         }
-        if self.model.ibpb(&sw) {
+        if verdict.ibpb {
             P::store(&self.trained_by[c as usize], NOBODY as u32);
             P::store(&self.ibpbs, P::load(&self.ibpbs) + 1);
         }
@@ -118,10 +116,7 @@ impl<P: Platform> Kernel<P> {
         let trainer = P::load(&self.trained_by[c as usize]) as u8;
         if trainer != NOBODY
             && trainer != next
-            && !self.model.config.policy.promise_kept(
-                &self.model.view(TaskId(trainer)),
-                &self.model.view(TaskId(next)),
-            )
+            && !self.model.promise_kept(TaskId(trainer), TaskId(next))
         {
             P::store(&self.promise_breaks, P::load(&self.promise_breaks) + 1);
         }

@@ -57,12 +57,15 @@ struct CaseFile {
     expect: ExpectFile,
 }
 
-/// The `[config]` table: every knob but the policy may be left out, and then takes
+/// The `[config]` table: every knob but the policy (`policy`, or `policy-file`
+/// relative to the case file) may be left out, and then takes
 /// [`Config::default`]'s value.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct CaseConfig {
-    policy: String,
+    policy: Option<String>,
+    /// A policy file, relative to the case file's directory.
+    policy_file: Option<String>,
     cpus: Option<usize>,
     tasks: Option<String>,
     selinux: Option<bool>,
@@ -151,7 +154,18 @@ pub fn load(path: &Path) -> Result<Case, String> {
     let d = Config::default();
     let cpus = c.cpus.unwrap_or(d.cpus);
     let config = Config {
-        policy: Policy::parse(&c.policy).map_err(bad)?,
+        policy: match (&c.policy, &c.policy_file) {
+            (Some(p), None) => Policy::parse(p).map_err(bad)?,
+            (None, Some(f)) => {
+                let dir = path.parent().unwrap_or(Path::new("."));
+                Policy::from_file(&dir.join(f)).map_err(|e| bad(format!("policy-file: {e}")))?
+            }
+            _ => {
+                return Err(bad(
+                    "[config] names its policy by one of `policy` or `policy-file`".into(),
+                ))
+            }
+        },
         cpus,
         tasks: match &c.tasks {
             Some(t) => TaskSpec::parse_list(t).map_err(bad)?,

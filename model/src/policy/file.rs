@@ -70,6 +70,9 @@ pub struct PolicyFile {
     pub text: String,
     /// `line:col` of the name, for errors about it.
     pub name_at: (usize, usize),
+    /// The decision calls a predicate that runs the capability check (computed
+    /// once: the search asks on its hot path).
+    may_ask: bool,
     ibpb: Node,
     promise: Node,
 }
@@ -219,6 +222,7 @@ impl PolicyFile {
             path: path.to_string(),
             text: text.to_string(),
             name_at: line_col(text, raw.name.span().start),
+            may_ask: ibpb.may_ask_capability(),
             ibpb,
             promise,
         };
@@ -275,7 +279,7 @@ impl PolicyFile {
 
     /// Whether the decision contains a call that runs the capability check.
     pub fn may_ask_capability(&self) -> bool {
-        self.ibpb.may_ask_capability()
+        self.may_ask
     }
 }
 

@@ -144,16 +144,18 @@ impl Policy {
 
     /// The rule's file: a shipped one (`policies/`) or the user's.
     pub fn file(self) -> &'static PolicyFile {
-        match self {
-            Policy::File(f) => f,
-            shipped_policy => {
-                let i = Policy::ALL
-                    .iter()
-                    .position(|p| *p == shipped_policy)
-                    .expect("a shipped policy");
-                &shipped()[i]
-            }
-        }
+        let i = match self {
+            Policy::File(f) => return f,
+            Policy::Always => 0,
+            Policy::RhelPtraceCreds => 1,
+            Policy::Rhel77 => 2,
+            Policy::UpstreamDumpable => 3,
+            Policy::UpstreamPtraceSched => 4,
+            Policy::UpstreamCondIbpb => 5,
+            Policy::None => 6,
+        };
+        debug_assert_eq!(Policy::ALL[i], self);
+        &shipped()[i]
     }
 
     /// The name used on the command line and in tables.
@@ -186,9 +188,22 @@ impl Policy {
     /// must not take a shipped policy's name.
     pub fn from_file(path: &std::path::Path) -> Result<Policy, String> {
         let shown = path.display().to_string();
+        let len = std::fs::metadata(path)
+            .map_err(|e| format!("{shown}: cannot read the policy file: {e}"))?
+            .len();
+        if len > 1 << 20 {
+            return Err(format!(
+                "{shown}: a policy file of {len} bytes (at most 1 MiB)"
+            ));
+        }
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("{shown}: cannot read the policy file: {e}"))?;
-        let file = PolicyFile::parse(&shown, &text)?;
+        Policy::from_text(&shown, &text)
+    }
+
+    /// [`Policy::from_file`] for a file's text; `shown` names it.
+    pub fn from_text(shown: &str, text: &str) -> Result<Policy, String> {
+        let file = PolicyFile::parse(shown, text)?;
         if let Some(p) = Policy::ALL.into_iter().find(|p| p.name() == file.name) {
             if p.file().text == file.text {
                 return Ok(p);
