@@ -91,6 +91,12 @@ fn upstream_cond_ibpb_cases_are_as_expected() {
     run_group("upstream-cond-ibpb-");
 }
 
+/// Policies given as files only (`policy-file` in the case): UEK4.
+#[test]
+fn policy_file_cases_are_as_expected() {
+    run_group("uek4-");
+}
+
 /// Symmetry reduction merges states and transactions skip them; neither may change
 /// a verdict, a deadlock's length or shape. Every case runs again with both off,
 /// against its `unreduced-states` pin.
@@ -126,6 +132,7 @@ fn every_case_file_belongs_to_a_group() {
         "dumpable-",
         "ptrace-sched-",
         "cond-ibpb-",
+        "uek4-",
     ];
     for path in case_files("") {
         let name = path

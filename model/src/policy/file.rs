@@ -124,7 +124,10 @@ struct RawPromise {
 
 /// `line:col` (1-based, columns in characters) of byte `offset` in `text`.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
@@ -406,6 +409,17 @@ mod tests {
         for sw in every_switch() {
             assert_eq!(g.outcome(&sw).asks_capability, !sw.next.spec_ib);
         }
+    }
+
+    /// A place inside a multi-byte character still names a line and a column.
+    #[test]
+    fn a_long_expression_of_multibyte_characters_is_refused_in_one_line() {
+        let long = "é".repeat(5000);
+        let text = format!(
+            "name = \"t\"\norigin = \"o\"\nsummary = \"s\"\nwhen = \"mm-change\"\nibpb = \"{long}\"\n[promise]\nsays = \"s\"\nallows = \"true\"\n"
+        );
+        let e = PolicyFile::parse("t.toml", &text).unwrap_err();
+        assert!(e.starts_with("t.toml:5:"), "{e}");
     }
 
     /// Damaged expressions (each character deleted, each of a set of tokens
