@@ -7,7 +7,6 @@
 
 pub mod case;
 pub mod cost;
-pub mod diff;
 pub mod lockgraph;
 pub mod model;
 pub mod properties;

@@ -346,7 +346,7 @@ pub fn every_switch() -> Vec<Switch> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Policy;
+    use crate::policy::Policy;
 
     fn renamed(p: Policy, name: &str) -> PolicyFile {
         let text = p.file().text.replace(

@@ -3,7 +3,7 @@
 //! Every policy is consulted at the same point: `switch_mm` (3.10) or
 //! `switch_mm_irqs_off` (4.x), under this CPU's `rq->lock` with interrupts off.
 //! Each shipped policy is a file in `policies/` (compiled into the binary), and a
-//! user's own rule is a file of the same form (`--policy-file`, [`file`]); each
+//! user's own rule is a file of the same form (`--policy-file`, [`file`](mod@file)); each
 //! states, in the expression language of [`rule`]:
 //!
 //! - `ibpb`: the decision, exactly as the kernel computes it, with the kernel

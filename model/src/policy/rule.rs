@@ -16,9 +16,15 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser;
 use std::fmt;
 
-#[derive(pest_derive::Parser)]
-#[grammar = "policy/rule.pest"]
-struct Grammar;
+/// The parser `pest` derives from `rule.pest` (its `Rule` enum names the
+/// grammar's rules; private to this file).
+mod grammar {
+    #![allow(missing_docs)]
+    #[derive(pest_derive::Parser)]
+    #[grammar = "policy/rule.pest"]
+    pub(super) struct Grammar;
+}
+use grammar::{Grammar, Rule};
 
 /// The deepest nesting of parentheses and `!` an expression may have.
 const MAX_DEPTH: usize = 64;

@@ -3,10 +3,12 @@
 //! and runs it on the switch model; the reductions are [`fusion`] (transactions),
 //! [`symmetry`] and [`packed`] (the compact stored state); [`verify`] is a whole
 //! check (the search in transactions, the re-search of single actions for shortest
-//! paths, then [`completeness`]).
+//! paths, then [`completeness`]); [`diff`] searches for the first switch two
+//! policies decide differently on.
 
 pub mod bfs;
 pub mod completeness;
+pub mod diff;
 pub mod fusion;
 pub mod options;
 pub mod packed;

@@ -10,8 +10,8 @@
 //! is switchpath's BFS over every single action (no transactions, no symmetry:
 //! the state where the pick is made must itself be visited).
 
+use super::{bfs_keeping_of, Goal, Limits, Outcome, Searchable};
 use crate::kernel::machine::{Action, Move, SwitchModel};
-use crate::search::{bfs_keeping_of, Goal, Limits, Outcome, Searchable};
 use crate::state::State;
 use stateright::{Model, Property};
 
@@ -141,7 +141,8 @@ pub fn first_difference(model: &DiffModel, mut limits: Limits<'_>) -> FirstDiffe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Config, Policy};
+    use crate::config::Config;
+    use crate::policy::Policy;
 
     fn model(policy: Policy, cpus: usize) -> SwitchModel {
         SwitchModel::new(Config {
