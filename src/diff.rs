@@ -58,11 +58,20 @@ pub fn compare(ca: &Config, cb: &Config, opts: &RunOptions<'_>) -> Result<DiffRe
         SwitchModel::new(cb.clone()).map_err(Error::bad_input)?,
     );
     let diff = DiffModel::new(ma, mb);
+    let mut progress = |states: usize, depth: usize, elapsed: std::time::Duration| {
+        eprintln!(
+            "diff: looking for a switch the two decide differently on: {states} states, depth {depth}, {:.0} s",
+            elapsed.as_secs_f64()
+        );
+    };
     let found = first_difference(
         &diff,
         Limits {
             max_states: opts.max_states,
             interrupt: opts.interrupt,
+            progress: opts
+                .progress
+                .then_some(&mut progress as &mut dyn FnMut(usize, usize, std::time::Duration)),
             ..Limits::default()
         },
     );

@@ -174,6 +174,9 @@ pub fn why(config: &Config, base: &Report, opts: &RunOptions<'_>) -> Result<Vec<
     }
     let mut runs = Vec::new();
     for pre in preconditions(config) {
+        if opts.progress {
+            eprintln!("why: searching again with {} ({})", pre.off, pre.what);
+        }
         let report = match &pre.config {
             Ok(c) => Some(run_config(c, opts)?.0),
             Err(_) => None,
