@@ -36,6 +36,10 @@ pub fn unsupported(config: &switchpath_model::Config) -> Option<String> {
             every_switch_mm,
             "a policy consulted on every switch_mm call (when = \"switch-mm\")",
         ),
+        (
+            config.policy.file().checks_capable(),
+            "a policy whose capability check is capable() (its frames are the ptrace check's here)",
+        ),
     ]
     .into_iter()
     .filter_map(|(on, knob)| on.then_some(knob))
