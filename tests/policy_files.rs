@@ -202,4 +202,18 @@ fn the_uek4_file_deadlocks_and_the_concrete_code_refuses_it() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("switch-mm"));
+    // Nor a capable() rule, whose frames it would draw as the ptrace check's.
+    let text = std::fs::read_to_string("docs/examples/rhel-plain-cap.toml")
+        .unwrap()
+        .replace("prev.cap_sys_ptrace ||", "capable(CAP_SYS_PTRACE) ||");
+    let (_dir, cap) = tmp("cap.toml", &text);
+    let o = switchpath(&[
+        "run",
+        "--policy-file",
+        cap.to_str().unwrap(),
+        "--seconds",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("capable()"));
 }
