@@ -152,13 +152,11 @@ fn section(root: &Path, spec: &str, m: &Matrix) -> Result<String, String> {
         ["policy", policy] => policy_table(m, policy),
         ["trace", file] => trace_excerpt(root, file, "show"),
         ["trace", file, mode] => trace_excerpt(root, file, mode),
-        ["why", policy, configs, property] => why_table(policy, configs, property),
-        ["why-text", policy, config] => {
-            let (config, opts) = (default_config(root, policy, config)?, Default::default());
-            let (report, _) = crate::report::run(&config, &opts).map_err(|e| e.message)?;
-            let why = crate::why::why(&config, &report, &opts).map_err(|e| e.message)?;
-            Ok(format!("```text\n{}```\n", crate::why::render(&why)))
-        }
+        ["why", policy, configs, property] => why_table(root, policy, configs, property),
+        ["why-text", policy, config] => Ok(format!(
+            "```text\n{}```\n",
+            crate::why::render(&why_reports(root, policy, config)?)
+        )),
         ["check", policy, config] => {
             let config = default_config(root, policy, config)?;
             let (report, _) =
@@ -206,7 +204,7 @@ fn default_config(
 
 /// `check`'s text without its measurements (seconds, states/s, memory), which
 /// differ run to run.
-fn untimed(text: &str) -> String {
+pub fn untimed(text: &str) -> String {
     text.lines()
         .map(|l| match l.strip_prefix("search: ") {
             Some(rest) => format!(
@@ -219,24 +217,24 @@ fn untimed(text: &str) -> String {
         .collect()
 }
 
+/// `check --why`'s reports for `policy` in the default configuration `name`.
+fn why_reports(
+    root: &Path,
+    policy: &str,
+    name: &str,
+) -> Result<Vec<crate::why::WhyReport>, String> {
+    let config = default_config(root, policy, name)?;
+    let opts = crate::report::RunOptions::default();
+    let (report, _) = crate::report::run(&config, &opts).map_err(|e| e.message)?;
+    crate::why::why(&config, &report, &opts).map_err(|e| e.message)
+}
+
 /// What `property` needs under `policy` in each default configuration named in
 /// `configs` (comma-separated, e.g. `1cpu`): `check --why`'s verdicts as a table.
-fn why_table(policy: &str, configs: &str, property: &str) -> Result<String, String> {
-    let policy = switchpath_model::Policy::parse(policy)?;
-    let defaults = crate::matrix::default_configs();
+fn why_table(root: &Path, policy: &str, configs: &str, property: &str) -> Result<String, String> {
     let mut columns = Vec::new();
     for name in configs.split(',') {
-        let mc = defaults
-            .iter()
-            .find(|c| c.name == name)
-            .ok_or_else(|| format!("no default configuration `{name}`"))?;
-        let config = switchpath_model::Config {
-            policy,
-            ..mc.config.clone()
-        };
-        let opts = crate::report::RunOptions::default();
-        let (report, _) = crate::report::run(&config, &opts).map_err(|e| e.message)?;
-        let why = crate::why::why(&config, &report, &opts).map_err(|e| e.message)?;
+        let why = why_reports(root, policy, name)?;
         if !why.iter().any(|r| r.property == property) {
             return Err(format!("{property} does not fail for {policy} on {name}"));
         }

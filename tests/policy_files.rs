@@ -15,21 +15,6 @@ fn verdict_line(out: &str, property: &str) -> String {
         .to_string()
 }
 
-/// `check`'s text without its measurements (time, rate, memory).
-fn untimed(out: &str) -> String {
-    out.lines()
-        .map(|l| match l.strip_prefix("search: ") {
-            Some(rest) => rest
-                .split(" transactions")
-                .next()
-                .unwrap_or(rest)
-                .to_string(),
-            None => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// Every shipped policy read from its file under `policies/` is the built-in one;
 /// a renamed copy (a user's file that states the same rule) gets the same
 /// verdicts, shortest counterexamples and state counts on both default
@@ -54,8 +39,8 @@ fn a_policy_file_checks_exactly_as_the_built_in_rule_it_restates() {
                 cpus,
             ]);
             assert_eq!(
-                untimed(&stdout(&shipped)),
-                untimed(&stdout(&builtin)),
+                switchpath::docs::untimed(&stdout(&shipped)),
+                switchpath::docs::untimed(&stdout(&builtin)),
                 "{p} from {file}"
             );
             let (b, u) = (stdout(&builtin), stdout(&user));

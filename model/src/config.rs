@@ -219,7 +219,7 @@ pub struct Config {
     /// access check of another SID pair (`inode_permission` →
     /// `selinux_inode_permission` → `avc_has_perm_noaudit`), which misses, inserts
     /// and, with a full cache, reclaims with `call_rcu`, in task context. Modelled
-    /// where a switch may consult the AVC (see [`Config::avc_churns`]).
+    /// where a switch may consult the AVC (see `SwitchModel::avc_churns`).
     #[serde(default = "churn_default")]
     pub avc_churn: bool,
     /// Where each `rcuo` runs.
@@ -331,16 +331,6 @@ fn prev_cpu() -> WakePlacement {
 }
 
 impl Config {
-    /// Whether the model runs the AVC churn: asked for, SELinux on, and a policy
-    /// whose switches may consult the AVC. Elsewhere no CPU ever waits for the AVC
-    /// slot lock, a wait-queue lock or an `rcuo`'s `pi_lock` while holding a
-    /// runqueue lock, so the churn (which takes those and then a runqueue lock)
-    /// can close no wait-for cycle, and no property reads the AVC: it could change
-    /// no verdict, and is left out to keep the space small.
-    pub fn avc_churns(&self) -> bool {
-        self.avc_churn && self.selinux && self.policy.may_ask_capability()
-    }
-
     /// The knobs that are labelled over-approximations rather than kernel behaviour,
     /// one sentence each: a verdict that fails under one may fail only because of it.
     pub fn assumptions(&self) -> Vec<&'static str> {

@@ -340,7 +340,7 @@ impl<P: Platform> Kernel<P> {
             if cfg.rcu_nocb {
                 out.push(Move::CallRcu);
             }
-            if cfg.avc_churns() {
+            if self.model.avc_churns() {
                 out.push(Move::AvcChurn);
             }
         }

@@ -213,7 +213,7 @@ impl SwitchModel {
     /// allowed but never reached makes the verdicts `vacuous`.
     pub fn witness_applicable(&self, w: Witness) -> bool {
         let cfg = &self.config;
-        let rhel_avc = cfg.policy.may_ask_capability() && cfg.selinux;
+        let rhel_avc = self.may_ask_capability && cfg.selinux;
         match w {
             Witness::CrossCred => cfg.tasks.iter().any(|t| t.uid != 0),
             Witness::AvcMiss => rhel_avc,

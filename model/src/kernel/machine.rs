@@ -175,17 +175,13 @@ pub struct SwitchModel {
     pub(crate) promises: Vec<bool>,
     /// The policy is consulted on every `switch_mm` call, the same mm included.
     pub(crate) consult_same_mm: bool,
+    /// The policy's decision calls a predicate that runs the capability check
+    /// (read on the search's hot path: [`SwitchModel::avc_churns`], `is_leaf`).
+    pub(crate) may_ask_capability: bool,
 }
 
-/// What idle and kernel threads look like to the policies: uid 0, every capability,
-/// no mm.
-pub const KTHREAD: TaskView = TaskView {
-    uid: 0,
-    cap_sys_ptrace: true,
-    has_mm: false,
-    dumpable: false,
-    spec_ib: false,
-};
+/// What idle and kernel threads look like to the policies ([`TaskView::KTHREAD`]).
+pub const KTHREAD: TaskView = TaskView::KTHREAD;
 
 impl SwitchModel {
     /// Builds the model; the configuration must validate.
@@ -254,6 +250,7 @@ impl SwitchModel {
             verdicts: Vec::new(),
             promises: Vec::new(),
             consult_same_mm: false,
+            may_ask_capability: false,
         }
         .tabulate())
     }
@@ -532,7 +529,7 @@ impl SwitchModel {
             if cfg.rcu_nocb {
                 kinds.push(Move::CallRcu);
             }
-            if cfg.avc_churns() {
+            if self.avc_churns() {
                 kinds.push(Move::AvcChurn);
             }
             if cfg.rcu_barrier {

@@ -72,6 +72,7 @@ impl SwitchModel {
     /// Under `rq->lock`: deactivate a blocking prev, pick `t`, and run
     /// `context_switch` up to the policy decision.
     pub(crate) fn pick(&self, s: &mut State, c: CpuId, t: TaskId) {
+        let decision = self.decision_on_pick(s, c, t);
         let prev = s.cpu[c].curr();
         if !prev.is_idle() {
             match s.task_state(prev) {
@@ -90,15 +91,15 @@ impl SwitchModel {
         if !t.is_idle() {
             s.set_task_state(t, TaskState::Running);
         }
-        let cpu = &mut s.cpu[c];
-        if !self.is_user(t) || !self.consults_policy(t, cpu.last_mm()) {
+        let Some(decision) = decision else {
             // enter_lazy_tlb, or the same mm: switch_mm changes nothing (unless
             // the policy runs on every switch_mm call).
+            let cpu = &mut s.cpu[c];
             cpu.set_curr(t);
             cpu.set_top(Loc::SchedUnlock);
             return;
-        }
-        if self.verdict_at(s, c).avc {
+        };
+        if decision.avc {
             let cpu = &mut s.cpu[c];
             cpu.set_top(Loc::SwitchMm);
             cpu.push(Loc::AvcLookup);

@@ -65,6 +65,7 @@ impl SwitchModel {
         self.verdicts = verdicts;
         self.promises = promises;
         self.consult_same_mm = self.config.policy.when() == When::SwitchMm;
+        self.may_ask_capability = self.config.policy.may_ask_capability();
         self
     }
 
@@ -111,11 +112,32 @@ impl SwitchModel {
         }
     }
 
+    /// Whether the model runs the AVC churn: asked for, SELinux on, and a policy
+    /// whose switches may consult the AVC. Elsewhere no CPU ever waits for the AVC
+    /// slot lock, a wait-queue lock or an `rcuo`'s `pi_lock` while holding a
+    /// runqueue lock, so the churn (which takes those and then a runqueue lock)
+    /// can close no wait-for cycle, and no property reads the AVC: it could change
+    /// no verdict, and is left out to keep the space small.
+    pub fn avc_churns(&self) -> bool {
+        let cfg = &self.config;
+        cfg.avc_churn && cfg.selinux && self.may_ask_capability
+    }
+
     /// Whether `switch_mm` consults the policy when it switches to user task
     /// `next` with `last` loaded: on a change of mm, or always for a `switch-mm`
     /// policy.
     pub fn consults_policy(&self, next: TaskId, last: Option<TaskId>) -> bool {
         last != Some(next) || self.consult_same_mm
+    }
+
+    /// The decision `switch_mm` makes if CPU `c`, in `s`, picks `t`: `None` when
+    /// the policy is not consulted (`t` is already running, is a kernel thread
+    /// or idle, or keeps the loaded mm under an `mm-change` policy).
+    pub fn decision_on_pick(&self, s: &State, c: CpuId, t: TaskId) -> Option<Verdict> {
+        let cpu = &s.cpu[c];
+        let (prev, last) = (cpu.curr(), cpu.last_mm());
+        (t != prev && self.is_user(t) && self.consults_policy(t, last))
+            .then(|| self.verdict(prev, t, last))
     }
 
     /// The decision of the switch in progress on CPU `c`.
@@ -129,9 +151,11 @@ impl SwitchModel {
     }
 
     /// The decision the step from `before` to `after` made on CPU `c`, if it made
-    /// one. The decision runs exactly when the CPU loads another user mm
-    /// (`complete_switch_mm` is the only place the last user mm changes after
-    /// the initial state), so a change of the last user mm is what marks it.
+    /// one. For an `mm-change` policy the decision runs exactly when the CPU loads
+    /// another user mm (`complete_switch_mm` is the only place the last user mm
+    /// changes after the initial state), so a change of the last user mm marks
+    /// it; a `switch-mm` policy also decides on the step that makes a user task
+    /// current on the mm already loaded.
     pub fn decided(&self, before: &State, after: &State, c: CpuId) -> Option<Decided> {
         let (b, a) = (&before.cpu[c], &after.cpu[c]);
         // A `switch-mm` policy also decides when the mm stays: the step that

@@ -309,14 +309,7 @@ pub fn user_views() -> Vec<TaskView> {
 /// is the loaded one) the same-mm switch a `switch-mm` rule also sees.
 pub fn every_switch() -> Vec<Switch> {
     let users = user_views();
-    let kthread = TaskView {
-        uid: 0,
-        cap_sys_ptrace: true,
-        has_mm: false,
-        dumpable: false,
-        spec_ib: false,
-    };
-    let prevs: Vec<TaskView> = users.iter().copied().chain([kthread]).collect();
+    let prevs: Vec<TaskView> = users.iter().copied().chain([TaskView::KTHREAD]).collect();
     let lasts: Vec<Option<TaskView>> = users.iter().copied().map(Some).chain([None]).collect();
     let mut out = Vec::new();
     for &prev in &prevs {

@@ -42,6 +42,16 @@ pub struct TaskView {
 }
 
 impl TaskView {
+    /// What idle and kernel threads look like to the policies: uid 0, every
+    /// capability (`init_cred`), no mm.
+    pub const KTHREAD: TaskView = TaskView {
+        uid: 0,
+        cap_sys_ptrace: true,
+        has_mm: false,
+        dumpable: false,
+        spec_ib: false,
+    };
+
     /// "`self` may ptrace `target`": the same uid and `target` dumpable, or
     /// `CAP_SYS_PTRACE`. This is the isolation properties' reference rule.
     pub fn may_ptrace(&self, target: &TaskView) -> bool {
@@ -300,20 +310,15 @@ impl<'de> Deserialize<'de> for Policy {
         match PolicyJson::deserialize(d)? {
             PolicyJson::Name(n) => Policy::parse(&n).map_err(serde::de::Error::custom),
             PolicyJson::File { name, path, text } => {
-                let f = PolicyFile::parse(&path, &text).map_err(serde::de::Error::custom)?;
-                if f.name != name {
-                    return Err(serde::de::Error::custom(format!(
-                        "the policy is named `{name}` but its text names `{}`",
-                        f.name
-                    )));
+                // The same checks as a file read from disk; a trace names only
+                // policy files, never a shipped policy.
+                match Policy::from_text(&path, &text).map_err(serde::de::Error::custom)? {
+                    Policy::File(f) if f.name == name => Ok(Policy::File(f)),
+                    p => Err(serde::de::Error::custom(format!(
+                        "the policy is named `{name}` but its text is `{}`'s",
+                        p.name()
+                    ))),
                 }
-                if Policy::ALL.iter().any(|p| p.name() == f.name) {
-                    return Err(serde::de::Error::custom(format!(
-                        "a policy file may not take the shipped name `{}`",
-                        f.name
-                    )));
-                }
-                Ok(Policy::File(Box::leak(Box::new(f))))
             }
         }
     }
@@ -383,13 +388,7 @@ pub(crate) mod testing {
 
     /// A kernel thread: uid 0, every capability, no mm.
     pub fn kthread() -> TaskView {
-        TaskView {
-            uid: 0,
-            cap_sys_ptrace: true,
-            has_mm: false,
-            dumpable: false,
-            spec_ib: false,
-        }
+        TaskView::KTHREAD
     }
 }
 

@@ -43,14 +43,10 @@ impl DiffModel {
     }
 
     fn decision(m: &SwitchModel, s: &State, pick: &Action) -> Decision {
-        let Move::Pick(next) = pick.kind else {
-            return None;
-        };
-        debug_assert_eq!(s.cpu[pick.cpu].top(), Some(crate::state::Loc::SchedPick));
-        let cpu = &s.cpu[pick.cpu];
-        let (prev, last) = (cpu.curr(), cpu.last_mm());
-        (m.is_user(next) && next != prev && m.consults_policy(next, last))
-            .then(|| m.verdict(prev, next, last))
+        match pick.kind {
+            Move::Pick(t) => m.decision_on_pick(s, pick.cpu, t),
+            _ => None,
+        }
     }
 
     /// The first pick, from `s`, that the two policies decide differently on,

@@ -153,7 +153,7 @@ impl Search {
             && (self.has_search_bug(SearchBug::RqLockDeclaredLeaf)
                 || (!cfg.load_balance
                     && self.bug.is_none()
-                    && !(cfg.selinux && cfg.policy.may_ask_capability())))
+                    && !(cfg.selinux && self.may_ask_capability)))
     }
 
     /// An error if CPU `c`, about to wait (for any lock, a leaf included, or for

@@ -11,7 +11,6 @@ use crate::check::properties::{
 };
 use crate::kernel::machine::{Action, SwitchModel};
 use crate::kernel::waits::Resource;
-use crate::policy::Switch;
 use crate::state::{CpuId, Lock, State, TaskId};
 use stateright::Model;
 use std::collections::HashMap;
@@ -92,12 +91,7 @@ pub fn facts(model: &SwitchModel, t: TaskId) -> TaskFacts {
 pub fn decision(model: &SwitchModel, before: &State, after: &State, c: CpuId) -> Option<Decision> {
     let d = model.decided(before, after, c)?;
     let (prev, next) = (d.prev, d.next);
-    let sw = Switch {
-        prev: model.view(prev),
-        next: model.view(next),
-        last_user: d.last_user.map(|t| model.view(t)),
-        same_mm: d.last_user == Some(next),
-    };
+    let sw = model.switch_between(prev, next, d.last_user);
     let policy = model.config.policy;
     let mut calls = Vec::new();
     if model.asks_capability(&sw) {
