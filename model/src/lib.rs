@@ -43,6 +43,6 @@ pub use kernel::machine::{Action, Move, SwitchModel};
 pub use policy::Policy;
 pub use state::State;
 
-pub use check::{case, cost, lockgraph, properties, verdict};
+pub use check::{case, cost, lockgraph, properties, verdict, workload};
 pub use kernel::{avc, describe, frames, machine, seeded};
 pub use search::{completeness, diff, fusion, packed, symmetry, verify};

@@ -11,7 +11,7 @@
 
 use super::machine::SwitchModel;
 use super::seeded::Bug;
-use crate::policy::{Policy, Switch, When};
+use crate::policy::{Policy, Switch};
 use crate::state::*;
 
 /// A decision `switch_mm` made on one step: who was switched out and in, whose user
@@ -64,7 +64,7 @@ impl SwitchModel {
         }
         self.verdicts = verdicts;
         self.promises = promises;
-        self.consult_same_mm = self.config.policy.when() == When::SwitchMm;
+        self.consult_same_mm = self.config.policy.consulted(true);
         self.may_ask_capability = self.config.policy.may_ask_capability();
         self
     }
@@ -127,6 +127,7 @@ impl SwitchModel {
     /// `next` with `last` loaded: on a change of mm, or always for a `switch-mm`
     /// policy.
     pub fn consults_policy(&self, next: TaskId, last: Option<TaskId>) -> bool {
+        // `Policy::consulted(last == Some(next))`, with its same-mm value tabled.
         last != Some(next) || self.consult_same_mm
     }
 

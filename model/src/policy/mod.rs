@@ -250,6 +250,14 @@ impl Policy {
         self.file().when
     }
 
+    /// Whether `switch_mm`, switching to a task with a user mm, consults the rule:
+    /// on a change of mm always, on the mm already loaded (`same_mm`) only for a
+    /// `switch-mm` rule. The model tabulates this (`SwitchModel::consults_policy`)
+    /// and the replay of a recorded trace (`check::workload`) calls it.
+    pub fn consulted(self, same_mm: bool) -> bool {
+        !same_mm || self.when() == When::SwitchMm
+    }
+
     /// The policy's own promise: may `next` start on a predictor that `trainer`, a
     /// different user task, trained last?
     pub fn promise_kept(self, trainer: &TaskView, next: &TaskView) -> bool {
