@@ -38,9 +38,17 @@ traces:
 run-trace:
     cargo run --release -- run --policy rhel-ptrace-creds --cpus 2 --tasks 0:root,1000,1001,1002 --seconds 10 --trace-out traces/run
 
+# Rewrite the committed scheduler trace `switchpath cost` reads (traces/sched/):
+# as root, hackbench and two small process pairs under uids 1001-1004 (one pair
+# non-dumpable, one asking for TIF_SPEC_IB), their tasks scraped from /proc, 0.2 s
+# of `perf sched record`, kept to 25 ms of the workload's sched_switch events.
+record-trace:
+    sh scripts/record-trace.sh traces/sched
+
 # The HTML viewer in headless Chromium (needs Debian's chromium).
 html-test:
     cargo test --test views -- --ignored the_html_page_draws_the_cycle_in_headless_chromium
+    cargo test --test cost -- --ignored the_cost_chart_renders_in_headless_chromium
 
 # Formatting and lints, as CI runs them.
 lint:

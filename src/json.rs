@@ -22,6 +22,8 @@ pub const MATRIX: &str = "switchpath-matrix";
 pub const BENCH: &str = "switchpath-bench";
 /// `diff --json`.
 pub const DIFF: &str = "switchpath-diff";
+/// `cost --json`.
+pub const COST: &str = "switchpath-cost";
 
 /// `body`'s fields (an object; anything else goes under `items`) after `format`
 /// and `version`, as pretty JSON.

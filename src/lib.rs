@@ -6,7 +6,8 @@
 //! are `switchpath_model::case`), [`matrix`] runs every policy against the default
 //! configurations, [`mod@bench`] measures the search, [`sample`] runs sharded random
 //! walks and merges them, [`docs`] regenerates the generated sections of `docs/`,
-//! [`view`], [`html`] and [`export`] show a trace (whose format is
+//! [`workload`] replays each policy over a recorded scheduler trace (read by
+//! [`sched_trace`]), [`view`], [`html`] and [`export`] show a trace (whose format is
 //! `switchpath_model::trace`), and [`exit`] holds the exit codes and the one error
 //! type.
 //!
@@ -25,7 +26,9 @@ pub mod json;
 pub mod matrix;
 pub mod report;
 pub mod sample;
+pub mod sched_trace;
 pub mod view;
 pub mod why;
+pub mod workload;
 
 pub use switchpath_model as model;

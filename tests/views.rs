@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_bad_input, stdout, switchpath, tmp};
+use common::{assert_bad_input, chromium, stdout, switchpath, tmp};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -551,41 +551,6 @@ fn corrupt_truncated_and_foreign_traces_are_bad_input_in_every_view() {
         assert_bad_input(&switchpath(&["trace", "export", "--itf", p]), needle);
     }
     assert!(!out.exists(), "no half-written page");
-}
-
-/// Runs headless Chromium on `url` with a window `width` pixels wide; with
-/// `screenshot`, writes one there, else returns the DOM after the page's script ran.
-fn chromium(artefacts: &Path, url: &str, width: u32, screenshot: Option<&Path>) -> String {
-    static PROFILE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = PROFILE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let profile = format!(
-        "--user-data-dir={}",
-        artefacts.join(format!("profile-{n}")).display()
-    );
-    let size = format!("--window-size={width},900");
-    let mut args = vec![
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        &profile,
-        &size,
-    ];
-    let shot = screenshot.map(|p| format!("--screenshot={}", p.display()));
-    match &shot {
-        Some(s) => args.push(s),
-        None => args.push("--dump-dom"),
-    }
-    args.push(url);
-    let o = Command::new("chromium")
-        .args(&args)
-        .output()
-        .expect("chromium runs (apt-get install chromium)");
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// Headless Chromium (Debian's `chromium`, installed by `.ci/run`): every source's

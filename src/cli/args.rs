@@ -2,7 +2,9 @@
 //! settings `check` and `bench` share.
 
 use super::knobs::Knobs;
-use super::parse::{parse_search_bug, parse_seconds, parse_seeded, Seeded};
+use super::parse::{
+    parse_cycles, parse_ghz, parse_search_bug, parse_seconds, parse_seeded, Seeded,
+};
 use clap::Args;
 use std::path::PathBuf;
 use switchpath::report::SearchSettings;
@@ -275,4 +277,40 @@ pub struct DiffArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args)]
+pub struct CostArgs {
+    /// A recorded scheduler trace: ftrace's text (/sys/kernel/tracing/trace,
+    /// trace-cmd report) or `perf script` of `perf sched record`.
+    #[arg(long, value_name = "FILE")]
+    pub sched_trace: PathBuf,
+    /// What each pid is, one line each: `pid tgid uid kind cap_sys_ptrace dumpable
+    /// spec_ib [comm]` (scripts/tasks.sh writes one from /proc). Without it: every
+    /// process its own mm, kernel threads known by name, uids unknown (counted
+    /// both ways).
+    #[arg(long, value_name = "FILE")]
+    pub tasks: Option<PathBuf>,
+    /// Only this policy (repeatable; default: all seven shipped).
+    #[arg(long, value_parser = Policy::parse)]
+    pub policy: Vec<Policy>,
+    /// A policy file too (repeatable).
+    #[arg(long, value_name = "FILE.toml")]
+    pub policy_file: Vec<PathBuf>,
+    /// Cycles one IBPB costs: N or LOW-HIGH.
+    #[arg(long, value_name = "CYCLES", default_value = "5000-10000", value_parser = parse_cycles)]
+    pub ibpb_cycles: [u64; 2],
+    /// The clock the cycles are counted at, in GHz (default: this machine's, from
+    /// /proc/cpuinfo).
+    #[arg(long, value_parser = parse_ghz)]
+    pub ghz: Option<f64>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the chart and the table as an HTML page.
+    #[arg(long, value_name = "FILE.html")]
+    pub html: Option<PathBuf>,
+    /// Also write the chart (of the first uid assumption) as SVG.
+    #[arg(long, value_name = "FILE.svg")]
+    pub svg: Option<PathBuf>,
 }

@@ -56,6 +56,9 @@ pub enum Command {
     /// verdicts and costs, and the shortest path to a switch they decide
     /// differently on (exit 1), or that a complete search found none (exit 0).
     Diff(DiffArgs),
+    /// What each policy costs and leaves exposed on a recorded workload: its
+    /// decisions replayed over a scheduler trace (ftrace or perf script), per CPU.
+    Cost(CostArgs),
     /// Read a counterexample trace: lanes, backtraces, lockdep report, HTML, exports.
     #[command(subcommand, arg_required_else_help = true)]
     Trace(TraceCommand),

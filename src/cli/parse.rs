@@ -43,3 +43,28 @@ pub fn parse_seconds(text: &str) -> Result<f64, String> {
         )),
     }
 }
+
+/// `--ibpb-cycles`: `N` or `LOW-HIGH` cycles per IBPB.
+pub fn parse_cycles(text: &str) -> Result<[u64; 2], String> {
+    let bad = || format!("`{text}` is not a number of cycles (N or LOW-HIGH, 1 to 10000000)");
+    let one = |t: &str| match t.trim().parse::<u64>() {
+        Ok(n) if (1..=10_000_000).contains(&n) => Ok(n),
+        _ => Err(bad()),
+    };
+    let (lo, hi) = match text.split_once('-') {
+        Some((a, b)) => (one(a)?, one(b)?),
+        None => (one(text)?, one(text)?),
+    };
+    if lo > hi {
+        return Err(format!("`{text}`: the low price is above the high one"));
+    }
+    Ok([lo, hi])
+}
+
+/// `--ghz`: a clock frequency in GHz.
+pub fn parse_ghz(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(g) if g > 0.0 && g <= 100.0 => Ok(g),
+        _ => Err(format!("`{text}` is not a clock in GHz (0 < GHz <= 100)")),
+    }
+}

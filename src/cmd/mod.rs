@@ -3,6 +3,7 @@
 
 mod bench;
 mod check;
+mod cost;
 mod diff;
 mod docs;
 mod explore;
@@ -27,6 +28,7 @@ pub fn dispatch(cli: Cli, given: &[String], interrupt: &AtomicBool) -> Result<Ex
         Command::Check(args) => check::run(args, given, interrupt),
         Command::Run(args) => run::run(args, interrupt),
         Command::Diff(args) => diff::run(args, interrupt),
+        Command::Cost(args) => cost::run(args),
         Command::Trace(cmd) => trace::run(cmd),
         Command::Explore(args) => explore::run(args, given, interrupt),
         Command::Docs(args) => docs::run(args, interrupt),

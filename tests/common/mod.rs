@@ -83,3 +83,38 @@ pub fn committed_traces() -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Runs headless Chromium on `url` with a window `width` pixels wide; with
+/// `screenshot`, writes one there, else returns the DOM after the page's script ran.
+pub fn chromium(artefacts: &Path, url: &str, width: u32, screenshot: Option<&Path>) -> String {
+    static PROFILE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = PROFILE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let profile = format!(
+        "--user-data-dir={}",
+        artefacts.join(format!("profile-{n}")).display()
+    );
+    let size = format!("--window-size={width},900");
+    let mut args = vec![
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        &profile,
+        &size,
+    ];
+    let shot = screenshot.map(|p| format!("--screenshot={}", p.display()));
+    match &shot {
+        Some(s) => args.push(s),
+        None => args.push("--dump-dom"),
+    }
+    args.push(url);
+    let o = Command::new("chromium")
+        .args(&args)
+        .output()
+        .expect("chromium runs (apt-get install chromium)");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}

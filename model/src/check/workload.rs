@@ -65,6 +65,10 @@ pub struct Tally {
     /// Decisions that ran the capability check on `current` (under SELinux each
     /// reaches the AVC, under `rq->lock`: the 2018 deadlock's path).
     pub capability_checks: u64,
+    /// Of those, the ones whose `current` holds `CAP_SYS_PTRACE` (kernel threads
+    /// and idle do): under SELinux only these go on to an AVC lookup
+    /// (`selinux_capable` runs `cap_capable` first; `SwitchModel::consults_avc`).
+    pub avc_lookups: u64,
     /// IBPBs issued.
     pub ibpbs: u64,
     /// Switches into a user task, left without an IBPB, whose CPU's training
@@ -100,6 +104,21 @@ impl<'a> Replay<'a> {
         }
     }
 
+    /// What a trace says when it shows CPU `cpu` running `task` without the
+    /// switch that put it there (its first event, or events lost): `task`'s mm
+    /// is loaded and its training live if it has an mm; if it has none, what
+    /// is loaded is unknown and taken as nothing.
+    pub fn resync(&mut self, cpu: usize, task: usize) {
+        if self.cpus.len() <= cpu {
+            self.cpus.resize(cpu + 1, CpuState::default());
+        }
+        let known = self.tasks[task].mm.map(|_| task);
+        self.cpus[cpu] = CpuState {
+            last_user: known,
+            trainer: known,
+        };
+    }
+
     /// `context_switch(prev, next)` on CPU `cpu`; whether `switch_mm` issued an
     /// IBPB.
     pub fn switch(&mut self, cpu: usize, prev: usize, next: usize) -> bool {
@@ -126,7 +145,9 @@ impl<'a> Replay<'a> {
                 same_mm,
             };
             tally.consulted += 1;
-            tally.capability_checks += self.policy.asks_capability(&sw) as u64;
+            let asks = self.policy.asks_capability(&sw);
+            tally.capability_checks += asks as u64;
+            tally.avc_lookups += (asks && sw.prev.cap_sys_ptrace) as u64;
             ibpb = self.policy.ibpb(&sw);
             if !same_mm {
                 state.last_user = Some(next);

@@ -1,0 +1,653 @@
+//! `switchpath cost`: what each policy costs and leaves exposed on a recorded
+//! workload. The trace's switches are replayed per CPU through each policy's own
+//! decision ([`switchpath_model::workload`], the rule the model tabulates); this
+//! module names the tasks (from a task file, or by the defaults below), runs the
+//! replays and draws the result as a table, JSON, SVG and HTML.
+//!
+//! Without a task file (or for a pid it does not list): pid 0 is idle; a task
+//! whose name is a kernel thread's ([`KERNEL_THREAD_NAMES`]) is taken for one;
+//! every other task is a user task, its own process (its mm), dumpable, without
+//! `CAP_SYS_PTRACE` or `TIF_SPEC_IB`, of unknown uid. With unknown uids every
+//! policy is replayed twice, once with each process its own uid and once with
+//! them all one uid, and both rows are printed: the truth lies between.
+
+use crate::exit::Error;
+use crate::sched_trace::{Format, Kind, SchedTrace, TaskLine};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use switchpath_model::policy::TaskView;
+use switchpath_model::workload::{Replay, Tally, WorkloadTask};
+use switchpath_model::Policy;
+
+/// Name prefixes of kernel threads, for tasks no task file describes.
+pub const KERNEL_THREAD_NAMES: [&str; 30] = [
+    "swapper/",
+    "kthreadd",
+    "kworker/",
+    "ksoftirqd/",
+    "migration/",
+    "rcu_",
+    "rcuo",
+    "rcub/",
+    "rcuc/",
+    "cpuhp/",
+    "watchdog",
+    "idle_inject/",
+    "irq/",
+    "kswapd",
+    "kcompactd",
+    "khugepaged",
+    "ksmd",
+    "kauditd",
+    "khungtaskd",
+    "oom_reaper",
+    "kblockd",
+    "kintegrityd",
+    "kdevtmpfs",
+    "jbd2/",
+    "xfsaild/",
+    "scsi_",
+    "writeback",
+    "kthrotld",
+    "md",
+    "ext4-rsv-conver",
+];
+
+/// Whether a task named `comm` is taken for a kernel thread when nothing else is
+/// known of it.
+pub fn kernel_thread_name(comm: &str) -> bool {
+    KERNEL_THREAD_NAMES.iter().any(|p| match *p {
+        // `md` alone would take `mdadm`-like user names: only `md` followed by a
+        // digit or `/` (md0_raid1, md/...)
+        "md" => comm
+            .strip_prefix("md")
+            .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit() || c == '/')),
+        p => comm.starts_with(p),
+    })
+}
+
+/// What one IBPB costs and the clock it is counted at.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Price {
+    /// Cycles per IBPB, low and high.
+    pub cycles: [u64; 2],
+    /// The clock, GHz.
+    pub ghz: f64,
+    /// Where the clock came from.
+    pub clock: String,
+}
+
+/// The trace, summarised.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceInfo {
+    /// The file.
+    pub file: String,
+    /// Its form.
+    pub format: Format,
+    /// Lines read.
+    pub lines: usize,
+    /// `sched_switch` events replayed.
+    pub switches: usize,
+    /// CPUs with events.
+    pub cpus: usize,
+    /// From the first event to the last, seconds.
+    pub seconds: f64,
+    /// Other events skipped, by name.
+    pub skipped: BTreeMap<String, u64>,
+    /// Events the kernel reported lost.
+    pub lost: u64,
+    /// Switches whose `prev` is not the task the CPU's previous switch put on it
+    /// (events lost or filtered out before the file was written).
+    pub discontinuities: u64,
+}
+
+/// The tasks, summarised.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskInfo {
+    /// Distinct pids in the trace.
+    pub total: usize,
+    /// User tasks.
+    pub user: usize,
+    /// Their processes (distinct mms).
+    pub processes: usize,
+    /// Kernel threads and idle.
+    pub kernel: usize,
+    /// Anonymous stand-ins (`other`).
+    pub other: usize,
+    /// Described by the task file.
+    pub from_file: usize,
+    /// Taken for kernel threads by their name alone.
+    pub kernel_by_name: usize,
+    /// User tasks whose uid is unknown.
+    pub unknown_uid: usize,
+}
+
+/// One policy's replay.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CostRow {
+    /// The policy.
+    pub policy: String,
+    /// What it did.
+    #[serde(flatten)]
+    pub tally: Tally,
+    /// IBPBs per second of trace.
+    pub per_second: f64,
+    /// Share of the CPUs' time the IBPBs take, percent, at the low and high price.
+    pub cpu_share_percent: [f64; 2],
+}
+
+/// Every policy under one assumption about the unknown uids.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    /// What was assumed.
+    pub uids: String,
+    /// One row per policy.
+    pub rows: Vec<CostRow>,
+}
+
+/// `switchpath cost`'s result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CostReport {
+    /// The trace.
+    pub trace: TraceInfo,
+    /// The tasks.
+    pub tasks: TaskInfo,
+    /// The price of an IBPB.
+    pub price: Price,
+    /// One scenario when every uid is known, two otherwise.
+    pub scenarios: Vec<Scenario>,
+}
+
+/// Uids given to tasks whose uid is unknown: far above any real one.
+const UNKNOWN_UID_BASE: u32 = 0xf000_0000;
+
+/// Replays `trace` (read from `file`) under every policy.
+pub fn cost(
+    file: &str,
+    trace: &SchedTrace,
+    task_file: Option<&BTreeMap<u32, TaskLine>>,
+    policies: &[Policy],
+    price: Price,
+) -> Result<CostReport, Error> {
+    // Every pid, with the last name the trace gives it.
+    let mut pids: BTreeMap<u32, &str> = BTreeMap::new();
+    for s in &trace.switches {
+        pids.insert(s.prev_pid, &s.prev_comm);
+        pids.insert(s.next_pid, &s.next_comm);
+    }
+    let index: HashMap<u32, usize> = pids.keys().enumerate().map(|(i, &p)| (p, i)).collect();
+    let mut info = TaskInfo {
+        total: pids.len(),
+        user: 0,
+        processes: 0,
+        kernel: 0,
+        other: 0,
+        from_file: 0,
+        kernel_by_name: 0,
+        unknown_uid: 0,
+    };
+    // (kind, tgid, uid, view flags) per task.
+    let mut described: Vec<(Kind, u32, Option<u32>, TaskView)> = Vec::new();
+    let mut mms = std::collections::BTreeSet::new();
+    for (&pid, &comm) in &pids {
+        let line = task_file.and_then(|f| f.get(&pid));
+        let (kind, tgid, uid, cap, dumpable, spec_ib) = match line {
+            Some(t) => {
+                info.from_file += 1;
+                (
+                    t.kind,
+                    t.tgid,
+                    t.uid,
+                    t.cap_sys_ptrace,
+                    t.dumpable,
+                    t.spec_ib,
+                )
+            }
+            None if pid == 0 => (Kind::Kernel, 0, Some(0), true, false, false),
+            None if kernel_thread_name(comm) => {
+                info.kernel_by_name += 1;
+                (Kind::Kernel, pid, Some(0), true, false, false)
+            }
+            None => (Kind::User, pid, None, false, true, false),
+        };
+        match kind {
+            Kind::User => {
+                info.user += 1;
+                info.unknown_uid += uid.is_none() as usize;
+                mms.insert(tgid);
+            }
+            Kind::Kernel => info.kernel += 1,
+            Kind::Other => info.other += 1,
+        }
+        let view = TaskView {
+            uid: 0,
+            cap_sys_ptrace: cap,
+            has_mm: true,
+            dumpable,
+            spec_ib,
+        };
+        described.push((kind, tgid, uid, view));
+    }
+    info.processes = mms.len();
+    let assumptions: Vec<(String, Option<bool>)> = if info.unknown_uid == 0 {
+        vec![(
+            match task_file {
+                Some(_) => "from the task file".into(),
+                None => "none unknown".into(),
+            },
+            None,
+        )]
+    } else {
+        vec![
+            (
+                format!(
+                    "{} unknown: each process its own",
+                    switchpath_model::config::count(info.unknown_uid, "task")
+                ),
+                Some(true),
+            ),
+            (
+                format!(
+                    "{} unknown: all one uid",
+                    switchpath_model::config::count(info.unknown_uid, "task")
+                ),
+                Some(false),
+            ),
+        ]
+    };
+    let mut cpu_index: BTreeMap<u32, usize> = BTreeMap::new();
+    for s in &trace.switches {
+        let n = cpu_index.len();
+        cpu_index.entry(s.cpu).or_insert(n);
+    }
+    let first = trace
+        .switches
+        .iter()
+        .map(|s| s.time)
+        .fold(f64::MAX, f64::min);
+    let last = trace.switches.iter().map(|s| s.time).fold(0.0, f64::max);
+    let seconds = last - first;
+    let mut on_cpu: HashMap<u32, u32> = HashMap::new();
+    let mut discontinuities = 0;
+    for s in &trace.switches {
+        if on_cpu
+            .insert(s.cpu, s.next_pid)
+            .is_some_and(|p| p != s.prev_pid)
+        {
+            discontinuities += 1;
+        }
+    }
+    let trace_info = TraceInfo {
+        file: file.to_string(),
+        format: trace.format.expect("a trace with switches has a format"),
+        lines: trace.lines,
+        switches: trace.switches.len(),
+        cpus: cpu_index.len(),
+        seconds,
+        skipped: trace.skipped.clone(),
+        lost: trace.lost,
+        discontinuities,
+    };
+    let mut scenarios = Vec::new();
+    for (uids, each_own) in assumptions {
+        let tasks: Vec<WorkloadTask> = described
+            .iter()
+            .enumerate()
+            .map(|(i, &(kind, tgid, uid, view))| match kind {
+                Kind::Kernel => WorkloadTask::KERNEL,
+                Kind::Other => WorkloadTask {
+                    // Its own mm and uid: no real task shares them.
+                    view: TaskView {
+                        uid: UNKNOWN_UID_BASE - 1,
+                        ..view
+                    },
+                    mm: Some(u64::MAX - i as u64),
+                },
+                Kind::User => WorkloadTask {
+                    view: TaskView {
+                        uid: uid.unwrap_or(match each_own {
+                            Some(true) => UNKNOWN_UID_BASE + tgid,
+                            _ => UNKNOWN_UID_BASE - 2,
+                        }),
+                        ..view
+                    },
+                    mm: Some(tgid as u64),
+                },
+            })
+            .collect();
+        let mut rows = Vec::new();
+        for &policy in policies {
+            let mut replay = Replay::new(policy, &tasks);
+            let mut running: Vec<Option<u32>> = vec![None; cpu_index.len()];
+            for s in &trace.switches {
+                let cpu = cpu_index[&s.cpu];
+                // A CPU's first event, or one after lost events: resume from the
+                // task the trace shows running.
+                if running[cpu] != Some(s.prev_pid) {
+                    replay.resync(cpu, index[&s.prev_pid]);
+                }
+                replay.switch(cpu, index[&s.prev_pid], index[&s.next_pid]);
+                running[cpu] = Some(s.next_pid);
+            }
+            rows.push(row(policy, replay.tally, &trace_info, &price));
+        }
+        scenarios.push(Scenario { uids, rows });
+    }
+    Ok(CostReport {
+        trace: trace_info,
+        tasks: info,
+        price,
+        scenarios,
+    })
+}
+
+fn row(policy: Policy, tally: Tally, trace: &TraceInfo, price: &Price) -> CostRow {
+    let cpu_seconds = trace.seconds * trace.cpus as f64;
+    let share = |cycles: u64| {
+        if cpu_seconds > 0.0 {
+            100.0 * tally.ibpbs as f64 * cycles as f64 / (price.ghz * 1e9) / cpu_seconds
+        } else {
+            0.0
+        }
+    };
+    CostRow {
+        policy: policy.name().to_string(),
+        tally,
+        per_second: if trace.seconds > 0.0 {
+            tally.ibpbs as f64 / trace.seconds
+        } else {
+            0.0
+        },
+        cpu_share_percent: [share(price.cycles[0]), share(price.cycles[1])],
+    }
+}
+
+/// This machine's clock in GHz, from `/proc/cpuinfo`'s first `cpu MHz`.
+pub fn machine_ghz() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("cpu MHz"))?;
+    let mhz: f64 = line.split(':').nth(1)?.trim().parse().ok()?;
+    (mhz > 0.0).then_some(mhz / 1000.0)
+}
+
+/// A share in percent, with enough digits to tell small ones apart.
+fn percent(p: f64) -> String {
+    if p == 0.0 {
+        "0".into()
+    } else if p < 0.001 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+/// What the columns count, under every table.
+const LEGEND: &str = "
+leak:        switches into a user task, left without an IBPB, onto the training of
+             another mm's task that it may not ptrace
+poisoning:   the same where the trainer may not ptrace it
+promise:     the same where the policy's own promise is broken
+cap checks:  decisions that ran the capability check on current
+AVC lookups: those whose current holds CAP_SYS_PTRACE: under SELinux each looks
+             up the AVC under rq->lock (the path of the 2018 lockup)
+";
+
+/// The report as text.
+pub fn render(r: &CostReport) -> String {
+    use std::fmt::Write;
+    let t = &r.trace;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "trace: {} ({}): {} sched_switch events on {} over {:.6} s",
+        t.file,
+        t.format.name(),
+        t.switches,
+        switchpath_model::config::count(t.cpus, "CPU"),
+        t.seconds
+    );
+    if !t.skipped.is_empty() {
+        let skipped: Vec<String> = t.skipped.iter().map(|(e, n)| format!("{n} {e}")).collect();
+        let _ = writeln!(out, "  other events skipped: {}", skipped.join(", "));
+    }
+    if t.lost > 0 || t.discontinuities > 0 {
+        let _ = writeln!(
+            out,
+            "  warning: {} lost, {} switches whose prev is not the task the CPU last switched to (the replay resumes from that prev): the counts miss what was not recorded",
+            switchpath_model::config::count(t.lost as usize, "event"),
+            t.discontinuities
+        );
+    }
+    let k = &r.tasks;
+    let _ = writeln!(
+        out,
+        "tasks: {} ({} user in {}, {} kernel, {} other); {} from the task file, {} by name",
+        k.total,
+        k.user,
+        switchpath_model::config::count(k.processes, "process"),
+        k.kernel,
+        k.other,
+        k.from_file,
+        switchpath_model::config::count(k.kernel_by_name, "kernel thread")
+    );
+    let p = &r.price;
+    let _ = writeln!(
+        out,
+        "price of an IBPB: {} cycles at {:.3} GHz ({})",
+        if p.cycles[0] == p.cycles[1] {
+            p.cycles[0].to_string()
+        } else {
+            format!("{}-{}", p.cycles[0], p.cycles[1])
+        },
+        p.ghz,
+        p.clock
+    );
+    for s in &r.scenarios {
+        let _ = writeln!(out, "\nuids: {}", s.uids);
+        let _ = writeln!(
+            out,
+            "{:<24}{:>9}{:>11}  {:<18}{:>9}{:>11}{:>9}{:>12}{:>13}",
+            "policy",
+            "IBPBs",
+            "IBPB/s",
+            "CPU share %",
+            "leak",
+            "poisoning",
+            "promise",
+            "cap checks",
+            "AVC lookups"
+        );
+        for row in &s.rows {
+            let share = if row.cpu_share_percent[0] == row.cpu_share_percent[1] {
+                percent(row.cpu_share_percent[0])
+            } else {
+                format!(
+                    "{}-{}",
+                    percent(row.cpu_share_percent[0]),
+                    percent(row.cpu_share_percent[1])
+                )
+            };
+            let _ = writeln!(
+                out,
+                "{:<24}{:>9}{:>11.1}  {:<18}{:>9}{:>11}{:>9}{:>12}{:>13}",
+                row.policy,
+                row.tally.ibpbs,
+                row.per_second,
+                share,
+                row.tally.leak,
+                row.tally.poisoning,
+                row.tally.promise_broken,
+                row.tally.capability_checks,
+                row.tally.avc_lookups
+            );
+        }
+    }
+    out.push_str(LEGEND);
+    out
+}
+
+/// `text` safe inside HTML and SVG, attributes included.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// The chart of one scenario: IBPBs per second (x) against exposed switches (y),
+/// a circle per policy for leak and a triangle for poisoning; policies on one
+/// point share a label.
+pub fn svg(s: &Scenario) -> String {
+    use std::fmt::Write;
+    let (w, h) = (840.0, 440.0);
+    let (left, right, top, bottom) = (70.0, 300.0, 40.0, 60.0);
+    let (pw, ph) = (w - left - right, h - top - bottom);
+    let max_x = s.rows.iter().map(|r| r.per_second).fold(0.0, f64::max);
+    let max_y = s
+        .rows
+        .iter()
+        .map(|r| r.tally.leak.max(r.tally.poisoning) as f64)
+        .fold(0.0, f64::max);
+    let nice = |v: f64| {
+        if v <= 0.0 {
+            return 1.0;
+        }
+        let p = 10f64.powf(v.log10().floor());
+        [1.0, 2.0, 5.0, 10.0]
+            .iter()
+            .map(|m| m * p)
+            .find(|&c| c >= v)
+            .unwrap_or(10.0 * p)
+    };
+    let (sx, sy) = (nice(max_x), nice(max_y));
+    let x = |v: f64| left + pw * v / sx;
+    let y = |v: f64| top + ph - ph * v / sy;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" font-family="sans-serif" font-size="12" role="img"><title>cost against exposure per policy (uids: {})</title>"##,
+        escape(&s.uids)
+    );
+    let _ = write!(
+        out,
+        r##"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#888"/>"##
+    );
+    for i in 0..=4 {
+        let f = i as f64 / 4.0;
+        let _ = write!(
+            out,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#444">{}</text><text x="{:.1}" y="{:.1}" text-anchor="end" fill="#444">{}</text>"##,
+            x(sx * f),
+            top + ph + 16.0,
+            trim_number(sx * f),
+            left - 6.0,
+            y(sy * f) + 4.0,
+            trim_number(sy * f)
+        );
+    }
+    let _ = write!(
+        out,
+        r##"<text x="{:.1}" y="{:.1}" text-anchor="middle">IBPBs per second</text><text transform="translate(18 {:.1}) rotate(-90)" text-anchor="middle">switches left exposed</text>"##,
+        left + pw / 2.0,
+        h - 20.0,
+        top + ph / 2.0
+    );
+    let _ = write!(
+        out,
+        r##"<circle cx="{left}" cy="16" r="5" fill="#1f77b4"/><text x="{:.1}" y="20">leak</text><path d="M{:.1} 11 l5 9 h-10 z" fill="#d62728"/><text x="{:.1}" y="20">poisoning</text>"##,
+        left + 10.0,
+        left + 65.0,
+        left + 75.0
+    );
+    // Both marks of every policy; one label per group of policies with the same
+    // cost and exposures, naming them all.
+    let mut groups: Vec<((i64, u64, u64), Vec<&str>)> = Vec::new();
+    for r in &s.rows {
+        let key = ((r.per_second * 10.0).round() as i64, r.tally.leak, r.tally.poisoning);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, names)) => names.push(&r.policy),
+            None => groups.push((key, vec![&r.policy])),
+        }
+    }
+    let mut labels = Vec::new();
+    for ((rate, leak, poisoning), names) in &groups {
+        let px = x(*rate as f64 / 10.0);
+        let (ly, py) = (y(*leak as f64), y(*poisoning as f64));
+        let _ = write!(
+            out,
+            r##"<circle cx="{px:.1}" cy="{ly:.1}" r="5" fill="#1f77b4" fill-opacity="0.8"/><path d="M{px:.1} {:.1} l5 9 h-10 z" fill="#d62728" fill-opacity="0.8"/>"##,
+            py - 5.0
+        );
+        labels.push((
+            ly.min(py),
+            px,
+            format!("{}: {leak} / {poisoning}", names.join(", ")),
+        ));
+    }
+    // Labels in the right margin, in the order of their points' heights, 16 px
+    // apart, each joined to its point; the picture grows to hold them all.
+    labels.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut at = top;
+    let lx = left + pw + 40.0;
+    let _ = write!(
+        out,
+        r##"<text x="{lx:.1}" y="{:.1}" fill="#444">policies: leak / poisoning</text>"##,
+        top - 8.0
+    );
+    for (py, px, text) in labels {
+        let ly = (py + 4.0).max(at);
+        at = ly + 16.0;
+        let _ = write!(
+            out,
+            r##"<line x1="{px:.1}" y1="{py:.1}" x2="{:.1}" y2="{:.1}" stroke="#bbb"/><text class="label" x="{lx:.1}" y="{ly:.1}">{}</text>"##,
+            lx - 2.0,
+            ly - 4.0,
+            escape(&text)
+        );
+    }
+    let height = h.max(at + 8.0);
+    out = out.replacen(
+        &format!(r#"viewBox="0 0 {w} {h}" width="{w}" height="{h}""#),
+        &format!(r#"viewBox="0 0 {w} {height}" width="{w}" height="{height}""#),
+        1,
+    );
+    out.push_str("</svg>");
+    out
+}
+
+fn trim_number(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A page: the chart of each scenario and the text report.
+pub fn html(r: &CostReport) -> String {
+    let mut body = String::new();
+    for s in &r.scenarios {
+        body.push_str(&format!(
+            "<h2>uids: {}</h2>\n<figure>{}</figure>\n",
+            escape(&s.uids),
+            svg(s)
+        ));
+    }
+    format!(
+        r##"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>switchpath cost: {title}</title>
+<style>body {{ font-family: sans-serif; margin: 1em; max-width: 100%; }} svg {{ max-width: 100%; height: auto; }} pre {{ overflow-x: auto; }}</style>
+</head><body>
+<h1>switchpath cost: {title}</h1>
+{body}<pre>{table}</pre>
+<script>{script}</script>
+</body></html>
+"##,
+        title = escape(&r.trace.file),
+        table = escape(&render(r)),
+        script = SCRIPT,
+    )
+}
+
+/// Measures the drawn page for the browser test: labels apart, nothing wider
+/// than the window.
+const SCRIPT: &str = r#"(function(){const r=[...document.querySelectorAll('.label')].map(e=>e.getBoundingClientRect());let o=false;for(let i=0;i<r.length;i++)for(let j=i+1;j<r.length;j++){const a=r[i],b=r[j];if(a.left<b.right&&b.left<a.right&&a.top<b.bottom&&b.top<a.bottom)o=true;}document.body.dataset.labelsOverlap=o?"yes":"no";document.body.dataset.labels=String(r.length);document.body.dataset.scrollsSideways=document.documentElement.scrollWidth>window.innerWidth?"yes":"no";})();"#;
