@@ -174,8 +174,51 @@ fn section(root: &Path, spec: &str, m: &Matrix) -> Result<String, String> {
             let d = crate::diff::compare(&ca, &cb, &Default::default()).map_err(|e| e.message)?;
             Ok(format!("```text\n{}```\n", crate::diff::render(&d)))
         }
+        ["cost", trace, tasks, ghz] => Ok(format!(
+            "```text\n{}```\n",
+            crate::workload::render(&docs_cost(root, trace, tasks, ghz)?)
+        )),
+        ["cost-svg", trace, tasks, ghz] => Ok(format!(
+            "{}\n",
+            crate::workload::svg(&docs_cost(root, trace, tasks, ghz)?.scenarios[0])
+        )),
         _ => Err(format!("unknown generated section `{spec}`")),
     }
+}
+
+/// `switchpath cost` of the committed trace `trace` with its task file `tasks`
+/// (paths relative to the repository, shown so), every shipped policy and UEK4's
+/// file, at `ghz`.
+fn docs_cost(
+    root: &Path,
+    trace: &str,
+    tasks: &str,
+    ghz: &str,
+) -> Result<crate::workload::CostReport, String> {
+    let uek4 = std::fs::read_to_string(root.join("policies/uek4.toml"))
+        .map_err(|e| format!("policies/uek4.toml: {e}"))?;
+    let mut policies = switchpath_model::Policy::ALL.to_vec();
+    policies.push(switchpath_model::Policy::from_text(
+        "policies/uek4.toml",
+        &uek4,
+    )?);
+    let price = crate::workload::Price {
+        cycles: [5000, 10000],
+        ghz: ghz
+            .parse()
+            .map_err(|_| format!("`{ghz}` is not a clock in GHz"))?,
+        clock: "--ghz".into(),
+    };
+    let mut report = crate::workload::cost_of_files(
+        &root.join(trace),
+        Some(&root.join(tasks)),
+        &policies,
+        price,
+    )
+    .map_err(|e| e.message)?;
+    // As a reader would type it from the repository's root.
+    report.trace.file = trace.to_string();
+    Ok(report)
 }
 
 /// A policy named (`rhel-7.7`) or a policy file (a path ending `.toml`, relative

@@ -158,6 +158,28 @@ pub struct CostReport {
     pub scenarios: Vec<Scenario>,
 }
 
+/// Reads the trace at `trace` and the task file at `tasks` (if any) and replays
+/// every policy over it: `switchpath cost`, and the docs' generated sections.
+pub fn cost_of_files(
+    trace: &std::path::Path,
+    tasks: Option<&std::path::Path>,
+    policies: &[Policy],
+    price: Price,
+) -> Result<CostReport, Error> {
+    use crate::sched_trace::{parse_tasks, parse_trace, read};
+    let shown = trace.display().to_string();
+    let text = read(trace).map_err(Error::bad_input)?;
+    let parsed = parse_trace(&shown, &text).map_err(Error::bad_input)?;
+    let tasks = match tasks {
+        Some(path) => {
+            let text = read(path).map_err(Error::bad_input)?;
+            Some(parse_tasks(&path.display().to_string(), &text).map_err(Error::bad_input)?)
+        }
+        None => None,
+    };
+    Ok(cost(&shown, &parsed, tasks.as_ref(), policies, price))
+}
+
 /// Uids given to tasks whose uid is unknown: far above any real one.
 const UNKNOWN_UID_BASE: u32 = 0xf000_0000;
 
@@ -168,7 +190,7 @@ pub fn cost(
     task_file: Option<&BTreeMap<u32, TaskLine>>,
     policies: &[Policy],
     price: Price,
-) -> Result<CostReport, Error> {
+) -> CostReport {
     // Every pid, with the last name the trace gives it.
     let mut pids: BTreeMap<u32, &str> = BTreeMap::new();
     for s in &trace.switches {
@@ -333,12 +355,12 @@ pub fn cost(
         }
         scenarios.push(Scenario { uids, rows });
     }
-    Ok(CostReport {
+    CostReport {
         trace: trace_info,
         tasks: info,
         price,
         scenarios,
-    })
+    }
 }
 
 fn row(policy: Policy, tally: Tally, trace: &TraceInfo, price: &Price) -> CostRow {
@@ -562,9 +584,15 @@ pub fn svg(s: &Scenario) -> String {
     );
     // Both marks of every policy; one label per group of policies with the same
     // cost and exposures, naming them all.
-    let mut groups: Vec<((i64, u64, u64), Vec<&str>)> = Vec::new();
+    // (rate in tenths per second, leak, poisoning) and the policies there.
+    type Point = (i64, u64, u64);
+    let mut groups: Vec<(Point, Vec<&str>)> = Vec::new();
     for r in &s.rows {
-        let key = ((r.per_second * 10.0).round() as i64, r.tally.leak, r.tally.poisoning);
+        let key = (
+            (r.per_second * 10.0).round() as i64,
+            r.tally.leak,
+            r.tally.poisoning,
+        );
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, names)) => names.push(&r.policy),
             None => groups.push((key, vec![&r.policy])),

@@ -141,3 +141,20 @@ fn diff_json_is_a_diff_result() {
     assert_eq!(v["difference"]["steps"].as_array().unwrap().len(), 3);
     round_trips::<switchpath::diff::DiffResult>(&v);
 }
+
+#[test]
+fn cost_json_is_a_cost_report() {
+    let o = switchpath(&[
+        "cost",
+        "--sched-trace",
+        "traces/sched/workload.txt",
+        "--tasks",
+        "traces/sched/workload.tasks",
+        "--ghz",
+        "2.1",
+        "--json",
+    ]);
+    let v = body(&stdout(&o), switchpath::json::COST);
+    assert_eq!(v["scenarios"][0]["rows"].as_array().unwrap().len(), 7);
+    round_trips::<switchpath::workload::CostReport>(&v);
+}

@@ -3,7 +3,6 @@
 use super::write_output;
 use crate::cli::CostArgs;
 use switchpath::exit::{Error, Exit};
-use switchpath::sched_trace;
 use switchpath::workload::{self, Price};
 use switchpath_model::Policy;
 
@@ -31,20 +30,8 @@ pub fn run(args: CostArgs) -> Result<Exit, Error> {
             clock: "this machine's clock, /proc/cpuinfo".into(),
         },
     };
-    let shown = args.sched_trace.display().to_string();
-    let text = sched_trace::read(&args.sched_trace).map_err(Error::bad_input)?;
-    let trace = sched_trace::parse_trace(&shown, &text).map_err(Error::bad_input)?;
-    let tasks = match &args.tasks {
-        Some(path) => {
-            let text = sched_trace::read(path).map_err(Error::bad_input)?;
-            Some(
-                sched_trace::parse_tasks(&path.display().to_string(), &text)
-                    .map_err(Error::bad_input)?,
-            )
-        }
-        None => None,
-    };
-    let report = workload::cost(&shown, &trace, tasks.as_ref(), &policies, price)?;
+    let report =
+        workload::cost_of_files(&args.sched_trace, args.tasks.as_deref(), &policies, price)?;
     if let Some(path) = &args.html {
         write_output(path, &workload::html(&report))?;
     }

@@ -233,7 +233,7 @@ mod tests {
                     rng ^= rng << 13;
                     rng ^= rng >> 7;
                     rng ^= rng << 17;
-                    let a = actions[(rng % actions.len() as u64) as usize].clone();
+                    let a = actions[(rng % actions.len() as u64) as usize];
                     let Some(t) = model.next_state(&s, a) else {
                         continue;
                     };
