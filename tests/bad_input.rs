@@ -5,9 +5,9 @@
 
 mod common;
 
-use common::{assert_bad_input, switchpath};
+use common::{assert_bad_input, corpus, switchpath};
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use switchpath_model::{trace, RcuoPlacement, TaskSpec};
 
 /// `default` cases, or `PROPTEST_CASES` if set (`just fuzz` runs many more).
@@ -30,17 +30,6 @@ fn fixed_config(default: u32) -> ProptestConfig {
         config.rng_seed = proptest::test_runner::RngSeed::Fixed(0xbad_1a9e);
     }
     config
-}
-
-fn corpus(prefix: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("checks/bad");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix))
-        .collect();
-    files.sort();
-    files
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_bad_input, chromium, stderr, stdout, switchpath};
+use common::{assert_bad_input, chromium, corpus, keep_screenshot, stderr, stdout, switchpath};
 use serde_json::Value;
 use std::path::Path;
 
@@ -234,16 +234,6 @@ fn the_committed_trace_prints_every_policy_in_text_and_json() {
 /// characters of a hostile line escaped.
 #[test]
 fn malformed_traces_and_task_files_are_one_line_with_their_place() {
-    let corpus = |prefix: &str| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("checks/bad");
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix))
-            .collect();
-        files.sort();
-        files
-    };
     let needle = |f: &Path| {
         let p = f.to_str().unwrap().to_string();
         let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
@@ -423,14 +413,7 @@ fn the_cost_chart_renders_in_headless_chromium() {
                 dom.contains("data-scrolls-sideways=\"no\""),
                 "{name} at {width}px: the page scrolls sideways"
             );
-            let shot = artefacts.join(format!("{name}-{width}.png"));
-            chromium(&artefacts, &url, width, Some(&shot));
-            assert!(
-                std::fs::metadata(&shot)
-                    .map(|m| m.len() > 1000)
-                    .unwrap_or(false),
-                "{name} at {width}px: screenshot kept"
-            );
+            keep_screenshot(&artefacts, &url, width, name);
         }
     }
 }

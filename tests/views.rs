@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_bad_input, chromium, stdout, switchpath, tmp};
+use common::{assert_bad_input, chromium, keep_screenshot, stdout, switchpath, tmp};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -626,14 +626,7 @@ fn the_html_page_draws_the_cycle_in_headless_chromium() {
                     "{name}: the decision that broke isolation is shown"
                 );
             }
-            let shot = artefacts.join(format!("{name}-{width}.png"));
-            chromium(&artefacts, &url, width, Some(&shot));
-            assert!(
-                std::fs::metadata(&shot)
-                    .map(|m| m.len() > 1000)
-                    .unwrap_or(false),
-                "{name} at {width}px: screenshot kept"
-            );
+            keep_screenshot(&artefacts, &url, width, name);
         }
     }
     // A hostile trace, drawn without the verification every command does first: its

@@ -118,3 +118,29 @@ pub fn chromium(artefacts: &Path, url: &str, width: u32, screenshot: Option<&Pat
         .expect("chromium runs (apt-get install chromium)");
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
+
+/// A screenshot of `url` at `width` px kept as `artefacts/NAME-WIDTH.png`, and
+/// asserted to hold a picture.
+pub fn keep_screenshot(artefacts: &Path, url: &str, width: u32, name: &str) {
+    let shot = artefacts.join(format!("{name}-{width}.png"));
+    chromium(artefacts, url, width, Some(&shot));
+    assert!(
+        std::fs::metadata(&shot)
+            .map(|m| m.len() > 1000)
+            .unwrap_or(false),
+        "{name} at {width}px: screenshot kept"
+    );
+}
+
+/// The files of the malformed-input corpus (`checks/bad/`) whose names start
+/// with `prefix`, sorted.
+pub fn corpus(prefix: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("checks/bad");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix))
+        .collect();
+    files.sort();
+    files
+}
