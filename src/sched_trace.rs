@@ -36,6 +36,13 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Largest trace or task file read (bytes).
 pub const MAX_FILE: u64 = 4 << 30;
+/// Longest line read (bytes): a real event line is a few hundred.
+pub const MAX_LINE: usize = 64 << 10;
+/// `PID_MAX_LIMIT`: no task's pid or tgid reaches it (`include/linux/threads.h`);
+/// the anonymous stand-in of a trimmed trace uses it.
+pub const PID_MAX_LIMIT: u32 = 4 << 20;
+/// Characters of a task's name (`TASK_COMM_LEN` - 1).
+const COMM_MAX: usize = 15;
 
 /// One `sched_switch` event.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,8 +94,11 @@ pub struct SchedTrace {
     pub lines: usize,
     /// Other events, skipped: how many of each.
     pub skipped: BTreeMap<String, u64>,
-    /// Events the kernel reported lost (`CPU:N [LOST M EVENTS]`).
+    /// Events the trace says were lost (ftrace's `CPU:N [LOST M EVENTS]`,
+    /// trace-cmd's `CPU:N [M EVENTS DROPPED]`, perf's `PERF_RECORD_LOST`).
     pub lost: u64,
+    /// Some were lost without a count (`CPU:N [EVENTS DROPPED]`).
+    pub lost_uncounted: bool,
 }
 
 /// `text` as a line of an error message: control characters escaped, cut at 80
@@ -98,34 +108,44 @@ pub fn excerpt(text: &str) -> String {
     if text.trim().chars().count() > 80 {
         out.push('…');
     }
-    out.escape_debug().to_string()
+    printable(&out)
 }
 
-/// Reads a file of untrusted text: bad input (one line) when it cannot be read,
-/// is too large, or is perf's binary `perf.data`.
+pub use switchpath_model::trace::printable;
+
+/// Reads a file (or a pipe) of untrusted text: bad input (one line) when it cannot
+/// be read, is larger than [`MAX_FILE`], or is perf's binary `perf.data`.
 pub fn read(path: &std::path::Path) -> Result<String, String> {
-    let shown = path.display();
+    use std::io::Read;
+    let shown = printable(&path.display().to_string());
     let meta = std::fs::metadata(path).map_err(|e| format!("{shown}: {e}"))?;
     if meta.is_dir() {
         return Err(format!("{shown}: a directory, not a file"));
     }
-    if meta.len() > MAX_FILE {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("{shown}: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE {
         return Err(format!(
-            "{shown}: {} bytes, more than switchpath reads ({MAX_FILE})",
-            meta.len()
+            "{shown}: more than the {MAX_FILE} bytes switchpath reads"
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("{shown}: {e}"))?;
     if bytes.starts_with(b"PERFILE2") {
         return Err(format!(
             "{shown}: perf's binary perf.data; give its text: perf script -i {shown} > trace.txt"
+        ));
+    }
+    if bytes.starts_with(b"\x17\x08\x44tracing") {
+        return Err(format!(
+            "{shown}: trace-cmd's binary trace.dat; give its text: trace-cmd report -i {shown} > trace.txt"
         ));
     }
     // A comm may hold any bytes; the fields switchpath reads are ASCII.
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// The fields of an event line: CPU, timestamp, event name, payload.
+/// The fields of an event line.
 struct EventLine<'a> {
     cpu: u32,
     time: f64,
@@ -133,47 +153,143 @@ struct EventLine<'a> {
     payload: &'a str,
 }
 
-/// Splits `COMM-PID [CPU] FLAGS TIME: EVENT: PAYLOAD` (ftrace) or `COMM PID
-/// [CPU] TIME: EVENT: PAYLOAD` (perf script). A comm may itself hold brackets and
-/// spaces, so every `[digits]` is tried until the rest reads as a timestamp and an
-/// event.
-fn event_line(line: &str) -> Option<EventLine<'_>> {
+/// The switch a `sched_switch` payload describes.
+struct Fields<'a> {
+    prev_comm: &'a str,
+    prev_pid: u32,
+    next_comm: &'a str,
+    next_pid: u32,
+}
+
+/// `digits.digits`: seconds as ftrace (nanosecond clocks) and perf print them.
+fn seconds(text: &str) -> Option<f64> {
+    let (whole, frac) = text.split_once('.')?;
+    let all_digits =
+        |t: &str| !t.is_empty() && t.len() <= 15 && t.bytes().all(|b| b.is_ascii_digit());
+    (all_digits(whole) && all_digits(frac))
+        .then(|| text.parse().ok())
+        .flatten()
+}
+
+/// An event's name: what ftrace and perf name events with.
+fn event_name(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+}
+
+/// Splits `COMM-PID [CPU] FLAGS TIME: EVENT: PAYLOAD` (ftrace) or `COMM PID [CPU]
+/// TIME: EVENT: PAYLOAD` (perf script). A comm may itself hold brackets, spaces
+/// and colons, so every `[digits]` near the start of the line is tried; one whose
+/// event is a `sched_switch` that reads whole wins, else the first that reads as
+/// an event. `Err` for a timestamp without a fraction (a counter clock).
+fn event_line(line: &str) -> Result<Option<EventLine<'_>>, String> {
+    let mut first = None;
+    let mut counter_clock = None;
     let mut from = 0;
-    while let Some(open) = line[from..].find('[').map(|i| i + from) {
+    // The CPU column follows the task's name and pid (or tgid): never far in.
+    while let Some(open) = line[from..].find('[').map(|i| i + from).filter(|&i| i < 96) {
         from = open + 1;
-        let Some(close) = line[open..].find(']').map(|i| i + open) else {
-            break;
+        let Some(close) = line[open..]
+            .find(']')
+            .map(|i| i + open)
+            .filter(|&c| c - open <= 6)
+        else {
+            continue;
         };
         let digits = &line[open + 1..close];
-        if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             continue;
         }
         let rest = &line[close + 1..];
         let mut tokens = rest.split_whitespace();
-        let mut time = tokens.next()?;
+        let Some(mut time) = tokens.next() else {
+            continue;
+        };
         if !time.ends_with(':') {
             // ftrace's flags column (`d..2.`).
-            time = tokens.next()?;
+            let Some(t) = tokens.next() else {
+                continue;
+            };
+            time = t;
         }
-        let Some(time) = time
-            .strip_suffix(':')
-            .and_then(|t| t.parse::<f64>().ok())
-            .filter(|t| t.is_finite() && *t >= 0.0)
+        let Some(time) = time.strip_suffix(':') else {
+            continue;
+        };
+        let time = match seconds(time) {
+            Some(t) => t,
+            None if !time.is_empty() && time.bytes().all(|b| b.is_ascii_digit()) => {
+                counter_clock.get_or_insert_with(|| format!(
+                    "timestamp `{}` has no fraction: switchpath reads seconds, as a nanosecond trace_clock (local, global, mono, boot) prints them",
+                    excerpt(time)
+                ));
+                continue;
+            }
+            None => continue,
+        };
+        let Some(event) = tokens
+            .next()
+            .and_then(|e| e.strip_suffix(':'))
+            .filter(|e| event_name(e))
         else {
             continue;
         };
-        let Some(event) = tokens.next().and_then(|e| e.strip_suffix(':')) else {
-            continue;
-        };
         let offset = event.as_ptr() as usize - rest.as_ptr() as usize + event.len() + 1;
-        return Some(EventLine {
-            cpu: digits.parse().ok()?,
+        let ev = EventLine {
+            cpu: digits.parse().map_err(|_| format!("CPU `{digits}`"))?,
             time,
             event,
             payload: rest[offset..].trim(),
-        });
+        };
+        if matches!(ev.event, "sched_switch" | "sched:sched_switch")
+            && switch_fields(ev.payload).is_some()
+        {
+            return Ok(Some(ev));
+        }
+        first.get_or_insert(ev);
     }
-    None
+    match (first, counter_clock) {
+        (None, Some(e)) => Err(e),
+        (first, _) => Ok(first),
+    }
+}
+
+/// Every way to read a comm (up to [`COMM_MAX`] characters) at the start of
+/// `text`: (comm, the rest), shortest first.
+fn comms(text: &str) -> impl Iterator<Item = (&str, &str)> {
+    text.char_indices()
+        .map(|(i, _)| i)
+        .chain([text.len()])
+        .take(COMM_MAX + 1)
+        .map(move |i| text.split_at(i))
+}
+
+/// A run of digits at the start of `text`, and the rest.
+fn digits(text: &str) -> Option<(&str, &str)> {
+    let end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    (end > 0).then(|| text.split_at(end))
+}
+
+/// A pid at the start of `text` (below [`PID_MAX_LIMIT`], or it), and the rest.
+fn pid(text: &str) -> Option<(u32, &str)> {
+    let (d, rest) = digits(text)?;
+    let n: u32 = number(d)?;
+    (n <= PID_MAX_LIMIT).then_some((n, rest))
+}
+
+/// An integer (a priority) at the start of `text`, and the rest.
+fn int(text: &str) -> Option<&str> {
+    Some(digits(text.strip_prefix('-').unwrap_or(text))?.1)
+}
+
+/// A token without spaces (a task state) at the start of `text`, and the rest.
+fn token(text: &str) -> Option<&str> {
+    let end = text.find(char::is_whitespace).unwrap_or(text.len());
+    (end > 0).then(|| &text[end..])
 }
 
 /// A number field: digits only.
@@ -183,29 +299,82 @@ fn number(text: &str) -> Option<u32> {
         .flatten()
 }
 
-/// One side of a `sched_switch`: (comm, pid).
-fn side<'a>(text: &'a str, which: &str) -> Option<(&'a str, u32)> {
-    let text = text.trim();
-    let key = format!("{which}_comm=");
-    if let Some(rest) = text.strip_prefix(&key) {
-        // prev_comm=COMM prev_pid=N prev_prio=N [prev_state=S]: the comm may hold
-        // spaces, the pid field is the last of its name.
-        let pid_key = format!(" {which}_pid=");
-        let at = rest.rfind(&pid_key)?;
-        let pid = rest[at + pid_key.len()..].split_whitespace().next()?;
-        return Some((&rest[..at], number(pid)?));
+/// The fields of a `sched_switch`, read strictly: the tracepoint's own
+/// `prev_comm=C prev_pid=N prev_prio=N prev_state=S ==> next_comm=C next_pid=N
+/// next_prio=N`, or trace-cmd's `C:N [PRIO] S ==> C:N [PRIO]`, and nothing after.
+/// A comm holds up to 15 characters of anything (spaces, `=`, ` ==> ` too): each
+/// length is tried.
+fn switch_fields(payload: &str) -> Option<Fields<'_>> {
+    let payload = payload.trim();
+    if let Some(left) = payload.strip_prefix("prev_comm=") {
+        for (prev_comm, r) in comms(left) {
+            let Some(r) = r.strip_prefix(" prev_pid=") else {
+                continue;
+            };
+            let Some((prev_pid, r)) = pid(r) else {
+                continue;
+            };
+            let Some(r) = r.strip_prefix(" prev_prio=").and_then(int) else {
+                continue;
+            };
+            let Some(r) = r
+                .strip_prefix(" prev_state=")
+                .and_then(token)
+                .and_then(|r| r.strip_prefix(" ==> next_comm="))
+            else {
+                continue;
+            };
+            for (next_comm, r) in comms(r) {
+                let Some((next_pid, r)) = r.strip_prefix(" next_pid=").and_then(pid) else {
+                    continue;
+                };
+                if r.strip_prefix(" next_prio=")
+                    .and_then(int)
+                    .is_some_and(|r| r.trim().is_empty())
+                {
+                    return Some(Fields {
+                        prev_comm,
+                        prev_pid,
+                        next_comm,
+                        next_pid,
+                    });
+                }
+            }
+        }
+        return None;
     }
-    // trace-cmd's form: COMM:PID [PRIO] (and the state on the left side).
-    let (comm_pid, _) = text.rsplit_once(" [")?;
-    let (comm, pid) = comm_pid.rsplit_once(':')?;
-    Some((comm, number(pid)?))
-}
-
-fn switch_fields(payload: &str) -> Option<(&str, u32, &str, u32)> {
-    let (prev, next) = payload.split_once(" ==> ")?;
-    let (prev_comm, prev_pid) = side(prev, "prev")?;
-    let (next_comm, next_pid) = side(next, "next")?;
-    Some((prev_comm, prev_pid, next_comm, next_pid))
+    for (prev_comm, r) in comms(payload) {
+        let Some((prev_pid, r)) = r.strip_prefix(':').and_then(pid) else {
+            continue;
+        };
+        let Some(r) = r
+            .strip_prefix(" [")
+            .and_then(int)
+            .and_then(|r| r.strip_prefix("] "))
+            .and_then(token)
+            .and_then(|r| r.strip_prefix(" ==> "))
+        else {
+            continue;
+        };
+        for (next_comm, r) in comms(r) {
+            let Some((next_pid, r)) = r.strip_prefix(':').and_then(pid) else {
+                continue;
+            };
+            if r.strip_prefix(" [")
+                .and_then(int)
+                .and_then(|r| r.strip_prefix(']'))
+                .is_some_and(|r| r.trim().is_empty())
+            {
+                return Some(Fields {
+                    prev_comm,
+                    prev_pid,
+                    next_comm,
+                    next_pid,
+                });
+            }
+        }
+    }
+    None
 }
 
 /// Lines both tools print around their events.
@@ -215,45 +384,79 @@ fn is_header(line: &str) -> bool {
         || (line.starts_with("CPU ") && line.ends_with(" is empty"))
 }
 
-/// `CPU:N [LOST M EVENTS]`: M.
-fn lost_events(line: &str) -> Option<u64> {
+/// A line saying events were lost: how many (`None`: uncounted).
+fn lost_events(line: &str) -> Option<Option<u64>> {
+    if let Some(at) = line.find("PERF_RECORD_LOST") {
+        // perf script --show-lost-events: `... PERF_RECORD_LOST lost 284`.
+        let rest = &line[at..];
+        let n = rest
+            .split_whitespace()
+            .skip_while(|w| !w.starts_with("lost"))
+            .find_map(|w| w.trim_matches(|c: char| !c.is_ascii_digit()).parse().ok());
+        return Some(n);
+    }
     let rest = line.strip_prefix("CPU:")?;
     let (cpu, rest) = rest.split_once(' ')?;
     number(cpu)?;
-    let n = rest.strip_prefix("[LOST ")?.strip_suffix(" EVENTS]")?;
-    n.parse().ok()
+    if let Some(n) = rest
+        .strip_prefix("[LOST ")
+        .and_then(|r| r.strip_suffix(" EVENTS]"))
+    {
+        return Some(Some(n.parse().ok()?));
+    }
+    // trace-cmd: `CPU:N [M EVENTS DROPPED]`, or `[EVENTS DROPPED]` uncounted.
+    let dropped = rest
+        .strip_prefix('[')?
+        .strip_suffix("EVENTS DROPPED]")?
+        .trim();
+    Some(if dropped.is_empty() {
+        None
+    } else {
+        Some(dropped.parse().ok()?)
+    })
 }
 
 /// Parses a trace; `name` is how errors name the file.
 pub fn parse_trace(name: &str, text: &str) -> Result<SchedTrace, String> {
+    let name = printable(name);
     let mut out = SchedTrace::default();
     let mut last_time: HashMap<u32, f64> = HashMap::new();
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
         out.lines = n;
+        if raw.len() > MAX_LINE {
+            return Err(format!(
+                "{name}:{n}: a line of {} bytes, longer than any event ({MAX_LINE})",
+                raw.len()
+            ));
+        }
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') || is_header(line) {
             continue;
         }
         if let Some(lost) = lost_events(line) {
-            out.lost += lost;
+            match lost {
+                Some(k) => out.lost += k,
+                None => out.lost_uncounted = true,
+            }
             continue;
         }
-        let Some(ev) = event_line(line) else {
+        let Some(ev) = event_line(line).map_err(|e| format!("{name}:{n}: {e}"))? else {
             return Err(format!(
-                "{name}:{n}: not a trace event (expected `COMM-PID [CPU] TIME: EVENT: ...` as ftrace prints, or `COMM PID [CPU] TIME: EVENT: ...` as perf script does): `{}`",
+                "{name}:{n}: not a trace event (expected `COMM-PID [CPU] SECONDS: EVENT: ...` as ftrace prints, or `COMM PID [CPU] SECONDS: EVENT: ...` as perf script does): `{}`",
                 excerpt(line)
             ));
         };
-        let (format, event) = match ev.event.strip_prefix("sched:") {
-            Some(e) => (Format::PerfScript, e),
-            None => (Format::Ftrace, ev.event),
+        // perf names events `subsystem:event`; ftrace's text, the event alone.
+        let format = match ev.event.contains(':') {
+            true => Format::PerfScript,
+            false => Format::Ftrace,
         };
         match out.format {
             None => out.format = Some(format),
             Some(f) if f != format => {
                 return Err(format!(
-                    "{name}:{n}: a {} event in a {} trace: `{}`",
+                    "{name}:{n}: a {} event in a {} trace (one file holds one tool's output): `{}`",
                     format.name(),
                     f.name(),
                     excerpt(line)
@@ -261,13 +464,13 @@ pub fn parse_trace(name: &str, text: &str) -> Result<SchedTrace, String> {
             }
             Some(_) => {}
         }
-        if event != "sched_switch" {
-            *out.skipped.entry(event.to_string()).or_default() += 1;
+        if ev.event != "sched_switch" && ev.event != "sched:sched_switch" {
+            *out.skipped.entry(ev.event.to_string()).or_default() += 1;
             continue;
         }
-        let Some((prev_comm, prev_pid, next_comm, next_pid)) = switch_fields(ev.payload) else {
+        let Some(f) = switch_fields(ev.payload) else {
             return Err(format!(
-                "{name}:{n}: a sched_switch whose fields cannot be read (expected `prev_comm=C prev_pid=N ... ==> next_comm=C next_pid=N ...` or `C:N [PRIO] STATE ==> C:N [PRIO]`): `{}`",
+                "{name}:{n}: a sched_switch whose fields cannot be read (expected `prev_comm=C prev_pid=N prev_prio=N prev_state=S ==> next_comm=C next_pid=N next_prio=N` or `C:N [PRIO] S ==> C:N [PRIO]`, pids below {PID_MAX_LIMIT}): `{}`",
                 excerpt(ev.payload)
             ));
         };
@@ -284,10 +487,10 @@ pub fn parse_trace(name: &str, text: &str) -> Result<SchedTrace, String> {
             line: n,
             cpu: ev.cpu,
             time: ev.time,
-            prev_pid,
-            prev_comm: prev_comm.to_string(),
-            next_pid,
-            next_comm: next_comm.to_string(),
+            prev_pid: f.prev_pid,
+            prev_comm: f.prev_comm.to_string(),
+            next_pid: f.next_pid,
+            next_comm: f.next_comm.to_string(),
         });
     }
     if out.switches.is_empty() {
@@ -334,6 +537,7 @@ pub struct TaskLine {
 
 /// Parses a task file; `name` is how errors name the file.
 pub fn parse_tasks(name: &str, text: &str) -> Result<BTreeMap<u32, TaskLine>, String> {
+    let name = printable(name);
     const COLUMNS: &str = "pid tgid uid kind cap_sys_ptrace dumpable spec_ib [comm]";
     let mut out = BTreeMap::new();
     for (i, raw) in text.lines().enumerate() {
@@ -366,6 +570,11 @@ pub fn parse_tasks(name: &str, text: &str) -> Result<BTreeMap<u32, TaskLine>, St
         };
         let pid = num("pid", next("pid")?)?;
         let tgid = num("tgid", next("tgid")?)?;
+        if pid.max(tgid) > PID_MAX_LIMIT {
+            return Err(format!(
+                "{name}:{n}: pid {pid} or tgid {tgid} beyond PID_MAX_LIMIT ({PID_MAX_LIMIT}): no task has it"
+            ));
+        }
         let uid = match next("uid")? {
             "?" => None,
             v => Some(num("uid", v)?),
@@ -459,7 +668,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.switches.len(), 1);
-        assert_eq!(t.skipped.get("sched_waking"), Some(&1));
+        assert_eq!(t.skipped.get("sched:sched_waking"), Some(&1));
         assert_eq!((t.lost, t.format), (42, Some(Format::PerfScript)));
     }
 
@@ -486,6 +695,108 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_name_that_looks_like_a_cpu_column_hides_no_switch() {
+        // A comm of `[1] 2: x: y` before the real CPU column.
+        let t = parse_trace(
+            "t",
+            "[1] 2: x: y-77 [000] 3.000000: sched_switch: prev_comm=[1] 2: x: y prev_pid=77 prev_prio=120 prev_state=S ==> next_comm=b next_pid=2 next_prio=120\n\
+             [1] 2: x: y 77 [000] 4.000000: sched:sched_switch: prev_comm=[1] 2: x: y prev_pid=77 prev_prio=120 prev_state=S ==> next_comm=b next_pid=2 next_prio=120",
+        );
+        // The two lines are one tool each: the first is read, then the mix refused.
+        let err = t.unwrap_err();
+        assert!(
+            err.starts_with("t:2: a perf script event in a ftrace text trace"),
+            "{err}"
+        );
+        let t = parse_trace(
+            "t",
+            "[1] 2: x: y-77 [000] 3.000000: sched_switch: prev_comm=[1] 2: x: y prev_pid=77 prev_prio=120 prev_state=S ==> next_comm=b next_pid=2 next_prio=120",
+        )
+        .unwrap();
+        assert_eq!(
+            (t.switches.len(), t.switches[0].prev_comm.as_str()),
+            (1, "[1] 2: x: y")
+        );
+        assert!(t.skipped.is_empty());
+    }
+
+    #[test]
+    fn fields_are_read_strictly() {
+        let bad = [
+            // A truncated line run into the next.
+            "bash-1234 [001] d..2. 5678.1: sched_switch: prev_comm=bash prev_pid=1234 prev_prio=120 prev_state=S ==> next_comm=swa  <idle>-0 [001] d..2. 5678.2: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=cat next_pid=99 next_prio=120",
+            // Text after the last field.
+            "a-1 [000] 1.0: sched_switch: prev_comm=a prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=cat next_pid=99 next_prio=120 hello world next_pid=7",
+            "a-1 [000] 1.0: sched_switch: a:1 [120] S ==> b:99 [120] ==> c:5 [120]",
+            // A pid no task has.
+            "a-1 [000] 1.0: sched_switch: a:1 [120] S ==> b:4194305 [120]",
+        ];
+        for line in bad {
+            let err = parse_trace("t", line).unwrap_err();
+            assert!(
+                err.starts_with("t:1: a sched_switch whose fields"),
+                "{line}: {err}"
+            );
+        }
+        // A comm may hold ` ==> ` and `=`: each length up to 15 is tried.
+        let t = parse_trace(
+            "t",
+            "x-1 [000] 1.0: sched_switch: prev_comm=a ==> b=c prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=d next_pid=2 next_prio=120",
+        )
+        .unwrap();
+        assert_eq!(t.switches[0].prev_comm, "a ==> b=c");
+    }
+
+    #[test]
+    fn lost_events_of_every_tool_are_counted() {
+        let switch = "a-1 [000] 1.000000: sched_switch: a:1 [120] S ==> b:2 [120]";
+        for (line, lost, uncounted) in [
+            ("CPU:0 [LOST 12 EVENTS]", 12, false),
+            ("CPU:0 [3258 EVENTS DROPPED]", 3258, false),
+            ("CPU:1 [EVENTS DROPPED]", 0, true),
+        ] {
+            let t = parse_trace("t", &format!("{line}\n{switch}")).unwrap();
+            assert_eq!((t.lost, t.lost_uncounted), (lost, uncounted), "{line}");
+        }
+        let t = parse_trace(
+            "t",
+            "perf 0 [000] 0.0: PERF_RECORD_LOST lost 284\nperf 1 [000] 1.000000: sched:sched_switch: a:1 [120] S ==> b:2 [120]",
+        )
+        .unwrap();
+        assert_eq!(t.lost, 284);
+    }
+
+    #[test]
+    fn timestamps_are_seconds_and_event_names_are_names() {
+        let err = parse_trace(
+            "t",
+            "a-1 [000] 334904166: sched_switch: a:1 [120] S ==> b:2 [120]",
+        )
+        .unwrap_err();
+        assert!(err.contains("has no fraction"), "{err}");
+        for bad in ["1e300", "-1.0", "inf", "1.", ".5"] {
+            let line = format!("a-1 [000] {bad}: sched_switch: a:1 [120] S ==> b:2 [120]");
+            assert!(parse_trace("t", &line).is_err(), "{bad}");
+        }
+        let err = parse_trace(
+            "t",
+            "x-1 [001] 5678.31: \u{1b}]0;pwned\u{7}\u{1b}[2J: payload\na-1 [000] 1.0: sched_switch: a:1 [120] S ==> b:2 [120]",
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("t:1: not a trace event") && !err.contains('\u{1b}'),
+            "{err}"
+        );
+        // perf's other subsystems are skipped, not taken for another tool.
+        let t = parse_trace(
+            "t",
+            "a 1 [000] 1.000000: irq:softirq_entry: vec=1 [action=TIMER]\na 1 [000] 1.100000: sched:sched_switch: a:1 [120] S ==> b:2 [120]",
+        )
+        .unwrap();
+        assert_eq!(t.skipped.get("irq:softirq_entry"), Some(&1));
     }
 
     #[test]

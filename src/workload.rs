@@ -20,7 +20,7 @@ use switchpath_model::workload::{Replay, Tally, WorkloadTask};
 use switchpath_model::Policy;
 
 /// Name prefixes of kernel threads, for tasks no task file describes.
-pub const KERNEL_THREAD_NAMES: [&str; 30] = [
+pub const KERNEL_THREAD_NAMES: [&str; 32] = [
     "swapper/",
     "kthreadd",
     "kworker/",
@@ -31,7 +31,8 @@ pub const KERNEL_THREAD_NAMES: [&str; 30] = [
     "rcub/",
     "rcuc/",
     "cpuhp/",
-    "watchdog",
+    "watchdog/",
+    "watchdogd",
     "idle_inject/",
     "irq/",
     "kswapd",
@@ -46,7 +47,8 @@ pub const KERNEL_THREAD_NAMES: [&str; 30] = [
     "kdevtmpfs",
     "jbd2/",
     "xfsaild/",
-    "scsi_",
+    "scsi_eh_",
+    "scsi_tmf_",
     "writeback",
     "kthrotld",
     "md",
@@ -94,8 +96,10 @@ pub struct TraceInfo {
     pub seconds: f64,
     /// Other events skipped, by name.
     pub skipped: BTreeMap<String, u64>,
-    /// Events the kernel reported lost.
+    /// Events the trace says were lost.
     pub lost: u64,
+    /// Some were lost without a count.
+    pub lost_uncounted: bool,
     /// Switches whose `prev` is not the task the CPU's previous switch put on it
     /// (events lost or filtered out before the file was written).
     pub discontinuities: u64,
@@ -120,6 +124,8 @@ pub struct TaskInfo {
     pub kernel_by_name: usize,
     /// User tasks whose uid is unknown.
     pub unknown_uid: usize,
+    /// Tasks the task file lists that never appear in the trace.
+    pub listed_not_seen: usize,
 }
 
 /// One policy's replay.
@@ -130,10 +136,11 @@ pub struct CostRow {
     /// What it did.
     #[serde(flatten)]
     pub tally: Tally,
-    /// IBPBs per second of trace.
-    pub per_second: f64,
-    /// Share of the CPUs' time the IBPBs take, percent, at the low and high price.
-    pub cpu_share_percent: [f64; 2],
+    /// IBPBs per second of trace (`None` when the trace spans no time).
+    pub per_second: Option<f64>,
+    /// Share of the CPUs' time the IBPBs take, percent, at the low and high price
+    /// (`None` when the trace spans no time).
+    pub cpu_share_percent: Option<[f64; 2]>,
 }
 
 /// Every policy under one assumption about the unknown uids.
@@ -166,8 +173,8 @@ pub fn cost_of_files(
     policies: &[Policy],
     price: Price,
 ) -> Result<CostReport, Error> {
-    use crate::sched_trace::{parse_tasks, parse_trace, read};
-    let shown = trace.display().to_string();
+    use crate::sched_trace::{parse_tasks, parse_trace, printable, read};
+    let shown = printable(&trace.display().to_string());
     let text = read(trace).map_err(Error::bad_input)?;
     let parsed = parse_trace(&shown, &text).map_err(Error::bad_input)?;
     let tasks = match tasks {
@@ -180,8 +187,12 @@ pub fn cost_of_files(
     Ok(cost(&shown, &parsed, tasks.as_ref(), policies, price))
 }
 
-/// Uids given to tasks whose uid is unknown: far above any real one.
+/// Uids given to tasks whose uid is unknown (`UNKNOWN_UID_BASE + tgid`, or
+/// `UNKNOWN_UID_BASE - 1` for all), and to the anonymous `other` tasks
+/// (`OTHER_UID_BASE + index`): far above any real uid, and apart, since pids and
+/// tgids stay below `PID_MAX_LIMIT` (2^22) and a trace has fewer tasks.
 const UNKNOWN_UID_BASE: u32 = 0xf000_0000;
+const OTHER_UID_BASE: u32 = 0xe000_0000;
 
 /// Replays `trace` (read from `file`) under every policy.
 pub fn cost(
@@ -207,6 +218,8 @@ pub fn cost(
         from_file: 0,
         kernel_by_name: 0,
         unknown_uid: 0,
+        listed_not_seen: task_file
+            .map_or(0, |f| f.keys().filter(|p| !pids.contains_key(p)).count()),
     };
     // (kind, tgid, uid, view flags) per task.
     let mut described: Vec<(Kind, u32, Option<u32>, TaskView)> = Vec::new();
@@ -308,6 +321,7 @@ pub fn cost(
         seconds,
         skipped: trace.skipped.clone(),
         lost: trace.lost,
+        lost_uncounted: trace.lost_uncounted,
         discontinuities,
     };
     let mut scenarios = Vec::new();
@@ -320,7 +334,7 @@ pub fn cost(
                 Kind::Other => WorkloadTask {
                     // Its own mm and uid: no real task shares them.
                     view: TaskView {
-                        uid: UNKNOWN_UID_BASE - 1,
+                        uid: OTHER_UID_BASE + i as u32,
                         ..view
                     },
                     mm: Some(u64::MAX - i as u64),
@@ -329,7 +343,7 @@ pub fn cost(
                     view: TaskView {
                         uid: uid.unwrap_or(match each_own {
                             Some(true) => UNKNOWN_UID_BASE + tgid,
-                            _ => UNKNOWN_UID_BASE - 2,
+                            _ => UNKNOWN_UID_BASE - 1,
                         }),
                         ..view
                     },
@@ -365,22 +379,14 @@ pub fn cost(
 
 fn row(policy: Policy, tally: Tally, trace: &TraceInfo, price: &Price) -> CostRow {
     let cpu_seconds = trace.seconds * trace.cpus as f64;
-    let share = |cycles: u64| {
-        if cpu_seconds > 0.0 {
-            100.0 * tally.ibpbs as f64 * cycles as f64 / (price.ghz * 1e9) / cpu_seconds
-        } else {
-            0.0
-        }
-    };
+    let share =
+        |cycles: u64| 100.0 * tally.ibpbs as f64 * cycles as f64 / (price.ghz * 1e9) / cpu_seconds;
+    let timed = trace.seconds > 0.0;
     CostRow {
         policy: policy.name().to_string(),
         tally,
-        per_second: if trace.seconds > 0.0 {
-            tally.ibpbs as f64 / trace.seconds
-        } else {
-            0.0
-        },
-        cpu_share_percent: [share(price.cycles[0]), share(price.cycles[1])],
+        per_second: timed.then(|| tally.ibpbs as f64 / trace.seconds),
+        cpu_share_percent: timed.then(|| [share(price.cycles[0]), share(price.cycles[1])]),
     }
 }
 
@@ -419,25 +425,44 @@ pub fn render(r: &CostReport) -> String {
     use std::fmt::Write;
     let t = &r.trace;
     let mut out = String::new();
+    let count = switchpath_model::config::count;
     let _ = writeln!(
         out,
-        "trace: {} ({}): {} sched_switch events on {} over {:.6} s",
+        "trace: {} ({}): {} on {} over {:.6} s",
         t.file,
         t.format.name(),
-        t.switches,
-        switchpath_model::config::count(t.cpus, "CPU"),
+        count(t.switches, "sched_switch event"),
+        count(t.cpus, "CPU"),
         t.seconds
     );
     if !t.skipped.is_empty() {
         let skipped: Vec<String> = t.skipped.iter().map(|(e, n)| format!("{n} {e}")).collect();
         let _ = writeln!(out, "  other events skipped: {}", skipped.join(", "));
     }
-    if t.lost > 0 || t.discontinuities > 0 {
+    if t.lost > 0 || t.lost_uncounted {
         let _ = writeln!(
             out,
-            "  warning: {} lost, {} switches whose prev is not the task the CPU last switched to (the replay resumes from that prev): the counts miss what was not recorded",
-            switchpath_model::config::count(t.lost as usize, "event"),
-            t.discontinuities
+            "  warning: the trace says {}{} lost: the counts miss what was not recorded",
+            count(t.lost as usize, "event"),
+            if t.lost_uncounted { " and more" } else { "" }
+        );
+    } else if t.format == Format::PerfScript {
+        let _ = writeln!(
+            out,
+            "  lost events: none shown (perf script shows them only with --show-lost-events)"
+        );
+    }
+    if t.discontinuities > 0 {
+        let _ = writeln!(
+            out,
+            "  warning: {} whose prev is not the task the CPU last switched to (events missing there; the replay resumes from that prev)",
+            count(t.discontinuities as usize, "switch")
+        );
+    }
+    if t.seconds <= 0.0 {
+        let _ = writeln!(
+            out,
+            "  warning: the trace spans no time: no rate and no CPU share (n/a)"
         );
     }
     let k = &r.tasks;
@@ -446,12 +471,24 @@ pub fn render(r: &CostReport) -> String {
         "tasks: {} ({} user in {}, {} kernel, {} other); {} from the task file, {} by name",
         k.total,
         k.user,
-        switchpath_model::config::count(k.processes, "process"),
+        count(k.processes, "process"),
         k.kernel,
         k.other,
         k.from_file,
-        switchpath_model::config::count(k.kernel_by_name, "kernel thread")
+        count(k.kernel_by_name, "kernel thread")
     );
+    if k.listed_not_seen > 0 {
+        let _ = writeln!(
+            out,
+            "  note: {} of the task file never {} in the trace",
+            count(k.listed_not_seen, "task"),
+            if k.listed_not_seen == 1 {
+                "appears"
+            } else {
+                "appear"
+            }
+        );
+    }
     let p = &r.price;
     let _ = writeln!(
         out,
@@ -480,21 +517,20 @@ pub fn render(r: &CostReport) -> String {
             "AVC lookups"
         );
         for row in &s.rows {
-            let share = if row.cpu_share_percent[0] == row.cpu_share_percent[1] {
-                percent(row.cpu_share_percent[0])
-            } else {
-                format!(
-                    "{}-{}",
-                    percent(row.cpu_share_percent[0]),
-                    percent(row.cpu_share_percent[1])
-                )
+            let share = match row.cpu_share_percent {
+                None => "n/a".to_string(),
+                Some([lo, hi]) if lo == hi => percent(lo),
+                Some([lo, hi]) => format!("{}-{}", percent(lo), percent(hi)),
             };
+            let rate = row
+                .per_second
+                .map_or("n/a".to_string(), |r| format!("{r:.1}"));
             let _ = writeln!(
                 out,
-                "{:<24}{:>9}{:>11.1}  {:<18}{:>9}{:>11}{:>9}{:>12}{:>13}",
+                "{:<24}{:>9}{:>11}  {:<18}{:>9}{:>11}{:>9}{:>12}{:>13}",
                 row.policy,
                 row.tally.ibpbs,
-                row.per_second,
+                rate,
                 share,
                 row.tally.leak,
                 row.tally.poisoning,
@@ -503,6 +539,16 @@ pub fn render(r: &CostReport) -> String {
                 row.tally.avc_lookups
             );
         }
+    }
+    if r.scenarios
+        .iter()
+        .flat_map(|s| &s.rows)
+        .any(|row| row.cpu_share_percent.is_some_and(|[_, hi]| hi > 100.0))
+    {
+        let _ = writeln!(
+            out,
+            "\nwarning: a CPU share above 100 %: check --ghz and --ibpb-cycles against the traced machine"
+        );
     }
     out.push_str(LEGEND);
     out
@@ -525,7 +571,11 @@ pub fn svg(s: &Scenario) -> String {
     let (w, h) = (840.0, 440.0);
     let (left, right, top, bottom) = (70.0, 300.0, 40.0, 60.0);
     let (pw, ph) = (w - left - right, h - top - bottom);
-    let max_x = s.rows.iter().map(|r| r.per_second).fold(0.0, f64::max);
+    let max_x = s
+        .rows
+        .iter()
+        .filter_map(|r| r.per_second)
+        .fold(0.0, f64::max);
     let max_y = s
         .rows
         .iter()
@@ -589,7 +639,7 @@ pub fn svg(s: &Scenario) -> String {
     let mut groups: Vec<(Point, Vec<&str>)> = Vec::new();
     for r in &s.rows {
         let key = (
-            (r.per_second * 10.0).round() as i64,
+            (r.per_second.unwrap_or(0.0) * 10.0).round() as i64,
             r.tally.leak,
             r.tally.poisoning,
         );

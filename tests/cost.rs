@@ -417,3 +417,142 @@ fn the_cost_chart_renders_in_headless_chromium() {
         }
     }
 }
+
+/// Output paths: nothing but a regular file is replaced, a bad one leaves no
+/// other output written, one file cannot take both charts, and a full standard
+/// output is one line and exit 2, not a panic.
+#[test]
+fn outputs_are_checked_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("ok.html");
+    let o = switchpath(&[
+        "cost",
+        "--ghz",
+        "1",
+        "--sched-trace",
+        HAND,
+        "--html",
+        html.to_str().unwrap(),
+        "--svg",
+        dir.path().join("missing/x.svg").to_str().unwrap(),
+    ]);
+    assert_bad_input(&o, "missing");
+    assert!(!html.exists(), "nothing written when one output is bad");
+    let same = dir.path().join("c.out");
+    let same = same.to_str().unwrap();
+    assert_bad_input(
+        &switchpath(&[
+            "cost",
+            "--ghz",
+            "1",
+            "--sched-trace",
+            HAND,
+            "--html",
+            same,
+            "--svg",
+            same,
+        ]),
+        "name one file",
+    );
+    // A symlink (or a device) is not replaced.
+    let target = dir.path().join("target.txt");
+    std::fs::write(&target, "keep").unwrap();
+    let link = dir.path().join("link.html");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    for path in [link.to_str().unwrap(), "/dev/null"] {
+        assert_bad_input(
+            &switchpath(&["cost", "--ghz", "1", "--sched-trace", HAND, "--html", path]),
+            "not a regular file",
+        );
+    }
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_switchpath"))
+        .args(["cost", "--ghz", "1", "--sched-trace", HAND])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_bad_input(&o, "cannot write to standard output");
+}
+
+/// A trace that spans no time has no rate and no share; anonymous tasks are
+/// each their own uid; a policy file is replayed beside the seven.
+#[test]
+fn edge_cases_of_time_tasks_and_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.trace");
+    std::fs::write(
+        &trace,
+        "a-100 [000] 1.000000: sched_switch: a:100 [120] S ==> b:200 [120]\n\
+         b-200 [000] 1.000000: sched_switch: b:200 [120] S ==> a:100 [120]\n",
+    )
+    .unwrap();
+    let tasks = dir.path().join("t.tasks");
+    std::fs::write(&tasks, "100 100 5 other 0 1 0\n200 200 5 other 0 1 0\n").unwrap();
+    let (t, k) = (trace.to_str().unwrap(), tasks.to_str().unwrap());
+    let v = cost_json(&[
+        "--sched-trace",
+        t,
+        "--tasks",
+        k,
+        "--ghz",
+        "1",
+        "--policy",
+        "none",
+    ]);
+    let row = &v["scenarios"][0]["rows"][0];
+    assert_eq!(row["per_second"], Value::Null);
+    assert_eq!(row["cpu_share_percent"], Value::Null);
+    // The file says uid 5 for both, but two anonymous stand-ins are two
+    // unknown tasks: b runs on a's training (a ran when the trace began), then a
+    // on b's.
+    assert_eq!(
+        (row["leak"].as_u64(), row["poisoning"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let o = switchpath(&[
+        "cost",
+        "--sched-trace",
+        t,
+        "--tasks",
+        k,
+        "--ghz",
+        "1",
+        "--policy",
+        "none",
+    ]);
+    assert!(
+        stdout(&o).contains("the trace spans no time"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains(" n/a "), "{}", stdout(&o));
+    let v = cost_json(&[
+        "--sched-trace",
+        HAND,
+        "--ghz",
+        "1",
+        "--policy-file",
+        "policies/uek4.toml",
+    ]);
+    assert_eq!(rows(&v, 0).len(), 8, "the seven and the file");
+    let v = cost_json(&[
+        "--sched-trace",
+        HAND,
+        "--ghz",
+        "1",
+        "--policy",
+        "none",
+        "--policy",
+        "none",
+    ]);
+    assert_eq!(rows(&v, 0).len(), 1, "a policy named twice is one row");
+}

@@ -294,7 +294,7 @@ pub struct CostArgs {
     /// Only this policy (repeatable; default: all seven shipped).
     #[arg(long, value_parser = Policy::parse)]
     pub policy: Vec<Policy>,
-    /// A policy file too (repeatable).
+    /// A policy file, replayed beside the policies above (repeatable).
     #[arg(long, value_name = "FILE.toml")]
     pub policy_file: Vec<PathBuf>,
     /// Cycles one IBPB costs: N or LOW-HIGH.

@@ -64,7 +64,7 @@ pub fn parse_cycles(text: &str) -> Result<[u64; 2], String> {
 /// `--ghz`: a clock frequency in GHz.
 pub fn parse_ghz(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(g) if g > 0.0 && g <= 100.0 => Ok(g),
-        _ => Err(format!("`{text}` is not a clock in GHz (0 < GHz <= 100)")),
+        Ok(g) if (0.01..=100.0).contains(&g) => Ok(g),
+        _ => Err(format!("`{text}` is not a clock in GHz (0.01 to 100)")),
     }
 }

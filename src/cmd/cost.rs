@@ -2,6 +2,7 @@
 
 use super::write_output;
 use crate::cli::CostArgs;
+use std::io::Write;
 use switchpath::exit::{Error, Exit};
 use switchpath::workload::{self, Price};
 use switchpath_model::Policy;
@@ -9,25 +10,45 @@ use switchpath_model::Policy;
 /// Reads the trace and the task file, replays every policy, prints the table (or
 /// JSON) and writes the charts asked for.
 pub fn run(args: CostArgs) -> Result<Exit, Error> {
-    let mut policies = args.policy.clone();
+    // The seven shipped policies unless some are named; policy files on top.
+    let mut policies = if args.policy.is_empty() {
+        Policy::ALL.to_vec()
+    } else {
+        args.policy.clone()
+    };
     for f in &args.policy_file {
         policies.push(Policy::from_file(f).map_err(Error::bad_input)?);
     }
-    if policies.is_empty() {
-        policies = Policy::ALL.to_vec();
+    let mut seen = std::collections::HashSet::new();
+    policies.retain(|p| seen.insert(*p));
+    // Every output is checked before any is written: a bad path leaves nothing.
+    let outputs: Vec<&std::path::Path> = [&args.html, &args.svg]
+        .into_iter()
+        .flatten()
+        .map(|p| p.as_path())
+        .collect();
+    if let [a, b] = outputs[..] {
+        if a == b {
+            return Err(Error::bad_input(format!(
+                "--html and --svg name one file: {}",
+                switchpath::sched_trace::printable(&a.display().to_string())
+            )));
+        }
     }
-    let price = match args.ghz {
-        Some(ghz) => Price {
-            cycles: args.ibpb_cycles,
-            ghz,
-            clock: "--ghz".into(),
-        },
-        None => Price {
-            cycles: args.ibpb_cycles,
-            ghz: workload::machine_ghz().ok_or_else(|| {
+    for path in &outputs {
+        switchpath_model::trace::check_writable(path).map_err(Error::bad_input)?;
+    }
+    let price = Price {
+        cycles: args.ibpb_cycles,
+        ghz: match args.ghz {
+            Some(ghz) => ghz,
+            None => workload::machine_ghz().ok_or_else(|| {
                 Error::bad_input("cannot read this machine's clock from /proc/cpuinfo: give --ghz")
             })?,
-            clock: "this machine's clock, /proc/cpuinfo".into(),
+        },
+        clock: match args.ghz {
+            Some(_) => "--ghz".into(),
+            None => "this machine's clock, /proc/cpuinfo".into(),
         },
     };
     let report =
@@ -38,13 +59,14 @@ pub fn run(args: CostArgs) -> Result<Exit, Error> {
     if let Some(path) = &args.svg {
         write_output(path, &workload::svg(&report.scenarios[0]))?;
     }
-    if args.json {
-        println!(
-            "{}",
-            switchpath::json::envelope(switchpath::json::COST, &report)
-        );
+    let text = if args.json {
+        switchpath::json::envelope(switchpath::json::COST, &report) + "\n"
     } else {
-        print!("{}", workload::render(&report));
-    }
+        workload::render(&report)
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::bad_input(format!("cannot write to standard output: {e}")))?;
     Ok(Exit::Success)
 }

@@ -184,32 +184,91 @@ pub fn write_atomic(path: &Path, trace: &Trace) -> Result<(), String> {
 /// that takes an output *directory* creates that one itself). On failure nothing is
 /// left behind.
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    check_writable(path)?;
+    let shown = printable(&path.display().to_string());
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        return Err(format!(
-            "cannot write {}: {} is not a directory",
-            path.display(),
-            dir.display()
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    // A fresh temporary file: never one that exists (a symlink planted there
+    // would be followed).
+    let mut created = None;
+    for _ in 0..100 {
+        let tmp = dir.join(format!(
+            ".{name}.tmp{}.{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => {
+                created = Some((tmp, f));
+                break;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("cannot write {shown}: {e}")),
+        }
     }
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
-        std::process::id()
-    ));
+    let (tmp, mut f) =
+        created.ok_or_else(|| format!("cannot write {shown}: no fresh temporary file"))?;
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
     result.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
+        format!("cannot write {shown}: {e}")
     })
+}
+
+/// Whether [`write_file_atomic`] may write `path`: its directory exists, and
+/// nothing but a regular file is there (renaming over a device, a directory or a
+/// symlink would replace it). Commands that write several files check them all
+/// first, so that a bad path leaves nothing half done.
+pub fn check_writable(path: &Path) -> Result<(), String> {
+    let shown = printable(&path.display().to_string());
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(format!(
+            "cannot write {shown}: {} is not a directory",
+            printable(&dir.display().to_string())
+        ));
+    }
+    if path.file_name().is_none() {
+        return Err(format!("cannot write {shown}: not a file name"));
+    }
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_file() {
+            return Err(format!(
+                "cannot write {shown}: it exists and is not a regular file"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `text` with its control characters escaped (`\n`, `\u{1b}`), for one-line
+/// messages and reports that show input: a path or a name cannot break the line
+/// or reach the terminal as a command.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Loads and checks a trace file; every error is one line naming the file.
