@@ -459,9 +459,9 @@ impl SwitchModel {
     }
 
     /// Every enabled action of CPU `c`, in a fixed order.
-    pub fn cpu_actions(&self, s: &State, c: CpuId, out: &mut Vec<Action>) {
+    pub fn cpu_actions(&self, s: &State, c: CpuId, out: &mut impl Extend<Action>) {
         let cpu = &s.cpu[c];
-        let mut push = |kind| out.push(Action { cpu: c, kind });
+        let mut push = |kind| out.extend([Action { cpu: c, kind }]);
         if cpu.at_top_level() {
             for kind in self.top_level_actions(s, c) {
                 push(kind);
@@ -506,11 +506,11 @@ impl SwitchModel {
     }
 
     /// The actions a CPU may start from task context.
-    fn top_level_actions(&self, s: &State, c: CpuId) -> Vec<Move> {
+    fn top_level_actions(&self, s: &State, c: CpuId) -> smallvec::SmallVec<[Move; 16]> {
         let cfg = &self.config;
         let cpu = &s.cpu[c];
         let curr = cpu.curr();
-        let mut kinds = Vec::new();
+        let mut kinds = smallvec::SmallVec::new();
         if self.runnable_others(s, c, curr) {
             kinds.push(Move::Preempt);
         }

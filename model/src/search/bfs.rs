@@ -25,7 +25,6 @@
 //!   symmetry reduction the stored states are representatives, and the path found
 //!   runs through the real states of their classes, with the same length.
 
-use indexmap::map::{IndexMap, RawEntryApiV1};
 use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
 use smallvec::{smallvec, SmallVec};
@@ -168,13 +167,23 @@ const BATCH: usize = 1 << 14;
 /// States one task expands.
 const CHUNK: usize = 256;
 
-/// The visited set: keys in discovery order. Workers hash the keys they compute, so
-/// the one thread inserting them only probes and compares.
+/// The visited set: keys in discovery order, and a table of their indices (4
+/// bytes a state, where an `IndexSet` keeps a hash and a word-wide index beside
+/// each key). Workers hash the keys they compute, so the one thread inserting them
+/// only probes and compares.
 pub struct Visited<K> {
-    keys: IndexMap<K, (), FxBuildHasher>,
+    keys: Vec<K>,
+    table: hashbrown::HashTable<u32>,
 }
 
 impl<K: Hash + Eq> Visited<K> {
+    fn new() -> Visited<K> {
+        Visited {
+            keys: Vec::new(),
+            table: hashbrown::HashTable::new(),
+        }
+    }
+
     /// Whether `key` was stored.
     pub fn contains_key(&self, key: &K) -> bool {
         self.contains(Self::hash(key), key)
@@ -194,27 +203,28 @@ impl<K: Hash + Eq> Visited<K> {
     }
 
     fn key(&self, index: usize) -> &K {
-        self.keys.get_index(index).expect("a stored index").0
+        &self.keys[index]
     }
 
     fn contains(&self, hash: u64, key: &K) -> bool {
-        self.keys
-            .raw_entry_v1()
-            .from_key_hashed_nocheck(hash, key)
+        self.table
+            .find(hash, |&i| self.keys[i as usize] == *key)
             .is_some()
     }
 
     /// Inserts `key` (whose hash is `hash`); `false` if it was there.
     fn insert(&mut self, hash: u64, key: K) -> bool {
-        use indexmap::map::raw_entry_v1::RawEntryMut;
-        match self
-            .keys
-            .raw_entry_mut_v1()
-            .from_key_hashed_nocheck(hash, &key)
-        {
-            RawEntryMut::Occupied(_) => false,
-            RawEntryMut::Vacant(v) => {
-                v.insert_hashed_nocheck(hash, key, ());
+        let Visited { keys, table } = self;
+        match table.entry(
+            hash,
+            |&i| keys[i as usize] == key,
+            |&i| Self::hash(&keys[i as usize]),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(_) => false,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                let index = u32::try_from(keys.len()).expect("fewer than 2^32 states");
+                v.insert(index);
+                keys.push(key);
                 true
             }
         }
@@ -248,9 +258,7 @@ where
     let properties = model.properties();
     assert!(properties.len() <= 64, "at most 64 properties");
     let mut found: Vec<Option<usize>> = vec![None; properties.len()];
-    let mut seen: Visited<M::Key> = Visited {
-        keys: IndexMap::default(),
-    };
+    let mut seen: Visited<M::Key> = Visited::new();
     let mut parent: Vec<u32> = Vec::new();
     let mut level: Vec<u16> = Vec::new();
     for s in model.init_states() {

@@ -61,6 +61,10 @@ use crate::state::*;
 /// The actions of one transaction.
 pub type Transaction = super::bfs::Transition<Action>;
 
+/// The actions that may continue a transaction, with their mover classes (on the
+/// stack: a CPU has a handful at most).
+pub type Continuation = smallvec::SmallVec<[(Action, Mover); 8]>;
+
 /// How an action commutes with other CPUs' actions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mover {
@@ -211,8 +215,8 @@ impl Search {
         next: &State,
         c: CpuId,
         committed: bool,
-    ) -> Result<Option<Vec<(Action, Mover)>>, String> {
-        let mut more = Vec::new();
+    ) -> Result<Option<Continuation>, String> {
+        let mut more: smallvec::SmallVec<[Action; 8]> = smallvec::SmallVec::new();
         if !next.cpu[c].at_top_level() {
             match self.op(next, c) {
                 Op::Acquire(lock) if self.is_leaf(lock) => {
@@ -224,8 +228,7 @@ impl Search {
                 _ => self.cpu_actions(next, c, &mut more),
             }
         }
-        let more: Vec<(Action, Mover)> =
-            more.into_iter().map(|b| (b, self.mover(next, b))).collect();
+        let more: Continuation = more.into_iter().map(|b| (b, self.mover(next, b))).collect();
         let continues =
             !more.is_empty() && (!committed || more.iter().all(|&(_, m)| m == Mover::Left));
         Ok(continues.then_some(more))
