@@ -306,75 +306,57 @@ fn number(text: &str) -> Option<u32> {
 /// length is tried.
 fn switch_fields(payload: &str) -> Option<Fields<'_>> {
     let payload = payload.trim();
+    // The switched-in side: a comm, then `tail` reads its pid and what follows
+    // to the end of the payload.
+    let next_side = |text, tail: &dyn Fn(&str) -> Option<(u32, bool)>| {
+        comms(text).find_map(|(comm, r)| match tail(r) {
+            Some((pid, true)) => Some((comm, pid)),
+            _ => None,
+        })
+    };
+    let end = |r: Option<&str>| r.is_some_and(|r| r.trim().is_empty());
+    let fields = |prev_comm, prev_pid, (next_comm, next_pid)| Fields {
+        prev_comm,
+        prev_pid,
+        next_comm,
+        next_pid,
+    };
     if let Some(left) = payload.strip_prefix("prev_comm=") {
-        for (prev_comm, r) in comms(left) {
-            let Some(r) = r.strip_prefix(" prev_pid=") else {
-                continue;
-            };
-            let Some((prev_pid, r)) = pid(r) else {
-                continue;
-            };
-            let Some(r) = r.strip_prefix(" prev_prio=").and_then(int) else {
-                continue;
-            };
-            let Some(r) = r
+        return comms(left).find_map(|(prev_comm, r)| {
+            let (prev_pid, r) = pid(r.strip_prefix(" prev_pid=")?)?;
+            let r = r
+                .strip_prefix(" prev_prio=")
+                .and_then(int)?
                 .strip_prefix(" prev_state=")
-                .and_then(token)
-                .and_then(|r| r.strip_prefix(" ==> next_comm="))
-            else {
-                continue;
-            };
-            for (next_comm, r) in comms(r) {
-                let Some((next_pid, r)) = r.strip_prefix(" next_pid=").and_then(pid) else {
-                    continue;
-                };
-                if r.strip_prefix(" next_prio=")
-                    .and_then(int)
-                    .is_some_and(|r| r.trim().is_empty())
-                {
-                    return Some(Fields {
-                        prev_comm,
-                        prev_pid,
-                        next_comm,
-                        next_pid,
-                    });
-                }
-            }
-        }
-        return None;
+                .and_then(token)?
+                .strip_prefix(" ==> next_comm=")?;
+            let next = next_side(r, &|r| {
+                let (next_pid, r) = pid(r.strip_prefix(" next_pid=")?)?;
+                Some((next_pid, end(r.strip_prefix(" next_prio=").and_then(int))))
+            })?;
+            Some(fields(prev_comm, prev_pid, next))
+        });
     }
-    for (prev_comm, r) in comms(payload) {
-        let Some((prev_pid, r)) = r.strip_prefix(':').and_then(pid) else {
-            continue;
-        };
-        let Some(r) = r
+    comms(payload).find_map(|(prev_comm, r)| {
+        let (prev_pid, r) = pid(r.strip_prefix(':')?)?;
+        let r = r
             .strip_prefix(" [")
-            .and_then(int)
-            .and_then(|r| r.strip_prefix("] "))
-            .and_then(token)
-            .and_then(|r| r.strip_prefix(" ==> "))
-        else {
-            continue;
-        };
-        for (next_comm, r) in comms(r) {
-            let Some((next_pid, r)) = r.strip_prefix(':').and_then(pid) else {
-                continue;
-            };
-            if r.strip_prefix(" [")
-                .and_then(int)
-                .and_then(|r| r.strip_prefix(']'))
-                .is_some_and(|r| r.trim().is_empty())
-            {
-                return Some(Fields {
-                    prev_comm,
-                    prev_pid,
-                    next_comm,
-                    next_pid,
-                });
-            }
-        }
-    }
-    None
+            .and_then(int)?
+            .strip_prefix("] ")
+            .and_then(token)?
+            .strip_prefix(" ==> ")?;
+        let next = next_side(r, &|r| {
+            let (next_pid, r) = pid(r.strip_prefix(':')?)?;
+            Some((
+                next_pid,
+                end(r
+                    .strip_prefix(" [")
+                    .and_then(int)
+                    .and_then(|r| r.strip_prefix(']'))),
+            ))
+        })?;
+        Some(fields(prev_comm, prev_pid, next))
+    })
 }
 
 /// Lines both tools print around their events.

@@ -33,6 +33,13 @@ const ALL: [&str; 16] = [
     "policies/uek4.toml",
 ];
 
+/// `switchpath cost --ghz 1 ARGS`.
+fn cost_at_1ghz(args: &[&str]) -> std::process::Output {
+    let mut all = vec!["cost", "--ghz", "1"];
+    all.extend(args);
+    switchpath(&all)
+}
+
 fn cost_json(args: &[&str]) -> Value {
     let mut all = vec!["cost", "--json"];
     all.extend(args);
@@ -249,32 +256,18 @@ fn malformed_traces_and_task_files_are_one_line_with_their_place() {
     let traces = corpus("sched-");
     assert!(traces.len() >= 8);
     for f in &traces {
-        let o = switchpath(&["cost", "--ghz", "1", "--sched-trace", f.to_str().unwrap()]);
+        let o = cost_at_1ghz(&["--sched-trace", f.to_str().unwrap()]);
         assert_bad_input(&o, &needle(f));
         assert!(!stderr(&o).contains('\u{1b}'), "{}", stderr(&o));
     }
     let tasks = corpus("tasks-");
     assert!(tasks.len() >= 6);
     for f in &tasks {
-        let o = switchpath(&[
-            "cost",
-            "--ghz",
-            "1",
-            "--sched-trace",
-            HAND,
-            "--tasks",
-            f.to_str().unwrap(),
-        ]);
+        let o = cost_at_1ghz(&["--sched-trace", HAND, "--tasks", f.to_str().unwrap()]);
         assert_bad_input(&o, &needle(f));
     }
     let perf = Path::new("checks/bad/sched-perf-data.txt");
-    let o = switchpath(&[
-        "cost",
-        "--ghz",
-        "1",
-        "--sched-trace",
-        perf.to_str().unwrap(),
-    ]);
+    let o = cost_at_1ghz(&["--sched-trace", perf.to_str().unwrap()]);
     assert!(stderr(&o).contains("perf script -i"), "{}", stderr(&o));
     for (args, what) in [
         (
@@ -301,9 +294,7 @@ fn malformed_traces_and_task_files_are_one_line_with_their_place() {
             "policy-null-mm.toml:6:9",
         ),
     ] {
-        let mut all = vec!["cost", "--ghz", "1"];
-        all.extend(args);
-        assert_bad_input(&switchpath(&all), what);
+        assert_bad_input(&cost_at_1ghz(&args), what);
     }
 }
 
@@ -352,10 +343,7 @@ fn the_chart_files_are_written_and_escape_what_they_draw() {
     let evil = dir.path().join("<img src=x onerror=alert(1)>.trace");
     std::fs::copy(HAND, &evil).unwrap();
     let out = dir.path().join("e.html");
-    let o = switchpath(&[
-        "cost",
-        "--ghz",
-        "1",
+    let o = cost_at_1ghz(&[
         "--sched-trace",
         evil.to_str().unwrap(),
         "--html",
@@ -366,15 +354,7 @@ fn the_chart_files_are_written_and_escape_what_they_draw() {
     assert!(!page.contains("<img") && page.contains("&lt;img src=x"));
     let missing = dir.path().join("no/such/dir/c.html");
     assert_bad_input(
-        &switchpath(&[
-            "cost",
-            "--ghz",
-            "1",
-            "--sched-trace",
-            HAND,
-            "--html",
-            missing.to_str().unwrap(),
-        ]),
+        &cost_at_1ghz(&["--sched-trace", HAND, "--html", missing.to_str().unwrap()]),
         "c.html",
     );
 }
@@ -425,10 +405,7 @@ fn the_cost_chart_renders_in_headless_chromium() {
 fn outputs_are_checked_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let html = dir.path().join("ok.html");
-    let o = switchpath(&[
-        "cost",
-        "--ghz",
-        "1",
+    let o = cost_at_1ghz(&[
         "--sched-trace",
         HAND,
         "--html",
@@ -441,17 +418,7 @@ fn outputs_are_checked_before_anything_is_written() {
     let same = dir.path().join("c.out");
     let same = same.to_str().unwrap();
     assert_bad_input(
-        &switchpath(&[
-            "cost",
-            "--ghz",
-            "1",
-            "--sched-trace",
-            HAND,
-            "--html",
-            same,
-            "--svg",
-            same,
-        ]),
+        &cost_at_1ghz(&["--sched-trace", HAND, "--html", same, "--svg", same]),
         "name one file",
     );
     // A symlink (or a device) is not replaced.
@@ -461,7 +428,7 @@ fn outputs_are_checked_before_anything_is_written() {
     std::os::unix::fs::symlink(&target, &link).unwrap();
     for path in [link.to_str().unwrap(), "/dev/null"] {
         assert_bad_input(
-            &switchpath(&["cost", "--ghz", "1", "--sched-trace", HAND, "--html", path]),
+            &cost_at_1ghz(&["--sched-trace", HAND, "--html", path]),
             "not a regular file",
         );
     }
@@ -498,7 +465,7 @@ fn edge_cases_of_time_tasks_and_policies() {
     let tasks = dir.path().join("t.tasks");
     std::fs::write(&tasks, "100 100 5 other 0 1 0\n200 200 5 other 0 1 0\n").unwrap();
     let (t, k) = (trace.to_str().unwrap(), tasks.to_str().unwrap());
-    let v = cost_json(&[
+    let args = [
         "--sched-trace",
         t,
         "--tasks",
@@ -507,7 +474,8 @@ fn edge_cases_of_time_tasks_and_policies() {
         "1",
         "--policy",
         "none",
-    ]);
+    ];
+    let v = cost_json(&args);
     let row = &v["scenarios"][0]["rows"][0];
     assert_eq!(row["per_second"], Value::Null);
     assert_eq!(row["cpu_share_percent"], Value::Null);
@@ -518,17 +486,7 @@ fn edge_cases_of_time_tasks_and_policies() {
         (row["leak"].as_u64(), row["poisoning"].as_u64()),
         (Some(2), Some(2))
     );
-    let o = switchpath(&[
-        "cost",
-        "--sched-trace",
-        t,
-        "--tasks",
-        k,
-        "--ghz",
-        "1",
-        "--policy",
-        "none",
-    ]);
+    let o = switchpath(&[&["cost"][..], &args].concat());
     assert!(
         stdout(&o).contains("the trace spans no time"),
         "{}",
