@@ -231,10 +231,13 @@ document.body.dataset.scrollsSideways = document.documentElement.scrollWidth > w
 </body></html>
 "##;
 
-fn escape_html(text: &str) -> String {
+/// `text` safe anywhere in HTML or SVG, quoted attribute values included.
+pub fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 /// The page for `t`.

@@ -57,14 +57,27 @@ fn main() -> ExitCode {
     }
     // A panic is a bug of switchpath's own: the default hook has printed it; exit 4
     // (an internal error to report), not the runtime's 101.
+    // Every command prints with `print!`, which panics when standard output
+    // cannot be written (a full disk, /dev/full; a closed pipe ends the process
+    // quietly above): that is the output's fault, not a bug. The hook keeps the
+    // default report for every other panic.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if stdout_failure(info.payload()).is_none() {
+            default_hook(info);
+        }
+    }));
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         cmd::dispatch(cli, &given, &interrupt)
     }));
-    let result = run.unwrap_or_else(|_| {
-        Err(Error::internal(format!(
+    let result = run.unwrap_or_else(|payload| match stdout_failure(&*payload) {
+        Some(why) => Err(Error::bad_input(format!(
+            "cannot write to standard output: {why}"
+        ))),
+        None => Err(Error::internal(format!(
             "{} switchpath panicked (the message above); please report it",
             switchpath_model::verify::INTERNAL_ERROR
-        )))
+        ))),
     });
     match result {
         Ok(exit) => exit.into(),
@@ -73,4 +86,16 @@ fn main() -> ExitCode {
             e.exit.into()
         }
     }
+}
+
+/// The reason, when a panic is the standard library's "failed printing to
+/// stdout: REASON".
+fn stdout_failure(payload: &(dyn std::any::Any + Send)) -> Option<String> {
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())?;
+    message
+        .strip_prefix("failed printing to stdout: ")
+        .map(str::to_string)
 }

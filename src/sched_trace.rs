@@ -151,6 +151,14 @@ struct EventLine<'a> {
     time: f64,
     event: &'a str,
     payload: &'a str,
+    /// A `sched_switch`'s fields, read once (`None` for another event, or for
+    /// a switch whose fields cannot be read).
+    fields: Option<Fields<'a>>,
+}
+
+/// Whether an event (ftrace's or perf's name) is `sched_switch`.
+fn is_switch(event: &str) -> bool {
+    matches!(event, "sched_switch" | "sched:sched_switch")
 }
 
 /// The switch a `sched_switch` payload describes.
@@ -237,15 +245,15 @@ fn event_line(line: &str) -> Result<Option<EventLine<'_>>, String> {
             continue;
         };
         let offset = event.as_ptr() as usize - rest.as_ptr() as usize + event.len() + 1;
+        let payload = rest[offset..].trim();
         let ev = EventLine {
             cpu: digits.parse().map_err(|_| format!("CPU `{digits}`"))?,
             time,
             event,
-            payload: rest[offset..].trim(),
+            payload,
+            fields: is_switch(event).then(|| switch_fields(payload)).flatten(),
         };
-        if matches!(ev.event, "sched_switch" | "sched:sched_switch")
-            && switch_fields(ev.payload).is_some()
-        {
+        if ev.fields.is_some() {
             return Ok(Some(ev));
         }
         first.get_or_insert(ev);
@@ -446,11 +454,11 @@ pub fn parse_trace(name: &str, text: &str) -> Result<SchedTrace, String> {
             }
             Some(_) => {}
         }
-        if ev.event != "sched_switch" && ev.event != "sched:sched_switch" {
+        if !is_switch(ev.event) {
             *out.skipped.entry(ev.event.to_string()).or_default() += 1;
             continue;
         }
-        let Some(f) = switch_fields(ev.payload) else {
+        let Some(f) = ev.fields else {
             return Err(format!(
                 "{name}:{n}: a sched_switch whose fields cannot be read (expected `prev_comm=C prev_pid=N prev_prio=N prev_state=S ==> next_comm=C next_pid=N next_prio=N` or `C:N [PRIO] S ==> C:N [PRIO]`, pids below {PID_MAX_LIMIT}): `{}`",
                 excerpt(ev.payload)

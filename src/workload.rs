@@ -12,6 +12,7 @@
 //! them all one uid, and both rows are printed: the truth lies between.
 
 use crate::exit::Error;
+use crate::html::escape_html as escape;
 use crate::sched_trace::{Format, Kind, SchedTrace, TaskLine};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -302,16 +303,22 @@ pub fn cost(
         .fold(f64::MAX, f64::min);
     let last = trace.switches.iter().map(|s| s.time).fold(0.0, f64::max);
     let seconds = last - first;
-    let mut on_cpu: HashMap<u32, u32> = HashMap::new();
+    // The replay's steps, once for every policy: (CPU, prev, next), and whether
+    // the trace shows the CPU running prev without the switch that put it there
+    // (its first event, or events missing before it: the replay resumes there).
+    let mut running: Vec<Option<u32>> = vec![None; cpu_index.len()];
     let mut discontinuities = 0;
-    for s in &trace.switches {
-        if on_cpu
-            .insert(s.cpu, s.next_pid)
-            .is_some_and(|p| p != s.prev_pid)
-        {
-            discontinuities += 1;
-        }
-    }
+    let steps: Vec<(usize, usize, usize, bool)> = trace
+        .switches
+        .iter()
+        .map(|s| {
+            let cpu = cpu_index[&s.cpu];
+            let resumes = running[cpu] != Some(s.prev_pid);
+            discontinuities += (resumes && running[cpu].is_some()) as u64;
+            running[cpu] = Some(s.next_pid);
+            (cpu, index[&s.prev_pid], index[&s.next_pid], resumes)
+        })
+        .collect();
     let trace_info = TraceInfo {
         file: file.to_string(),
         format: trace.format.expect("a trace with switches has a format"),
@@ -353,17 +360,12 @@ pub fn cost(
             .collect();
         let mut rows = Vec::new();
         for &policy in policies {
-            let mut replay = Replay::new(policy, &tasks);
-            let mut running: Vec<Option<u32>> = vec![None; cpu_index.len()];
-            for s in &trace.switches {
-                let cpu = cpu_index[&s.cpu];
-                // A CPU's first event, or one after lost events: resume from the
-                // task the trace shows running.
-                if running[cpu] != Some(s.prev_pid) {
-                    replay.resync(cpu, index[&s.prev_pid]);
+            let mut replay = Replay::new(policy, &tasks, cpu_index.len());
+            for &(cpu, prev, next, resumes) in &steps {
+                if resumes {
+                    replay.resync(cpu, prev);
                 }
-                replay.switch(cpu, index[&s.prev_pid], index[&s.next_pid]);
-                running[cpu] = Some(s.next_pid);
+                replay.switch(cpu, prev, next);
             }
             rows.push(row(policy, replay.tally, &trace_info, &price));
         }
@@ -554,15 +556,6 @@ pub fn render(r: &CostReport) -> String {
     out
 }
 
-/// `text` safe inside HTML and SVG, attributes included.
-pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
 /// The chart of one scenario: IBPBs per second (x) against exposed switches (y),
 /// a circle per policy for leak and a triangle for poisoning; policies on one
 /// point share a label.
@@ -595,12 +588,8 @@ pub fn svg(s: &Scenario) -> String {
     let (sx, sy) = (nice(max_x), nice(max_y));
     let x = |v: f64| left + pw * v / sx;
     let y = |v: f64| top + ph - ph * v / sy;
+    // The picture, then the element around it, whose height the labels decide.
     let mut out = String::new();
-    let _ = write!(
-        out,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" font-family="sans-serif" font-size="12" role="img"><title>cost against exposure per policy (uids: {})</title>"##,
-        escape(&s.uids)
-    );
     let _ = write!(
         out,
         r##"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#888"/>"##
@@ -685,13 +674,10 @@ pub fn svg(s: &Scenario) -> String {
         );
     }
     let height = h.max(at + 8.0);
-    out = out.replacen(
-        &format!(r#"viewBox="0 0 {w} {h}" width="{w}" height="{h}""#),
-        &format!(r#"viewBox="0 0 {w} {height}" width="{w}" height="{height}""#),
-        1,
-    );
-    out.push_str("</svg>");
-    out
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {height}" width="{w}" height="{height}" font-family="sans-serif" font-size="12" role="img"><title>cost against exposure per policy (uids: {})</title>{out}</svg>"##,
+        escape(&s.uids)
+    )
 }
 
 fn trim_number(v: f64) -> String {

@@ -82,3 +82,40 @@ fn quiet_leaves_out_warnings_and_color_always_colours_a_pipe() {
     let o = switchpath(&["trace", "show", t, "--color", "never"]);
     assert!(!stdout(&o).contains("\u{1b}["));
 }
+
+/// A standard output that cannot be written (here /dev/full) is the output's
+/// fault: one line and exit 2 from every command, not a panic and exit 4.
+#[test]
+fn a_full_standard_output_is_one_line_and_exit_2() {
+    for args in [
+        vec!["list"],
+        vec!["check", "--policy", "none", "--cpus", "1"],
+        vec![
+            "cost",
+            "--ghz",
+            "1",
+            "--sched-trace",
+            "checks/cost/hand.trace",
+        ],
+        vec![
+            "cost",
+            "--ghz",
+            "1",
+            "--sched-trace",
+            "checks/cost/hand.trace",
+            "--json",
+        ],
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_switchpath"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(full)
+            .output()
+            .unwrap();
+        common::assert_bad_input(&o, "cannot write to standard output");
+    }
+}

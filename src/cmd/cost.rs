@@ -2,7 +2,6 @@
 
 use super::write_output;
 use crate::cli::CostArgs;
-use std::io::Write;
 use switchpath::exit::{Error, Exit};
 use switchpath::workload::{self, Price};
 use switchpath_model::Policy;
@@ -59,14 +58,13 @@ pub fn run(args: CostArgs) -> Result<Exit, Error> {
     if let Some(path) = &args.svg {
         write_output(path, &workload::svg(&report.scenarios[0]))?;
     }
-    let text = if args.json {
-        switchpath::json::envelope(switchpath::json::COST, &report) + "\n"
+    if args.json {
+        println!(
+            "{}",
+            switchpath::json::envelope(switchpath::json::COST, &report)
+        );
     } else {
-        workload::render(&report)
-    };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|_| out.flush())
-        .map_err(|e| Error::bad_input(format!("cannot write to standard output: {e}")))?;
+        print!("{}", workload::render(&report));
+    }
     Ok(Exit::Success)
 }

@@ -92,14 +92,14 @@ pub struct Replay<'a> {
 }
 
 impl<'a> Replay<'a> {
-    /// A replay of `policy` over `tasks` (switches name tasks by index), on CPUs
-    /// that start with no user mm loaded and no training live (as after boot:
-    /// what ran before a trace began is unknown).
-    pub fn new(policy: Policy, tasks: &'a [WorkloadTask]) -> Replay<'a> {
+    /// A replay of `policy` over `tasks` (switches name tasks by index) on
+    /// `cpus` CPUs, which start with no user mm loaded and no training live (as
+    /// after boot; [`Replay::resync`] says what a trace shows instead).
+    pub fn new(policy: Policy, tasks: &'a [WorkloadTask], cpus: usize) -> Replay<'a> {
         Replay {
             policy,
             tasks,
-            cpus: Vec::new(),
+            cpus: vec![CpuState::default(); cpus],
             tally: Tally::default(),
         }
     }
@@ -109,9 +109,6 @@ impl<'a> Replay<'a> {
     /// is loaded and its training live if it has an mm; if it has none, what
     /// is loaded is unknown and taken as nothing.
     pub fn resync(&mut self, cpu: usize, task: usize) {
-        if self.cpus.len() <= cpu {
-            self.cpus.resize(cpu + 1, CpuState::default());
-        }
         let known = self.tasks[task].mm.map(|_| task);
         self.cpus[cpu] = CpuState {
             last_user: known,
@@ -122,9 +119,6 @@ impl<'a> Replay<'a> {
     /// `context_switch(prev, next)` on CPU `cpu`; whether `switch_mm` issued an
     /// IBPB.
     pub fn switch(&mut self, cpu: usize, prev: usize, next: usize) -> bool {
-        if self.cpus.len() <= cpu {
-            self.cpus.resize(cpu + 1, CpuState::default());
-        }
         let tasks = self.tasks;
         let state = &mut self.cpus[cpu];
         let tally = &mut self.tally;
@@ -216,7 +210,7 @@ mod tests {
             let mut rng = 0x2545_f491_4f6c_dd1du64;
             for _walk in 0..200 {
                 let mut s = model.init_states().remove(0);
-                let mut replay = Replay::new(policy, &tasks);
+                let mut replay = Replay::new(policy, &tasks, 1);
                 // The initial state has a user task running on its own mm: the
                 // replay starts from the same place.
                 let first = s.cpu[0].curr();
@@ -290,11 +284,11 @@ mod tests {
             mm: Some(mm),
         };
         let tasks = [user(1000, 1), user(1000, 1), user(1001, 2)];
-        let mut r = Replay::new(Policy::Always, &tasks);
+        let mut r = Replay::new(Policy::Always, &tasks, 1);
         assert!(r.switch(0, 0, 0)); // nothing loaded yet: an mm change
         assert!(!r.switch(0, 0, 1)); // its sibling thread: same mm
         assert!(r.switch(0, 1, 2));
-        let mut n = Replay::new(Policy::None, &tasks);
+        let mut n = Replay::new(Policy::None, &tasks, 1);
         for (p, q) in [(0, 0), (0, 1), (1, 2), (2, 0)] {
             n.switch(0, p, q);
         }

@@ -184,12 +184,8 @@ pub fn write_atomic(path: &Path, trace: &Trace) -> Result<(), String> {
 /// that takes an output *directory* creates that one itself). On failure nothing is
 /// left behind.
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    check_writable(path)?;
+    let dir = check_writable(path)?;
     let shown = printable(&path.display().to_string());
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     // A fresh temporary file: never one that exists (a symlink planted there
@@ -227,11 +223,11 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     })
 }
 
-/// Whether [`write_file_atomic`] may write `path`: its directory exists, and
-/// nothing but a regular file is there (renaming over a device, a directory or a
-/// symlink would replace it). Commands that write several files check them all
-/// first, so that a bad path leaves nothing half done.
-pub fn check_writable(path: &Path) -> Result<(), String> {
+/// Whether [`write_file_atomic`] may write `path`: its directory (returned)
+/// exists, and nothing but a regular file is there (renaming over a device, a
+/// directory or a symlink would replace it). Commands that write several files
+/// check them all first, so that a bad path leaves nothing half done.
+pub fn check_writable(path: &Path) -> Result<&Path, String> {
     let shown = printable(&path.display().to_string());
     let dir = path
         .parent()
@@ -253,7 +249,7 @@ pub fn check_writable(path: &Path) -> Result<(), String> {
             ));
         }
     }
-    Ok(())
+    Ok(dir)
 }
 
 /// `text` with its control characters escaped (`\n`, `\u{1b}`), for one-line
