@@ -98,6 +98,17 @@ pub struct CompletenessReport {
     pub looked_up: u64,
     /// Longest walk allowed (the depth up to which the search stored every state).
     pub max_steps: usize,
+    /// Walks that started from a stored state of a deeper BFS level.
+    pub deep_walks: u64,
+    /// The deepest BFS level a walk started from.
+    pub deepest_level: usize,
+    /// The search's BFS levels (depth plus one).
+    pub levels: usize,
+    /// Distinct stored states looked up.
+    pub distinct: usize,
+    /// CPU views looked up among those the search passed through (every state of
+    /// every walk, inside transactions included).
+    pub views_looked_up: u64,
 }
 
 /// IBPBs on the fixed switch sequence.
@@ -377,6 +388,11 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
             steps: c.actions,
             looked_up: c.looked_up,
             max_steps: c.depth,
+            deep_walks: c.deep_walks,
+            deepest_level: c.deepest_level,
+            levels: c.levels,
+            distinct: c.distinct,
+            views_looked_up: c.views_looked_up,
         }),
         seconds: outcome.elapsed.as_secs_f64(),
         states_per_second: outcome.rate(),
@@ -549,9 +565,19 @@ pub fn render_text(r: &Report) -> String {
     }
     out.push_str(&match r.completeness {
         Some(c) => format!(
-            "completeness check: {} random walks of up to {} steps, {} states between \
-             transactions looked up, every one stored\n",
-            c.walks, c.max_steps, c.looked_up
+            "completeness check: {} random walks of up to {} steps ({} from stored states \
+             of BFS levels up to {}, of depth {}), {} states between transactions looked up \
+             ({} distinct, {:.2} % of those stored), every one stored; {} CPU views \
+             (inside transactions too), every one passed through by the search\n",
+            c.walks,
+            c.max_steps,
+            c.deep_walks,
+            c.deepest_level,
+            c.levels.saturating_sub(1),
+            c.looked_up,
+            c.distinct,
+            100.0 * c.distinct as f64 / r.states.max(1) as f64,
+            c.views_looked_up
         ),
         None => "completeness check: not run (--walks 0)\n".to_string(),
     });

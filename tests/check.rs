@@ -286,15 +286,25 @@ fn check_reports_its_completeness_check_and_exits_4_on_a_state_the_search_missed
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(
-        out.contains("completeness check: 256 random walks of up to 400 steps, ")
-            && out.contains("states between transactions looked up, every one stored"),
+        out.contains("completeness check: 256 random walks of up to 400 steps (128 from stored states of BFS levels up to ")
+            && out.contains("states between transactions looked up (")
+            && out.contains("every one passed through by the search"),
         "{out}"
     );
     let mut json = base.to_vec();
     json.push("--json");
     let v: serde_json::Value = serde_json::from_slice(&switchpath(&json).stdout).unwrap();
-    assert_eq!(v["completeness"]["walks"], 256);
-    assert!(v["completeness"]["looked_up"].as_u64().unwrap() > 1000);
+    let c = &v["completeness"];
+    assert_eq!(c["walks"], 256);
+    assert_eq!(c["deep_walks"], 128);
+    assert!(c["looked_up"].as_u64().unwrap() > 1000);
+    assert!(c["views_looked_up"].as_u64().unwrap() > c["looked_up"].as_u64().unwrap());
+    // The walks from stored states reach the search's last level.
+    assert_eq!(
+        c["deepest_level"].as_u64().unwrap() + 1,
+        c["levels"].as_u64().unwrap()
+    );
+    assert!(c["distinct"].as_u64().unwrap() > 100);
     let mut none = base.to_vec();
     none.extend(["--walks", "0"]);
     assert!(stdout(&switchpath(&none)).contains("completeness check: not run (--walks 0)"));

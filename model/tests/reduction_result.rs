@@ -280,3 +280,18 @@ fn the_seeded_avc_unlock_mover_loses_states_the_result_test_counts() {
     let (between, states, classes, _, _) = misses(&buggy);
     assert!(states > 0 && classes > 0, "{between} {states} {classes}");
 }
+
+/// The seeded `prepare_to_wait` right mover loses states that exist only inside
+/// transactions: every state between transactions is still stored (so looking up
+/// stored states cannot see it), and CPU views are missing (which the completeness
+/// check's view lookup catches).
+#[test]
+fn the_seeded_prepare_wait_mover_loses_views_and_no_stored_state() {
+    let bug = SearchBug::PrepareWaitRightMover;
+    let buggy = SwitchModel::new(bug.config()).unwrap().with_search_bug(bug);
+    let (between, states, classes, views, cycles) = misses(&buggy);
+    assert_eq!(
+        (between, states, classes, views, cycles),
+        (1608, 0, 0, 8, 0)
+    );
+}

@@ -144,17 +144,27 @@ pub enum SearchBug {
     /// Releasing the AVC slot lock is declared a left mover although
     /// `avc_reclaim_node`'s trylock observes it (the classification before the fix).
     AvcUnlockLeftMover,
+    /// `rcuo`'s `prepare_to_wait` (taking `nocb_wq.lock`, going to sleep unless
+    /// callbacks arrived) is declared a right mover although a concurrent
+    /// `__call_rcu` decides from the `rcuo`'s state whether to wake it. The states it
+    /// loses lie inside transactions: no stored state shows them.
+    PrepareWaitRightMover,
 }
 
 impl SearchBug {
     /// Every seeded search bug.
-    pub const ALL: [SearchBug; 2] = [SearchBug::RqLockDeclaredLeaf, SearchBug::AvcUnlockLeftMover];
+    pub const ALL: [SearchBug; 3] = [
+        SearchBug::RqLockDeclaredLeaf,
+        SearchBug::AvcUnlockLeftMover,
+        SearchBug::PrepareWaitRightMover,
+    ];
 
     /// Short name.
     pub fn name(self) -> &'static str {
         match self {
             SearchBug::RqLockDeclaredLeaf => "rq-lock-declared-leaf",
             SearchBug::AvcUnlockLeftMover => "avc-unlock-left-mover",
+            SearchBug::PrepareWaitRightMover => "prepare-wait-right-mover",
         }
     }
 
@@ -166,6 +176,9 @@ impl SearchBug {
             }
             SearchBug::AvcUnlockLeftMover => {
                 "the reduction treats the AVC slot unlock as a left mover although avc_reclaim_node's trylock observes it"
+            }
+            SearchBug::PrepareWaitRightMover => {
+                "the reduction treats rcuo's prepare_to_wait as a right mover although a concurrent call_rcu reads what it writes"
             }
         }
     }
@@ -190,6 +203,7 @@ impl SearchBug {
                     "1000:root,1001:root,1002:root,1003:root",
                 )
             },
+            SearchBug::PrepareWaitRightMover => base(Policy::UpstreamDumpable, 2, "1000,1001"),
         }
     }
 

@@ -112,6 +112,36 @@ impl SwitchModel {
         }
     }
 
+    /// Whether renaming the tasks by `sigma` (a permutation of the task ids that
+    /// maps user tasks to user tasks and fixes idle) leaves every tabled decision
+    /// (the IBPB, whether deciding consults the AVC) and every promise unchanged:
+    /// the condition under which the search may treat the renaming as a symmetry
+    /// (`search/symmetry.rs`). A rule that names a uid (`next.uid == 1000`) fails
+    /// it for the tasks whose uids it tells apart.
+    pub fn renaming_keeps_decisions(&self, sigma: &dyn Fn(TaskId) -> TaskId) -> bool {
+        let users = self.config.tasks.len();
+        let lasts = || (0..=users).map(|i| (i < users).then_some(TaskId(i as u8)));
+        // Every task the model has, and idle (one slot: every idle task is the same
+        // kernel thread to a policy).
+        let every = || (0..=self.tasks.len()).map(|i| self.slot_task(i));
+        let decisions = every().all(|prev| {
+            (0..users).map(|i| TaskId(i as u8)).all(|next| {
+                lasts().all(|last| {
+                    self.verdict(prev, next, last)
+                        == self.verdict(sigma(prev), sigma(next), last.map(sigma))
+                })
+            })
+        });
+        // A promise is read wherever a user task runs on someone's training: the
+        // trainer may be any task (a kernel thread's training included).
+        let promises = every().all(|trainer| {
+            (0..users).map(|i| TaskId(i as u8)).all(|next| {
+                self.promise_kept(trainer, next) == self.promise_kept(sigma(trainer), sigma(next))
+            })
+        });
+        decisions && promises
+    }
+
     /// Whether the model runs the AVC churn: asked for, SELinux on, and a policy
     /// whose switches may consult the AVC. Elsewhere no CPU ever waits for the AVC
     /// slot lock, a wait-queue lock or an `rcuo`'s `pi_lock` while holding a

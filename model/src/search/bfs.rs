@@ -35,6 +35,8 @@ use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use super::INTERNAL_ERROR;
+
 /// Why a search stopped before exhausting the state space.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stop {
@@ -130,6 +132,14 @@ pub trait Searchable: Model<Action: Clone> + Sync {
     fn key(&self, s: &Self::State) -> Self::Key;
     /// A state with this key.
     fn state(&self, key: &Self::Key) -> Self::State;
+    /// A part of a state the completeness check looks up (for the switch model:
+    /// what one CPU's properties can read, [`CpuView`](super::symmetry::CpuView)).
+    type View: Hash + Eq + Clone + Send + Sync;
+    /// The views of `s`; the search collects them from every state it expands and
+    /// every state inside a transition ([`Visited::views`]). None by default.
+    fn views(&self, s: &Self::State, out: &mut Vec<Self::View>) {
+        let _ = (s, out);
+    }
     /// The transitions out of `s`, in a fixed order. `visit` sees every state a
     /// transition passes through before its last, with the actions leading there;
     /// the properties are checked on those too. By default each action is one
@@ -171,31 +181,51 @@ const CHUNK: usize = 256;
 /// bytes a state, where an `IndexSet` keeps a hash and a word-wide index beside
 /// each key). Workers hash the keys they compute, so the one thread inserting them
 /// only probes and compares.
-pub struct Visited<K> {
+pub struct Visited<K, V = ()> {
     keys: Vec<K>,
     table: hashbrown::HashTable<u32>,
+    /// Where each BFS level starts in discovery order: level `l` is the keys
+    /// `level_starts[l]..level_starts[l + 1]` (the last runs to the end).
+    level_starts: Vec<usize>,
+    /// Every view ([`Searchable::views`]) of every state the search expanded or
+    /// passed through inside a transition.
+    pub views: std::collections::HashSet<V, FxBuildHasher>,
 }
 
-impl<K: Hash + Eq> Visited<K> {
-    fn new() -> Visited<K> {
+impl<K: Hash + Eq, V> Visited<K, V> {
+    fn new() -> Visited<K, V> {
         Visited {
             keys: Vec::new(),
             table: hashbrown::HashTable::new(),
+            level_starts: Vec::new(),
+            views: Default::default(),
         }
+    }
+
+    /// The BFS levels stored (the search's depth plus one).
+    pub fn levels(&self) -> usize {
+        self.level_starts.len()
+    }
+
+    /// The keys stored at BFS level `l` (the states `l` transitions from an initial
+    /// state), in discovery order.
+    pub fn level(&self, l: usize) -> &[K] {
+        let end = self
+            .level_starts
+            .get(l + 1)
+            .copied()
+            .unwrap_or(self.keys.len());
+        &self.keys[self.level_starts[l]..end]
     }
 
     /// Whether `key` was stored.
     pub fn contains_key(&self, key: &K) -> bool {
-        self.contains(Self::hash(key), key)
+        self.contains(hash_key(key), key)
     }
 
     /// How many keys are stored.
     pub fn count(&self) -> usize {
         self.len()
-    }
-
-    fn hash(key: &K) -> u64 {
-        FxBuildHasher.hash_one(key)
     }
 
     fn len(&self) -> usize {
@@ -214,11 +244,11 @@ impl<K: Hash + Eq> Visited<K> {
 
     /// Inserts `key` (whose hash is `hash`); `false` if it was there.
     fn insert(&mut self, hash: u64, key: K) -> bool {
-        let Visited { keys, table } = self;
+        let Visited { keys, table, .. } = self;
         match table.entry(
             hash,
             |&i| keys[i as usize] == key,
-            |&i| Self::hash(&keys[i as usize]),
+            |&i| hash_key(&keys[i as usize]),
         ) {
             hashbrown::hash_table::Entry::Occupied(_) => false,
             hashbrown::hash_table::Entry::Vacant(v) => {
@@ -231,9 +261,22 @@ impl<K: Hash + Eq> Visited<K> {
     }
 }
 
-struct Expanded<K> {
+/// A search's outcome and the visited set it built.
+pub type Searched<M> = (
+    Outcome<<M as Model>::Action>,
+    Visited<<M as Searchable>::Key, <M as Searchable>::View>,
+);
+
+/// The hash the visited set files `key` under.
+fn hash_key<K: Hash>(key: &K) -> u64 {
+    FxBuildHasher.hash_one(key)
+}
+
+struct Expanded<K, V> {
     /// (parent index, successor's hash, successor key), in action order.
     successors: Vec<(u32, u64, K)>,
+    /// The views of the states expanded and of the states inside their transitions.
+    views: std::collections::HashSet<V, FxBuildHasher>,
     /// (state index, properties it discovers), in index order.
     hits: Vec<(usize, u64)>,
     transitions: u64,
@@ -244,7 +287,10 @@ struct Expanded<K> {
 /// Breadth-first search of any [`Searchable`] model from its initial states (the
 /// switch model's is `search::bfs`), and the visited set it built (for the
 /// completeness check).
-pub fn bfs_keeping_of<M>(model: &M, mut limits: Limits<'_>) -> (Outcome<M::Action>, Visited<M::Key>)
+pub fn bfs_keeping_of<M>(
+    model: &M,
+    mut limits: Limits<'_>,
+) -> Searched<M>
 where
     M: Searchable,
     M::State: Send,
@@ -258,12 +304,12 @@ where
     let properties = model.properties();
     assert!(properties.len() <= 64, "at most 64 properties");
     let mut found: Vec<Option<usize>> = vec![None; properties.len()];
-    let mut seen: Visited<M::Key> = Visited::new();
+    let mut seen: Visited<M::Key, M::View> = Visited::new();
     let mut parent: Vec<u32> = Vec::new();
     let mut level: Vec<u16> = Vec::new();
     for s in model.init_states() {
         let key = model.key(&s);
-        if seen.insert(Visited::hash(&key), key) {
+        if seen.insert(hash_key(&key), key) {
             parent.push(u32::MAX);
             level.push(0);
         }
@@ -355,35 +401,42 @@ where
             .map(|a| (a, end.min(a + CHUNK)))
             .collect();
         let seen_ref = &seen;
-        let expanded: Vec<Expanded<M::Key>> = pool.install(|| {
+        let expanded: Vec<Expanded<M::Key, M::View>> = pool.install(|| {
             ranges
                 .par_iter()
                 .map(|&(a, b)| {
                     let mut out = Expanded {
                         successors: Vec::new(),
+                        views: Default::default(),
                         hits: Vec::new(),
                         transitions: 0,
                         fault: None,
                     };
                     let mut next = Vec::new();
+                    let mut views = Vec::new();
                     for j in a..b {
                         let s = model.state(seen_ref.key(j));
                         let mut mask = discovers(&s, done);
+                        model.views(&s, &mut views);
                         if let Err(e) = model.expand(
                             &s,
-                            &mut |_, inside| mask |= discovers(inside, done),
+                            &mut |_, inside| {
+                                mask |= discovers(inside, done);
+                                model.views(inside, &mut views);
+                            },
                             &mut next,
                         ) {
                             out.fault = Some((j, e));
                             break;
                         }
+                        out.views.extend(views.drain(..));
                         if mask != 0 {
                             out.hits.push((j, mask));
                         }
                         for (_, n) in next.drain(..) {
                             out.transitions += 1;
                             let key = model.key(&n);
-                            out.successors.push((j as u32, Visited::hash(&key), key));
+                            out.successors.push((j as u32, hash_key(&key), key));
                         }
                     }
                     out
@@ -396,6 +449,7 @@ where
         }
         'insert: for chunk in expanded {
             transitions += chunk.transitions;
+            seen.views.extend(chunk.views);
             for (j, mask) in chunk.hits {
                 record(&mut found, j, mask);
             }
@@ -425,6 +479,9 @@ where
         }
     }
     let exhausted = stopped.is_none() && fault.is_none() && i >= seen.len();
+    seen.level_starts = (0..level.len())
+        .filter(|&j| j == 0 || level[j] != level[j - 1])
+        .collect();
     let stored_within = (i < seen.len()).then(|| level[i] as usize);
     // A stopped search still reports what its unexpanded states discover.
     let done = done_mask(&found);
@@ -439,16 +496,29 @@ where
             break;
         }
         if let Some(idx) = found[p] {
-            let (mut path, s) = path_to(model, &seen, &parent, idx);
-            if discovers(&s, 0) & (1 << p) == 0 {
-                path.extend(inside_path(model, &s, |t| discovers(t, 0) & (1 << p) != 0));
+            let path = path_to(model, &seen, &parent, idx).and_then(|(mut path, s)| {
+                if discovers(&s, 0) & (1 << p) == 0 {
+                    path.extend(inside_path(model, &s, |t| discovers(t, 0) & (1 << p) != 0)?);
+                }
+                Ok(path)
+            });
+            match path {
+                Ok(path) => {
+                    discoveries.insert(prop.name, path);
+                }
+                Err(e) => {
+                    fault = Some(format!(
+                        "{INTERNAL_ERROR} the path to `{}`: {e}; run with --no-symmetry \
+                         --no-transactions and report this",
+                        prop.name
+                    ))
+                }
             }
-            discoveries.insert(prop.name, path);
         }
     }
     let outcome = Outcome {
         complete: stopped.is_none() && fault.is_none(),
-        exhausted,
+        exhausted: exhausted && fault.is_none(),
         stopped,
         states: seen.len(),
         transitions,
@@ -463,25 +533,33 @@ where
 }
 
 /// The actions from `s` to the first state inside one of its transitions (in
-/// expansion order) that satisfies `hit`.
-fn inside_path<M>(model: &M, s: &M::State, hit: impl Fn(&M::State) -> bool) -> Vec<M::Action>
+/// expansion order) that satisfies `hit`; an error if there is none (the state the
+/// search expanded, a representative, discovered it, and this real state of its
+/// class does not: the renaming was no symmetry).
+fn inside_path<M>(
+    model: &M,
+    s: &M::State,
+    hit: impl Fn(&M::State) -> bool,
+) -> Result<Vec<M::Action>, String>
 where
     M: Searchable,
     M::Action: Clone,
 {
     let mut first: Option<Vec<M::Action>> = None;
-    model
-        .expand(
-            s,
-            &mut |steps, inside| {
-                if first.is_none() && hit(inside) {
-                    first = Some(steps.to_vec());
-                }
-            },
-            &mut Vec::new(),
-        )
-        .expect("a state expanded once expands again");
-    first.expect("a discovery inside a transition is found again")
+    model.expand(
+        s,
+        &mut |steps, inside| {
+            if first.is_none() && hit(inside) {
+                first = Some(steps.to_vec());
+            }
+        },
+        &mut Vec::new(),
+    )?;
+    first.ok_or_else(|| {
+        "the discovery the search made inside a transition is not found again from the \
+         real state"
+            .to_string()
+    })
 }
 
 /// Rebuilds a path to state `idx` from the real initial state, choosing at each step
@@ -489,10 +567,10 @@ where
 /// state reached too.
 fn path_to<M>(
     model: &M,
-    seen: &Visited<M::Key>,
+    seen: &Visited<M::Key, M::View>,
     parent: &[u32],
     idx: usize,
-) -> (Vec<M::Action>, M::State)
+) -> Result<(Vec<M::Action>, M::State), String>
 where
     M: Searchable,
     M::Action: Clone,
@@ -506,21 +584,24 @@ where
         .init_states()
         .into_iter()
         .find(|s| model.key(s) == *seen.key(chain[0]))
-        .expect("the path starts at an initial state");
+        .ok_or("no initial state has the stored first key")?;
     let mut path = Vec::new();
     let mut successors = Vec::new();
-    for &next in &chain[1..] {
-        model
-            .expand(&s, &mut |_, _| {}, &mut successors)
-            .expect("a state expanded once expands again");
+    for (step, &next) in chain[1..].iter().enumerate() {
+        model.expand(&s, &mut |_, _| {}, &mut successors)?;
         let (steps, t) = successors
             .drain(..)
             .find(|(_, t)| model.key(t) == *seen.key(next))
-            .expect("every stored successor has a real counterpart");
+            .ok_or_else(|| {
+                format!(
+                    "the stored successor at transition {} has no real counterpart",
+                    step + 1
+                )
+            })?;
         path.extend(steps);
         s = t;
     }
-    (path, s)
+    Ok((path, s))
 }
 
 /// Peak resident memory of this process in bytes (Linux `VmHWM`), if known.

@@ -11,18 +11,28 @@
 //! no CPU is inside a transaction. A state the search should have stored and did
 //! not is an internal error naming the walk and the action.
 //!
-//! A walk of `k` actions ends at a state at most `k` transitions from the initial
-//! state (its actions, reordered into whole transactions, are a path of the search),
-//! so a search that stopped once every property was decided can still be checked:
-//! walks are cut at the depth up to which it stored every state.
+//! Half the walks start from stored states drawn from every BFS level, so the deep
+//! levels are checked too. In every state of every walk, inside transactions
+//! included, each CPU's view is looked up among those the search passed through (a
+//! wrong mover can lose states inside transactions that no stored state shows), and,
+//! on a symmetric search, its properties are compared with its representative's.
+//!
+//! A walk of `k` actions from a state of level `l` ends at a state at most `l + k`
+//! transitions from the initial state (its actions, reordered into whole
+//! transactions, are a path of the search), so a search that stopped once every
+//! property was decided can still be checked: walks are cut at the depth up to
+//! which it stored every state.
 
 use super::bfs::{Searchable, Visited};
 use super::fusion::Phase;
 use super::options::Search;
 use super::packed::Packed;
-use super::verify::INTERNAL_ERROR;
+use super::symmetry::CpuView;
+use super::INTERNAL_ERROR;
 use crate::kernel::machine::Action;
+use rustc_hash::FxBuildHasher;
 use stateright::Model;
+use std::collections::HashSet;
 
 /// Walks run by default after each search.
 pub const WALKS: u64 = 256;
@@ -62,39 +72,100 @@ impl SplitMix {
 pub struct Completeness {
     /// Walks run.
     pub walks: u64,
+    /// Walks that started from a stored state deeper than the initial one.
+    pub deep_walks: u64,
     /// Actions taken in all.
     pub actions: u64,
     /// States between transactions looked up (every one was stored).
     pub looked_up: u64,
-    /// Walks were cut at this many actions (the depth up to which the search stored
-    /// every state), if that is less than [`WALK_ACTIONS`].
+    /// Distinct stored states among them.
+    pub distinct: usize,
+    /// States the search stored.
+    pub stored: usize,
+    /// Views of CPUs looked up among those the search passed through (every state
+    /// of every walk, inside transactions included; every one was there).
+    pub views_looked_up: u64,
+    /// The deepest BFS level a walk started from.
+    pub deepest_level: usize,
+    /// The search's BFS levels (its depth plus one).
+    pub levels: usize,
+    /// Walks were cut at this many transitions from the initial state (the depth up
+    /// to which the search stored every state), if that is less than [`WALK_ACTIONS`].
     pub depth: usize,
 }
 
-/// Runs `walks` walks of at most `max_actions` actions (fewer where the search stored
-/// only the states within `stored_within` transitions) and looks up each state in
-/// which no CPU is inside a transaction in `visited`.
+impl Completeness {
+    /// The share of the stored states the walks looked up.
+    pub fn share(&self) -> f64 {
+        self.distinct as f64 / self.stored.max(1) as f64
+    }
+}
+
+/// The BFS level walk `k` of `deep` deep walks starts from, spread evenly over the
+/// levels `1..usable` (the last one included).
+fn start_level(k: u64, deep: u64, usable: usize) -> usize {
+    if usable <= 1 {
+        return 0;
+    }
+    let top = (usable - 1) as u64;
+    if deep <= 1 {
+        return top as usize;
+    }
+    (1 + k * (top - 1) / (deep - 1)) as usize
+}
+
+/// Runs `walks` walks of at most `max_actions` actions: half of them from the
+/// initial state, half from stored states drawn from every BFS level (a stored state
+/// is one the search expanded, so a walk from it checks what the search did there;
+/// the walks from the initial state never reach the deep levels). Each state in
+/// which no CPU is inside a transaction is looked up in `visited`, and every CPU's
+/// view of every state among the views the search passed through; on a symmetric
+/// search every state's properties are compared with its representative's. Where
+/// the search stored only the states within `stored_within` transitions, a walk
+/// from level `l` takes at most `stored_within - l` actions, and views are looked
+/// up one transition short of that.
 pub fn check(
     model: &Search,
-    visited: &Visited<Packed>,
+    visited: &Visited<Packed, CpuView>,
     stored_within: Option<usize>,
     walks: u64,
     max_actions: usize,
 ) -> Result<Completeness, String> {
-    let depth = stored_within.map_or(max_actions, |d| d.min(max_actions));
+    let limit = stored_within.unwrap_or(usize::MAX);
+    let usable = visited.levels().min(limit);
+    let deep = if usable > 1 { walks / 2 } else { 0 };
     let mut done = Completeness {
         walks,
+        deep_walks: deep,
         actions: 0,
         looked_up: 0,
-        depth,
+        distinct: 0,
+        stored: visited.count(),
+        views_looked_up: 0,
+        deepest_level: 0,
+        levels: visited.levels(),
+        depth: limit.min(max_actions),
     };
+    let mut distinct: HashSet<Packed, FxBuildHasher> = HashSet::default();
     let cpus = model.config.cpus;
     let mut actions: Vec<Action> = Vec::new();
     for walk in 0..walks {
         let mut rng = SplitMix::for_walk(SEED, walk);
-        let mut s = model.initial_state();
+        let (mut s, from) = if walk < walks - deep {
+            (model.initial_state(), 0)
+        } else {
+            let l = start_level(walk - (walks - deep), deep, usable);
+            let keys = visited.level(l);
+            (model.state(&keys[rng.below(keys.len())]), l)
+        };
+        done.deepest_level = done.deepest_level.max(from);
+        let budget = max_actions.min(limit.saturating_sub(from));
         let mut phases = vec![Phase::Between; cpus];
-        for taken in 1..=depth {
+        let whence = || match from {
+            0 => "from the initial state".to_string(),
+            l => format!("from a stored state of BFS level {l}"),
+        };
+        for taken in 1..=budget {
             actions.clear();
             model.actions(&s, &mut actions);
             if actions.is_empty() {
@@ -105,7 +176,7 @@ pub fn check(
             // transactions at once, and looks up little.
             let inside = |a: &Action| phases[a.cpu.index()] != Phase::Between;
             let finishing = actions.iter().filter(|a| inside(a)).count();
-            let a = if finishing > 0 && rng.below(4) != 0 {
+            let a = if finishing > 0 && walk % 2 == 0 && rng.below(4) != 0 {
                 *actions
                     .iter()
                     .filter(|a| inside(a))
@@ -123,17 +194,45 @@ pub fn check(
                 model.perform(&mut s, a.cpu, a.kind);
             }
             done.actions += 1;
+            model.check_representative(&s).map_err(|e| {
+                format!(
+                    "{e} (completeness walk {walk} {}, action {taken})",
+                    whence()
+                )
+            })?;
             if !model.in_transactions || model.between_transactions(&s, &phases) {
                 done.looked_up += 1;
-                if !visited.contains_key(&Searchable::key(model, &s)) {
+                let key = Searchable::key(model, &s);
+                if !visited.contains_key(&key) {
                     return Err(format!(
                         "{INTERNAL_ERROR} completeness check: walk {walk} (seed {SEED:#x}) \
-                         reached after {taken} actions a state with no CPU inside a transaction \
-                         that the search never stored; run with --no-transactions and report this"
+                         {} reached after {taken} actions a state with no CPU inside a \
+                         transaction that the search never stored; run with \
+                         --no-transactions and report this",
+                        whence()
                     ));
+                }
+                distinct.insert(key);
+            }
+            // A state `taken` actions into the walk lies within `from + taken`
+            // transitions; its transactions began at most one transition earlier,
+            // from a state the search expanded if that is within its stored depth.
+            if from + taken < limit {
+                for c in model.cpus() {
+                    done.views_looked_up += 1;
+                    if !visited.views.contains(&model.cpu_view(&s, c)) {
+                        return Err(format!(
+                            "{INTERNAL_ERROR} completeness check: walk {walk} (seed {SEED:#x}) \
+                             {} reached after {taken} actions a state in which CPU{c} looks \
+                             as the search never saw any CPU look (inside a transaction \
+                             included); run with --no-transactions and report this",
+                            whence()
+                        ));
+                    }
                 }
             }
         }
     }
+    done.distinct = distinct.len();
     Ok(done)
 }

@@ -96,6 +96,7 @@ impl Model for DiffModel {
 
 impl Searchable for DiffModel {
     type Key = State;
+    type View = ();
 
     fn key(&self, s: &State) -> State {
         *s

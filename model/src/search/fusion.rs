@@ -52,7 +52,7 @@
 
 use super::bfs::Visit;
 use super::options::Search;
-use super::verify::INTERNAL_ERROR;
+use super::INTERNAL_ERROR;
 use crate::config::RcuoWakers;
 use crate::kernel::machine::{Action, Move, Op};
 use crate::kernel::seeded::SearchBug;
@@ -104,6 +104,11 @@ impl Search {
                     Loc::SchedLock | Loc::TtwuRemoteLock | Loc::BalanceLock1 | Loc::BalanceLock2,
                 ) => Mover::Right,
                 Some(Loc::WakeLock) if cfg.rcuo_wakers == RcuoWakers::Own => Mover::Right,
+                Some(Loc::RcuoPrepareWait)
+                    if self.has_search_bug(SearchBug::PrepareWaitRightMover) =>
+                {
+                    Mover::Right
+                }
                 // `avc_reclaim_node`'s trylock sees whether the slot lock is held: a
                 // release before it and one after it end differently.
                 Some(Loc::AvcReclaimUnlock | Loc::AvcInsertUnlock)

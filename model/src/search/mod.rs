@@ -6,6 +6,11 @@
 //! paths, then [`completeness`]); [`diff`] searches for the first switch two
 //! policies decide differently on.
 
+/// How an error of switchpath's own making begins (two of its engines disagree, or
+/// a premise of a reduction failed): the command line exits 4 on it, not 2 as for
+/// bad input.
+pub const INTERNAL_ERROR: &str = "internal error:";
+
 pub mod bfs;
 pub mod completeness;
 pub mod diff;

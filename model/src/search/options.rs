@@ -7,12 +7,13 @@
 use super::bfs::Limits;
 use super::bfs::{bfs_keeping_of, single_actions, Outcome, Searchable, Transition, Visit, Visited};
 use super::packed::{pack, unpack, Packed};
-use super::symmetry::Symmetry;
+use super::symmetry::{CpuView, Symmetry};
+use super::INTERNAL_ERROR;
 use crate::check::properties;
 use crate::kernel::machine::{Action, SwitchModel};
 use crate::kernel::seeded::SearchBug;
 use crate::kernel::waits::Shape;
-use crate::state::State;
+use crate::state::{CpuId, State};
 use stateright::{Model, Property};
 use std::borrow::Cow;
 use std::ops::Deref;
@@ -29,6 +30,11 @@ pub struct Search {
     pub in_transactions: bool,
     /// A seeded bug of the reduction (`switchpath selftest` only).
     pub search_bug: Option<SearchBug>,
+    /// Check on every state the search generates that each property has the same
+    /// value on it as on its symmetry class's representative
+    /// ([`Search::check_representative`]); on in debug builds. The completeness
+    /// walks check their states whatever this says.
+    pub audit_symmetry: bool,
 }
 
 impl Search {
@@ -40,6 +46,50 @@ impl Search {
             model,
             in_transactions: true,
             search_bug: None,
+            audit_symmetry: cfg!(debug_assertions),
+        }
+    }
+
+    /// The same search, checking on every state it generates that the properties
+    /// do not change under canonicalisation.
+    pub fn auditing_symmetry(mut self) -> Search {
+        self.audit_symmetry = true;
+        self
+    }
+
+    /// An internal error if some property has one value on `s` and another on the
+    /// representative of its symmetry class: the renamings the search exploits
+    /// would then not be symmetries of what it checks.
+    pub fn check_representative(&self, s: &State) -> Result<(), String> {
+        let Some(sym) = &self.symmetry else {
+            return Ok(());
+        };
+        let key = sym.canonical(s);
+        let r = unpack(&key);
+        for p in self.properties() {
+            let (on_s, on_r) = ((p.condition)(self, s), (p.condition)(self, &r));
+            if on_s != on_r {
+                return Err(format!(
+                    "{INTERNAL_ERROR} symmetry: `{}` is {on_s} on a state and {on_r} on \
+                     its representative ({}; packed {}); run with --no-symmetry and \
+                     report this",
+                    p.name,
+                    sym.describe(),
+                    key.0
+                        .iter()
+                        .map(|w| format!("{w:016x}"))
+                        .collect::<String>(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// What the completeness check compares of CPU `c` (see [`CpuView`]).
+    pub fn cpu_view(&self, s: &State, c: CpuId) -> CpuView {
+        match &self.symmetry {
+            Some(sym) => sym.cpu_view(s, c),
+            None => Symmetry::exact_cpu_view(s, c),
         }
     }
 
@@ -139,7 +189,7 @@ pub fn bfs(model: &impl ToSearch, limits: Limits<'_>) -> Outcome<Action> {
 pub fn bfs_keeping(
     model: &impl ToSearch,
     limits: Limits<'_>,
-) -> (Outcome<Action>, Visited<Packed>) {
+) -> (Outcome<Action>, Visited<Packed, CpuView>) {
     bfs_keeping_of(&*model.to_search(), limits)
 }
 
@@ -193,11 +243,39 @@ impl Searchable for Search {
         visit: &mut Visit<'_, Action, State>,
         out: &mut Vec<(Transition<Action>, State)>,
     ) -> Result<(), String> {
+        let before = out.len();
         if self.in_transactions {
-            self.transactions(s, visit, out)
+            if self.audit_symmetry {
+                let mut fault = Ok(());
+                self.transactions(
+                    s,
+                    &mut |steps, inside| {
+                        if fault.is_ok() {
+                            fault = self.check_representative(inside);
+                        }
+                        visit(steps, inside)
+                    },
+                    out,
+                )?;
+                fault?;
+            } else {
+                self.transactions(s, visit, out)?;
+            }
         } else {
             single_actions(self, s, out);
-            Ok(())
         }
+        if self.audit_symmetry {
+            for (_, next) in &out[before..] {
+                self.check_representative(next)?;
+            }
+        }
+        Ok(())
+    }
+
+    type View = CpuView;
+
+    /// The view of every CPU.
+    fn views(&self, s: &State, out: &mut Vec<CpuView>) {
+        out.extend(self.cpus().map(|c| self.cpu_view(s, c)));
     }
 }

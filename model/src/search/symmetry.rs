@@ -15,15 +15,25 @@
 //!   itself; the wake placement (the waker's CPU, the previous one, idle siblings)
 //!   names no CPU by number. Where tasks *start* does not matter: the initial
 //!   state is just one state; the transitions are what must be symmetric.
-//! - *User tasks* are interchangeable when their flags (`root`, `nondumpable`,
-//!   `spec-ib`) are equal and each has a uid of its own, other than 0: every policy and
-//!   property compares uids only for equality, so renaming two such tasks together
-//!   with their uids (and their AVC keys) changes nothing. Two tasks sharing a uid are
-//!   never renamed.
+//! - *User tasks* are candidates when their flags (`root`, `nondumpable`, `spec-ib`)
+//!   are equal and each has a uid of its own, other than 0: the kernel code and the
+//!   built-in properties compare uids only for equality, so renaming two such tasks
+//!   together with their uids (and their AVC keys) changes nothing *they* do. Two
+//!   tasks sharing a uid are never renamed. The policy is another matter: a rule
+//!   may name a uid (`next.uid == 1000`), so candidates are interchangeable only
+//!   where the model's own tables say so: two are swapped only if the swap leaves
+//!   every tabled decision (the IBPB, whether deciding consults the AVC) and every
+//!   promise unchanged ([`SwitchModel::renaming_keeps_decisions`]), and a class is a
+//!   connected component of such swaps. The CPU renaming is checked the same way
+//!   (it renames the `rcuo` kthreads).
 //!
 //! Every property checked (the wait-for cycle, the three isolation predicates, the
 //! witnesses) is stated in terms of roles, not numbers, so it has the same value on
-//! every state of a class. Breadth-first search over representatives therefore
+//! every state of a class. That too is checked, not assumed: with
+//! [`Search::audit_symmetry`](super::options::Search::audit_symmetry) (on in debug
+//! builds) on every state the search generates, and on every state of the
+//! completeness walks, each property has the same value on the state and on its
+//! representative, or the search stops with an internal error. Breadth-first search over representatives therefore
 //! visits every class at its shortest distance, and a counterexample found on a
 //! representative is replayed on the real states (see `bfs.rs`), so it stays a
 //! shortest path from the real initial state.
@@ -41,6 +51,19 @@ use crate::config::{RcuoPlacement, MAX_CPUS};
 use crate::kernel::machine::{SwitchModel, TaskKind};
 use crate::state::*;
 use std::hash::{Hash, Hasher};
+
+/// What the properties can read of one CPU, up to the renamings the search
+/// exploits: its frames, its flags but the no-CBs `QUEUED` bit (another CPU's `rcuo`
+/// clears it), the tasks it names (as their kinds relative to it where a renaming
+/// may move them), the CPUs it names (itself, another, none) and whether it holds
+/// its own runqueue lock. Every state a real run passes through, inside a
+/// transaction or not, has views the search passed through
+/// (`model/tests/reduction_result.rs` checks it exactly on small instances); the
+/// completeness check looks the views of its walks up.
+pub type CpuView = [u8; VIEW_BYTES];
+
+/// Bytes of a [`CpuView`].
+pub const VIEW_BYTES: usize = 1 + MAX_DEPTH + 6 + 2 + 1 + 1;
 
 /// The symmetries of one model instance.
 #[derive(Clone, Debug)]
@@ -72,12 +95,11 @@ impl Symmetry {
             && !cfg.load_balance
             && !cfg.rcu_barrier
             && (!cfg.rcu_nocb || cfg.rcuo_cpu == RcuoPlacement::Same);
-        let mut class_of = [0u8; MAX_TASKS];
         let mut key = [0u16; MAX_TASKS];
-        let mut classes: Vec<Vec<u8>> = Vec::new();
+        // Candidates: user tasks the kernel and the properties cannot tell apart.
+        let mut candidates: Vec<Vec<u8>> = Vec::new();
         for (t, info) in model.tasks.iter().enumerate() {
             key[t] = info.avc_key;
-            class_of[t] = t as u8;
             if info.kind != TaskKind::User {
                 continue;
             }
@@ -92,15 +114,30 @@ impl Symmetry {
                 (other.cap_sys_ptrace, other.nondumpable, other.spec_ib)
                     == (spec.cap_sys_ptrace, spec.nondumpable, spec.spec_ib)
             };
-            match classes.iter_mut().find(|c| same_flags(&c[0])) {
-                Some(class) => {
-                    class_of[t] = class[0];
-                    class.push(t as u8);
-                }
-                None => classes.push(vec![t as u8]),
+            match candidates.iter_mut().find(|c| same_flags(&c[0])) {
+                Some(class) => class.push(t as u8),
+                None => candidates.push(vec![t as u8]),
             }
         }
-        classes.retain(|c| c.len() > 1);
+        // Classes: candidates the policy cannot tell apart either.
+        let classes: Vec<Vec<u8>> = candidates
+            .iter()
+            .flat_map(|c| keeping_decisions(model, c))
+            .collect();
+        let mut class_of: [u8; MAX_TASKS] = std::array::from_fn(|t| t as u8);
+        for class in &classes {
+            for &t in class {
+                class_of[t as usize] = class[0];
+            }
+        }
+        // CPU renaming renames each CPU's `rcuo` with it (idle is one slot of the
+        // tables): every transposition of two `rcuo`s must keep the tables too.
+        let cpu_symmetric = cpu_symmetric
+            && (!cfg.rcu_nocb
+                || (1..cfg.cpus).all(|k| {
+                    let (a, b) = (model.rcuo_of(CpuId(0)), model.rcuo_of(CpuId(k as u8)));
+                    model.renaming_keeps_decisions(&|t| swap(t, a, b))
+                }));
         let mut fixed_keys = !0u16;
         for class in &classes {
             for &t in class {
@@ -119,6 +156,50 @@ impl Symmetry {
             fixed_keys,
         };
         (sym.cpu_symmetric || !sym.classes.is_empty()).then_some(sym)
+    }
+
+    /// CPU `c`'s [`CpuView`] in `s` with nothing renamed (a search without
+    /// symmetry).
+    pub fn exact_cpu_view(s: &State, c: CpuId) -> CpuView {
+        Self::view_with(s, c, |t| t, |x| x)
+    }
+
+    /// CPU `c`'s [`CpuView`] in `s`, the same on every state of `s`'s class.
+    pub fn cpu_view(&self, s: &State, c: CpuId) -> CpuView {
+        let whose = |x: u8| match x {
+            NOBODY => NOBODY,
+            x if x == c.0 => 0,
+            _ => 1,
+        };
+        if self.cpu_symmetric {
+            Self::view_with(s, c, |t| self.task_kind(t, c.0), whose)
+        } else {
+            // Only the task classes are renamed.
+            let task = |t: u8| match self.class_of.get(t as usize) {
+                Some(&class) if t < IDLE => class,
+                _ => t,
+            };
+            Self::view_with(s, c, task, |x| x)
+        }
+    }
+
+    /// The view, with task references written by `task` and CPU references by `cpu`.
+    fn view_with(s: &State, c: CpuId, task: impl Fn(u8) -> u8, cpu: impl Fn(u8) -> u8) -> CpuView {
+        let mine = &s.cpu[c];
+        let mut v = [0u8; VIEW_BYTES];
+        v[0] = mine.depth;
+        for (slot, loc) in v[1..=MAX_DEPTH].iter_mut().zip(mine.stack.iter()) {
+            *slot = *loc as u8;
+        }
+        for (slot, t) in v[1 + MAX_DEPTH..].iter_mut().zip(mine.task_refs()) {
+            *slot = task(t);
+        }
+        let at = 1 + MAX_DEPTH + 6;
+        v[at] = cpu(mine.target);
+        v[at + 1] = cpu(mine.queue);
+        v[at + 2] = mine.flags & !F_QUEUED;
+        v[at + 3] = (s.holder[Lock::Rq(c).index()] == c.0) as u8;
+        v
     }
 
     /// What the reduction exploits, for reports: e.g. `4 CPUs, 8 tasks`.
@@ -356,6 +437,57 @@ impl Symmetry {
         }
         sig
     }
+}
+
+/// `t` with `a` and `b` swapped.
+fn swap(t: TaskId, a: TaskId, b: TaskId) -> TaskId {
+    if t == a {
+        b
+    } else if t == b {
+        a
+    } else {
+        t
+    }
+}
+
+/// The classes of `candidates` (user tasks the kernel and the properties cannot
+/// tell apart) whose members the *policy* cannot tell apart either: the connected
+/// components of "swapping the two keeps every tabled decision and promise"
+/// ([`SwitchModel::renaming_keeps_decisions`]), of two tasks or more. The tables
+/// are invariant under each transposition of a component, so under every
+/// permutation of it (transpositions generate them all): each component is a
+/// symmetry group of the whole model.
+fn keeping_decisions(model: &SwitchModel, candidates: &[u8]) -> Vec<Vec<u8>> {
+    // Union-find over positions in `candidates`: `parent[i] <= i`, roots point
+    // to themselves.
+    let n = candidates.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    let root = |parent: &[usize], mut i: usize| {
+        while parent[i] != i {
+            i = parent[i];
+        }
+        i
+    };
+    for j in 1..n {
+        for i in 0..j {
+            let (ri, rj) = (root(&parent, i), root(&parent, j));
+            let (a, b) = (TaskId(candidates[i]), TaskId(candidates[j]));
+            if ri != rj && model.renaming_keeps_decisions(&|t| swap(t, a, b)) {
+                parent[ri.max(rj)] = ri.min(rj);
+            }
+        }
+    }
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for r in 0..n {
+        let class: Vec<u8> = (0..n)
+            .filter(|&i| root(&parent, i) == r)
+            .map(|i| candidates[i])
+            .collect();
+        if class.len() > 1 {
+            out.push(class);
+        }
+    }
+    out
 }
 
 /// A 64-bit mixer (the splitmix64 finaliser), for order-free multiset hashes.

@@ -16,9 +16,7 @@ use crate::kernel::machine::Action;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-/// How an error of switchpath's own making begins (two of its engines disagree):
-/// the command line exits 4 on it, not 2 as for bad input.
-pub const INTERNAL_ERROR: &str = "internal error:";
+pub use super::INTERNAL_ERROR;
 
 /// What [`verify`] found.
 pub struct Verified {
