@@ -98,9 +98,18 @@ fn searched(model: &Search) -> Space {
         note(model, &s, &mut space);
         let mut inside = Vec::new();
         model
-            .transactions(&s, &mut |_, t| inside.push(*t), &mut out)
+            .transactions(
+                &s,
+                &mut |steps, t| inside.push((steps[0].cpu, *t)),
+                &mut out,
+            )
             .expect("the premises hold");
-        for t in inside {
+        for (moving, t) in inside {
+            // The premise of the search's view collection: inside a transaction
+            // only the CPU running it looks different.
+            for c in model.cpus().filter(|&c| c != moving) {
+                assert_eq!(view(&t, c), view(&s, c), "CPU{c} changed by CPU{moving}");
+            }
             note(model, &t, &mut space);
         }
         for (_, next) in out.drain(..) {

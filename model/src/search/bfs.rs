@@ -135,10 +135,11 @@ pub trait Searchable: Model<Action: Clone> + Sync {
     /// A part of a state the completeness check looks up (for the switch model:
     /// what one CPU's properties can read, [`CpuView`](super::symmetry::CpuView)).
     type View: Hash + Eq + Clone + Send + Sync;
-    /// The views of `s`; the search collects them from every state it expands and
-    /// every state inside a transition ([`Visited::views`]). None by default.
-    fn views(&self, s: &Self::State, out: &mut Vec<Self::View>) {
-        let _ = (s, out);
+    /// The views of `s`, reached from a state the search expanded by `steps` (none:
+    /// that state itself, or a state inside one of its transitions); the search
+    /// collects them ([`Visited::views`]). None by default.
+    fn views(&self, steps: &[Self::Action], s: &Self::State, out: &mut Vec<Self::View>) {
+        let _ = (steps, s, out);
     }
     /// The transitions out of `s`, in a fixed order. `visit` sees every state a
     /// transition passes through before its last, with the actions leading there;
@@ -287,10 +288,7 @@ struct Expanded<K, V> {
 /// Breadth-first search of any [`Searchable`] model from its initial states (the
 /// switch model's is `search::bfs`), and the visited set it built (for the
 /// completeness check).
-pub fn bfs_keeping_of<M>(
-    model: &M,
-    mut limits: Limits<'_>,
-) -> Searched<M>
+pub fn bfs_keeping_of<M>(model: &M, mut limits: Limits<'_>) -> Searched<M>
 where
     M: Searchable,
     M::State: Send,
@@ -417,12 +415,12 @@ where
                     for j in a..b {
                         let s = model.state(seen_ref.key(j));
                         let mut mask = discovers(&s, done);
-                        model.views(&s, &mut views);
+                        model.views(&[], &s, &mut views);
                         if let Err(e) = model.expand(
                             &s,
-                            &mut |_, inside| {
+                            &mut |steps, inside| {
                                 mask |= discovers(inside, done);
-                                model.views(inside, &mut views);
+                                model.views(steps, inside, &mut views);
                             },
                             &mut next,
                         ) {
