@@ -1,11 +1,14 @@
 //! loom explores every interleaving (up to a preemption bound) of the concrete
 //! switch path. Scripts are per-CPU plans of top-level actions.
 //!
-//! Preemption bound: 2. A wait-for cycle between two CPUs needs each to hold one
+//! Preemption bounds. A wait-for cycle between two CPUs needs each to hold one
 //! lock while the other reaches for it: at most one forced switch per CPU, so two
-//! preemptions; an AA needs none. The model's two-CPU ABBA is found at this bound
-//! (`rhel_abba_rcuo_elsewhere_loom`). The exhaustive runs of the deadlock-free
-//! policies take about ten seconds each at this bound; at 3 they take minutes.
+//! preemptions; an AA needs none. `cargo test --release` runs every policy's
+//! exhaustive run at bound 1 (a few seconds each) and the deadlocks that need no
+//! more; bound 2, where the model's two-CPU ABBA is found
+//! (`rhel_abba_rcuo_elsewhere_loom`) and each deadlock-free policy's run takes
+//! 30 s to 90 s on two cores, is `just test-all`'s; bound 3 (minutes) is
+//! `just concrete-long`'s.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use switchpath_concrete::platform::Loom;
@@ -22,9 +25,18 @@ fn model(policy: Policy, cpus: usize, tasks: &str) -> SwitchModel {
     SwitchModel::new(Config::with_tasks(policy, cpus, tasks).unwrap()).unwrap()
 }
 
+/// The preemption bound of the runs `cargo test --release` makes.
+const QUICK_BOUND: usize = 1;
+/// The full bound (`just test-all`).
+const FULL_BOUND: usize = 2;
+
 fn check(model: SwitchModel, scripts: Vec<Vec<Move>>) {
+    check_at(model, scripts, QUICK_BOUND)
+}
+
+fn check_at(model: SwitchModel, scripts: Vec<Vec<Move>>, bound: usize) {
     let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(2);
+    builder.preemption_bound = Some(bound);
     builder.check(move || {
         run_scripts::<Loom>(&model, &scripts);
     });
@@ -67,6 +79,7 @@ fn rhel_2cpu_loom() {
 /// The model's shortest two-CPU ABBA (AVC slot lock against a runqueue lock), its
 /// per-CPU plan replayed under loom.
 #[test]
+#[ignore = "bound 2, about a minute: just test-all"]
 #[should_panic(expected = "deadlock")]
 fn rhel_abba_rcuo_elsewhere_loom() {
     let m = SwitchModel::new(Config {
@@ -77,7 +90,7 @@ fn rhel_abba_rcuo_elsewhere_loom() {
     let path = bfs(&m, Limits::default()).discoveries["deadlock-free"].clone();
     let (scripts, choices) = plan_of(&m, &path);
     let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(2);
+    builder.preemption_bound = Some(FULL_BOUND);
     builder.check(move || {
         run_plan::<Loom>(&m, &scripts, &choices);
     });
@@ -119,6 +132,24 @@ fn upstream_cond_ibpb_2cpu_loom() {
         ),
         busy_two_cpus(),
     );
+}
+
+/// Every deadlock-free policy's busy two-CPU run at the full bound.
+#[test]
+#[ignore = "bound 2, about five minutes: just test-all"]
+fn every_deadlock_free_policy_2cpu_loom_at_bound_2() {
+    for (policy, tasks) in [
+        (Policy::Always, TWO_CPU_TASKS),
+        (Policy::None, TWO_CPU_TASKS),
+        (Policy::UpstreamDumpable, TWO_CPU_TASKS),
+        (Policy::UpstreamPtraceSched, TWO_CPU_TASKS),
+        (
+            Policy::UpstreamCondIbpb,
+            "1000,1001:spec-ib,1000:nondumpable,1002",
+        ),
+    ] {
+        check_at(model(policy, 2, tasks), busy_two_cpus(), FULL_BOUND);
+    }
 }
 
 /// loom's failure, written as a model trace file, loads and replays on the model.

@@ -149,7 +149,7 @@ fn busy(cpus: usize) -> Vec<Vec<Move>> {
 }
 
 proptest! {
-    #![proptest_config(fixed_config(64))]
+    #![proptest_config(fixed_config(32))]
 
     #[test]
     fn the_model_and_shuttle_agree_on_deadlock_freedom(config in config_strategy()) {

@@ -210,6 +210,7 @@ fn hard_cases() -> Vec<SwitchModel> {
 }
 
 #[test]
+#[ignore = "long result test, about 30 s: just test-all"]
 fn the_search_in_transactions_stores_every_state_between_transactions_in_the_hard_cases() {
     for model in hard_cases() {
         assert_complete(&model);
@@ -227,6 +228,7 @@ fn the_search_stores_every_state_between_transactions_of_the_rhel_four_task_inst
 }
 
 #[test]
+#[ignore = "long result test, about 35 s: just test-all"]
 fn the_search_stores_every_state_between_transactions_of_the_rhel_four_task_instance_with_nocb() {
     // The defaults (no-CBs on) with each rcuo woken on its previous CPU: 1,838,280
     // states between transactions, about 45 s (the kernel's placement of rcuo
@@ -238,6 +240,7 @@ fn the_search_stores_every_state_between_transactions_of_the_rhel_four_task_inst
 }
 
 #[test]
+#[ignore = "long result test, about 20 s (tests/selftest.rs runs the same bugs quickly): just test-all"]
 fn each_seeded_search_bug_loses_states_and_the_completeness_check_says_so() {
     for bug in SearchBug::ALL {
         let correct = SwitchModel::new(bug.config()).unwrap();
@@ -283,6 +286,7 @@ fn each_seeded_search_bug_loses_states_and_the_completeness_check_says_so() {
 }
 
 #[test]
+#[ignore = "long result test, about 15 s: just test-all"]
 fn the_seeded_avc_unlock_mover_loses_states_the_result_test_counts() {
     let bug = SearchBug::AvcUnlockLeftMover;
     let buggy = SwitchModel::new(bug.config()).unwrap().with_search_bug(bug);
