@@ -58,6 +58,10 @@ pub fn bench(
     let mut rows = Vec::new();
     for cpus in 1..=max_cpus {
         for &policy in policies {
+            // After Ctrl-C nothing more is run: no row for what was not measured.
+            if interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(rows);
+            }
             let config = Config {
                 policy,
                 cpus,

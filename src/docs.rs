@@ -9,8 +9,9 @@
 //! <!-- end generated -->
 //! ```
 //!
-//! Kinds: `verdicts PROPERTY` (that property's verdict for each policy on each
-//! default configuration, from `switchpath matrix`), `policy POLICY` (every
+//! The pages are `docs/**/*.md` and the README. Kinds: `matrix` (`switchpath
+//! matrix`'s text without its timing), `verdicts PROPERTY` (that property's verdict
+//! for each policy on each default configuration, from `switchpath matrix`), `policy POLICY` (every
 //! property's verdict for that policy, and its cost), `trace FILE [show|backtrace|lockdep]`
 //! (the viewer's output for a committed trace), `why POLICY CONFIGS PROPERTY` (what
 //! the property needs there, from `check --why`'s searches), `why-text POLICY
@@ -149,6 +150,10 @@ fn section(root: &Path, spec: &str, m: &Matrix) -> Result<String, String> {
     let words: Vec<&str> = spec.split_whitespace().collect();
     match words.as_slice() {
         ["verdicts", property] => Ok(verdict_table(m, property)),
+        ["matrix"] => Ok(format!(
+            "```text\n$ switchpath matrix\n{}```\n",
+            untimed_matrix(&crate::matrix::render_text(m, 100))
+        )),
         ["policy", policy] => policy_table(m, policy),
         ["trace", file] => trace_excerpt(root, file, "show"),
         ["trace", file, mode] => trace_excerpt(root, file, mode),
@@ -245,6 +250,17 @@ fn default_config(
     })
 }
 
+/// `matrix`'s text without its measurements: the closing line's seconds and rate.
+fn untimed_matrix(text: &str) -> String {
+    let text = text.trim_start_matches('\n');
+    match (text.find(" states in "), text.find("states/s); ")) {
+        (Some(a), Some(b)) if a < b => {
+            format!("{} states; {}", &text[..a], &text[b + "states/s); ".len()..])
+        }
+        _ => text.to_string(),
+    }
+}
+
 /// `check`'s text without its measurements (seconds, states/s, memory), which
 /// differ run to run.
 pub fn untimed(text: &str) -> String {
@@ -313,11 +329,13 @@ fn regenerate(root: &Path, text: &str, m: &Matrix) -> Result<String, String> {
     Ok(out)
 }
 
-/// Regenerates every page under `root/docs`; returns the pages whose text changed,
-/// with their new text.
+/// Regenerates every page under `root/docs`, and the README; returns the pages
+/// whose text changed, with their new text.
 pub fn stale_pages(root: &Path, m: &Matrix) -> Result<Vec<(PathBuf, String)>, String> {
     let mut out = Vec::new();
-    for page in pages(&root.join("docs")) {
+    let mut all = vec![root.join("README.md")];
+    all.extend(pages(&root.join("docs")));
+    for page in all {
         let text =
             std::fs::read_to_string(&page).map_err(|e| format!("{}: {e}", page.display()))?;
         let fresh = regenerate(root, &text, m).map_err(|e| format!("{}: {e}", page.display()))?;

@@ -305,9 +305,12 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
         .map(|&w| {
             let steps = outcome.discoveries.get(w.name()).map(|p| p.len());
             let shortest = shortest.get(w.name()).copied().unwrap_or(true);
+            // A bounded or interrupted search that did not reach a witness does not
+            // know whether it is reachable.
             let status = match (steps, model.witness_applicable(w)) {
                 (Some(_), _) => "reached",
-                (None, true) => "not reached",
+                (None, true) if outcome.complete => "not reached",
+                (None, true) => "unknown",
                 (None, false) => "n/a",
             };
             WitnessReport {

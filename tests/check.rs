@@ -595,3 +595,40 @@ fn a_vacuous_verdict_names_the_missing_witness() {
         stderr(&o)
     );
 }
+
+/// A bound of no states is refused; a bounded search does not know whether the
+/// witnesses it did not reach are reachable: `unknown`, not `not reached`.
+#[test]
+fn a_bound_says_what_it_does_not_know() {
+    for command in [
+        vec!["check", "--policy", "none"],
+        vec!["bench", "--cpus", "1"],
+        vec!["lockgraph", "--policy", "none"],
+    ] {
+        let mut args = command.clone();
+        args.extend(["--max-states", "0"]);
+        let o = switchpath(&args);
+        assert_eq!(o.status.code(), Some(2), "{command:?}");
+        assert!(stderr(&o).contains("a bound on states is at least 1"), "{}", stderr(&o));
+    }
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "always",
+        "--cpus",
+        "2",
+        "--max-states",
+        "10",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let statuses: Vec<&str> = v["witnesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["status"].as_str().unwrap())
+        .collect();
+    assert!(statuses.contains(&"unknown"), "{statuses:?}");
+    assert!(!statuses.contains(&"not reached"), "{statuses:?}");
+}

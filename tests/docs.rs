@@ -114,3 +114,107 @@ fn docs_check_without_a_docs_directory_is_bad_input() {
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
+
+fn readme() -> String {
+    std::fs::read_to_string(root().join("README.md")).unwrap()
+}
+
+fn switchpath_stdout(args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_switchpath"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// The default `check --help` shows for `flag`, if it shows one.
+fn help_default(help: &str, flag: &str) -> Option<String> {
+    let start = help.find(&format!("      --{flag} "))?;
+    let block = &help[start + 2..];
+    let end = block.find("\n      --").unwrap_or(block.len());
+    let block = &block[..end];
+    let at = block.find("[default: ")? + "[default: ".len();
+    Some(block[at..].split(']').next()?.to_string())
+}
+
+/// Every `--knob value` the README's knob paragraph gives as a default is the
+/// default `check --help` shows.
+#[test]
+fn the_readme_knob_defaults_are_the_help_defaults() {
+    let readme = readme();
+    let start = readme.find("Knobs and their defaults").unwrap();
+    let paragraph = &readme[start..start + readme[start..].find("\n\n").unwrap()];
+    let help = switchpath_stdout(&["check", "--help"]);
+    let mut compared = 0;
+    for quoted in paragraph.split('`').skip(1).step_by(2) {
+        let Some((flag, value)) = quoted.strip_prefix("--").and_then(|q| q.split_once(' ')) else {
+            continue;
+        };
+        if value.chars().any(|c| c.is_ascii_uppercase()) {
+            continue; // a placeholder (`--max-states N`)
+        }
+        if let Some(default) = help_default(&help, flag) {
+            assert_eq!(value, default, "README says `--{flag} {value}`, --help {default}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 12, "only {compared} defaults compared");
+    // The task list has no single default value: the paragraph says what it is.
+    assert!(help.contains("Default: two per CPU"));
+    assert!(paragraph.contains("`--tasks` two user tasks of distinct uids per CPU"));
+}
+
+/// The matrix is as quick as the README says (a class, not a measurement: the
+/// README says "under 30 s").
+#[test]
+fn the_matrix_takes_the_time_the_readme_says() {
+    assert!(readme().contains("under 30 s on two cores"));
+    let out = switchpath_stdout(&["matrix", "--no-traces"]);
+    let seconds: f64 = out
+        .split(" states in ")
+        .nth(1)
+        .and_then(|r| r.split(" s (").next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no time in:\n{out}"));
+    assert!(seconds < 30.0, "the matrix took {seconds} s");
+}
+
+/// The layout table names every test file and every file of the model's layers.
+#[test]
+fn the_readme_layout_names_every_file_it_should() {
+    let readme = readme();
+    let layout = &readme[readme.find("## Layout").unwrap()..];
+    let layout = &layout[..layout[3..].find("\n## ").unwrap()];
+    for dir in ["tests", "model/src/kernel", "model/src/trace", "model/src/search"] {
+        for e in std::fs::read_dir(root().join(dir)).unwrap() {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".rs") && name != "mod.rs" {
+                assert!(
+                    layout.contains(&format!("`{name}`")),
+                    "the README's layout does not name {dir}/{name}"
+                );
+            }
+        }
+    }
+}
+
+/// The state counts the README quotes for the default tasks are the ones `check`
+/// finds (1 and 2 CPUs; the 3-CPU count is measured in docs/performance.md).
+#[test]
+fn the_readme_state_counts_are_the_tools() {
+    let readme = readme();
+    for cpus in ["1", "2"] {
+        let out = switchpath_stdout(&[
+            "check", "--policy", "upstream-dumpable", "--cpus", cpus, "--walks", "0", "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let states = v["states"].as_u64().unwrap();
+        let shown = if states >= 1000 {
+            format!("{},{:03}", states / 1000, states % 1000)
+        } else {
+            states.to_string()
+        };
+        assert!(readme.contains(&format!("{shown} ")) || readme.contains(&format!("{shown},")), "{cpus} CPUs: {shown}");
+    }
+}

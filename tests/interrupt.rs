@@ -63,6 +63,31 @@ fn ctrl_c_stops_a_run_with_its_counts_so_far() {
     assert!(out.contains("switches") && out.contains("IBPB"), "{out}");
 }
 
+/// Ctrl-C during a run of case files judges no case it stopped: the interrupted
+/// one and those after it are "not run", nothing is "Unexpected", exit 3.
+#[test]
+fn ctrl_c_during_case_files_says_what_was_not_run() {
+    let child = start(&[
+        "check",
+        "checks/long/rhel-2cpu-defer-wakeup.toml",
+        "checks/cases/none-1cpu.toml",
+    ]);
+    let o = interrupt(
+        child,
+        after(Duration::from_millis(1500)),
+        Duration::from_secs(20),
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(!out.contains("Unexpected"), "{out}");
+    assert!(out.contains("rhel-2cpu-defer-wakeup: interrupted after "), "{out}");
+    assert!(
+        out.contains("interrupted: not run: rhel-2cpu-defer-wakeup, none-1cpu"),
+        "{out}"
+    );
+    assert!(out.contains("2 cases, 0 as expected, 2 not run"), "{out}");
+}
+
 #[test]
 fn ctrl_c_stops_explore() {
     let port = {

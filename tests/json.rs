@@ -96,6 +96,7 @@ fn cases_json_is_case_results() {
         cases: Vec<CaseResult>,
         as_expected: usize,
         total: usize,
+        not_run: Vec<String>,
     }
     let case = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("checks/cases/none-1cpu.toml");
     let o = switchpath(&["check", case.to_str().unwrap(), "--json"]);

@@ -3,7 +3,8 @@
 
 use super::knobs::Knobs;
 use super::parse::{
-    parse_cycles, parse_ghz, parse_search_bug, parse_seconds, parse_seeded, Seeded,
+    parse_cycles, parse_ghz, parse_max_states, parse_walks, parse_search_bug, parse_seconds, parse_seeded,
+    Seeded,
 };
 use clap::Args;
 use std::path::PathBuf;
@@ -20,7 +21,7 @@ pub struct SampleArgs {
     #[arg(long, default_value = "0/1", value_parser = sample::Shard::parse)]
     pub shard: sample::Shard,
     /// Walks per shard (W).
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 10_000, value_parser = parse_walks)]
     pub walks: u64,
     /// Longest walk, in steps.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -69,7 +70,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "FILE.toml", conflicts_with = "policy")]
     pub policy_file: Option<PathBuf>,
     /// Bound on unique states per search (the row then says complete: no).
-    #[arg(long, default_value_t = 30_000_000)]
+    #[arg(long, default_value_t = 30_000_000, value_parser = parse_max_states)]
     pub max_states: usize,
     /// Bound on seconds per search.
     #[arg(long, default_value_t = 120.0, value_parser = parse_seconds)]
@@ -90,7 +91,7 @@ pub struct LockgraphArgs {
     pub dot: bool,
     /// Bound on states explored (a bounded graph says so, and proves nothing; about
     /// 150 bytes a state).
-    #[arg(long, value_name = "N", default_value_t = 10_000_000)]
+    #[arg(long, value_name = "N", default_value_t = 10_000_000, value_parser = parse_max_states)]
     pub max_states: usize,
 }
 
@@ -183,7 +184,7 @@ pub struct CheckArgs {
     pub knobs: Knobs,
     /// Stop after this many unique states: the verdict is then incomplete unless a
     /// violation was found.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_max_states)]
     pub max_states: Option<usize>,
     /// Print JSON.
     #[arg(long)]
@@ -272,7 +273,7 @@ pub struct DiffArgs {
     #[command(flatten)]
     pub knobs: Knobs,
     /// Stop each search after this many unique states (a bounded search says so).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_max_states)]
     pub max_states: Option<usize>,
     /// Print JSON.
     #[arg(long)]

@@ -151,11 +151,11 @@ pub struct Knobs {
     /// CPUs (1-4).
     #[arg(long, default_value_t = default_cpus(), value_parser = clap::value_parser!(u8).range(1..=4))]
     pub cpus: u8,
-    /// User tasks, comma-separated: a uid, then :root (CAP_SYS_PTRACE),
+    /// User tasks, comma-separated (1 to 8): a uid, then :root (CAP_SYS_PTRACE),
     /// :nondumpable, :spec-ib (TIF_SPEC_IB). Task i starts on CPU i mod cpus.
     /// Default: two per CPU, uids 1000, 1001, ... (a warning when a CPU would have
     /// no user task or none two to switch between).
-    #[arg(long, value_parser = parse_tasks)]
+    #[arg(long, value_parser = parse_tasks, allow_hyphen_values = true)]
     pub tasks: Option<TaskList>,
     /// SELinux is the LSM (capability checks consult the AVC).
     #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().selinux))]

@@ -44,6 +44,25 @@ pub fn parse_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
+/// `--max-states`: a bound of at least one state (0 would store nothing and
+/// prove nothing).
+pub fn parse_max_states(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        Ok(_) => Err("a bound on states is at least 1".to_string()),
+        Err(_) => Err(format!("`{text}` is not a number of states")),
+    }
+}
+
+/// `sample --walks`: at least one walk a shard.
+pub fn parse_walks(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        Ok(_) => Err("a shard runs at least 1 walk".to_string()),
+        Err(_) => Err(format!("`{text}` is not a number of walks")),
+    }
+}
+
 /// `--ibpb-cycles`: `N` or `LOW-HIGH` cycles per IBPB.
 pub fn parse_cycles(text: &str) -> Result<[u64; 2], String> {
     let bad = || format!("`{text}` is not a number of cycles (N or LOW-HIGH, 1 to 10000000)");

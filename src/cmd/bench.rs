@@ -45,6 +45,13 @@ pub fn run(args: BenchArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
         );
     } else {
         print!("{}", bench::render(&rows));
+        let wanted = policies.len() * args.cpus as usize;
+        if rows.len() < wanted {
+            println!(
+                "interrupted: {} of {wanted} searches not run",
+                wanted - rows.len()
+            );
+        }
     }
     Ok(Exit::of_search(false, rows.iter().all(|r| r.complete)))
 }

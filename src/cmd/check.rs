@@ -134,8 +134,27 @@ fn cases(args: &CheckArgs, opts: &RunOptions<'_>) -> Result<Exit, Error> {
         .map_err(Error::bad_input)?;
     let mut good = 0;
     let mut json = Vec::new();
+    let interrupted = |opts: &RunOptions<'_>| {
+        opts.interrupt
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+    };
+    let mut ran = 0;
     for c in &cases {
+        if interrupted(opts) {
+            break;
+        }
         let (report, problems) = case::check(c, opts)?;
+        // A search Ctrl-C stopped judges nothing: its counts are not the pins'.
+        if report.stopped.as_deref() == Some("interrupted") {
+            if !args.json {
+                println!(
+                    "{}: interrupted after {} states, not judged",
+                    c.name, report.states
+                );
+            }
+            break;
+        }
+        ran += 1;
         if args.json {
             json.push(serde_json::json!({
                 "case": c.name,
@@ -161,6 +180,7 @@ fn cases(args: &CheckArgs, opts: &RunOptions<'_>) -> Result<Exit, Error> {
         }
     }
     let n = cases.len();
+    let not_run: Vec<&str> = cases[ran..].iter().map(|c| c.name.as_str()).collect();
     if args.json {
         println!(
             "{}",
@@ -170,16 +190,32 @@ fn cases(args: &CheckArgs, opts: &RunOptions<'_>) -> Result<Exit, Error> {
                     "cases": json,
                     "as_expected": good,
                     "total": n,
+                    "not_run": not_run,
                 })
             )
         );
     } else {
+        if !not_run.is_empty() {
+            println!("interrupted: not run: {}", not_run.join(", "));
+        }
         println!(
-            "{n} case{}, {good} as expected",
-            if n == 1 { "" } else { "s" }
+            "{n} case{}, {good} as expected{}",
+            if n == 1 { "" } else { "s" },
+            if not_run.is_empty() {
+                String::new()
+            } else {
+                format!(", {} not run", not_run.len())
+            }
         );
     }
-    Ok(Exit::success_if(good == n))
+    // A mismatch among the cases that ran wins over the interruption.
+    if good < ran {
+        Ok(Exit::Fails)
+    } else if !not_run.is_empty() {
+        Ok(Exit::Incomplete)
+    } else {
+        Ok(Exit::Success)
+    }
 }
 
 /// `check --replay --concrete`: the trace, followed on the concrete code; a

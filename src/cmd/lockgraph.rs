@@ -12,7 +12,9 @@ use switchpath_model::lockgraph::LockGraph;
 pub fn run(args: LockgraphArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
     let config = args.knobs.config(KnobsFor::Lockgraph)?;
     let model = switchpath_model::SwitchModel::new(config.clone()).map_err(Error::bad_input)?;
-    let progress = super::progress_wanted();
+    // A line every ten seconds, on a terminal or not (a long run in CI or under
+    // `nohup` says it is alive); `--quiet` leaves them out.
+    let progress = !crate::cli::quiet();
     let graph = LockGraph::build_with(&model, Some(args.max_states), Some(interrupt), &mut |n| {
         if progress {
             eprintln!("lockgraph: {n} states explored");

@@ -46,7 +46,7 @@ impl LockGraph {
 
     /// [`LockGraph::build`], stopping early when `interrupt` is set (the graph is
     /// then incomplete and says so) and calling `progress` with the states seen
-    /// every million states.
+    /// every ten seconds.
     pub fn build_with(
         model: &SwitchModel,
         max_states: Option<usize>,
@@ -63,16 +63,22 @@ impl LockGraph {
         }
         let mut actions = Vec::new();
         let mut complete = true;
-        let mut next_report = 1_000_000;
+        let mut last_report = std::time::Instant::now();
+        let mut popped = 0u64;
         while let Some(s) = queue.pop_front() {
             graph.collect(model, &s);
-            if seen.len() >= next_report {
-                progress(seen.len());
-                next_report += 1_000_000;
+            popped += 1;
+            // Ctrl-C is looked at every 4,096 states, progress reported every ten
+            // seconds.
+            if popped % 4096 == 0 {
                 if interrupt.is_some_and(|i| i.load(std::sync::atomic::Ordering::Relaxed)) {
                     graph.interrupted = true;
                     complete = false;
                     break;
+                }
+                if last_report.elapsed() >= std::time::Duration::from_secs(10) {
+                    progress(seen.len());
+                    last_report = std::time::Instant::now();
                 }
             }
             if max_states.is_some_and(|m| seen.len() >= m) {
