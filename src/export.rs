@@ -32,11 +32,14 @@ fn task_record(t: &TaskFacts) -> Value {
     })
 }
 
-/// The decision as a list of zero or one record (ITF has no optional values).
-fn decision_record(d: Option<&Decision>) -> Value {
+/// The decision as a list of zero or one record (ITF has no optional values);
+/// `status` is `decided`, or `deciding` for one the step started and had not
+/// returned from (its `ibpb` and `predictor` are then not known yet).
+fn decision_record(d: Option<(&Decision, &str)>) -> Value {
     Value::Array(
-        d.map(|d| {
+        d.map(|(d, status)| {
             json!({
+                "status": status,
                 "policy": d.policy,
                 "rule": d.rule,
                 "decided_by": d.decided_by,
@@ -68,6 +71,7 @@ pub fn itf(t: &Trace) -> Value {
         "violation": "",
     })];
     let last = t.steps.len();
+    let started = switchpath_model::trace::started_decisions(t);
     for st in &t.steps {
         let violation = if st.step == last {
             t.summary.join("; ")
@@ -79,7 +83,15 @@ pub fn itf(t: &Trace) -> Value {
             "step": bigint(st.step),
             "action": format!("CPU{}: {}", st.cpu, st.description),
             "cpus": st.cpus.iter().map(cpu_record).collect::<Vec<_>>(),
-            "decision": decision_record(st.decision.as_ref()),
+            "decision": decision_record(
+                st.decision
+                    .as_ref()
+                    .map(|d| (d, "decided"))
+                    .or(started
+                        .iter()
+                        .find(|b| b.step == st.step)
+                        .map(|b| (&b.decision, "deciding")))
+            ),
             "violation": violation,
         }));
     }

@@ -249,14 +249,24 @@ pub fn render(t: &Trace) -> String {
     let title = escape_html(&format!("{} {}", t.config.policy, t.property));
     // The decision's text is the one `trace show` prints (`view::decision_lines`),
     // written here once per step rather than re-implemented in the script.
+    // A decision still in progress (the capability check entered) is shown where
+    // it starts, as `trace show` shows it (`view::started_lines`).
+    let started = switchpath_model::trace::started_decisions(t);
     let decisions: Vec<String> = t
         .steps
         .iter()
         .map(|st| {
-            st.decision
-                .as_ref()
-                .map(|d| crate::view::decision_lines(d, st.cpu).join("\n"))
-                .unwrap_or_default()
+            let mut parts: Vec<String> = started
+                .iter()
+                .filter(|b| b.step == st.step)
+                .map(|b| crate::view::started_lines(t, b).join("\n"))
+                .collect();
+            parts.extend(
+                st.decision
+                    .as_ref()
+                    .map(|d| crate::view::decision_lines(d, st.cpu).join("\n")),
+            );
+            parts.join("\n\n")
         })
         .collect();
     let meta = serde_json::json!({

@@ -4,7 +4,7 @@
 //! real-thread run), so a trace file is all an engineer needs.
 
 use switchpath_model::trace::lockdep::{LockdepKind, LockdepLock, LockdepReport};
-use switchpath_model::trace::{CpuSnapshot, Decision, TaskFacts, Trace};
+use switchpath_model::trace::{self, CpuSnapshot, Decision, Step, TaskFacts, Trace};
 
 /// How to print: width and whether to use colour.
 #[derive(Clone, Copy, Debug)]
@@ -31,6 +31,13 @@ static COLOR: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
 /// Sets the process's `--color` choice, which [`Style::detect`] follows.
 pub fn set_color_choice(c: ColorChoice) {
     COLOR.store(c as u8, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether standard output is a terminal, or `COLUMNS` says how wide to be (then
+/// `trace show` cuts to fit).
+pub fn output_is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() || std::env::var_os("COLUMNS").is_some()
 }
 
 impl Style {
@@ -66,10 +73,15 @@ impl Style {
     }
 }
 
-/// Fits `text` into `width` characters, cutting with `…`.
+/// No width limit: `trace show` into a pipe or a file cuts nothing.
+pub const UNLIMITED: usize = usize::MAX;
+
+/// Fits `text` into `width` characters, cutting with `…` ([`UNLIMITED`]: as it is).
 fn fit(text: &str, width: usize) -> String {
     let n = text.chars().count();
-    if n <= width {
+    if width == UNLIMITED {
+        text.to_string()
+    } else if n <= width {
         format!("{text:<width$}")
     } else if width == 0 {
         String::new()
@@ -111,9 +123,49 @@ pub fn header(t: &Trace) -> String {
 
 /// `trace show`: one column per CPU, one row per step.
 pub fn show(t: &Trace, style: Style) -> String {
+    show_steps(t, style, 1..=t.steps.len())
+}
+
+/// The four cells of the CPU that moves at step `st`: what it did, where it is and
+/// what it holds, what it waits for, its predictor.
+fn step_cells(st: &Step) -> [String; 4] {
+    let snap = &st.cpus[st.cpu as usize];
+    let held: Vec<&str> = snap.held.iter().map(|h| h.lock.as_str()).collect();
+    [
+        st.description.clone(),
+        format!(
+            "in {}; holds {}",
+            innermost(snap),
+            if held.is_empty() {
+                "-".into()
+            } else {
+                held.join(", ")
+            }
+        ),
+        match &snap.waiting_for {
+            Some(w) => format!("waits for {w}"),
+            None => String::new(),
+        },
+        predictor_cell(snap),
+    ]
+}
+
+/// `trace show` of the steps in `range` (1-based), the closing summary included
+/// when the range reaches the last step. With [`UNLIMITED`] width, each column is
+/// as wide as its widest cell and nothing is cut.
+pub fn show_steps(t: &Trace, style: Style, range: std::ops::RangeInclusive<usize>) -> String {
     let cpus = t.config.cpus;
     let step_w = 4;
-    let col = ((style.width.saturating_sub(step_w + 1)) / cpus).max(12) - 1;
+    let col = if style.width == UNLIMITED {
+        t.steps
+            .iter()
+            .flat_map(|st| step_cells(st).map(|c| c.chars().count()))
+            .chain([12])
+            .max()
+            .unwrap_or(12)
+    } else {
+        ((style.width.saturating_sub(step_w + 1)) / cpus).max(12) - 1
+    };
     let mut out = String::new();
     out.push_str(&fit(&header(t), style.width));
     out.push('\n');
@@ -126,31 +178,14 @@ pub fn show(t: &Trace, style: Style) -> String {
     out.push_str(&style.paint("1", head.trim_end()));
     out.push('\n');
     let last = t.steps.len();
-    for st in &t.steps {
+    let started = trace::started_decisions(t);
+    for st in t.steps.iter().filter(|st| range.contains(&st.step)) {
         // The step that closes the cycle, or whose decision breaks isolation.
         let closing = st.step == last && t.shape.is_some();
         let mut lines: Vec<String> = vec![String::new(); 4];
         for c in 0..cpus {
-            let snap = &st.cpus[c];
             let cells: [String; 4] = if c == st.cpu as usize {
-                let held: Vec<&str> = snap.held.iter().map(|h| h.lock.as_str()).collect();
-                [
-                    st.description.clone(),
-                    format!(
-                        "in {}; holds {}",
-                        innermost(snap),
-                        if held.is_empty() {
-                            "-".into()
-                        } else {
-                            held.join(", ")
-                        }
-                    ),
-                    match &snap.waiting_for {
-                        Some(w) => format!("waits for {w}"),
-                        None => String::new(),
-                    },
-                    predictor_cell(snap),
-                ]
+                step_cells(st)
             } else {
                 Default::default()
             };
@@ -174,6 +209,13 @@ pub fn show(t: &Trace, style: Style) -> String {
                 out.push_str(&format!("{:>step_w$} {}\n", "", line.trim_end()));
             }
         }
+        for begun in started.iter().filter(|b| b.step == st.step) {
+            for line in started_lines(t, begun) {
+                let text = fit(&format!("{:>step_w$} {line}", ""), style.width);
+                out.push_str(text.trim_end());
+                out.push('\n');
+            }
+        }
         if let Some(d) = &st.decision {
             let lines = decision_lines(d, st.cpu);
             for (i, line) in lines.iter().enumerate() {
@@ -188,6 +230,9 @@ pub fn show(t: &Trace, style: Style) -> String {
             }
         }
     }
+    if !range.contains(&last) {
+        return out;
+    }
     if closing_summary(t, &mut out, style) {
         return out;
     }
@@ -198,7 +243,7 @@ pub fn show(t: &Trace, style: Style) -> String {
         ));
         out.push('\n');
         for s in &t.summary {
-            out.push_str(&format!("  {s}\n"));
+            out.push_str(&crate::matrix::wrap(&format!("  {s}"), style.width, 4));
         }
     }
     out
@@ -251,6 +296,28 @@ pub fn decision_lines(d: &Decision, cpu: u8) -> Vec<String> {
     out
 }
 
+/// A decision that started at a step (the capability check entered) and had not
+/// returned there: the rule, the inputs, what it calls, and when it returns, or
+/// that it never does.
+pub fn started_lines(t: &Trace, begun: &trace::Started) -> Vec<String> {
+    let mut out = decision_lines(&begun.decision, begun.cpu);
+    out.pop(); // no outcome yet
+    out[0] = format!(
+        "switch_mm on CPU{} is deciding ({}: {})",
+        begun.cpu, begun.decision.policy, begun.decision.rule
+    );
+    let stuck = t.cycle.iter().any(|e| e.cpu == begun.cpu);
+    out.push(match begun.returned_at {
+        Some(n) => format!("  → still deciding: the call returns at step {n}"),
+        None if stuck => format!(
+            "  → still deciding: the call below never returns (CPU{} deadlocks inside it)",
+            begun.cpu
+        ),
+        None => "  → still deciding when the trace ends".to_string(),
+    });
+    out
+}
+
 /// `→ IBPB: ...` or `→ no IBPB: ...`.
 pub fn outcome(d: &Decision) -> String {
     if d.ibpb {
@@ -280,7 +347,7 @@ fn closing_summary(t: &Trace, out: &mut String, style: Style) -> bool {
     ));
     out.push('\n');
     for s in &t.summary {
-        out.push_str(&format!("  {s}\n"));
+        out.push_str(&crate::matrix::wrap(&format!("  {s}"), style.width, 4));
     }
     true
 }

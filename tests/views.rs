@@ -756,3 +756,69 @@ fn counts_are_singular_or_plural() {
     assert_eq!(switchpath_model::config::count(3, "switch"), "3 switches");
     assert_eq!(switchpath_model::config::count(2, "lock"), "2 locks");
 }
+
+/// The flagship deadlock is stuck inside a decision that never completes: every
+/// view shows it where it starts (the rule, the inputs, the capability check and
+/// the AVC under `rq->lock`) and says it never returns.
+#[test]
+fn the_deadlock_trace_shows_the_decision_it_is_stuck_in() {
+    let file = trace_file("rhel-ptrace-creds--deadlock-free--1cpu.json");
+    let out = stdout(&switchpath(&["trace", "show", "--width", "400", &file]));
+    let step3 = &out[out.find("  3  pick_next_task: A → B").expect("step 3")..];
+    let step3 = &step3[..step3.find("  4  ").expect("step 4")];
+    for line in [
+        "switch_mm on CPU0 is deciding (rhel-ptrace-creds: ",
+        "prev A (uid 0, CAP_SYS_PTRACE), next B (uid 1000), last user mm A",
+        "calls ptrace_has_cap -> has_ns_capability_noaudit(current = A, CAP_SYS_PTRACE)",
+        "cap_capable passes (A holds CAP_SYS_PTRACE), then cred_has_capability -> avc_has_perm_noaudit: the AVC, under rq0.lock",
+        "→ still deciding: the call below never returns (CPU0 deadlocks inside it)",
+    ] {
+        assert!(step3.contains(line), "step 3 lacks `{line}`:\n{step3}");
+    }
+    let (dir, _) = tmp("x", "");
+    let page = dir.path().join("aa.html");
+    let o = switchpath(&["trace", "html", &file, "-o", page.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("switch_mm on CPU0 is deciding"),
+        "the HTML panel"
+    );
+    assert!(html.contains("never returns (CPU0 deadlocks inside it)"));
+    let itf: serde_json::Value =
+        serde_json::from_slice(&switchpath(&["trace", "export", "--itf", &file]).stdout).unwrap();
+    let d = &itf["states"][3]["decision"][0];
+    assert_eq!(d["status"], "deciding", "{d}");
+    assert_eq!(d["prev"]["name"], "A");
+    assert!(itf["states"][2]["decision"].as_array().unwrap().is_empty());
+}
+
+/// Into a pipe `trace show` cuts nothing; `--width` cuts to fit; `--steps` shows a
+/// range (the closing summary only when it reaches the last step).
+#[test]
+fn show_cuts_only_when_asked_and_shows_a_step_range() {
+    let file = trace_file("rhel-ptrace-creds--deadlock-free--1cpu.json");
+    let piped = Command::new(env!("CARGO_BIN_EXE_switchpath"))
+        .args(["trace", "show", &file])
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .output()
+        .unwrap();
+    let out = stdout(&piped);
+    assert!(!out.contains('…'), "nothing cut into a pipe:\n{out}");
+    assert!(out.lines().any(|l| l.chars().count() > 120), "{out}");
+    let narrow = stdout(&switchpath(&["trace", "show", "--width", "60", &file]));
+    assert!(narrow.contains('…') && narrow.lines().all(|l| l.chars().count() <= 60));
+    let range = stdout(&switchpath(&["trace", "show", "--steps", "3..4", &file]));
+    assert!(
+        range.contains("  3  ") && range.contains("  4  "),
+        "{range}"
+    );
+    assert!(!range.contains("  2  ") && !range.contains("  5  ") && !range.contains("closed by"));
+    let tail = stdout(&switchpath(&["trace", "show", "--steps", "9..", &file]));
+    assert!(tail.contains("deadlock (AA), closed by step 9:"), "{tail}");
+    for bad in ["0..3", "5..2", "x", "99.."] {
+        let o = switchpath(&["trace", "show", "--steps", bad, &file]);
+        assert_eq!(o.status.code(), Some(2), "--steps {bad}");
+    }
+}

@@ -3,8 +3,8 @@
 
 use super::knobs::Knobs;
 use super::parse::{
-    parse_cycles, parse_ghz, parse_max_states, parse_walks, parse_search_bug, parse_seconds, parse_seeded,
-    Seeded,
+    parse_cycles, parse_ghz, parse_max_states, parse_search_bug, parse_seconds, parse_seeded,
+    parse_step_range, parse_walks, Seeded,
 };
 use clap::Args;
 use std::path::PathBuf;
@@ -112,6 +112,14 @@ pub struct ShowArgs {
     /// A lockdep-style report of the cycle and where each lock was taken.
     #[arg(long)]
     pub lockdep: bool,
+    /// Cut cells to fit this many columns (default: the terminal's width; into a
+    /// pipe or a file nothing is cut).
+    #[arg(long, value_name = "COLUMNS", value_parser = clap::value_parser!(u16).range(40..), conflicts_with_all = ["backtrace", "lockdep"])]
+    pub width: Option<u16>,
+    /// Only these steps, e.g. `20..40` (1-based, both ends included; `20..` to the
+    /// end).
+    #[arg(long, value_name = "FROM..TO", value_parser = parse_step_range, conflicts_with_all = ["backtrace", "lockdep"])]
+    pub steps: Option<(usize, Option<usize>)>,
 }
 
 #[derive(Args)]

@@ -54,6 +54,21 @@ pub fn parse_max_states(text: &str) -> Result<usize, String> {
     }
 }
 
+/// `trace show --steps FROM..TO` (or `FROM..`): 1-based, both ends included.
+pub fn parse_step_range(text: &str) -> Result<(usize, Option<usize>), String> {
+    let bad = || format!("`{text}` is not a step range (FROM..TO or FROM.., from 1)");
+    let (from, to) = text.split_once("..").ok_or_else(bad)?;
+    let from: usize = from.trim().parse().map_err(|_| bad())?;
+    let to: Option<usize> = match to.trim() {
+        "" => None,
+        t => Some(t.parse().map_err(|_| bad())?),
+    };
+    if from == 0 || to.is_some_and(|t| t < from) {
+        return Err(bad());
+    }
+    Ok((from, to))
+}
+
 /// `sample --walks`: at least one walk a shard.
 pub fn parse_walks(text: &str) -> Result<u64, String> {
     match text.parse::<u64>() {

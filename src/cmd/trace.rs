@@ -17,7 +17,22 @@ pub fn run(cmd: TraceCommand) -> Result<Exit, Error> {
             } else if a.lockdep {
                 print!("{}", view::lockdep(&t));
             } else {
-                print!("{}", view::show(&t, view::Style::detect()));
+                let mut style = view::Style::detect();
+                style.width = match a.width {
+                    Some(w) => w as usize,
+                    None if view::output_is_terminal() => style.width,
+                    None => view::UNLIMITED,
+                };
+                let last = t.steps.len();
+                let (from, to) = a.steps.unwrap_or((1, None));
+                if from > last {
+                    return Err(Error::bad_input(format!(
+                        "--steps {from}..: the trace has {}",
+                        count(last, "step")
+                    )));
+                }
+                let to = to.unwrap_or(last).min(last);
+                print!("{}", view::show_steps(&t, style, from..=to));
             }
         }
         TraceCommand::Html(a) => {

@@ -90,8 +90,88 @@ pub fn facts(model: &SwitchModel, t: TaskId) -> TaskFacts {
 /// `after` on CPU `c` made one ([`SwitchModel::decided`]).
 pub fn decision(model: &SwitchModel, before: &State, after: &State, c: CpuId) -> Option<Decision> {
     let d = model.decided(before, after, c)?;
-    let (prev, next) = (d.prev, d.next);
-    let sw = model.switch_between(prev, next, d.last_user);
+    let predictor = after.cpu[c].trained_by().map(|t| model.task_name(t));
+    Some(decision_of(
+        model,
+        c,
+        (d.prev, d.next, d.last_user),
+        d.ibpb,
+        predictor,
+    ))
+}
+
+/// A decision a CPU started and had not returned from: at step `step` (1-based)
+/// CPU `cpu` entered `switch_mm`'s capability check (`Loc::SwitchMm`: the rule
+/// asked `ptrace_has_cap` or `capable`, which may reach the AVC under `rq->lock`).
+/// Views show it where it starts, since a deadlock inside it never lets it finish.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Started {
+    /// The step that entered it.
+    pub step: usize,
+    /// The CPU deciding.
+    pub cpu: u8,
+    /// The decision so far: its inputs and calls (`ibpb` and `predictor` are not
+    /// known yet and read `false` and `None`).
+    pub decision: Decision,
+    /// The step that finished it, if the trace gets there.
+    pub returned_at: Option<usize>,
+}
+
+/// Every decision a CPU of trace `t` started inside its capability check, in step
+/// order. Computed from the trace's steps on the model (a trace file does not store
+/// them); on a trace that does not replay, the steps up to the first impossible one.
+pub fn started_decisions(t: &Trace) -> Vec<Started> {
+    let Ok(model) = SwitchModel::new(t.config.clone()) else {
+        return Vec::new();
+    };
+    let mut s = model.initial_state();
+    let mut out: Vec<Started> = Vec::new();
+    let mut enabled = Vec::new();
+    for st in &t.steps {
+        let c = st.action.cpu;
+        enabled.clear();
+        model.actions(&s, &mut enabled);
+        if model.absent_argument(&st.action).is_some() || !enabled.contains(&st.action) {
+            break;
+        }
+        let before = s;
+        model.perform(&mut s, c, st.action.kind);
+        let cpu = &s.cpu[c];
+        if !before.cpu[c].in_frame(crate::state::Loc::SwitchMm)
+            && cpu.in_frame(crate::state::Loc::SwitchMm)
+        {
+            if let (Some(prev), Some(next)) = (cpu.prev(), cpu.next()) {
+                out.push(Started {
+                    step: st.step,
+                    cpu: c.0,
+                    decision: decision_of(&model, c, (prev, next, cpu.last_mm()), false, None),
+                    returned_at: None,
+                });
+            }
+        }
+        if st.decision.is_some() {
+            if let Some(open) = out
+                .iter_mut()
+                .rev()
+                .find(|o| o.cpu == c.0 && o.returned_at.is_none())
+            {
+                open.returned_at = Some(st.step);
+            }
+        }
+    }
+    out
+}
+
+/// The decision CPU `c` makes switching from `prev` to `next` with `last`'s mm
+/// loaded: its inputs, what it calls, and the outcome given.
+fn decision_of(
+    model: &SwitchModel,
+    c: CpuId,
+    (prev, next, last): (TaskId, TaskId, Option<TaskId>),
+    ibpb: bool,
+    predictor: Option<String>,
+) -> Decision {
+    let sw = model.switch_between(prev, next, last);
     let policy = model.config.policy;
     let mut calls = Vec::new();
     if model.asks_capability(&sw) {
@@ -120,17 +200,17 @@ pub fn decision(model: &SwitchModel, before: &State, after: &State, c: CpuId) ->
             ));
         }
     }
-    Some(Decision {
+    Decision {
         policy: policy.name().into(),
         rule: policy.rule().into(),
         decided_by: policy.decided_by().into(),
         prev: facts(model, prev),
         next: facts(model, next),
-        last_user: d.last_user.map(|t| facts(model, t)),
+        last_user: last.map(|t| facts(model, t)),
         calls,
-        ibpb: d.ibpb,
-        predictor: after.cpu[c].trained_by().map(|t| model.task_name(t)),
-    })
+        ibpb,
+        predictor,
+    }
 }
 
 fn snapshots(model: &SwitchModel, s: &State, sites: &Sites) -> Vec<CpuSnapshot> {
