@@ -44,20 +44,27 @@ fn every_malformed_case_file_is_one_line_and_exit_2() {
 }
 
 /// Every malformed policy file gets one line naming the file, the line and the
-/// column its first line says, and exit 2, from every command that takes a policy.
+/// column its first line says, and exit 2, from every command that takes a policy;
+/// where its second line states the message (`# with the message: ...`), the line
+/// ends with exactly that message.
 #[test]
 fn every_malformed_policy_file_is_one_line_with_its_place_and_exit_2() {
     let files = corpus("policy-");
-    assert!(files.len() >= 12);
+    assert!(files.len() >= 16);
     for f in files {
         let p = f.to_str().unwrap();
         let text = std::fs::read_to_string(&f).unwrap();
-        let place = text
-            .lines()
+        let mut lines = text.lines();
+        let place = lines
             .next()
             .and_then(|l| l.strip_prefix("# switchpath refuses this file at "))
             .unwrap_or_else(|| panic!("{p}: its first line names the place"));
-        let needle = format!("{p}:{place}: ");
+        let message = lines
+            .next()
+            .and_then(|l| l.strip_prefix("# with the message: "))
+            .map(|m| format!("{m}\n"))
+            .unwrap_or_default();
+        let needle = format!("{p}:{place}: {message}");
         for args in [
             vec!["check", "--cpus", "1"],
             vec!["run", "--cpus", "1", "--seconds", "1"],

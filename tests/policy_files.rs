@@ -202,3 +202,26 @@ fn the_uek4_file_deadlocks_and_the_concrete_code_refuses_it() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("capable()"));
 }
+
+/// C's null pointer constant: the worked example written with `prev->mm != 0`
+/// checks exactly as the example itself (every verdict, every count, every
+/// witness), end to end.
+#[test]
+fn a_null_pointer_written_0_checks_as_null() {
+    let example = "docs/examples/rhel-plain-cap.toml";
+    let text = std::fs::read_to_string(example).unwrap();
+    let zero = text.replace(
+        "prev->mm && prev.dumpable",
+        "prev->mm != 0 && prev.dumpable",
+    );
+    assert_ne!(zero, text);
+    let (_dir, file) = tmp("zero.toml", &zero);
+    let file = file.to_str().unwrap();
+    let null = switchpath(&["check", "--policy-file", example, "--cpus", "1"]);
+    let o = switchpath(&["check", "--policy-file", file, "--cpus", "1"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        switchpath::docs::untimed(&stdout(&o)),
+        switchpath::docs::untimed(&stdout(&null)).replace(example, file)
+    );
+}

@@ -404,6 +404,174 @@ mod tests {
         }
     }
 
+    /// A file whose decision is `ibpb` and whose promise is `allows`.
+    fn with(ibpb: &str, allows: &str) -> Result<PolicyFile, String> {
+        PolicyFile::parse(
+            "t.toml",
+            &format!(
+                "name = \"t\"\norigin = \"o\"\nsummary = \"s\"\nwhen = \"mm-change\"\nibpb = \"{ibpb}\"\n[promise]\nsays = \"s\"\nallows = \"{allows}\"\n"
+            ),
+        )
+    }
+
+    /// The error of a decision `ibpb` (line 5, whose expression starts at column 9).
+    fn refusal(ibpb: &str) -> String {
+        with(ibpb, "true").unwrap_err()
+    }
+
+    /// C's ordering operators, `&` and `|` are refused at the operator, naming the
+    /// operators there are; in the promise too, and before a type error to their
+    /// left.
+    #[test]
+    fn an_operator_the_language_has_not_is_refused_naming_the_ones_it_has() {
+        let ops = "the operators are `!`, `==`, `!=`, `&&`, `||` and parentheses";
+        for op in [">", "<", ">=", "<="] {
+            let e = refusal(&format!("next.spec_ib || next.uid {op} 1000"));
+            assert_eq!(
+                e,
+                format!("t.toml:5:34: `{op}` is not an operator here: {ops}"),
+            );
+            let e = with("true", &format!("trainer.uid {op} next.uid")).unwrap_err();
+            assert_eq!(
+                e,
+                format!("t.toml:8:23: `{op}` is not an operator here: {ops}")
+            );
+        }
+        for (op, meant) in [("&", "&&"), ("|", "||")] {
+            let e = refusal(&format!("next.spec_ib {op} prev.spec_ib"));
+            assert_eq!(
+                e,
+                format!(
+                    "t.toml:5:22: `{op}` is not an operator here (did you mean `{meant}`?): {ops}"
+                ),
+            );
+        }
+        // Inside a call's argument, and after a type error.
+        assert!(refusal("capable(CAP_SYS_PTRACE > 0)").starts_with("t.toml:5:32: `>` is not"));
+        assert!(refusal("next->mm == next.uid || next.uid > 0").starts_with("t.toml:5:42: `>` is"));
+        // `->` is no `>`, and `!=`, `==`, `&&`, `||` are read as before.
+        assert!(with(
+            "next->uid != prev->uid && !(prev->mm == NULL || next.spec_ib)",
+            "true"
+        )
+        .is_ok());
+    }
+
+    /// A single `=` is taken for a mistyped `==`.
+    #[test]
+    fn a_single_equals_sign_asks_for_two() {
+        let e = refusal("!(prev->uid = next->uid)");
+        assert_eq!(e, "t.toml:5:21: `=` assigns in C: did you mean `==`?");
+        let e = with("true", "trainer.uid = next.uid && next.dumpable").unwrap_err();
+        assert_eq!(e, "t.toml:8:23: `=` assigns in C: did you mean `==`?");
+        assert_eq!(
+            refusal("prev->mm = NULL"),
+            "t.toml:5:18: `=` assigns in C: did you mean `==`?"
+        );
+    }
+
+    /// A field is a task's own: `next->cred->uid` is refused at `cred`, naming the
+    /// fields, which are exactly the ones a task has (each one reads); a field of
+    /// a field is refused too.
+    #[test]
+    fn a_field_of_a_field_is_refused_naming_the_fields() {
+        let e = refusal("prev->cred->uid != next->cred->uid");
+        let fields = "uid, mm, dumpable, cap_sys_ptrace, spec_ib";
+        assert_eq!(
+            e,
+            format!("t.toml:5:15: `cred` is not a field; the fields are {fields}; the credentials are read as `prev->uid`")
+        );
+        let e = refusal("next.spec_ib || prev->cred->euid != 0");
+        assert!(
+            e.starts_with("t.toml:5:31: `cred` is not a field; the fields are "),
+            "{e}"
+        );
+        let e = with("true", "trainer->real_cred->uid == next->uid").unwrap_err();
+        assert!(
+            e.starts_with("t.toml:8:20: `real_cred` is not a field;"),
+            "{e}"
+        );
+        assert!(e.ends_with("read as `trainer->uid`"), "{e}");
+        // A misspelt field gets the same list, and the closest name.
+        assert_eq!(
+            refusal("next.uidd == 0"),
+            format!(
+                "t.toml:5:14: `uidd` is not a field; the fields are {fields}; did you mean `uid`?"
+            )
+        );
+        // The list is the fields there are: each one reads, nothing else does.
+        for f in fields.split(", ") {
+            assert!(
+                with(&format!("next->{f} == next->{f}"), "true").is_ok(),
+                "{f}"
+            );
+        }
+        assert!(refusal("next->euid == 0").contains(&format!("the fields are {fields}")));
+        for (expr, col, read) in [
+            ("next->mm->dumpable", 19, "next->mm"),
+            ("next.uid.x == 0", 18, "next.uid"),
+            (
+                "get_dumpable(last_user->mm->owner) == SUID_DUMP_USER",
+                37,
+                "last_user->mm",
+            ),
+        ] {
+            assert_eq!(
+                refusal(expr),
+                format!("t.toml:5:{col}: `{read}` has no fields of its own: the fields are a task's, {fields}")
+            );
+        }
+    }
+
+    /// C's null pointer constant: a literal `0` compared with a pointer (an mm, a
+    /// task) is NULL, and decides exactly as `NULL` does; no other number or bool
+    /// compares with a pointer, and the refusal names NULL.
+    #[test]
+    fn zero_compared_with_a_pointer_is_null() {
+        let same = |zero: &str, null: &str| {
+            let (a, b) = (with(zero, "true").unwrap(), with(null, "true").unwrap());
+            for sw in every_switch() {
+                assert_eq!(a.outcome(&sw), b.outcome(&sw), "{zero}: {sw:?}");
+            }
+        };
+        same(
+            "prev->mm != 0 && prev.uid == next.uid",
+            "prev->mm != NULL && prev.uid == next.uid",
+        );
+        same("0 == prev->mm", "prev->mm == NULL");
+        same("prev.mm == (0)", "!prev.mm");
+        same(
+            "last_user->mm != 0 && next->mm != last_user->mm",
+            "last_user->mm && next->mm != last_user->mm",
+        );
+        same(
+            "last_user != 0 && last_user.uid != next.uid",
+            "last_user && last_user.uid != next.uid",
+        );
+        same(
+            "NULL == last_user || last_user.spec_ib",
+            "!last_user || last_user.spec_ib",
+        );
+        // Some switch has a NULL prev->mm and some not: the test above means something.
+        let f = with("prev->mm != 0", "trainer->mm != 0").unwrap();
+        let values: std::collections::BTreeSet<bool> = every_switch()
+            .iter()
+            .map(|sw| f.outcome(sw).value)
+            .collect();
+        assert_eq!(values.len(), 2);
+        assert!(f.promise_kept(&user_views()[0], &user_views()[1]));
+        let hint = "a pointer compares with a pointer, or with NULL (or 0)";
+        for (expr, other) in [("prev->mm != 1", "an int"), ("prev->mm == false", "a bool")] {
+            assert_eq!(
+                refusal(expr),
+                format!("t.toml:5:9: cannot compare a pointer with {other}: {hint}")
+            );
+        }
+        // Tasks still compare by their mm, and a number is no bool's NULL.
+        assert!(refusal("prev == next").contains("tasks compare by their mm"));
+        assert!(with("next.uid == 0 && next.spec_ib == 0", "true").is_ok());
+    }
+
     /// A place inside a multi-byte character still names a line and a column.
     #[test]
     fn a_long_expression_of_multibyte_characters_is_refused_in_one_line() {
@@ -442,6 +610,11 @@ mod tests {
             "capable(",
             "get_dumpable(",
             "SUID_DUMP_USER",
+            ">",
+            "<=",
+            "=",
+            "|",
+            "->cred",
         ];
         let mut tried = 0;
         for p in Policy::ALL {

@@ -5,7 +5,10 @@
 //! `&&`, then `||`, and `&&`/`||` evaluate their right side only when the left
 //! does not decide (short-circuit). That matters: a kernel predicate's side effect
 //! (the capability check, which under SELinux consults the AVC) happens exactly
-//! when the evaluation reaches the call, as in C.
+//! when the evaluation reaches the call, as in C. A literal `0` compared with a
+//! pointer is NULL, C's null pointer constant. C's other operators (`<`, `>`,
+//! `<=`, `>=`, a single `=`, `&`, `|`) and chains of fields (`next->cred->uid`)
+//! are refused, each with what the language has instead.
 //!
 //! The grammar is `rule.pest` (parsed with the `pest` crate); this file types
 //! the tree, binds the names, and evaluates.
@@ -337,6 +340,16 @@ impl Node {
             };
             RuleError::new(span, parse_message(&e.variant))
         })?;
+        // C's operators the language has not (`>`, a single `=`, ...) are read by
+        // the grammar only to be refused here, at the first one, before any type
+        // error to their left is reported.
+        if let Some(op) = pairs
+            .clone()
+            .flatten()
+            .find(|p| p.as_rule() == Rule::refused)
+        {
+            return Err(refused(&op));
+        }
         let expr = pairs
             .next()
             .and_then(|p| p.into_inner().next())
@@ -379,6 +392,20 @@ impl Node {
             value,
             asks_capability: asked,
         })
+    }
+
+    /// A literal `0` is NULL where a pointer is expected (C's null pointer
+    /// constant, so `prev->mm != 0` reads as `prev->mm != NULL`); any other node
+    /// is itself.
+    fn null_pointer_constant(self) -> Node {
+        match (&self.kind, self.ty) {
+            (Kind::Num(0), Ty::Int) => Node {
+                kind: Kind::Null,
+                ty: Ty::Ptr,
+                span: self.span,
+            },
+            _ => self,
+        }
     }
 
     fn condition(&self) -> Result<(), RuleError> {
@@ -471,6 +498,24 @@ impl Node {
     }
 }
 
+/// The operators of the language, as errors list them.
+const OPERATORS: &str = "`!`, `==`, `!=`, `&&`, `||` and parentheses";
+
+/// The error for one of C's operators the language has not (`rule.pest`'s
+/// `refused`): a single `=` is taken for `==` mistyped, `&` and `|` for `&&` and
+/// `||`; an ordering (`<`, `>`, `<=`, `>=`) has no counterpart.
+fn refused(op: &Pair<Rule>) -> RuleError {
+    let text = op.as_str();
+    let message = match text {
+        "=" => "`=` assigns in C: did you mean `==`?".to_string(),
+        "&" | "|" => format!(
+            "`{text}` is not an operator here (did you mean `{text}{text}`?): the operators are {OPERATORS}"
+        ),
+        _ => format!("`{text}` is not an operator here: the operators are {OPERATORS}"),
+    };
+    RuleError::new(span_of(op), message)
+}
+
 fn parse_message(v: &pest::error::ErrorVariant<Rule>) -> String {
     match v {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
@@ -478,7 +523,7 @@ fn parse_message(v: &pest::error::ErrorVariant<Rule>) -> String {
                 .iter()
                 .map(|r| match r {
                     Rule::EOI => "the end of the expression",
-                    Rule::or | Rule::and | Rule::eq | Rule::ne => "an operator",
+                    Rule::or | Rule::and | Rule::eq | Rule::ne | Rule::refused => "an operator",
                     Rule::expr | Rule::call | Rule::field | Rule::ident | Rule::number => {
                         "an operand"
                     }
@@ -518,6 +563,7 @@ impl Typer {
             .op(Op::infix(Rule::or, Assoc::Left))
             .op(Op::infix(Rule::and, Assoc::Left))
             .op(Op::infix(Rule::eq, Assoc::Left) | Op::infix(Rule::ne, Assoc::Left))
+            .op(Op::infix(Rule::refused, Assoc::Left))
             .op(Op::prefix(Rule::not));
         pratt
             .map_primary(|p| self.primary(p))
@@ -531,6 +577,10 @@ impl Typer {
                 })
             })
             .map_infix(|a, op, b| {
+                if op.as_rule() == Rule::refused {
+                    // Refused before typing (`Node::parse`); never reached.
+                    return Err(refused(&op));
+                }
                 let (a, b) = (a?, b?);
                 let span = (a.span.0, b.span.1);
                 let kind = match op.as_rule() {
@@ -544,17 +594,33 @@ impl Typer {
                         }
                     }
                     _ => {
+                        // C's null pointer constant: a literal 0 compared with a
+                        // pointer is NULL.
+                        let (a, b) = match (a.ty, b.ty) {
+                            (Ty::Ptr, _) => (a, b.null_pointer_constant()),
+                            (_, Ty::Ptr) => (a.null_pointer_constant(), b),
+                            _ => (a, b),
+                        };
                         let (ta, tb) = (a.ty, b.ty);
                         let ints = |t: Ty| matches!(t, Ty::Int | Ty::Bool);
                         if !(ta == tb || ints(ta) && ints(tb)) {
+                            let hint = if ta == Ty::Ptr || tb == Ty::Ptr {
+                                ": a pointer compares with a pointer, or with NULL (or 0)"
+                            } else {
+                                ""
+                            };
                             return Err(RuleError::new(
                                 span,
-                                format!("cannot compare {} with {}", ta.name(), tb.name()),
+                                format!("cannot compare {} with {}{hint}", ta.name(), tb.name()),
                             ));
                         }
-                        if let Some(t) = [&a, &b]
+                        // A task compares with NULL (is there one?), not with
+                        // another task: the model knows tasks by their mm.
+                        let null = |n: &Node| matches!(n.kind, Kind::Null);
+                        if let Some(t) = [(&a, &b), (&b, &a)]
                             .into_iter()
-                            .find(|n| matches!(n.kind, Kind::Task(_)))
+                            .find(|(n, other)| matches!(n.kind, Kind::Task(_)) && !null(other))
+                            .map(|(n, _)| n)
                         {
                             return Err(RuleError::new(
                                 t.span,
@@ -605,24 +671,42 @@ impl Typer {
         Ok(role)
     }
 
+    /// `task.field` or `task->field`. A chain (`next->cred->uid`) is read by the
+    /// grammar only to be refused here: every field is a task's own.
     fn field(&self, pair: Pair<Rule>) -> Result<(Role, Field, Span), RuleError> {
         let span = span_of(&pair);
-        let mut parts = pair.into_inner();
+        let mut parts = pair.clone().into_inner();
         let (task, field) = (parts.next().expect("task"), parts.next().expect("field"));
         let role = self.role(task.as_str(), span_of(&task))?;
         let name = field.as_str();
+        let names: Vec<&str> = FIELDS.iter().map(|(n, _)| *n).collect();
         let found = FIELDS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f);
-        let f = found.ok_or_else(|| {
-            let names: Vec<&str> = FIELDS.iter().map(|(n, _)| *n).collect();
-            RuleError::new(
+        let Some(f) = found else {
+            // The model's uid stands for the task's credentials.
+            let creds = if matches!(name, "cred" | "real_cred") {
+                format!("; the credentials are read as `{}->uid`", task.as_str())
+            } else {
+                super::did_you_mean(name, &names)
+            };
+            return Err(RuleError::new(
                 span_of(&field),
                 format!(
-                    "unknown field `{name}`{} (expected one of: {})",
-                    super::did_you_mean(name, &names),
+                    "`{name}` is not a field; the fields are {}{creds}",
                     names.join(", ")
                 ),
-            )
-        })?;
+            ));
+        };
+        if let Some(more) = parts.next() {
+            // What the user wrote up to the field: `next->mm` or `next.mm`.
+            let read = &pair.as_str()[..field.as_span().end() - span.0];
+            return Err(RuleError::new(
+                span_of(&more),
+                format!(
+                    "`{read}` has no fields of its own: the fields are a task's, {}",
+                    names.join(", ")
+                ),
+            ));
+        }
         Ok((role, f, span))
     }
 
