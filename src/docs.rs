@@ -255,7 +255,11 @@ fn untimed_matrix(text: &str) -> String {
     let text = text.trim_start_matches('\n');
     match (text.find(" states in "), text.find("states/s); ")) {
         (Some(a), Some(b)) if a < b => {
-            format!("{} states; {}", &text[..a], &text[b + "states/s); ".len()..])
+            format!(
+                "{} states; {}",
+                &text[..a],
+                &text[b + "states/s); ".len()..]
+            )
         }
         _ => text.to_string(),
     }

@@ -33,6 +33,57 @@ pub fn set_color_choice(c: ColorChoice) {
     COLOR.store(c as u8, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// `text` (a `check` report or the `matrix` table) with each verdict painted when
+/// `style` has colour: `holds` green, `fails` and `FAILS` red, `vacuous` and
+/// `incomplete` yellow. Words are painted in place, so columns stay aligned.
+pub fn paint_verdicts(text: &str, style: Style) -> String {
+    if !style.color {
+        return text.to_string();
+    }
+    let code = |w: &str| match w {
+        "holds" => Some("32"),
+        "fails" | "FAILS" => Some("1;31"),
+        "vacuous" | "incomplete" | "INCOMPLETE" => Some("33"),
+        _ => None,
+    };
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        // Only verdicts: the second word of a property's line in `check` (`  name
+        // verdict ...`), every verdict word of a policy's row in `matrix` (which
+        // starts at the margin); summaries ("CPU0 holds rq0.lock") are left alone.
+        let property_line = line.strip_prefix("  ").is_some_and(|l| {
+            switchpath_model::properties::CHECKED
+                .iter()
+                .any(|p| l.starts_with(&format!("{p} ")))
+        });
+        let table_row = !line.starts_with(char::is_whitespace)
+            && !line.starts_with('[')
+            && !line.starts_with("policy ");
+        if !property_line && !table_row {
+            out.push_str(line);
+            continue;
+        }
+        let mut rest = line;
+        let mut index = 0;
+        while !rest.is_empty() {
+            let start = rest
+                .find(|c: char| !c.is_whitespace())
+                .unwrap_or(rest.len());
+            out.push_str(&rest[..start]);
+            rest = &rest[start..];
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let word = &rest[..end];
+            index += 1;
+            match code(word) {
+                Some(c) if table_row || index == 2 => out.push_str(&style.paint(c, word)),
+                _ => out.push_str(word),
+            }
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
 /// Whether standard output is a terminal, or `COLUMNS` says how wide to be (then
 /// `trace show` cuts to fit).
 pub fn output_is_terminal() -> bool {
@@ -64,7 +115,8 @@ impl Style {
         Style { width, color }
     }
 
-    fn paint(&self, code: &str, text: &str) -> String {
+    /// `text` in the ANSI colour `code` when colour is on.
+    pub fn paint(&self, code: &str, text: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
@@ -361,8 +413,15 @@ pub fn backtrace(t: &Trace) -> String {
             Some(w) => format!("waiting for {w}"),
             None => "running".into(),
         };
+        // crash's `bt` header, with the pid lockdep's reports print (the model's
+        // task number plus one, 0 for idle); the model has no task_struct address.
+        let pid = t
+            .tasks
+            .iter()
+            .find(|f| f.name == snap.task)
+            .map_or("-".to_string(), |f| f.pid.to_string());
         out.push_str(&format!(
-            "CPU: {} PID: - COMMAND: \"{}\" ({state})\n",
+            "PID: {pid:<6} TASK: -  CPU: {}   COMMAND: \"{}\"  ({state})\n",
             snap.cpu, snap.task
         ));
         if snap.frames.is_empty() {

@@ -609,7 +609,11 @@ fn a_bound_says_what_it_does_not_know() {
         args.extend(["--max-states", "0"]);
         let o = switchpath(&args);
         assert_eq!(o.status.code(), Some(2), "{command:?}");
-        assert!(stderr(&o).contains("a bound on states is at least 1"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("a bound on states is at least 1"),
+            "{}",
+            stderr(&o)
+        );
     }
     let o = switchpath(&[
         "check",

@@ -155,7 +155,10 @@ fn the_readme_knob_defaults_are_the_help_defaults() {
             continue; // a placeholder (`--max-states N`)
         }
         if let Some(default) = help_default(&help, flag) {
-            assert_eq!(value, default, "README says `--{flag} {value}`, --help {default}");
+            assert_eq!(
+                value, default,
+                "README says `--{flag} {value}`, --help {default}"
+            );
             compared += 1;
         }
     }
@@ -186,7 +189,12 @@ fn the_readme_layout_names_every_file_it_should() {
     let readme = readme();
     let layout = &readme[readme.find("## Layout").unwrap()..];
     let layout = &layout[..layout[3..].find("\n## ").unwrap()];
-    for dir in ["tests", "model/src/kernel", "model/src/trace", "model/src/search"] {
+    for dir in [
+        "tests",
+        "model/src/kernel",
+        "model/src/trace",
+        "model/src/search",
+    ] {
         for e in std::fs::read_dir(root().join(dir)).unwrap() {
             let name = e.unwrap().file_name().into_string().unwrap();
             if name.ends_with(".rs") && name != "mod.rs" {
@@ -206,7 +214,14 @@ fn the_readme_state_counts_are_the_tools() {
     let readme = readme();
     for cpus in ["1", "2"] {
         let out = switchpath_stdout(&[
-            "check", "--policy", "upstream-dumpable", "--cpus", cpus, "--walks", "0", "--json",
+            "check",
+            "--policy",
+            "upstream-dumpable",
+            "--cpus",
+            cpus,
+            "--walks",
+            "0",
+            "--json",
         ]);
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         let states = v["states"].as_u64().unwrap();
@@ -215,6 +230,9 @@ fn the_readme_state_counts_are_the_tools() {
         } else {
             states.to_string()
         };
-        assert!(readme.contains(&format!("{shown} ")) || readme.contains(&format!("{shown},")), "{cpus} CPUs: {shown}");
+        assert!(
+            readme.contains(&format!("{shown} ")) || readme.contains(&format!("{shown},")),
+            "{cpus} CPUs: {shown}"
+        );
     }
 }

@@ -80,7 +80,10 @@ fn ctrl_c_during_case_files_says_what_was_not_run() {
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(3), "{out}");
     assert!(!out.contains("Unexpected"), "{out}");
-    assert!(out.contains("rhel-2cpu-defer-wakeup: interrupted after "), "{out}");
+    assert!(
+        out.contains("rhel-2cpu-defer-wakeup: interrupted after "),
+        "{out}"
+    );
     assert!(
         out.contains("interrupted: not run: rhel-2cpu-defer-wakeup, none-1cpu"),
         "{out}"

@@ -23,7 +23,26 @@ fn run_reports_the_rhel_hard_lockup_with_its_frames() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("NMI watchdog: hard LOCKUP"), "{out}");
-    assert!(out.contains("#0 _raw_spin_lock"), "{out}");
+    // Each stuck CPU's innermost frame: the lock primitive it spins in, or
+    // try_to_wake_up itself for `while (p->on_cpu) cpu_relax();`.
+    let lines: Vec<&str> = out.lines().collect();
+    let mut stuck = 0;
+    for (i, l) in lines.iter().enumerate() {
+        if l.starts_with("CPU") && l.contains(" waits for ") {
+            stuck += 1;
+            let first = lines[i + 1..]
+                .iter()
+                .find(|f| f.trim_start().starts_with("#0 "))
+                .expect("a backtrace");
+            let want = if l.contains("->on_cpu in ") {
+                "#0 try_to_wake_up"
+            } else {
+                "#0 _raw_spin_lock"
+            };
+            assert_eq!(first.trim(), want, "{l}\n{out}");
+        }
+    }
+    assert!(stuck >= 1, "{out}");
     assert!(
         out.contains("try_to_wake_up") && out.contains("__schedule"),
         "{out}"

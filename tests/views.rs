@@ -54,7 +54,9 @@ fn the_rhel_backtrace_matches_the_vmcore_frame_for_frame() {
         .collect();
     // The vmcore of the 2018 incident, frames #4 to #24.
     assert_eq!(frames, switchpath_model::frames::VMCORE_FRAMES);
-    assert!(stdout(&o).contains("CPU: 0 PID: - COMMAND: \"A\" (waiting for rq0.lock)"));
+    assert!(
+        stdout(&o).contains("PID: 1      TASK: -  CPU: 0   COMMAND: \"A\"  (waiting for rq0.lock)")
+    );
 }
 
 #[test]
@@ -820,5 +822,36 @@ fn show_cuts_only_when_asked_and_shows_a_step_range() {
     for bad in ["0..3", "5..2", "x", "99.."] {
         let o = switchpath(&["trace", "show", "--steps", bad, &file]);
         assert_eq!(o.status.code(), Some(2), "--steps {bad}");
+    }
+}
+
+/// `trace export` without a format names both; a JSON file of another of
+/// switchpath's kinds is refused naming the kind it is.
+#[test]
+fn export_names_its_formats_and_a_foreign_json_names_its_kind() {
+    let file = trace_file("rhel-ptrace-creds--deadlock-free--1cpu.json");
+    let o = switchpath(&["trace", "export", &file]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        common::stderr(&o).contains("<--itf|--dot>"),
+        "{}",
+        common::stderr(&o)
+    );
+    let report = switchpath(&["check", "--policy", "none", "--json"]);
+    let (_d, path) = tmp("report.json", &stdout(&report));
+    for view in [
+        &["show"][..],
+        &["html", "-o", "/tmp/never.html"],
+        &["export", "--dot"],
+    ] {
+        let mut args = vec!["trace", view[0], path.to_str().unwrap()];
+        args.extend(&view[1..]);
+        let o = switchpath(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            common::stderr(&o).contains("a `switchpath-check` file, not a trace"),
+            "{}",
+            common::stderr(&o)
+        );
     }
 }

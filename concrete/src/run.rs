@@ -123,7 +123,14 @@ pub fn run(model: SwitchModel, seconds: f64, seed: u64, interrupt: &AtomicBool) 
                 *seen = (p.steps, now);
             } else if let Some(waiting) = p.waiting.clone() {
                 if now - seen.1 >= STALL {
-                    let mut backtrace = vec!["_raw_spin_lock"];
+                    // A CPU spinning on `while (p->on_cpu) cpu_relax();` is in
+                    // try_to_wake_up itself, no lock primitive below it (as
+                    // `trace show --backtrace` prints it).
+                    let mut backtrace = if waiting.0.ends_with("->on_cpu") {
+                        vec![]
+                    } else {
+                        vec!["_raw_spin_lock"]
+                    };
                     backtrace.extend(p.frames.iter().rev());
                     stuck.push(StuckCpu {
                         cpu: c as u8,

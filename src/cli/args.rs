@@ -132,11 +132,12 @@ pub struct HtmlArgs {
 }
 
 #[derive(Args)]
+#[command(group(clap::ArgGroup::new("export_format").required(true).args(["itf", "dot"])))]
 pub struct ExportArgs {
     /// The trace file.
     pub file: PathBuf,
     /// ITF JSON (the Apalache/Quint trace format).
-    #[arg(long, conflicts_with = "dot", required_unless_present = "dot")]
+    #[arg(long, conflicts_with = "dot")]
     pub itf: bool,
     /// Graphviz DOT of the lock dependencies the trace exercises.
     #[arg(long)]

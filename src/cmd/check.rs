@@ -89,7 +89,11 @@ pub fn run(args: CheckArgs, given: &[String], interrupt: &AtomicBool) -> Result<
             switchpath::json::envelope(switchpath::json::CHECK, &report)
         );
     } else {
-        print!("{}", render_text(&report));
+        let style = switchpath::view::Style::detect();
+        print!(
+            "{}",
+            switchpath::view::paint_verdicts(&render_text(&report), style)
+        );
         print!("{}", switchpath::why::render(&report.why));
         if args.why && report.why.is_empty() {
             println!("--why: no property fails here, so there is nothing to explain");

@@ -279,10 +279,20 @@ pub fn parse(text: &str, name: &str) -> Result<Trace, String> {
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| format!("{name}: not a trace: truncated or malformed JSON ({e})"))?;
     let format = value.get("format").and_then(|f| f.as_str());
-    if format != Some(TRACE_FORMAT) {
-        return Err(format!(
-            "{name}: not a switchpath trace (no `\"format\": \"{TRACE_FORMAT}\"`)"
-        ));
+    match format {
+        Some(TRACE_FORMAT) => {}
+        // Another of switchpath's JSON outputs (`check --json` writes a
+        // `switchpath-report`, `cost --json` a `switchpath-cost`, ...): name it.
+        Some(other) if other.starts_with("switchpath-") => {
+            return Err(format!(
+                "{name}: a `{other}` file, not a trace (a trace has `\"format\": \"{TRACE_FORMAT}\"`: `check --trace-out DIR` writes them)"
+            ));
+        }
+        _ => {
+            return Err(format!(
+                "{name}: not a switchpath trace (no `\"format\": \"{TRACE_FORMAT}\"`)"
+            ))
+        }
     }
     match value.get("version").and_then(|v| v.as_u64()) {
         Some(v) if v == TRACE_VERSION as u64 => {}

@@ -259,6 +259,7 @@ fn conclusion(model: &SwitchModel, property: &str, s: &State, sites: &Sites) -> 
             n => format!("cycle of {n} CPUs"),
         };
         let mut edges = Vec::new();
+        let mut summary = Vec::new();
         for (i, &c) in cpus.iter().enumerate() {
             let before = cpus[(i + cpus.len() - 1) % cpus.len()];
             let (wanted_by_before, _) = model.waits_for(s, before).expect("cycle members wait");
@@ -268,6 +269,22 @@ fn conclusion(model: &SwitchModel, property: &str, s: &State, sites: &Sites) -> 
                 Resource::Lock(l) => sites.get(&l).map(|(_, w)| w.clone()).unwrap_or_default(),
                 Resource::OnCpu(_) => "__schedule".into(),
             };
+            // A lock is taken somewhere; `p->on_cpu` is no lock: `__schedule`
+            // (`prepare_lock_switch`) sets it when `p` is switched in on this CPU,
+            // and `finish_lock_switch` clears it once `p` is switched out again.
+            let how = match wanted_by_before {
+                Resource::Lock(_) => format!("taken in {taken_in}"),
+                Resource::OnCpu(t) => format!(
+                    "set in __schedule when {} was switched in",
+                    model.task_name(t)
+                ),
+            };
+            summary.push(format!(
+                "CPU{} holds {holds} ({how}) and waits for {} in {}",
+                c.0,
+                model.resource_name(waits),
+                model.where_is(s, c)
+            ));
             edges.push(CycleEdge {
                 cpu: c.0,
                 holds,
@@ -276,15 +293,6 @@ fn conclusion(model: &SwitchModel, property: &str, s: &State, sites: &Sites) -> 
                 waits_in: model.where_is(s, c),
             });
         }
-        let summary = edges
-            .iter()
-            .map(|e| {
-                format!(
-                    "CPU{} holds {} (taken in {}) and waits for {} in {}",
-                    e.cpu, e.holds, e.taken_in, e.waits_for, e.waits_in
-                )
-            })
-            .collect();
         return (Some(shape), summary, edges);
     }
     let kind = match property {
