@@ -170,7 +170,13 @@ pub fn render(d: &DiffResult) -> String {
             cell(reports[1], &p.name)
         ));
     }
-    let cost = |r: &Report| format!("{} IBPBs / {} switches", r.cost.ibpbs, r.cost.switches);
+    let cost = |r: &Report| {
+        format!(
+            "{} / {}",
+            switchpath_model::config::count(r.cost.ibpbs, "IBPB"),
+            switchpath_model::config::count(r.cost.switches, "switch")
+        )
+    };
     out.push_str(&format!(
         "{:<22}{:<w$}{}\n",
         "cost (fixed sequence)",

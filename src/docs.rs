@@ -333,13 +333,37 @@ fn regenerate(root: &Path, text: &str, m: &Matrix) -> Result<String, String> {
     Ok(out)
 }
 
+/// The pages `switchpath docs` regenerates: the README and every page under
+/// `root/docs`.
+fn all_pages(root: &Path) -> Vec<PathBuf> {
+    let mut all = vec![root.join("README.md")];
+    all.extend(pages(&root.join("docs")));
+    all
+}
+
+/// What `switchpath docs` looks at: (pages, pages with generated sections,
+/// generated sections).
+pub fn coverage(root: &Path) -> (usize, usize, usize) {
+    let counts: Vec<usize> = all_pages(root)
+        .iter()
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .map(|t| t.matches("<!-- generated: ").count())
+                .unwrap_or(0)
+        })
+        .collect();
+    (
+        counts.len(),
+        counts.iter().filter(|&&n| n > 0).count(),
+        counts.iter().sum(),
+    )
+}
+
 /// Regenerates every page under `root/docs`, and the README; returns the pages
 /// whose text changed, with their new text.
 pub fn stale_pages(root: &Path, m: &Matrix) -> Result<Vec<(PathBuf, String)>, String> {
     let mut out = Vec::new();
-    let mut all = vec![root.join("README.md")];
-    all.extend(pages(&root.join("docs")));
-    for page in all {
+    for page in all_pages(root) {
         let text =
             std::fs::read_to_string(&page).map_err(|e| format!("{}: {e}", page.display()))?;
         let fresh = regenerate(root, &text, m).map_err(|e| format!("{}: {e}", page.display()))?;

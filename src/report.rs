@@ -656,8 +656,9 @@ pub fn render_text(r: &Report) -> String {
         }
     }
     out.push_str(&format!(
-        "cost: {} IBPBs over {} switches of the fixed sequence\n",
-        r.cost.ibpbs, r.cost.switches
+        "cost: {} over {} of the fixed sequence\n",
+        switchpath_model::config::count(r.cost.ibpbs, "IBPB"),
+        switchpath_model::config::count(r.cost.switches, "switch")
     ));
     out
 }

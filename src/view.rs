@@ -156,14 +156,14 @@ fn innermost(cpu: &CpuSnapshot) -> &str {
 /// What the trace is: policy, property, shape, length and source.
 pub fn title(t: &Trace) -> String {
     format!(
-        "{} trace: {} {} ({} steps, from {})",
+        "{} trace: {} {} ({}, from {})",
         t.config.policy,
         t.property,
         match &t.shape {
             Some(s) => format!("fails: {s}"),
             None => "fails".into(),
         },
-        t.steps.len(),
+        switchpath_model::config::count(t.steps.len(), "step"),
         t.source,
     )
 }

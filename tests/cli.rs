@@ -119,3 +119,32 @@ fn a_full_standard_output_is_one_line_and_exit_2() {
         common::assert_bad_input(&o, "cannot write to standard output");
     }
 }
+
+/// `--help` lists a command's own options, the configuration knobs and the global
+/// options apart.
+#[test]
+fn help_lists_options_knobs_and_global_options_apart() {
+    for command in ["check", "run", "lockgraph", "explore", "diff", "sample"] {
+        let help = stdout(&switchpath(&[command, "--help"]));
+        let knobs = help
+            .find("\nConfiguration knobs:\n")
+            .unwrap_or_else(|| panic!("{command}: {help}"));
+        let global = help
+            .find("\nGlobal options:\n")
+            .unwrap_or_else(|| panic!("{command}: {help}"));
+        let cpus = help.find("--cpus <CPUS>").unwrap();
+        assert!(
+            knobs < cpus && cpus < global,
+            "{command}: --cpus among the knobs"
+        );
+        let quiet = help.find("--quiet").unwrap();
+        assert!(
+            global < quiet,
+            "{command}: --quiet among the global options"
+        );
+        if command == "check" {
+            let json = help.find("--json").unwrap();
+            assert!(json < knobs, "check: --json among its own options");
+        }
+    }
+}

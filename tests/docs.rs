@@ -36,6 +36,12 @@ fn generated_sections_equal_a_fresh_run() {
         "stale pages (run `switchpath docs`):\n{}",
         String::from_utf8_lossy(&o.stdout)
     );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("generated sections in ")
+            && out.contains("every one as a fresh run writes it"),
+        "docs --check says what it checked: {out}"
+    );
 }
 
 #[test]

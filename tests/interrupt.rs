@@ -147,3 +147,33 @@ fn ctrl_c_stops_selftest_with_the_bugs_done() {
         stdout(&o)
     );
 }
+
+/// `explore --port 0` serves on the port the system gives, and prints that one.
+#[test]
+fn explore_on_port_0_prints_the_port_it_serves() {
+    use std::io::BufRead;
+    let mut child = start(&["explore", "--policy", "none", "--port", "0"]);
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines
+        .find_map(|l| l.ok().filter(|l| l.starts_with("Explorer on http://")))
+        .expect("the address line");
+    let port: u16 = line
+        .trim_start_matches("Explorer on http://127.0.0.1:")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("a port in {line}"));
+    assert_ne!(port, 0, "{line}");
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "nothing serves {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

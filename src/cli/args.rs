@@ -15,8 +15,6 @@ use switchpath_model::Policy;
 
 #[derive(Args)]
 pub struct SampleArgs {
-    #[command(flatten)]
-    pub knobs: Knobs,
     /// This run's shard: K/N runs walks K·W .. (K+1)·W of N·W.
     #[arg(long, default_value = "0/1", value_parser = sample::Shard::parse)]
     pub shard: sample::Shard,
@@ -35,6 +33,9 @@ pub struct SampleArgs {
     /// Write each violation's trace to this directory.
     #[arg(long, value_name = "DIR")]
     pub trace_out: Option<PathBuf>,
+    // Last: the knobs' help heading would carry over to what follows.
+    #[command(flatten)]
+    pub knobs: Knobs,
 }
 
 #[derive(Args)]
@@ -84,8 +85,6 @@ pub struct BenchArgs {
 
 #[derive(Args)]
 pub struct LockgraphArgs {
-    #[command(flatten)]
-    pub knobs: Knobs,
     /// Print the graph as Graphviz DOT instead.
     #[arg(long)]
     pub dot: bool,
@@ -93,6 +92,9 @@ pub struct LockgraphArgs {
     /// 150 bytes a state).
     #[arg(long, value_name = "N", default_value_t = 10_000_000, value_parser = parse_max_states)]
     pub max_states: usize,
+    // Last: the knobs' help heading would carry over to what follows.
+    #[command(flatten)]
+    pub knobs: Knobs,
 }
 
 #[derive(Args)]
@@ -149,8 +151,6 @@ pub struct ExportArgs {
 
 #[derive(Args)]
 pub struct ExploreArgs {
-    #[command(flatten)]
-    pub knobs: Knobs,
     /// Open at this counterexample: its configuration, and a link to its last state
     /// (instead of --policy and the knobs).
     #[arg(long, value_name = "TRACE")]
@@ -158,6 +158,9 @@ pub struct ExploreArgs {
     /// Port on 127.0.0.1.
     #[arg(long, default_value_t = 3000)]
     pub port: u16,
+    // Last: the knobs' help heading would carry over to what follows.
+    #[command(flatten)]
+    pub knobs: Knobs,
 }
 
 #[derive(Args)]
@@ -189,8 +192,6 @@ pub struct CheckArgs {
     /// the same way (exit 4 if it does not).
     #[arg(long)]
     pub concrete: bool,
-    #[command(flatten)]
-    pub knobs: Knobs,
     /// Stop after this many unique states: the verdict is then incomplete unless a
     /// violation was found.
     #[arg(long, value_name = "N", value_parser = parse_max_states)]
@@ -214,6 +215,9 @@ pub struct CheckArgs {
     pub why: bool,
     #[command(flatten)]
     pub search: SearchArgs,
+    // Last: the knobs' help heading would carry over to what follows.
+    #[command(flatten)]
+    pub knobs: Knobs,
 }
 
 /// How the exhaustive search runs (never what it proves).
@@ -262,8 +266,6 @@ impl SearchArgs {
 
 #[derive(Args)]
 pub struct RunArgs {
-    #[command(flatten)]
-    pub knobs: Knobs,
     /// How long to run.
     #[arg(long, default_value_t = 10.0, value_parser = parse_seconds)]
     pub seconds: f64,
@@ -275,18 +277,22 @@ pub struct RunArgs {
     /// `traces/run/` trace is made by `just run-trace`).
     #[arg(long, value_name = "DIR", default_value = "target/switchpath/run")]
     pub trace_out: PathBuf,
+    // Last: the knobs' help heading would carry over to what follows.
+    #[command(flatten)]
+    pub knobs: Knobs,
 }
 
 #[derive(Args)]
 pub struct DiffArgs {
-    #[command(flatten)]
-    pub knobs: Knobs,
     /// Stop each search after this many unique states (a bounded search says so).
     #[arg(long, value_name = "N", value_parser = parse_max_states)]
     pub max_states: Option<usize>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    // Last: the knobs' help heading would carry over to what follows.
+    #[command(flatten)]
+    pub knobs: Knobs,
 }
 
 #[derive(Args)]

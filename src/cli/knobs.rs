@@ -139,6 +139,7 @@ pub fn parse_tasks(text: &str) -> Result<TaskList, String> {
 
 /// The configuration knobs.
 #[derive(Args)]
+#[command(next_help_heading = "Configuration knobs")]
 pub struct Knobs {
     /// The IBPB policy (`switchpath list` shows each with its rule and origin;
     /// `diff` takes two).

@@ -27,10 +27,10 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
     /// No progress lines and no warnings on stderr (results and errors still print).
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, help_heading = "Global options")]
     pub quiet: bool,
     /// Colour on the terminal: auto (a terminal without NO_COLOR), always, never.
-    #[arg(long, value_enum, global = true, default_value_t = switchpath::view::ColorChoice::Auto)]
+    #[arg(long, value_enum, global = true, help_heading = "Global options", default_value_t = switchpath::view::ColorChoice::Auto)]
     pub color: switchpath::view::ColorChoice,
 }
 

@@ -21,10 +21,19 @@ pub fn run(args: DocsArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
     }
     let root = std::path::Path::new(".");
     let stale = docs::stale_pages(root, &m).map_err(Error::bad_input)?;
+    let (pages, with, sections) = docs::coverage(root);
     if args.check {
         for (page, _) in &stale {
             println!("stale: {} (run `switchpath docs`)", page.display());
         }
+        println!(
+            "checked {sections} generated sections in {with} of {pages} pages (README.md and docs/): {}",
+            if stale.is_empty() {
+                "every one as a fresh run writes it".to_string()
+            } else {
+                format!("{} stale", stale.len())
+            }
+        );
         return Ok(Exit::success_if(stale.is_empty()));
     }
     for (page, text) in &stale {

@@ -27,9 +27,13 @@ pub fn run(args: ExploreArgs, given: &[String], interrupt: &AtomicBool) -> Resul
     };
     let model = SwitchModel::new(config.clone()).map_err(Error::bad_input)?;
     frames::register_task_names(model.task_ids().map(|t| model.task_name(t)).collect());
-    let addr = format!("127.0.0.1:{}", args.port);
-    std::net::TcpListener::bind(&addr)
-        .map_err(|e| Error::bad_input(format!("cannot listen on {addr}: {e}")))?;
+    let asked = format!("127.0.0.1:{}", args.port);
+    // `--port 0` asks the system for a free port: the one it gives is the one
+    // served and printed (stateright binds again, to that port).
+    let addr = std::net::TcpListener::bind(&asked)
+        .and_then(|l| l.local_addr())
+        .map_err(|e| Error::bad_input(format!("cannot listen on {asked}: {e}")))?
+        .to_string();
     println!("switchpath explore: {}", config.describe());
     println!("Explorer on http://{addr}/ (Ctrl-C to stop)");
     if let Some(actions) = path {

@@ -199,15 +199,15 @@ impl Policy {
     pub fn from_file(path: &std::path::Path) -> Result<Policy, String> {
         let shown = path.display().to_string();
         let len = std::fs::metadata(path)
-            .map_err(|e| format!("{shown}: cannot read the policy file: {e}"))?
+            .map_err(|e| format!("{shown}: cannot read: {e}"))?
             .len();
         if len > 1 << 20 {
             return Err(format!(
                 "{shown}: a policy file of {len} bytes (at most 1 MiB)"
             ));
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{shown}: cannot read the policy file: {e}"))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
         Policy::from_text(&shown, &text)
     }
 
