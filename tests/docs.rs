@@ -242,3 +242,53 @@ fn the_readme_state_counts_are_the_tools() {
         );
     }
 }
+
+/// The book's landing page links every page the book has, and no link in `docs/`
+/// leaves the book (a link to `../model/...` works on GitHub, not in the book).
+#[test]
+fn the_landing_page_links_every_page_and_no_link_leaves_the_book() {
+    let docs = root().join("docs");
+    let landing = std::fs::read_to_string(docs.join("README.md")).unwrap();
+    let summary = std::fs::read_to_string(docs.join("SUMMARY.md")).unwrap();
+    for page in summary
+        .split("](")
+        .skip(1)
+        .filter_map(|r| r.split(')').next())
+    {
+        if page.ends_with(".md") && page != "README.md" {
+            assert!(
+                landing.contains(&format!("]({page})")),
+                "docs/README.md does not link {page}"
+            );
+        }
+    }
+    let mut stack = vec![docs.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            if p.extension().is_none_or(|x| x != "md") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            for target in text.split("](").skip(1).filter_map(|r| r.split(')').next()) {
+                if target.starts_with("http") || target.starts_with('#') || target.is_empty() {
+                    continue;
+                }
+                let file = target.split('#').next().unwrap();
+                let resolved = p.parent().unwrap().join(file);
+                let inside = resolved
+                    .canonicalize()
+                    .is_ok_and(|r| r.starts_with(docs.canonicalize().unwrap()));
+                assert!(
+                    inside,
+                    "{}: the link `{target}` leaves the book",
+                    p.display()
+                );
+            }
+        }
+    }
+}
