@@ -39,6 +39,17 @@ impl Exit {
         Exit::Internal,
     ];
 
+    /// What the code means, in one sentence (the man page's EXIT STATUS).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Exit::Success => "Everything holds (or every case is as expected, the docs are fresh, every seeded bug is caught, a run found no lockup).",
+            Exit::Fails => "A property fails or is vacuous (or a case mismatches, a replayed trace reproduces its violation, a lock-class cycle or a lockup is found, a docs page is stale, a seeded bug is missed); a failure found before a bound or Ctrl-C stopped the search wins over 3.",
+            Exit::BadInput => "Bad input: a bad file or an output path that cannot be written (one line on stderr), or bad arguments (clap's full error).",
+            Exit::Incomplete => "The search did not finish (a bound, a time limit, Ctrl-C) and found no violation; a sample without violations, which is never a proof.",
+            Exit::Internal => "An internal error to report: switchpath's own engines disagree, a premise of a reduction failed, or it panicked.",
+        }
+    }
+
     /// The process exit status.
     pub fn code(self) -> u8 {
         self as u8

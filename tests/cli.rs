@@ -56,6 +56,35 @@ fn completions_and_the_man_page_are_generated() {
         "{out}"
     );
     assert!(out.contains("lockgraph"), "{out}");
+    // The exit codes, as the one enum has them.
+    let status = &out[out
+        .find(".SH \"EXIT STATUS\"")
+        .expect("an EXIT STATUS section")..];
+    for e in switchpath::exit::Exit::ALL {
+        assert!(
+            status.contains(&format!("\\fB{}\\fR\n{}", e.code(), e.meaning())),
+            "{status}"
+        );
+    }
+    // A page per command, nested ones included.
+    let check = stdout(&switchpath(&["man", "check"]));
+    assert!(check.contains(".TH switchpath-check 1") && check.contains("EXIT STATUS"));
+    assert!(stdout(&switchpath(&["man", "trace show"])).contains(".TH switchpath-trace-show 1"));
+    let o = switchpath(&["man", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("`nope` is not a command"));
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("man1");
+    let o = switchpath(&["man", "--out-dir", out_dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for page in [
+        "switchpath.1",
+        "switchpath-check.1",
+        "switchpath-trace-export.1",
+        "switchpath-man.1",
+    ] {
+        assert!(out_dir.join(page).is_file(), "{page}");
+    }
 }
 
 #[test]

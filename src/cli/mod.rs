@@ -92,8 +92,16 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// The man page (roff) on stdout: `switchpath man | man -l -`.
-    Man,
+    /// The man page (roff) on stdout: `switchpath man | man -l -`; `switchpath man
+    /// check` a command's own page; `--out-dir DIR` writes every page
+    /// (`switchpath.1`, `switchpath-check.1`, `switchpath-trace-show.1`, ...).
+    Man {
+        /// One command's page (`trace show` is `trace-show`).
+        command: Option<String>,
+        /// Write every page into this directory instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "command")]
+        out_dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -9,6 +9,7 @@ mod docs;
 mod explore;
 mod list;
 mod lockgraph;
+mod man;
 mod matrix;
 mod merge;
 mod run;
@@ -48,13 +49,7 @@ pub fn dispatch(cli: Cli, given: &[String], interrupt: &AtomicBool) -> Result<Ex
             );
             Ok(Exit::Success)
         }
-        Command::Man => {
-            use clap::CommandFactory;
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut std::io::stdout())
-                .map_err(|e| Error::bad_input(format!("cannot write the man page: {e}")))?;
-            Ok(Exit::Success)
-        }
+        Command::Man { command, out_dir } => man::run(command.as_deref(), out_dir.as_deref()),
     }
 }
 
