@@ -76,6 +76,20 @@ fn run_of_a_deadlock_free_policy_runs_its_time() {
     let out = stdout(&o);
     assert!(out.contains("no lockup"), "{out}");
     assert!(out.contains("switches"), "{out}");
+    // It counts what it exposed, as `cost` does: upstream-dumpable issues no
+    // IBPB between these dumpable tasks of distinct uids, so every switch of a
+    // user task onto another's training exposes both ways.
+    let exposed = out.split("exposed: ").nth(1).expect("the exposures");
+    let n = |what: &str| -> u64 {
+        exposed
+            .split(", ")
+            .find(|p| p.ends_with(what) || p.contains(&format!(" {what}")))
+            .and_then(|p| p.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no `{what}` in {exposed}"))
+    };
+    assert!(n("poisoning") > 0 && n("leak") > 0, "{out}");
+    assert_eq!(n("against the promise;"), 0, "{out}");
 }
 
 #[test]

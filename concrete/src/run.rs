@@ -51,6 +51,9 @@ pub struct RunOutcome {
     pub switches: u64,
     /// IBPBs issued.
     pub ibpbs: u64,
+    /// Switches that left a task on a predictor its trainer may not share:
+    /// (poisoning, leak, the policy's promise broken), as `cost` counts them.
+    pub exposures: (u64, u64, u64),
     /// The lockup as a model trace, if the logs could be interleaved.
     pub trace: Option<Trace>,
 }
@@ -189,6 +192,11 @@ pub fn run(model: SwitchModel, seconds: f64, seed: u64, interrupt: &AtomicBool) 
         steps,
         switches: Std::load_u64(&kernel.switches),
         ibpbs: Std::load_u64(&kernel.ibpbs),
+        exposures: (
+            Std::load_u64(&kernel.poisonings),
+            Std::load_u64(&kernel.leaks),
+            Std::load_u64(&kernel.promise_breaks),
+        ),
         trace,
     }
 }

@@ -26,8 +26,9 @@ pub fn run(args: RunArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
     );
     let out = run_threads(model, args.seconds, args.seed, interrupt);
     if out.stuck.is_empty() {
+        let (poisoning, leak, promise) = out.exposures;
         println!(
-            "ran {:.1} s on {} threads: {} steps, {}, {}; no lockup{}",
+            "ran {:.1} s on {} (a thread each): {} steps, {}, {}; exposed: {poisoning} poisoning, {leak} leak, {promise} against the promise; no lockup{}",
             out.seconds,
             count(cpus, "CPU"),
             out.steps,

@@ -102,6 +102,12 @@ pub struct Kernel<P: Platform> {
     /// Switches that broke the policy's own promise (a user task started on a
     /// predictor another task trained, where the policy promised a barrier).
     pub promise_breaks: P::Atomic,
+    /// Switches where the trainer may not ptrace the task starting on its training
+    /// (`isolation-poisoning`'s exposure).
+    pub poisonings: P::Atomic,
+    /// Switches where the task starting may not ptrace the trainer
+    /// (`isolation-leak`'s exposure).
+    pub leaks: P::Atomic,
     /// One probe per CPU.
     pub probes: Vec<StdMutex<Probe>>,
 }
@@ -167,6 +173,8 @@ impl<P: Platform> Kernel<P> {
             ibpbs: P::atomic(0),
             switches: P::atomic(0),
             promise_breaks: P::atomic(0),
+            poisonings: P::atomic(0),
+            leaks: P::atomic(0),
             probes: (0..cpus).map(|_| StdMutex::new(Probe::default())).collect(),
             model,
         };

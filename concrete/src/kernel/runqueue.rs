@@ -120,5 +120,19 @@ impl<P: Platform> Kernel<P> {
         {
             P::store(&self.promise_breaks, P::load(&self.promise_breaks) + 1);
         }
+        // The two isolation exposures, as `SwitchModel::exposure` reads them (the
+        // same `may_ptrace`, on the same trainer and next).
+        if trainer != NOBODY && trainer != next {
+            let (t, n) = (
+                self.model.view(TaskId(trainer)),
+                self.model.view(TaskId(next)),
+            );
+            if !t.may_ptrace(&n) {
+                P::store(&self.poisonings, P::load(&self.poisonings) + 1);
+            }
+            if !n.may_ptrace(&t) {
+                P::store(&self.leaks, P::load(&self.leaks) + 1);
+            }
+        }
     }
 }
