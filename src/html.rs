@@ -19,10 +19,10 @@ const TEMPLATE: &str = r##"<!DOCTYPE html>
 <style>
 body { font-family: monospace; margin: 1em; color: #222; max-width: 100%; }
 h1 { font-size: 1.1em; margin: 0 0 .3em 0; }
-#config { color: #555; margin-bottom: .6em; overflow-wrap: anywhere; }
+#config { color: #555; margin-bottom: .6em; overflow-wrap: break-word; }
 #controls { display: flex; align-items: center; gap: 1em; }
 #slider { flex: 1 1 auto; min-width: 8em; }
-#stepinfo { flex: 0 1 60%; overflow-wrap: anywhere; }
+#stepinfo { flex: 0 1 60%; overflow-wrap: break-word; }
 #lanes { display: block; width: 100%; height: auto; border: 1px solid #ccc; background: #fafafa; margin-top: .5em; }
 .lane-label { font-size: 12px; }
 .step { fill: #9ecae1; stroke: #3182bd; cursor: pointer; }
@@ -38,12 +38,13 @@ h1 { font-size: 1.1em; margin: 0 0 .3em 0; }
 #legend span.key { display: inline-block; width: 1em; height: .8em; margin: 0 .3em 0 1em; border: 1px solid #777; vertical-align: middle; }
 #main { display: flex; flex-wrap: wrap; gap: 1em; }
 #steps { flex: 0 1 28em; max-height: 30em; overflow-y: auto; margin: 0; padding-left: 3.5em; }
-#steps li { cursor: pointer; overflow-wrap: anywhere; }
+#steps li { cursor: pointer; overflow-wrap: break-word; }
 #steps li.current { background: #ffe8a8; }
 #steps li.marked { color: #a50f15; font-weight: bold; }
 #right { flex: 1 1 30em; min-width: 0; }
-table { border-collapse: collapse; margin-top: .5em; max-width: 100%; }
-td, th { border: 1px solid #ccc; padding: 4px 8px; vertical-align: top; text-align: left; overflow-wrap: anywhere; }
+#state { overflow-x: auto; }
+table { border-collapse: collapse; margin-top: .5em; }
+td, th { border: 1px solid #ccc; padding: 4px 6px; vertical-align: top; text-align: left; }
 .waiting { color: #e41a1c; font-weight: bold; }
 #decision { white-space: pre-wrap; margin-top: .6em; padding: .4em; border-left: 4px solid #6a51a3; background: #f2f0f7; }
 #decision:empty { display: none; }

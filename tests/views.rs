@@ -855,3 +855,24 @@ fn export_names_its_formats_and_a_foreign_json_names_its_kind() {
         );
     }
 }
+
+/// The page never breaks an identifier mid-word to fit a narrow window (checked
+/// by eye in headless Chromium at 800 and 1400 px: the state table scrolls in
+/// its own box instead); the styles that would are absent.
+#[test]
+fn the_html_page_breaks_no_identifier_mid_word() {
+    let (dir, _) = tmp("x", "");
+    let page = dir.path().join("p.html");
+    let file = trace_file("rhel-ptrace-creds--deadlock-free--2cpu.json");
+    assert_eq!(
+        switchpath(&["trace", "html", &file, "-o", page.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let html = std::fs::read_to_string(page).unwrap();
+    for style in ["overflow-wrap: anywhere", "word-break: break-all"] {
+        assert!(!html.contains(style), "the page has `{style}`");
+    }
+    assert!(html.contains("#state { overflow-x: auto; }"));
+}
