@@ -11,7 +11,17 @@
 //!   (the flags column is optional; `trace-cmd report`'s own form of the fields,
 //!   `bash:1234 [120] S ==> swapper/1:0 [120]`, is read too);
 //! - `perf script` of `perf sched record`: `bash 1234 [001] 5678.123456:
-//!   sched:sched_switch: prev_comm=bash ...`, with either form of the fields.
+//!   sched:sched_switch: prev_comm=bash ...`, with either form of the fields;
+//!   `-F +period`'s period column after the time is read over;
+//! - the latency format of ftrace (`options/latency-format`: `bash-1234 1d..2.
+//!   15us+: sched_switch: ...`, microseconds from the start of the buffer) and
+//!   of `trace-cmd report -l` (`bash-1234 1d..2. 5678.123456: ...`): the CPU and
+//!   the flags in one column;
+//! - `trace-cmd report --ts-diff`'s `(+N)` after the time is read over.
+//!
+//! A form that lacks what the replay needs is refused with the fix: `perf script`
+//! without its CPU column (`-F +cpu`), ftrace's verbose latency format
+//! (`options/verbose`), a counter clock's integers.
 //!
 //! Every other event (`sched_waking`, `sched_stat_runtime`, ...) is skipped and
 //! counted by name; `#` comments and the headers both tools print are skipped;
@@ -188,17 +198,145 @@ fn event_name(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
 }
 
-/// Splits `COMM-PID [CPU] FLAGS TIME: EVENT: PAYLOAD` (ftrace) or `COMM PID [CPU]
-/// TIME: EVENT: PAYLOAD` (perf script). A comm may itself hold brackets, spaces
-/// and colons, so every `[digits]` near the start of the line is tried; one whose
-/// event is a `sched_switch` that reads whole wins, else the first that reads as
-/// an event. `Err` for a timestamp without a fraction (a counter clock).
+/// Where the CPU column of an event line can start: the task's name and pid (or
+/// tgid) come first, never far in.
+const CPU_COLUMN_WITHIN: usize = 96;
+
+/// The next whitespace-separated token of `*rest`, which is advanced past it.
+fn next_token<'a>(rest: &mut &'a str) -> Option<&'a str> {
+    let text = rest.trim_start();
+    let end = text.find(char::is_whitespace).unwrap_or(text.len());
+    let (token, after) = text.split_at(end);
+    *rest = after;
+    (!token.is_empty()).then_some(token)
+}
+
+/// `DIGITSus`, optionally followed by one of the marks ftrace's latency format
+/// puts after a long delta (`!#$@*+`): microseconds, as seconds.
+fn micros(text: &str) -> Option<f64> {
+    let text = text.strip_suffix(|c| "!#$@*+".contains(c)).unwrap_or(text);
+    let digits = text.strip_suffix("us")?;
+    (!digits.is_empty() && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse::<f64>().ok().map(|us| us / 1e6))
+        .flatten()
+}
+
+/// How the columns before the time are laid out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Columns {
+    /// `[CPU]`, then ftrace's flags if shown (ftrace, trace-cmd report, perf
+    /// script).
+    Bracketed,
+    /// The CPU and the flags in one token, `1d..2.` (ftrace's latency format and
+    /// `trace-cmd report -l`); the time in seconds, or in microseconds from the
+    /// start of the buffer with a mark after it (`12us+:`, `0us :`).
+    Latency,
+}
+
+/// What follows the CPU column.
+enum Tail<'a> {
+    /// The time (seconds), the event's name and its payload.
+    Event(f64, &'a str, &'a str),
+    /// A time without a fraction (a counter clock): the message.
+    CounterClock(String),
+    /// Not an event.
+    None,
+}
+
+/// Reads `[FLAGS] TIME: [(+DIFF) | PERIOD] EVENT: PAYLOAD` after the CPU column:
+/// trace-cmd report --ts-diff prints `(+DIFF)` after the time, perf script -F
+/// +period the period.
+fn tail(rest: &str, columns: Columns) -> Tail<'_> {
+    let mut cur = rest;
+    let Some(mut time) = next_token(&mut cur) else {
+        return Tail::None;
+    };
+    if columns == Columns::Bracketed && !time.ends_with(':') {
+        // ftrace's flags column (`d..2.`).
+        let Some(t) = next_token(&mut cur) else {
+            return Tail::None;
+        };
+        time = t;
+    }
+    let time = match time.strip_suffix(':') {
+        Some(t) => match seconds(t) {
+            Some(v) => v,
+            None => match micros(t) {
+                Some(v) if columns == Columns::Latency => v,
+                _ if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => {
+                    return Tail::CounterClock(format!(
+                        "timestamp `{}` has no fraction: switchpath reads seconds, as a nanosecond trace_clock (local, global, mono, boot) prints them",
+                        excerpt(t)
+                    ))
+                }
+                _ => return Tail::None,
+            },
+        },
+        // The latency format's `0us :`: the mark is a space.
+        None if columns == Columns::Latency && cur.trim_start().starts_with(": ") => {
+            match micros(time) {
+                Some(v) => {
+                    next_token(&mut cur);
+                    v
+                }
+                None => return Tail::None,
+            }
+        }
+        None => return Tail::None,
+    };
+    let mut event = next_token(&mut cur);
+    if let Some(extra) = event.filter(|e| !e.ends_with(':')) {
+        let diff = extra
+            .strip_prefix("(+")
+            .and_then(|d| d.strip_suffix(')'))
+            .unwrap_or(extra);
+        if diff.is_empty() || diff.len() > 20 || !diff.bytes().all(|b| b.is_ascii_digit()) {
+            return Tail::None;
+        }
+        event = next_token(&mut cur);
+    }
+    match event
+        .and_then(|e| e.strip_suffix(':'))
+        .filter(|e| event_name(e))
+    {
+        Some(event) => Tail::Event(time, event, cur.trim()),
+        None => Tail::None,
+    }
+}
+
+/// The CPU and the flags of the latency format (`1d..2.`): the CPU's digits,
+/// then three to seven flag characters, the first not a digit.
+fn latency_cpu(token: &str) -> Option<&str> {
+    let end = token
+        .find(|c: char| !c.is_ascii_digit())
+        .filter(|&e| e > 0)?;
+    let flags = &token[end..];
+    ((3..=7).contains(&flags.len())
+        && flags
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.'))
+    .then_some(&token[..end])
+}
+
+/// Splits an event line: `COMM-PID [CPU] FLAGS TIME: EVENT: PAYLOAD` (ftrace,
+/// trace-cmd report), `COMM PID [CPU] TIME: EVENT: PAYLOAD` (perf script), or
+/// `COMM-PID CPUFLAGS TIME: EVENT: PAYLOAD` (the latency format of ftrace and
+/// `trace-cmd report -l`). A comm may itself hold brackets, spaces and colons, so
+/// every `[digits]` near the start of the line is tried, then every latency-format
+/// CPU column after a `-PID`; one whose event is a `sched_switch` that reads whole
+/// wins, else the first that reads as an event. `Err` for a timestamp without a
+/// fraction (a counter clock).
 fn event_line(line: &str) -> Result<Option<EventLine<'_>>, String> {
     let mut first = None;
     let mut counter_clock = None;
+    // (CPU digits, what follows them, their layout), in the order they are tried.
+    let mut candidates: Vec<(&str, &str, Columns)> = Vec::new();
     let mut from = 0;
-    // The CPU column follows the task's name and pid (or tgid): never far in.
-    while let Some(open) = line[from..].find('[').map(|i| i + from).filter(|&i| i < 96) {
+    while let Some(open) = line[from..]
+        .find('[')
+        .map(|i| i + from)
+        .filter(|&i| i < CPU_COLUMN_WITHIN)
+    {
         from = open + 1;
         let Some(close) = line[open..]
             .find(']')
@@ -208,44 +346,34 @@ fn event_line(line: &str) -> Result<Option<EventLine<'_>>, String> {
             continue;
         };
         let digits = &line[open + 1..close];
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            candidates.push((digits, &line[close + 1..], Columns::Bracketed));
         }
-        let rest = &line[close + 1..];
-        let mut tokens = rest.split_whitespace();
-        let Some(mut time) = tokens.next() else {
-            continue;
-        };
-        if !time.ends_with(':') {
-            // ftrace's flags column (`d..2.`).
-            let Some(t) = tokens.next() else {
-                continue;
-            };
-            time = t;
+    }
+    let mut rest = line;
+    let mut before: Option<&str> = None;
+    while let Some(token) = next_token(&mut rest) {
+        let at = token.as_ptr() as usize - line.as_ptr() as usize;
+        if at >= CPU_COLUMN_WITHIN {
+            break;
         }
-        let Some(time) = time.strip_suffix(':') else {
-            continue;
-        };
-        let time = match seconds(time) {
-            Some(t) => t,
-            None if !time.is_empty() && time.bytes().all(|b| b.is_ascii_digit()) => {
-                counter_clock.get_or_insert_with(|| format!(
-                    "timestamp `{}` has no fraction: switchpath reads seconds, as a nanosecond trace_clock (local, global, mono, boot) prints them",
-                    excerpt(time)
-                ));
+        let after_pid = before
+            .and_then(|b| b.rsplit_once('-'))
+            .is_some_and(|(_, pid)| number(pid).is_some());
+        if let Some(cpu) = latency_cpu(token).filter(|_| after_pid) {
+            candidates.push((cpu, rest, Columns::Latency));
+        }
+        before = Some(token);
+    }
+    for (digits, rest, columns) in candidates {
+        let (time, event, payload) = match tail(rest, columns) {
+            Tail::Event(time, event, payload) => (time, event, payload),
+            Tail::CounterClock(e) => {
+                counter_clock.get_or_insert(e);
                 continue;
             }
-            None => continue,
+            Tail::None => continue,
         };
-        let Some(event) = tokens
-            .next()
-            .and_then(|e| e.strip_suffix(':'))
-            .filter(|e| event_name(e))
-        else {
-            continue;
-        };
-        let offset = event.as_ptr() as usize - rest.as_ptr() as usize + event.len() + 1;
-        let payload = rest[offset..].trim();
         let ev = EventLine {
             cpu: digits.parse().map_err(|_| format!("CPU `{digits}`"))?,
             time,
@@ -262,6 +390,45 @@ fn event_line(line: &str) -> Result<Option<EventLine<'_>>, String> {
         (None, Some(e)) => Err(e),
         (first, _) => Ok(first),
     }
+}
+
+/// Whether `line` is an event in ftrace's verbose latency format (`options/verbose`
+/// with `options/latency-format`): `... [TS] 1.234ms (+0.005ms): EVENT: ...`, or
+/// `... [TS] 1234 (+5): EVENT: ...` on a counter clock.
+fn verbose_latency(line: &str) -> bool {
+    let mut rest = line;
+    while let Some(token) = next_token(&mut rest) {
+        let hex = token
+            .strip_prefix('[')
+            .and_then(|t| t.strip_suffix(']'))
+            .is_some_and(|t| t.len() >= 8 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+        if hex {
+            let mut after = rest;
+            let (abs, rel) = (next_token(&mut after), next_token(&mut after));
+            return abs.is_some_and(|a| a.trim_end_matches("ms").parse::<f64>().is_ok())
+                && rel.is_some_and(|r| r.starts_with("(+") && r.ends_with("):"));
+        }
+    }
+    false
+}
+
+/// Whether `line` is an event of `perf script` printed without its CPU column
+/// (`-F` without `cpu`): `... SECONDS: [PERIOD] SUBSYSTEM:EVENT: ...`.
+fn perf_without_cpu(line: &str) -> bool {
+    let mut rest = line;
+    while let Some(token) = next_token(&mut rest) {
+        if token.strip_suffix(':').and_then(seconds).is_some() {
+            let mut after = rest;
+            let mut event = next_token(&mut after);
+            if event.is_some_and(|e| e.bytes().all(|b| b.is_ascii_digit())) {
+                event = next_token(&mut after);
+            }
+            return event
+                .and_then(|e| e.strip_suffix(':'))
+                .is_some_and(|e| event_name(e) && e.contains(':'));
+        }
+    }
+    false
 }
 
 /// Every way to read a comm (up to [`COMM_MAX`] characters) at the start of
@@ -432,6 +599,18 @@ pub fn parse_trace(name: &str, text: &str) -> Result<SchedTrace, String> {
             continue;
         }
         let Some(ev) = event_line(line).map_err(|e| format!("{name}:{n}: {e}"))? else {
+            if verbose_latency(line) {
+                return Err(format!(
+                    "{name}:{n}: ftrace's verbose latency format, which switchpath does not read: `echo 0 > options/verbose` in the tracing directory and read the trace file again: `{}`",
+                    excerpt(line)
+                ));
+            }
+            if perf_without_cpu(line) {
+                return Err(format!(
+                    "{name}:{n}: perf script output without its CPU column (the replay follows each CPU): add `-F +cpu` to perf script (or `cpu` to its -F list): `{}`",
+                    excerpt(line)
+                ));
+            }
             return Err(format!(
                 "{name}:{n}: not a trace event (expected `COMM-PID [CPU] SECONDS: EVENT: ...` as ftrace prints, or `COMM PID [CPU] SECONDS: EVENT: ...` as perf script does): `{}`",
                 excerpt(line)
@@ -617,6 +796,13 @@ mod tests {
             "  bash-1234  [001]  5678.123456: sched_switch: bash:1234 [120] S ==> swapper/1:0 [120]",
             "            bash  1234 [001]  5678.123456:       sched:sched_switch: prev_comm=bash prev_pid=1234 prev_prio=120 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120",
             "            bash  1234 [001]  5678.123456:       sched:sched_switch: bash:1234 [120] S ==> swapper/1:0 [120]",
+            // perf script -F +period
+            "            bash  1234 [001]  5678.123456:          1 sched:sched_switch: prev_comm=bash prev_pid=1234 prev_prio=120 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120",
+            // trace-cmd report -l, and --ts-diff (with and without -l)
+            "    bash-1234    1d..2. 5678.123456: sched_switch:         bash:1234 [120] S ==> swapper/1:0 [120]",
+            "            bash-1234  [001] d..2. 5678.123456: (+2345)  sched_switch:         bash:1234 [120] S ==> swapper/1:0 [120]",
+            "            bash-1234  [001] d..2. 5678.123456:          sched_switch:         bash:1234 [120] S ==> swapper/1:0 [120]",
+            "    bash-1234    1d..2. 5678.123456: (+17)    sched_switch:         bash:1234 [120] S ==> swapper/1:0 [120]",
         ];
         for line in lines {
             let t = parse_trace("t", line).unwrap_or_else(|e| panic!("{e}"));
@@ -629,6 +815,58 @@ mod tests {
             assert_eq!(
                 (s.prev_comm.as_str(), s.next_comm.as_str()),
                 ("bash", "swapper/1")
+            );
+        }
+    }
+
+    #[test]
+    fn the_latency_format_reads_its_cpu_and_microseconds() {
+        // ftrace's options/latency-format: `%8.8s-%-7d %3d` and the flags, then
+        // ` %4lldus%c: ` (a mark after a delta of over 10 us; a space otherwise).
+        let t = parse_trace(
+            "t",
+            "# tracer: nop\n\
+             #  cmd     pid     |||||| time  |   caller\n\
+               <idle>-0         1d..2.    0us+: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=Web Content next_pid=77 next_prio=120\n\
+             Web Cont-77        1dN.1.   15us : sched_waking: comm=x pid=9 prio=120 target_cpu=001\n\
+             Web Cont-77       12d..2. 1234567us!: sched_switch: prev_comm=Web Content prev_pid=77 prev_prio=120 prev_state=S ==> next_comm=swapper/12 next_pid=0 next_prio=120\n",
+        )
+        .unwrap();
+        let s: Vec<(u32, f64, u32, u32)> = t
+            .switches
+            .iter()
+            .map(|s| (s.cpu, s.time, s.prev_pid, s.next_pid))
+            .collect();
+        assert_eq!(s, [(1, 0.0, 0, 77), (12, 1.234567, 77, 0)]);
+        assert_eq!(t.switches[0].next_comm, "Web Content");
+        assert_eq!(t.skipped.get("sched_waking"), Some(&1));
+        assert_eq!(t.format, Some(Format::Ftrace));
+        // A counter clock, and the verbose variant, are refused with the fix.
+        let err = parse_trace(
+            "t",
+            "  <idle>-0  1d..2. 1234: sched_switch: a:1 [120] S ==> b:2 [120]",
+        )
+        .unwrap_err();
+        assert!(err.contains("has no fraction"), "{err}");
+        let err = parse_trace(
+            "t",
+            "          <idle>       0   1 1 00000002 00000000 [0001a2b3] 0.000ms (+0.500ms): sched_switch: a:1 [120] S ==> b:2 [120]",
+        )
+        .unwrap_err();
+        assert!(err.contains("echo 0 > options/verbose"), "{err}");
+    }
+
+    #[test]
+    fn perf_script_without_its_cpu_column_is_refused_with_the_fix() {
+        for line in [
+            "            perf    1234  5678.123456: sched:sched_switch: a:1 [120] S ==> b:2 [120]",
+            "            perf 1234/1234  5678.123456:          1 sched:sched_switch: a:1 [120] S ==> b:2 [120]",
+        ] {
+            let err = parse_trace("t", line).unwrap_err();
+            assert!(
+                err.starts_with("t:1: perf script output without its CPU column")
+                    && err.contains("add `-F +cpu`"),
+                "{err}"
             );
         }
     }
@@ -675,13 +913,20 @@ mod tests {
         assert!(err("# nothing\n").contains("no sched_switch event"));
         assert!(err("a-1 [000] 1.0: sched_switch: a:1 [1] S ==> b:2 [1]\na 1 [000] 1.0: sched:sched_switch: a:1 [1] S ==> b:2 [1]\n")
             .starts_with("f.txt:2: a perf script event in a ftrace text trace"));
-        // Damaged lines of every length never panic.
-        let good = "kworker/0:1-12 [003] d..2. 100.000001: sched_switch: prev_comm=kworker/0:1 prev_pid=12 prev_prio=120 prev_state=I ==> next_comm=swapper/3 next_pid=0 next_prio=120";
-        for cut in 0..good.len() {
-            for (a, b) in [(cut, good.len()), (0, cut)] {
-                if good.is_char_boundary(a) && good.is_char_boundary(b) {
-                    let _ = parse_trace("t", &good[a..b]);
-                    let _ = parse_trace("t", &format!("{}\u{1b}[{}", &good[..a], &good[b..]));
+        // Damaged lines of every length, in every form, never panic.
+        for good in [
+            "kworker/0:1-12 [003] d..2. 100.000001: sched_switch: prev_comm=kworker/0:1 prev_pid=12 prev_prio=120 prev_state=I ==> next_comm=swapper/3 next_pid=0 next_prio=120",
+            "kworker/-12      3d..2. 1500us!: sched_switch: prev_comm=kworker/0:1 prev_pid=12 prev_prio=120 prev_state=I ==> next_comm=swapper/3 next_pid=0 next_prio=120",
+            "kworker/-12   3d..2. 100.000001: (+12)    sched_switch:         kworker/0:1:12 [120] I ==> swapper/3:0 [120]",
+            "kworker/0:1 12 [003] 100.000001:          1 sched:sched_switch: kworker/0:1:12 [120] I ==> swapper/3:0 [120]",
+            "<idle> 0 1 1 00000002 00000000 [0001a2b3] 0.000ms (+0.500ms): sched_switch: a:1 [120] S ==> b:2 [120]",
+        ] {
+            for cut in 0..good.len() {
+                for (a, b) in [(cut, good.len()), (0, cut)] {
+                    if good.is_char_boundary(a) && good.is_char_boundary(b) {
+                        let _ = parse_trace("t", &good[a..b]);
+                        let _ = parse_trace("t", &format!("{}\u{1b}[{}", &good[..a], &good[b..]));
+                    }
                 }
             }
         }

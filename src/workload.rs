@@ -424,6 +424,14 @@ AVC lookups: those whose current holds CAP_SYS_PTRACE: under SELinux each looks
 
 /// The report as text.
 pub fn render(r: &CostReport) -> String {
+    let mut out = render_head(r);
+    out.push_str(&render_tables(r));
+    out.push_str(LEGEND);
+    out
+}
+
+/// The report's first part: the trace, the tasks and the price.
+fn render_head(r: &CostReport) -> String {
     use std::fmt::Write;
     let t = &r.trace;
     let mut out = String::new();
@@ -451,7 +459,7 @@ pub fn render(r: &CostReport) -> String {
     } else if t.format == Format::PerfScript {
         let _ = writeln!(
             out,
-            "  lost events: none shown (perf script shows them only with --show-lost-events)"
+            "  lost events: none in the file (perf script writes them only under --show-lost-events: a file written without it holds none either way)"
         );
     }
     if t.discontinuities > 0 {
@@ -503,6 +511,13 @@ pub fn render(r: &CostReport) -> String {
         p.ghz,
         p.clock
     );
+    out
+}
+
+/// The report's tables, one per scenario, and the warnings on them.
+fn render_tables(r: &CostReport) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
     for s in &r.scenarios {
         let _ = writeln!(out, "\nuids: {}", s.uids);
         let _ = writeln!(
@@ -552,18 +567,63 @@ pub fn render(r: &CostReport) -> String {
             "\nwarning: a CPU share above 100 %: check --ghz and --ibpb-cycles against the traced machine"
         );
     }
-    out.push_str(LEGEND);
     out
 }
 
+/// Width in pixels of `text` in the chart's 12 px sans-serif, estimated from
+/// above: per character, at least its advance in DejaVu Sans (the widest of the
+/// usual sans-serif fonts), so that a label placed by it is never cut at the
+/// chart's edge.
+fn text_width(text: &str) -> f64 {
+    text.chars()
+        .map(|c| match c {
+            'i' | 'j' | 'l' | '.' | ',' | ':' | ';' | '\'' | '|' | '!' | ' ' => 4.2,
+            'f' | 't' | 'r' | '/' | '\\' | '-' | '(' | ')' | '[' | ']' | '{' | '}' => 5.4,
+            'm' | 'w' | 'M' | 'W' | '@' | '%' => 12.0,
+            '=' | '+' | '<' | '>' | '~' | '#' | '&' | '^' => 10.2,
+            c if c.is_ascii_uppercase() => 9.6,
+            c if c.is_ascii() => 7.8,
+            _ => 12.0,
+        })
+        .sum()
+}
+
+/// Room for one line of a label in the right margin (px); a longer label is
+/// broken after a comma, and one name wider than this widens the chart.
+const LABEL_ROOM: f64 = 290.0;
+
+/// The lines of a label naming `names` and ending with `tail`: broken after a
+/// comma where a line would pass [`LABEL_ROOM`].
+fn label_lines(names: &[&str], tail: &str) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for (i, name) in names.iter().enumerate() {
+        let piece = if i + 1 == names.len() {
+            format!("{name}{tail}")
+        } else {
+            format!("{name},")
+        };
+        if line.is_empty() {
+            line = piece;
+        } else if text_width(&line) + text_width(" ") + text_width(&piece) <= LABEL_ROOM {
+            line.push(' ');
+            line.push_str(&piece);
+        } else {
+            lines.push(std::mem::replace(&mut line, piece));
+        }
+    }
+    lines.push(line);
+    lines
+}
+
 /// The chart of one scenario: IBPBs per second (x) against exposed switches (y),
-/// a circle per policy for leak and a triangle for poisoning; policies on one
-/// point share a label.
+/// a ring per policy for leak and a triangle for poisoning (a triangle inside a
+/// ring: both counts equal); policies on one point share a label. Every text is
+/// measured ([`text_width`]) and the picture grows to hold it.
 pub fn svg(s: &Scenario) -> String {
     use std::fmt::Write;
-    let (w, h) = (840.0, 440.0);
-    let (left, right, top, bottom) = (70.0, 300.0, 40.0, 60.0);
-    let (pw, ph) = (w - left - right, h - top - bottom);
+    let (pw, ph) = (470.0, 340.0);
+    let (top, bottom) = (40.0, 60.0);
     let max_x = s
         .rows
         .iter()
@@ -586,25 +646,39 @@ pub fn svg(s: &Scenario) -> String {
             .unwrap_or(10.0 * p)
     };
     let (sx, sy) = (nice(max_x), nice(max_y));
+    let ticks = |scale: f64| -> Vec<(f64, String)> {
+        (0..=4)
+            .map(|i| {
+                let v = scale * i as f64 / 4.0;
+                (v, trim_number(v))
+            })
+            .collect()
+    };
+    let (x_ticks, y_ticks) = (ticks(sx), ticks(sy));
+    // The left margin holds the y axis's title (centred at x = 18, 14 px wide)
+    // and its widest tick label, 10 px from the axis (clear of a marker on it).
+    let widest_y_tick = y_ticks
+        .iter()
+        .map(|(_, t)| text_width(t))
+        .fold(0.0, f64::max);
+    let left = f64::max(70.0, 38.0 + widest_y_tick);
+    let h = top + ph + bottom;
     let x = |v: f64| left + pw * v / sx;
     let y = |v: f64| top + ph - ph * v / sy;
-    // The picture, then the element around it, whose height the labels decide.
+    // The picture, then the element around it, whose size the labels decide.
     let mut out = String::new();
     let _ = write!(
         out,
         r##"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#888"/>"##
     );
-    for i in 0..=4 {
-        let f = i as f64 / 4.0;
+    for ((xv, xt), (yv, yt)) in x_ticks.iter().zip(&y_ticks) {
         let _ = write!(
             out,
-            r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#444">{}</text><text x="{:.1}" y="{:.1}" text-anchor="end" fill="#444">{}</text>"##,
-            x(sx * f),
-            top + ph + 16.0,
-            trim_number(sx * f),
-            left - 6.0,
-            y(sy * f) + 4.0,
-            trim_number(sy * f)
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#444">{xt}</text><text x="{:.1}" y="{:.1}" text-anchor="end" fill="#444">{yt}</text>"##,
+            x(*xv),
+            top + ph + 20.0,
+            left - 10.0,
+            y(*yv) + 4.0,
         );
     }
     let _ = write!(
@@ -614,13 +688,39 @@ pub fn svg(s: &Scenario) -> String {
         h - 20.0,
         top + ph / 2.0
     );
-    let _ = write!(
-        out,
-        r##"<circle cx="{left}" cy="16" r="5" fill="#1f77b4"/><text x="{:.1}" y="20">leak</text><path d="M{:.1} 11 l5 9 h-10 z" fill="#d62728"/><text x="{:.1}" y="20">poisoning</text>"##,
-        left + 10.0,
-        left + 65.0,
-        left + 75.0
-    );
+    // The markers: a ring for leak and a triangle for poisoning, drawn so that a
+    // triangle on a ring shows both.
+    let ring = |cx: f64, cy: f64| {
+        format!(
+            r##"<circle cx="{cx:.1}" cy="{cy:.1}" r="6.5" fill="none" stroke="#1f77b4" stroke-width="2"/>"##
+        )
+    };
+    let triangle = |cx: f64, cy: f64| {
+        format!(
+            r##"<path d="M{cx:.1} {:.1} l4.5 8 h-9 z" fill="#d62728"/>"##,
+            cy - 4.5
+        )
+    };
+    // The legend, in one row above the plot, each entry after the last.
+    let mut at_x = left;
+    for (leak, poisoning, text) in [
+        (true, false, "leak"),
+        (false, true, "poisoning"),
+        (true, true, "leak = poisoning"),
+    ] {
+        if leak {
+            out.push_str(&ring(at_x, 16.0));
+        }
+        if poisoning {
+            out.push_str(&triangle(at_x, 16.0));
+        }
+        let _ = write!(
+            out,
+            r##"<text x="{:.1}" y="20">{text}</text>"##,
+            at_x + 10.0
+        );
+        at_x += 10.0 + text_width(text) + 20.0;
+    }
     // Both marks of every policy; one label per group of policies with the same
     // cost and exposures, naming them all.
     // (rate in tenths per second, leak, poisoning) and the policies there.
@@ -637,43 +737,85 @@ pub fn svg(s: &Scenario) -> String {
             None => groups.push((key, vec![&r.policy])),
         }
     }
+    // A group whose marks would cover another group's is set aside to the right,
+    // 15 px at a time, and joined to its true place by a short line.
     let mut labels = Vec::new();
+    let mut taken: Vec<(f64, f64, f64)> = Vec::new();
+    let mut set_aside = false;
     for ((rate, leak, poisoning), names) in &groups {
         let px = x(*rate as f64 / 10.0);
         let (ly, py) = (y(*leak as f64), y(*poisoning as f64));
-        let _ = write!(
-            out,
-            r##"<circle cx="{px:.1}" cy="{ly:.1}" r="5" fill="#1f77b4" fill-opacity="0.8"/><path d="M{px:.1} {:.1} l5 9 h-10 z" fill="#d62728" fill-opacity="0.8"/>"##,
-            py - 5.0
-        );
+        let (y0, y1) = (ly.min(py) - 7.5, ly.max(py) + 7.5);
+        let mut mx = px;
+        while taken
+            .iter()
+            .any(|&(tx, t0, t1)| (tx - mx).abs() < 15.0 && t0 < y1 && y0 < t1)
+        {
+            mx += 15.0;
+        }
+        taken.push((mx, y0, y1));
+        set_aside |= mx != px;
+        if mx != px {
+            let _ = write!(
+                out,
+                r##"<line x1="{px:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#666"/>"##,
+                (ly + py) / 2.0,
+                mx - 7.0,
+                (ly + py) / 2.0
+            );
+        }
+        out.push_str(&ring(mx, ly));
+        out.push_str(&triangle(mx, py));
         labels.push((
             ly.min(py),
-            px,
-            format!("{}: {leak} / {poisoning}", names.join(", ")),
+            mx,
+            label_lines(names, &format!(": {leak} / {poisoning}")),
         ));
     }
-    // Labels in the right margin, in the order of their points' heights, 16 px
-    // apart, each joined to its point; the picture grows to hold them all.
+    // Labels in the right margin, in the order of their points' heights, apart,
+    // each joined to its point; the picture grows to hold them all.
     labels.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut at = top;
     let lx = left + pw + 40.0;
+    let header = "policies: leak / poisoning";
+    let widest = labels
+        .iter()
+        .flat_map(|(_, _, lines)| lines)
+        .map(|l| text_width(l))
+        .fold(text_width(header), f64::max);
+    let w = (lx + f64::max(LABEL_ROOM, widest + 10.0)).ceil();
     let _ = write!(
         out,
-        r##"<text x="{lx:.1}" y="{:.1}" fill="#444">policies: leak / poisoning</text>"##,
+        r##"<text x="{lx:.1}" y="{:.1}" fill="#444">{header}</text>"##,
         top - 8.0
     );
-    for (py, px, text) in labels {
-        let ly = (py + 4.0).max(at);
-        at = ly + 16.0;
+    if set_aside {
         let _ = write!(
             out,
-            r##"<line x1="{px:.1}" y1="{py:.1}" x2="{:.1}" y2="{:.1}" stroke="#bbb"/><text class="label" x="{lx:.1}" y="{ly:.1}">{}</text>"##,
-            lx - 2.0,
-            ly - 4.0,
-            escape(&text)
+            r##"<text x="{left}" y="{:.1}" font-size="11" fill="#444">marks that would hide one another are set side by side, the first at its place</text>"##,
+            h - 4.0
         );
     }
-    let height = h.max(at + 8.0);
+    let mut at = top + 6.0;
+    for (py, px, lines) in labels {
+        let ly = (py + 4.0).max(at);
+        at = ly + 14.0 * (lines.len() - 1) as f64 + 19.0;
+        let _ = write!(
+            out,
+            r##"<line x1="{px:.1}" y1="{py:.1}" x2="{:.1}" y2="{:.1}" stroke="#bbb"/><text class="label" x="{lx:.1}" y="{ly:.1}">"##,
+            lx - 2.0,
+            ly - 4.0,
+        );
+        for (i, line) in lines.iter().enumerate() {
+            let _ = write!(
+                out,
+                r##"<tspan x="{lx:.1}" dy="{}">{}</tspan>"##,
+                if i == 0 { 0 } else { 14 },
+                escape(line)
+            );
+        }
+        out.push_str("</text>");
+    }
+    let height = h.max(at + 8.0).ceil();
     format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {height}" width="{w}" height="{height}" font-family="sans-serif" font-size="12" role="img"><title>cost against exposure per policy (uids: {})</title>{out}</svg>"##,
         escape(&s.uids)
@@ -685,8 +827,15 @@ fn trim_number(v: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// A page: the chart of each scenario and the text report.
+/// A page: the chart of each scenario and the text report. The tables keep their
+/// columns: the report's font shrinks with a narrow window until their widest
+/// line fits (down to 8 px, below which a table scrolls in its own box); the
+/// lines around them wrap; the page never scrolls sideways.
 pub fn html(r: &CostReport) -> String {
+    let tables = render_tables(r);
+    // A monospace character is 0.6 em wide (0.61 leaves room for rounding).
+    let widest = tables.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    let per_em = (widest.max(80) as f64 * 0.61).ceil();
     let mut body = String::new();
     for s in &r.scenarios {
         body.push_str(&format!(
@@ -698,20 +847,25 @@ pub fn html(r: &CostReport) -> String {
     format!(
         r##"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>switchpath cost: {title}</title>
-<style>body {{ font-family: sans-serif; margin: 1em; max-width: 100%; }} svg {{ max-width: 100%; height: auto; }} pre {{ overflow-x: auto; }}</style>
+<style>body {{ font-family: sans-serif; margin: 1em; }} h1, h2 {{ overflow-wrap: anywhere; }} figure {{ margin: 1em 0; }} svg {{ display: block; max-width: 100%; height: auto; }} pre {{ white-space: pre-wrap; overflow-wrap: anywhere; font-size: clamp(8px, calc((100vw - 4em) / {per_em}), 13px); }} pre.table {{ white-space: pre; overflow-wrap: normal; overflow-x: auto; }}</style>
 </head><body>
 <h1>switchpath cost: {title}</h1>
-{body}<pre>{table}</pre>
+{body}<pre>{head}</pre>
+<pre class="table">{tables}</pre>
+<pre>{legend}</pre>
 <script>{script}</script>
 </body></html>
 "##,
         title = escape(&r.trace.file),
-        table = escape(&render(r)),
+        head = escape(&render_head(r)),
+        tables = escape(tables.trim_start_matches('\n')),
+        legend = escape(LEGEND.trim_start_matches('\n')),
         script = SCRIPT,
     )
 }
 
-/// Measures the drawn page for the browser test: labels apart, nothing wider
-/// than the window.
-const SCRIPT: &str = r#"(function(){const r=[...document.querySelectorAll('.label')].map(e=>e.getBoundingClientRect());let o=false;for(let i=0;i<r.length;i++)for(let j=i+1;j<r.length;j++){const a=r[i],b=r[j];if(a.left<b.right&&b.left<a.right&&a.top<b.bottom&&b.top<a.bottom)o=true;}document.body.dataset.labelsOverlap=o?"yes":"no";document.body.dataset.labels=String(r.length);document.body.dataset.scrollsSideways=document.documentElement.scrollWidth>window.innerWidth?"yes":"no";})();"#;
+/// Measures the drawn page for the browser test: labels apart, every text of a
+/// chart inside its chart, the tables whole, nothing wider than the window.
+const SCRIPT: &str = r#"(function(){const r=[...document.querySelectorAll('.label')].map(e=>e.getBoundingClientRect());let o=false;for(let i=0;i<r.length;i++)for(let j=i+1;j<r.length;j++){const a=r[i],b=r[j];if(a.left<b.right&&b.left<a.right&&a.top<b.bottom&&b.top<a.bottom)o=true;}let out=0;for(const t of document.querySelectorAll('svg text')){const a=t.getBoundingClientRect(),b=t.ownerSVGElement.getBoundingClientRect();if(a.left<b.left-0.5||a.right>b.right+0.5||a.top<b.top-0.5||a.bottom>b.bottom+0.5)out++;}const d=document.body.dataset;d.labelsOverlap=o?"yes":"no";d.labels=String(r.length);d.textsOutside=String(out);d.tablesCut=[...document.querySelectorAll('pre.table')].some(p=>p.scrollWidth>p.clientWidth)?"yes":"no";d.scrollsSideways=document.documentElement.scrollWidth>window.innerWidth?"yes":"no";})();"#;

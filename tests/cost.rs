@@ -1,10 +1,13 @@
 //! `switchpath cost`: each policy replayed over a recorded scheduler trace. A small
-//! trace worked out by hand, the committed real trace, the defaults without a
-//! task file, the malformed corpus, and the chart in headless Chromium.
+//! trace worked out by hand (and the same trace in every other form the tools
+//! print), the committed real trace, the defaults without a task file, the
+//! malformed corpus, and the chart in headless Chromium.
 
 mod common;
 
-use common::{assert_bad_input, chromium, corpus, keep_screenshot, stderr, stdout, switchpath};
+use common::{
+    assert_bad_input, chromium, corpus, keep_screenshot, stderr, stdout, switchpath, tmp,
+};
 use serde_json::Value;
 use std::path::Path;
 
@@ -150,6 +153,176 @@ fn a_small_trace_costs_what_was_worked_out_by_hand() {
     assert_eq!(t["discontinuities"], 0);
     assert_eq!(v["tasks"]["kernel_by_name"], 1);
     assert_eq!(v["scenarios"].as_array().unwrap().len(), 1);
+}
+
+/// The hand trace as each other form the tools print (`checks/cost/hand-*.trace`):
+/// `perf script -F +period` (a period column after the time), `trace-cmd report
+/// -l` (the CPU and the latency flags in one column, comms cut to 8 characters),
+/// `trace-cmd report --ts-diff` (`(+N)` after the time) and ftrace's latency
+/// format (microseconds from the start of the buffer, a mark after a long
+/// delta): every count is the hand trace's, and so are the rate and the time.
+#[test]
+fn every_form_of_the_hand_trace_costs_the_same() {
+    let cost = |trace: &str| {
+        let mut args = vec!["--sched-trace", trace, "--tasks", HAND_TASKS, "--ghz", "1"];
+        args.extend(ALL);
+        cost_json(&args)
+    };
+    let hand = cost(HAND);
+    for (file, format) in [
+        ("checks/cost/hand-perf-period.trace", "perf-script"),
+        ("checks/cost/hand-trace-cmd-l.trace", "ftrace"),
+        ("checks/cost/hand-ts-diff.trace", "ftrace"),
+        ("checks/cost/hand-latency.trace", "ftrace"),
+    ] {
+        let v = cost(file);
+        assert_eq!(rows(&v, 0), rows(&hand, 0), "{file}");
+        let t = &v["trace"];
+        assert_eq!(t["format"], format, "{file}");
+        assert_eq!(t["switches"], 14, "{file}");
+        assert_eq!(t["cpus"], 2, "{file}");
+        assert!(
+            (t["seconds"].as_f64().unwrap() - 0.011).abs() < 1e-9,
+            "{file}: {}",
+            t["seconds"]
+        );
+        assert_eq!(
+            t["skipped"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|n| n.as_u64().unwrap())
+                .sum::<u64>(),
+            2,
+            "{file}: the two other events skipped"
+        );
+        for (a, b) in v["scenarios"][0]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(hand["scenarios"][0]["rows"].as_array().unwrap())
+        {
+            let (a, b) = (a["per_second"].as_f64(), b["per_second"].as_f64());
+            assert!((a.unwrap() - b.unwrap()).abs() < 1e-6, "{file}");
+        }
+    }
+}
+
+/// The forms that cannot be read are refused in one line that names the fix,
+/// exit 2: `perf script` without its CPU column, ftrace's verbose latency
+/// format, and a latency-format trace on a counter clock.
+#[test]
+fn forms_that_cannot_be_read_name_the_fix() {
+    let switch = "prev_comm=perf prev_pid=1234 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120";
+    for (text, fix) in [
+        // perf script -F comm,tid,time,event,trace
+        (
+            format!("            perf    1234  5678.123456: sched:sched_switch: {switch}\n"),
+            "add `-F +cpu`",
+        ),
+        // ... and with -F +period
+        (
+            format!("            perf    1234  5678.123456:          1 sched:sched_switch: {switch}\n"),
+            "add `-F +cpu`",
+        ),
+        (
+            format!("          <idle>       0   1 1 00000002 00000000 [0001a2b3] 0.000ms (+0.500ms): sched_switch: {switch}\n"),
+            "echo 0 > options/verbose",
+        ),
+        (
+            format!("    perf-1234    0d..2. 1234567: sched_switch: {switch}\n"),
+            "has no fraction",
+        ),
+    ] {
+        let (_dir, path) = tmp("t.trace", &format!("# tracer: nop\n{text}"));
+        let o = cost_at_1ghz(&["--sched-trace", path.to_str().unwrap()]);
+        assert_bad_input(&o, fix);
+        assert!(stderr(&o).contains("t.trace:2: "), "{}", stderr(&o));
+    }
+}
+
+/// A perf trace that shows no lost events: the report says none are in the file
+/// and why that may be, true whether or not perf script ran with
+/// --show-lost-events (no advice to pass what may have been passed); one that
+/// shows them counts them.
+#[test]
+fn the_lost_events_line_is_true_with_and_without_show_lost_events() {
+    let o = cost_at_1ghz(&["--sched-trace", "checks/cost/hand-perf-period.trace"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let line = text
+        .lines()
+        .find(|l| l.contains("lost events"))
+        .unwrap_or_else(|| panic!("a lost-events line in\n{text}"));
+    assert!(line.contains("none in the file"), "{line}");
+    assert!(line.contains("only under --show-lost-events"), "{line}");
+    for advice in ["pass ", "run with", "shows them only with"] {
+        assert!(!line.contains(advice), "{line}");
+    }
+    let perf = std::fs::read_to_string("checks/cost/hand-perf-period.trace").unwrap();
+    let (_dir, path) = tmp(
+        "lost.trace",
+        &format!("            perf       0 [000]     0.999999: PERF_RECORD_LOST lost 17\n{perf}"),
+    );
+    let o = cost_at_1ghz(&["--sched-trace", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("warning: the trace says 17 events lost"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("lost events: none"), "{}", stdout(&o));
+}
+
+/// The chart draws leak as a ring and poisoning as a triangle, so that equal
+/// counts (a triangle on a ring) show both, and its legend says so; a label
+/// longer than its room is broken after a comma, and a name longer than the room
+/// widens the chart instead of running off its edge.
+#[test]
+fn the_chart_shows_equal_series_and_keeps_its_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg_of = |args: &[&str]| {
+        let svg = dir.path().join("c.svg");
+        let mut all = vec!["--sched-trace", HAND, "--svg", svg.to_str().unwrap()];
+        all.extend(args);
+        let o = cost_at_1ghz(&all);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        std::fs::read_to_string(svg).unwrap()
+    };
+    let width = |svg: &str| -> f64 {
+        let at = svg.find("width=\"").unwrap() + 7;
+        svg[at..at + svg[at..].find('"').unwrap()].parse().unwrap()
+    };
+    // Unknown uids, each process its own: upstream-dumpable, upstream-cond-ibpb
+    // and none share 7 / 7.
+    let svg = svg_of(&[]);
+    assert!(svg.contains(r##"r="6.5" fill="none" stroke="#1f77b4""##));
+    assert!(svg.contains(">leak = poisoning</text>"), "{svg}");
+    let label = svg
+        .split("<text class=\"label\"")
+        .find(|l| l.contains("upstream-cond-ibpb"))
+        .unwrap();
+    assert!(label.matches("<tspan").count() >= 2, "{label}");
+    assert!(label.contains(": 7 / 7</tspan>"), "{label}");
+    assert_eq!(width(&svg), 870.0);
+    // A policy named with 40 `w`s, the widest name there is.
+    let long = dir.path().join("long.toml");
+    std::fs::write(
+        &long,
+        std::fs::read_to_string("policies/uek4.toml")
+            .unwrap()
+            .replace("name = \"uek4\"", &format!("name = \"{}\"", "w".repeat(40))),
+    )
+    .unwrap();
+    let svg = svg_of(&[
+        "--tasks",
+        HAND_TASKS,
+        "--policy-file",
+        long.to_str().unwrap(),
+    ]);
+    assert!(svg.contains(&"w".repeat(40)));
+    // Labels start at x = 580; a `w` is 9.8 px wide in DejaVu Sans at 12 px.
+    assert!(width(&svg) >= 580.0 + 40.0 * 9.8, "{}", width(&svg));
 }
 
 /// Without the task file every uid is unknown: two scenarios, and the truth of
@@ -359,18 +532,43 @@ fn the_chart_files_are_written_and_escape_what_they_draw() {
     );
 }
 
-/// Headless Chromium (Debian's `chromium`, installed by `.ci/run`): the page of
-/// the committed trace draws its chart with every label apart and nothing
-/// scrolling sideways, at 800 and 1400 px; a screenshot of each is kept.
+/// Headless Chromium (Debian's `chromium`, installed by `.ci/run`): the pages of
+/// the committed trace, of the hand trace with unknown uids and of a policy with
+/// the longest name draw their charts with every label apart and every text
+/// inside its chart, the tables whole and nothing scrolling sideways, at 800 and
+/// 1400 px; a screenshot of each is kept.
 #[test]
 #[ignore = "needs Debian's chromium: .ci/run installs it and runs this test"]
 fn the_cost_chart_renders_in_headless_chromium() {
     let artefacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cost-test");
     let _ = std::fs::remove_dir_all(&artefacts);
     std::fs::create_dir_all(&artefacts).unwrap();
+    // A policy named with 40 `w`s beside uek4: a label to break, a table row to
+    // widen.
+    let long = artefacts.join("long-name.toml");
+    std::fs::write(
+        &long,
+        std::fs::read_to_string("policies/uek4.toml")
+            .unwrap()
+            .replace("name = \"uek4\"", &format!("name = \"{}\"", "w".repeat(40))),
+    )
+    .unwrap();
     for (name, args) in [
         ("real", vec!["--sched-trace", REAL, "--tasks", REAL_TASKS]),
         ("hand-unknown-uids", vec!["--sched-trace", HAND]),
+        (
+            "long-name",
+            vec![
+                "--sched-trace",
+                HAND,
+                "--tasks",
+                HAND_TASKS,
+                "--policy-file",
+                "policies/uek4.toml",
+                "--policy-file",
+                long.to_str().unwrap(),
+            ],
+        ),
     ] {
         let page = artefacts.join(format!("{name}.html"));
         let mut all = vec!["cost", "--ghz", "2.1", "--html", page.to_str().unwrap()];
@@ -392,6 +590,14 @@ fn the_cost_chart_renders_in_headless_chromium() {
             assert!(
                 dom.contains("data-scrolls-sideways=\"no\""),
                 "{name} at {width}px: the page scrolls sideways"
+            );
+            assert!(
+                dom.contains("data-texts-outside=\"0\""),
+                "{name} at {width}px: a text of the chart runs past its edge"
+            );
+            assert!(
+                dom.contains("data-tables-cut=\"no\""),
+                "{name} at {width}px: a table is wider than the page"
             );
             keep_screenshot(&artefacts, &url, width, name);
         }
