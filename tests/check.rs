@@ -636,3 +636,39 @@ fn a_bound_says_what_it_does_not_know() {
     assert!(statuses.contains(&"unknown"), "{statuses:?}");
     assert!(!statuses.contains(&"not reached"), "{statuses:?}");
 }
+
+/// A promise the configuration's tasks cannot test is said so, with the task that
+/// would test it; with that task, no warning.
+#[test]
+fn a_promise_no_task_can_test_is_a_warning_naming_the_task_that_would() {
+    let o = switchpath(&["check", "--policy", "upstream-dumpable", "--walks", "0"]);
+    assert!(
+        stderr(&o).contains(
+            "warning: the upstream-dumpable promise (a non-dumpable task never starts on a predictor another task trained) constrains no pair of these tasks, so a `policy-promise` that holds tests nothing: add a task, e.g. --tasks 1000,1001,1000:nondumpable"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "upstream-dumpable",
+        "--tasks",
+        "1000,1001,1000:nondumpable",
+        "--walks",
+        "0",
+    ]);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    // `none` promises nothing: no task could test it, and it says so itself.
+    let o = switchpath(&["check", "--policy", "none", "--walks", "0"]);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    let o = switchpath(&[
+        "--quiet",
+        "check",
+        "--policy",
+        "upstream-dumpable",
+        "--walks",
+        "0",
+    ]);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}

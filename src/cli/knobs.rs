@@ -273,6 +273,14 @@ impl Knobs {
         if let Some(why) = config.task_warning().filter(|_| !super::quiet()) {
             eprintln!("switchpath: warning: {why}");
         }
+        if !super::quiet() {
+            if let Some(why) = switchpath_model::SwitchModel::new(config.clone())
+                .ok()
+                .and_then(|m| m.promise_warning())
+            {
+                eprintln!("switchpath: warning: {why}");
+            }
+        }
         Ok(config)
     }
 }

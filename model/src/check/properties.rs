@@ -209,6 +209,55 @@ impl Bug {
 }
 
 impl SwitchModel {
+    /// Whether some pair of this configuration's user tasks is one the policy's
+    /// promise forbids to share a predictor (a trainer and a next task the promise
+    /// does not allow): only then can `policy-promise` fail, so only then is its
+    /// "holds" a test of anything.
+    pub fn promise_constrains(&self) -> bool {
+        let users = self.config.tasks.len();
+        (0..users).any(|t| {
+            (0..users).any(|n| t != n && !self.promise_kept(TaskId(t as u8), TaskId(n as u8)))
+        })
+    }
+
+    /// A warning when the policy's promise constrains no pair of this
+    /// configuration's tasks but would constrain one with another task, naming it
+    /// (`add a task, e.g. --tasks ...,1000:nondumpable`).
+    pub fn promise_warning(&self) -> Option<String> {
+        if self.promise_constrains() {
+            return None;
+        }
+        let tasks: Vec<String> = self.config.tasks.iter().map(|t| t.to_string()).collect();
+        let first = self.config.tasks.first().map_or(1000, |t| t.uid);
+        let fresh = (1000..)
+            .find(|u| self.config.tasks.iter().all(|t| t.uid != *u))
+            .unwrap_or(1000);
+        let candidates = [
+            format!("{first}:nondumpable"),
+            format!("{fresh}:nondumpable"),
+            format!("{fresh}:spec-ib"),
+            format!("{fresh}:root"),
+            format!("{fresh}"),
+            format!("{first}"),
+        ];
+        let fix = candidates.iter().find(|extra| {
+            let mut cfg = self.config.clone();
+            let Ok(task) = crate::config::TaskSpec::parse(extra) else {
+                return false;
+            };
+            cfg.tasks.push(task);
+            SwitchModel::new(cfg).is_ok_and(|m| m.promise_constrains())
+        });
+        // A promise no task could test (`none`'s "nothing") says so itself.
+        let extra = fix?;
+        Some(format!(
+            "the {} promise ({}) constrains no pair of these tasks, so a `policy-promise` that holds tests nothing: add a task, e.g. --tasks {},{extra}",
+            self.config.policy.name(),
+            self.config.policy.promise(),
+            tasks.join(",")
+        ))
+    }
+
     /// Whether the configuration allows witness `w` at all. A witness that is
     /// allowed but never reached makes the verdicts `vacuous`.
     pub fn witness_applicable(&self, w: Witness) -> bool {
