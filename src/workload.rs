@@ -619,7 +619,7 @@ fn label_lines(names: &[&str], tail: &str) -> Vec<String> {
 /// The chart of one scenario: IBPBs per second (x) against exposed switches (y),
 /// a ring per policy for leak and a triangle for poisoning (a triangle inside a
 /// ring: both counts equal); policies on one point share a label. Every text is
-/// measured ([`text_width`]) and the picture grows to hold it.
+/// measured (`text_width`) and the picture grows to hold it.
 pub fn svg(s: &Scenario) -> String {
     use std::fmt::Write;
     let (pw, ph) = (470.0, 340.0);
