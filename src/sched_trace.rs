@@ -128,14 +128,14 @@ pub use switchpath_model::trace::printable;
 pub fn read(path: &std::path::Path) -> Result<String, String> {
     use std::io::Read;
     let shown = printable(&path.display().to_string());
-    let meta = std::fs::metadata(path).map_err(|e| format!("{shown}: {e}"))?;
+    let meta = std::fs::metadata(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
     if meta.is_dir() {
         return Err(format!("{shown}: a directory, not a file"));
     }
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes))
-        .map_err(|e| format!("{shown}: {e}"))?;
+        .map_err(|e| format!("{shown}: cannot read: {e}"))?;
     if bytes.len() as u64 > MAX_FILE {
         return Err(format!(
             "{shown}: more than the {MAX_FILE} bytes switchpath reads"

@@ -177,3 +177,37 @@ fn help_lists_options_knobs_and_global_options_apart() {
         }
     }
 }
+
+/// Every command names a file it cannot find the same way: `FILE: cannot read: ...`,
+/// exit 2.
+#[test]
+fn a_missing_file_reads_the_same_in_every_command() {
+    let trace = "traces/sched/workload.txt";
+    for args in [
+        vec!["check", "/nonexistent/x.toml"],
+        vec!["check", "--policy-file", "/nonexistent/x.toml"],
+        vec!["check", "--replay", "/nonexistent/x.json"],
+        vec!["trace", "show", "/nonexistent/x.json"],
+        vec!["trace", "export", "--dot", "/nonexistent/x.json"],
+        vec!["cost", "--sched-trace", "/nonexistent/x.txt"],
+        vec![
+            "cost",
+            "--sched-trace",
+            trace,
+            "--tasks",
+            "/nonexistent/x.tasks",
+        ],
+        vec!["merge", "/nonexistent/x.json"],
+        vec!["explore", "--trace", "/nonexistent/x.json"],
+    ] {
+        let o = switchpath(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert!(
+            err.lines().count() == 1
+                && err.contains("/nonexistent/x.")
+                && err.contains(": cannot read: "),
+            "{args:?}: {err}"
+        );
+    }
+}
