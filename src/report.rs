@@ -177,7 +177,7 @@ pub struct Report {
     pub assumptions: Vec<String>,
     /// With `check --why`: what each failing property needs.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub why: Vec<crate::why::WhyReport>,
+    pub why: Vec<WhyReport>,
 }
 
 impl Report {
@@ -661,4 +661,35 @@ pub fn render_text(r: &Report) -> String {
         switchpath_model::config::count(r.cost.switches, "switch")
     ));
     out
+}
+
+/// One precondition's effect on one property.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WhyEntry {
+    /// The precondition.
+    pub precondition: String,
+    /// How it was switched off.
+    pub off: String,
+    /// `needs`, `does not need` or `unknown`.
+    pub needed: String,
+    /// The property's verdict with it off (`holds`, `fails in N steps`, ...), or
+    /// why there is none.
+    pub verdict: String,
+    /// States of that search.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub states: Option<usize>,
+    /// That search finished (a bounded one decides nothing unless it failed).
+    pub complete: bool,
+}
+
+/// What one failing property needs.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WhyReport {
+    /// The property.
+    pub property: String,
+    /// Its counterexample's length in the configuration itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<usize>,
+    /// Each precondition, in `why::preconditions`' order.
+    pub entries: Vec<WhyEntry>,
 }

@@ -8,7 +8,6 @@
 
 use crate::exit::Error;
 use crate::report::{run as run_config, Report, RunOptions};
-use serde::{Deserialize, Serialize};
 use switchpath_model::verdict::Verdict;
 use switchpath_model::{Config, Llc, RcuoWakers, WakePlacement};
 
@@ -130,36 +129,9 @@ pub fn preconditions(config: &Config) -> Vec<Precondition> {
     out
 }
 
-/// One precondition's effect on one property.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct WhyEntry {
-    /// The precondition.
-    pub precondition: String,
-    /// How it was switched off.
-    pub off: String,
-    /// `needs`, `does not need` or `unknown`.
-    pub needed: String,
-    /// The property's verdict with it off (`holds`, `fails in N steps`, ...), or
-    /// why there is none.
-    pub verdict: String,
-    /// States of that search.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub states: Option<usize>,
-    /// That search finished (a bounded one decides nothing unless it failed).
-    pub complete: bool,
-}
-
-/// What one failing property needs.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct WhyReport {
-    /// The property.
-    pub property: String,
-    /// Its counterexample's length in the configuration itself.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub steps: Option<usize>,
-    /// Each precondition, in [`preconditions`]' order.
-    pub entries: Vec<WhyEntry>,
-}
+// `WhyEntry` and `WhyReport` are data of the report (`Report::why`): they live in
+// `report.rs`, which this module runs, so the two do not import each other.
+pub use crate::report::{WhyEntry, WhyReport};
 
 /// For each property `base` (the report of `config`) fails: each precondition
 /// switched off on its own, from a search of its own.
