@@ -306,14 +306,7 @@ fn the_chart_shows_equal_series_and_keeps_its_labels() {
     assert!(label.contains(": 7 / 7</tspan>"), "{label}");
     assert_eq!(width(&svg), 870.0);
     // A policy named with 40 `w`s, the widest name there is.
-    let long = dir.path().join("long.toml");
-    std::fs::write(
-        &long,
-        std::fs::read_to_string("policies/uek4.toml")
-            .unwrap()
-            .replace("name = \"uek4\"", &format!("name = \"{}\"", "w".repeat(40))),
-    )
-    .unwrap();
+    let long = long_named_policy(&dir.path().join("long.toml"));
     let svg = svg_of(&[
         "--tasks",
         HAND_TASKS,
@@ -545,14 +538,7 @@ fn the_cost_chart_renders_in_headless_chromium() {
     std::fs::create_dir_all(&artefacts).unwrap();
     // A policy named with 40 `w`s beside uek4: a label to break, a table row to
     // widen.
-    let long = artefacts.join("long-name.toml");
-    std::fs::write(
-        &long,
-        std::fs::read_to_string("policies/uek4.toml")
-            .unwrap()
-            .replace("name = \"uek4\"", &format!("name = \"{}\"", "w".repeat(40))),
-    )
-    .unwrap();
+    let long = long_named_policy(&artefacts.join("long-name.toml"));
     for (name, args) in [
         ("real", vec!["--sched-trace", REAL, "--tasks", REAL_TASKS]),
         ("hand-unknown-uids", vec!["--sched-trace", HAND]),
@@ -708,4 +694,17 @@ fn edge_cases_of_time_tasks_and_policies() {
         "none",
     ]);
     assert_eq!(rows(&v, 0).len(), 1, "a policy named twice is one row");
+}
+
+/// UEK4's policy file under a name of 40 `w`s (the widest name there is), written
+/// to `path`.
+fn long_named_policy(path: &std::path::Path) -> std::path::PathBuf {
+    std::fs::write(
+        path,
+        std::fs::read_to_string("policies/uek4.toml")
+            .unwrap()
+            .replace("name = \"uek4\"", &format!("name = \"{}\"", "w".repeat(40))),
+    )
+    .unwrap();
+    path.to_path_buf()
 }
