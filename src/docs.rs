@@ -152,7 +152,13 @@ fn section(root: &Path, spec: &str, m: &Matrix) -> Result<String, String> {
         ["verdicts", property] => Ok(verdict_table(m, property)),
         ["matrix"] => Ok(format!(
             "```text\n$ switchpath matrix\n{}```\n",
-            untimed_matrix(&crate::matrix::render_text(m, 100))
+            untimed_matrix(&crate::matrix::render_text(
+                m,
+                Style {
+                    width: 100,
+                    color: false
+                }
+            ))
         )),
         ["policy", policy] => policy_table(m, policy),
         ["trace", file] => trace_excerpt(root, file, "show"),

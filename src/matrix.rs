@@ -226,7 +226,23 @@ fn short_cell(r: &Report, prop: &str) -> String {
 /// The matrix as a terminal table `width` columns wide: with times and states/s
 /// from [`WIDE`] columns, else a compact table that fits 80 (verdict cells give the
 /// steps of the shortest counterexample).
-pub fn render_text(m: &Matrix, width: usize) -> String {
+pub fn render_text(m: &Matrix, style: crate::view::Style) -> String {
+    let width = style.width;
+    // The verdict cells, each padded to its column and painted (when `style` has
+    // colour) after padding, so that the columns stay aligned.
+    let cells = |r: &Report, widths: [usize; 4], text: fn(&Report, &str) -> String| {
+        CHECKED
+            .iter()
+            .zip(widths)
+            .map(|(p, w)| {
+                crate::view::paint_verdict(
+                    style,
+                    &format!("{:<w$}", text(r, p)),
+                    r.property(p).verdict,
+                )
+            })
+            .collect::<Vec<String>>()
+    };
     let mut out = String::new();
     let (mut states, mut seconds) = (0usize, 0f64);
     let wide = width >= WIDE;
@@ -241,9 +257,9 @@ pub fn render_text(m: &Matrix, width: usize) -> String {
             for r in &cr.reports {
                 states += r.states;
                 seconds += r.seconds;
-                let cells: Vec<String> = CHECKED.iter().map(|p| short_cell(r, p)).collect();
+                let cells = cells(r, [13, 8, 8, 8], short_cell);
                 out.push_str(&format!(
-                    "{:<21} {:<13} {:<8} {:<8} {:<8} {:>5} {:>7}\n",
+                    "{:<21} {} {} {} {} {:>5} {:>7}\n",
                     r.policy,
                     cells[0],
                     cells[1],
@@ -271,9 +287,9 @@ pub fn render_text(m: &Matrix, width: usize) -> String {
         for r in &cr.reports {
             states += r.states;
             seconds += r.seconds;
-            let cells: Vec<String> = CHECKED.iter().map(|p| cell(r, p)).collect();
+            let cells = cells(r, [20, 20, 16, 16], cell);
             out.push_str(&format!(
-                "{:<22} {:<20} {:<20} {:<16} {:<16} {:>7} {:>9} {:>7.2}s {:>12.0}\n",
+                "{:<22} {} {} {} {} {:>7} {:>9} {:>7.2}s {:>12.0}\n",
                 r.policy,
                 cells[0],
                 cells[1],

@@ -536,6 +536,17 @@ fn fnv(text: &str) -> u32 {
 
 /// Human-readable text of one report.
 pub fn render_text(r: &Report) -> String {
+    render_text_in(
+        r,
+        crate::view::Style {
+            width: 100,
+            color: false,
+        },
+    )
+}
+
+/// [`render_text`], each verdict painted when `style` has colour.
+pub fn render_text_in(r: &Report, style: crate::view::Style) -> String {
     let mut out = String::new();
     out.push_str(&format!("switchpath check: {}\n", r.config));
     for a in &r.assumptions {
@@ -585,7 +596,11 @@ pub fn render_text(r: &Report) -> String {
         None => "completeness check: not run (--walks 0)\n".to_string(),
     });
     for p in &r.properties {
-        let mut line = format!("  {:<21} {}", p.name, p.verdict.name());
+        let mut line = format!(
+            "  {:<21} {}",
+            p.name,
+            crate::view::paint_verdict(style, p.verdict.name(), p.verdict)
+        );
         if let Some(steps) = p.steps {
             line.push_str(&format!(" in {steps} steps"));
             if !p.shortest {

@@ -5,6 +5,7 @@
 
 use switchpath_model::trace::lockdep::{LockdepKind, LockdepLock, LockdepReport};
 use switchpath_model::trace::{self, CpuSnapshot, Decision, Step, TaskFacts, Trace};
+use switchpath_model::verdict::Verdict;
 
 /// How to print: width and whether to use colour.
 #[derive(Clone, Copy, Debug)]
@@ -33,55 +34,16 @@ pub fn set_color_choice(c: ColorChoice) {
     COLOR.store(c as u8, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// `text` (a `check` report or the `matrix` table) with each verdict painted when
-/// `style` has colour: `holds` green, `fails` and `FAILS` red, `vacuous` and
-/// `incomplete` yellow. Words are painted in place, so columns stay aligned.
-pub fn paint_verdicts(text: &str, style: Style) -> String {
-    if !style.color {
-        return text.to_string();
-    }
-    let code = |w: &str| match w {
-        "holds" => Some("32"),
-        "fails" | "FAILS" => Some("1;31"),
-        "vacuous" | "incomplete" | "INCOMPLETE" => Some("33"),
-        _ => None,
+/// `text` (a verdict's cell, padded or not) painted in its verdict's colour when
+/// `style` has colour: `holds` green, `fails` red, `vacuous` and `incomplete`
+/// yellow. `check` and `matrix` paint each verdict where they write it.
+pub fn paint_verdict(style: Style, text: &str, verdict: Verdict) -> String {
+    let code = match verdict {
+        Verdict::Holds => "32",
+        Verdict::Fails => "1;31",
+        Verdict::Vacuous | Verdict::Incomplete => "33",
     };
-    let mut out = String::with_capacity(text.len() + 64);
-    for line in text.split_inclusive('\n') {
-        // Only verdicts: the second word of a property's line in `check` (`  name
-        // verdict ...`), every verdict word of a policy's row in `matrix` (which
-        // starts at the margin); summaries ("CPU0 holds rq0.lock") are left alone.
-        let property_line = line.strip_prefix("  ").is_some_and(|l| {
-            switchpath_model::properties::CHECKED
-                .iter()
-                .any(|p| l.starts_with(&format!("{p} ")))
-        });
-        let table_row = !line.starts_with(char::is_whitespace)
-            && !line.starts_with('[')
-            && !line.starts_with("policy ");
-        if !property_line && !table_row {
-            out.push_str(line);
-            continue;
-        }
-        let mut rest = line;
-        let mut index = 0;
-        while !rest.is_empty() {
-            let start = rest
-                .find(|c: char| !c.is_whitespace())
-                .unwrap_or(rest.len());
-            out.push_str(&rest[..start]);
-            rest = &rest[start..];
-            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            let word = &rest[..end];
-            index += 1;
-            match code(word) {
-                Some(c) if table_row || index == 2 => out.push_str(&style.paint(c, word)),
-                _ => out.push_str(word),
-            }
-            rest = &rest[end..];
-        }
-    }
-    out
+    style.paint(code, text)
 }
 
 /// Whether standard output is a terminal, or `COLUMNS` says how wide to be (then

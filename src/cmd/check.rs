@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use switchpath::case;
 use switchpath::exit::{Error, Exit};
-use switchpath::report::{render_text, run as run_config, RunOptions};
+use switchpath::report::{run as run_config, RunOptions};
 use switchpath_model::trace;
 
 /// Runs `check`.
@@ -89,10 +89,9 @@ pub fn run(args: CheckArgs, given: &[String], interrupt: &AtomicBool) -> Result<
             switchpath::json::envelope(switchpath::json::CHECK, &report)
         );
     } else {
-        let style = switchpath::view::Style::detect();
         print!(
             "{}",
-            switchpath::view::paint_verdicts(&render_text(&report), style)
+            switchpath::report::render_text_in(&report, switchpath::view::Style::detect())
         );
         print!("{}", switchpath::why::render(&report.why));
         if args.why && report.why.is_empty() {

@@ -18,10 +18,9 @@ pub fn run(args: MatrixArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
     } else if args.markdown {
         print!("{}", matrix::render_markdown(&m));
     } else {
-        let style = switchpath::view::Style::detect();
         print!(
             "{}",
-            switchpath::view::paint_verdicts(&matrix::render_text(&m, style.width), style)
+            matrix::render_text(&m, switchpath::view::Style::detect())
         );
     }
     Ok(m.exit())

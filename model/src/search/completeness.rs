@@ -80,8 +80,6 @@ pub struct Completeness {
     pub looked_up: u64,
     /// Distinct stored states among them.
     pub distinct: usize,
-    /// States the search stored.
-    pub stored: usize,
     /// Views of CPUs looked up among those the search passed through (every state
     /// of every walk, inside transactions included; every one was there).
     pub views_looked_up: u64,
@@ -92,13 +90,6 @@ pub struct Completeness {
     /// Walks were cut at this many transitions from the initial state (the depth up
     /// to which the search stored every state), if that is less than [`WALK_ACTIONS`].
     pub depth: usize,
-}
-
-impl Completeness {
-    /// The share of the stored states the walks looked up.
-    pub fn share(&self) -> f64 {
-        self.distinct as f64 / self.stored.max(1) as f64
-    }
 }
 
 /// The BFS level walk `k` of `deep` deep walks starts from, spread evenly over the
@@ -140,7 +131,6 @@ pub fn check(
         actions: 0,
         looked_up: 0,
         distinct: 0,
-        stored: visited.count(),
         views_looked_up: 0,
         deepest_level: 0,
         levels: visited.levels(),

@@ -269,13 +269,14 @@ fn conclusion(model: &SwitchModel, property: &str, s: &State, sites: &Sites) -> 
                 Resource::Lock(l) => sites.get(&l).map(|(_, w)| w.clone()).unwrap_or_default(),
                 Resource::OnCpu(_) => "__schedule".into(),
             };
-            // A lock is taken somewhere; `p->on_cpu` is no lock: `__schedule`
-            // (`prepare_lock_switch`) sets it when `p` is switched in on this CPU,
-            // and `finish_lock_switch` clears it once `p` is switched out again.
+            // A lock is taken somewhere; `p->on_cpu` is no lock: `__schedule` →
+            // `prepare_task_switch` (`prepare_lock_switch`) sets it when `p` is
+            // switched in on this CPU, and `finish_lock_switch` clears it once `p`
+            // is switched out again (docs/fidelity.md cites both).
             let how = match wanted_by_before {
                 Resource::Lock(_) => format!("taken in {taken_in}"),
                 Resource::OnCpu(t) => format!(
-                    "set in __schedule when {} was switched in",
+                    "set by prepare_task_switch when {} was switched in",
                     model.task_name(t)
                 ),
             };
