@@ -618,7 +618,12 @@ pub fn render_text_in(r: &Report, style: crate::view::Style) -> String {
                 .map(|w| w.name.as_str())
                 .collect();
             line.push_str(&format!(
-                " (witness not reached: {})",
+                " ({} not reached: {})",
+                if missing.len() == 1 {
+                    "witness"
+                } else {
+                    "witnesses"
+                },
                 if missing.is_empty() {
                     "-".to_string()
                 } else {

@@ -586,7 +586,9 @@ fn a_vacuous_verdict_names_the_missing_witness() {
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert!(
-        out.contains("deadlock-free         vacuous (witness not reached: IBPB)"),
+        out.contains(
+            "deadlock-free         vacuous (witnesses not reached: IBPB, promise-guarded switch)"
+        ),
         "{out}"
     );
     assert!(
@@ -671,4 +673,40 @@ fn a_promise_no_task_can_test_is_a_warning_naming_the_task_that_would() {
         "0",
     ]);
     assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}
+
+/// A promise that constrains a pair of tasks no CPU ever switches between tested
+/// nothing: the non-dumpable task is alone on CPU1, so no switch is one where
+/// `upstream-dumpable`'s promise requires an IBPB, and its "holds" is `vacuous`.
+#[test]
+fn a_promise_no_switch_tests_is_vacuous() {
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "upstream-dumpable",
+        "--cpus",
+        "2",
+        "--tasks",
+        "1000,1000:nondumpable,1001",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("policy-promise        vacuous"), "{out}");
+    assert!(
+        out.contains("promise-guarded switch    not reached"),
+        "{out}"
+    );
+    // Beside the non-dumpable task on CPU0 the same promise is tested.
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "upstream-dumpable",
+        "--cpus",
+        "2",
+        "--tasks",
+        "1000,1001,1000:nondumpable",
+    ]);
+    let out = stdout(&o);
+    assert!(out.contains("policy-promise        holds"), "{out}");
+    assert!(out.contains("promise-guarded switch    reached"), "{out}");
 }

@@ -60,17 +60,23 @@ pub enum Witness {
     KswapdWake,
     /// An IBPB was issued.
     Ibpb,
+    /// A switch the policy's promise guards: `pick_next_task` may switch in a user
+    /// task on a predictor trained by a task the promise says it must not share it
+    /// with, so the promise requires an IBPB there. Without it a `policy-promise`
+    /// that holds tested nothing.
+    PromiseSwitch,
 }
 
 impl Witness {
     /// The witnesses, in report order.
-    pub const ALL: [Witness; 6] = [
+    pub const ALL: [Witness; 7] = [
         Witness::CrossCred,
         Witness::AvcMiss,
         Witness::CallRcuUnderRqLock,
         Witness::NocbWake,
         Witness::KswapdWake,
         Witness::Ibpb,
+        Witness::PromiseSwitch,
     ];
 
     /// Its property name, as reports, traces and the search's discoveries spell it.
@@ -82,6 +88,7 @@ impl Witness {
             Witness::NocbWake => "no-CBs wake-up",
             Witness::KswapdWake => "kswapd wake-up",
             Witness::Ibpb => "IBPB",
+            Witness::PromiseSwitch => "promise-guarded switch",
         }
     }
 }
@@ -138,6 +145,25 @@ impl SwitchModel {
                 Witness::NocbWake => cpu.wakee().is_some_and(|t| self.rcuo_queue(t).is_some()),
                 Witness::KswapdWake => cpu.wakee().is_some_and(|t| self.is_kswapd(t)),
                 Witness::Ibpb => cpu.flags & F_IBPB != 0,
+                // At `pick_next_task`'s choice, every candidate is a successor
+                // (`cpu_actions`), so a candidate the live training must not reach
+                // is a switch that is taken. The switch itself cannot be the
+                // witness: a barrier issued from plain reads clears the training in
+                // the same step, and the trainer is gone from the state after it.
+                Witness::PromiseSwitch => {
+                    let curr = cpu.curr();
+                    cpu.top() == Some(Loc::SchedPick)
+                        && cpu.trained_by().is_some_and(|trainer| {
+                            self.task_ids().any(|n| {
+                                n != curr
+                                    && n != trainer
+                                    && self.is_user(n)
+                                    && s.task_state(n) == TaskState::Runnable
+                                    && s.task_cpu(n) == c
+                                    && !self.promise_kept(trainer, n)
+                            })
+                        })
+                }
             }
         })
     }
@@ -194,6 +220,9 @@ pub fn all<M: Model<State = State> + AsRef<SwitchModel>>() -> Vec<Property<M>> {
         }),
         Property::sometimes(Witness::Ibpb.name(), |m: &M, s: &State| {
             m.as_ref().witness(s, Witness::Ibpb)
+        }),
+        Property::sometimes(Witness::PromiseSwitch.name(), |m: &M, s: &State| {
+            m.as_ref().witness(s, Witness::PromiseSwitch)
         }),
     ]
 }
@@ -270,6 +299,7 @@ impl SwitchModel {
             Witness::NocbWake => cfg.rcu_nocb,
             Witness::KswapdWake => cfg.mem_pressure && rhel_avc,
             Witness::Ibpb => crate::check::cost::cost(cfg).ibpbs > 0,
+            Witness::PromiseSwitch => self.promise_constrains(),
         }
     }
 }
