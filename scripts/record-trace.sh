@@ -16,14 +16,7 @@ set -eu
 out=${1:-traces/sched}
 here=$(cd "$(dirname "$0")" && pwd)
 die() { echo "record-trace.sh: $*" >&2; exit 1; }
-workload() {
-    case $1 in
-        1001) echo "hackbench as processes (uid 1001, perf bench sched messaging -p)" ;;
-        1002) echo "hackbench as threads (uid 1002, perf bench sched messaging -t -p)" ;;
-        1003) echo "the non-dumpable pair (uid 1003, scripts/pingpong.py --nondumpable)" ;;
-        1004) echo "the TIF_SPEC_IB pair (uid 1004, scripts/pingpong.py --spec-ib)" ;;
-    esac
-}
+workload() { sh "$here/check-trace.sh" --name "$1"; }
 [ "$(id -u)" = 0 ] || die "run me as root: perf records every CPU, and the workloads run under uids 1001-1004"
 for tool in perf setpriv pgrep pkill awk python3 /usr/bin/python3; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed"
@@ -86,16 +79,8 @@ perf script -i "$tmp/perf.data" 2>/dev/null | python3 "$here/trim-trace.py" \
     --trace "$tmp/workload.txt" --tasks "$tmp/workload.tasks" \
     --header "switchpath cost trace: recorded by \`just record-trace\` (scripts/record-trace.sh) on $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, $(date -u +%Y-%m-%d)
 perf script of perf sched record: the first 25 ms of sched_switch events; pid 4194304 is every task outside the workload"
-# The trimmed task file lists exactly the tasks the trace shows: each workload
-# must be among them, with the flags it was started for.
-for uid in 1001 1002 1003 1004; do
-    awk -v u="$uid" '$3 == u && $4 == "user" { found = 1 } END { exit !found }' "$tmp/workload.tasks" ||
-        die "$(workload "$uid") never appears in the trace's first 25 ms (no sched_switch of its tasks): nothing written to $out"
-done
-awk '$3 == 1003 && $4 == "user" && $6 != 0 { bad = 1 } END { exit bad }' "$tmp/workload.tasks" ||
-    die "$(workload 1003) is in the trace as dumpable (the task scrape found its /proc files owned by its uid): nothing written to $out"
-awk '$3 == 1004 && $4 == "user" && $7 != 1 { bad = 1 } END { exit bad }' "$tmp/workload.tasks" ||
-    die "$(workload 1004) is in the trace without TIF_SPEC_IB (PR_SET_SPECULATION_CTRL needs spectre_v2_user=prctl or seccomp): nothing written to $out"
+sh "$here/check-trace.sh" "$tmp/workload.tasks" ||
+    die "nothing written to $out"
 mkdir -p "$out"
 cp "$tmp/workload.txt" "$tmp/workload.tasks" "$out/"
 echo "record-trace.sh: wrote $out/workload.txt and $out/workload.tasks" >&2

@@ -18,6 +18,7 @@
 
 use crate::exit::{Error, Exit};
 use crate::report::{run, Report, RunOptions, Verdict};
+use crate::view::wrap;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -181,31 +182,6 @@ fn missing_witnesses(r: &Report) -> Vec<String> {
         .filter(|w| w.status == "not reached")
         .map(|w| w.name.clone())
         .collect()
-}
-
-/// `text` broken at spaces into lines of at most `width` columns, the lines after
-/// the first indented by `indent` spaces (a word longer than a line stays whole).
-pub fn wrap(text: &str, width: usize, indent: usize) -> String {
-    let lead = text.len() - text.trim_start().len();
-    let mut out = String::new();
-    let mut line = " ".repeat(lead);
-    let mut empty = true;
-    for word in text.split_whitespace() {
-        if !empty && line.chars().count() + 1 + word.chars().count() > width {
-            out.push_str(&line);
-            out.push('\n');
-            line = " ".repeat(indent);
-            empty = true;
-        }
-        if !empty {
-            line.push(' ');
-        }
-        line.push_str(word);
-        empty = false;
-    }
-    out.push_str(&line);
-    out.push('\n');
-    out
 }
 
 /// The width from which the matrix uses its wide layout (times and rates).

@@ -257,7 +257,7 @@ pub fn show_steps(t: &Trace, style: Style, range: std::ops::RangeInclusive<usize
         ));
         out.push('\n');
         for s in &t.summary {
-            out.push_str(&crate::matrix::wrap(&format!("  {s}"), style.width, 4));
+            out.push_str(&wrap(&format!("  {s}"), style.width, 4));
         }
     }
     out
@@ -361,7 +361,7 @@ fn closing_summary(t: &Trace, out: &mut String, style: Style) -> bool {
     ));
     out.push('\n');
     for s in &t.summary {
-        out.push_str(&crate::matrix::wrap(&format!("  {s}"), style.width, 4));
+        out.push_str(&wrap(&format!("  {s}"), style.width, 4));
     }
     true
 }
@@ -549,5 +549,30 @@ pub fn lockdep_report(t: &Trace, r: &LockdepReport) -> String {
     for f in &r.stack {
         out.push_str(&format!(" {f}\n"));
     }
+    out
+}
+
+/// `text` broken at spaces into lines of at most `width` columns, the lines after
+/// the first indented by `indent` spaces (a word longer than a line stays whole).
+pub fn wrap(text: &str, width: usize, indent: usize) -> String {
+    let lead = text.len() - text.trim_start().len();
+    let mut out = String::new();
+    let mut line = " ".repeat(lead);
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = " ".repeat(indent);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(&line);
+    out.push('\n');
     out
 }

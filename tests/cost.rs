@@ -708,3 +708,83 @@ fn long_named_policy(path: &std::path::Path) -> std::path::PathBuf {
     .unwrap();
     path.to_path_buf()
 }
+
+/// `scripts/check-trace.sh`, the check `just record-trace` makes before it replaces
+/// the committed trace: the committed task file passes; a task file where a
+/// workload never appears, or appears without the flag it was started for, fails
+/// naming that workload. (Recording itself needs root, perf and tracefs on a real
+/// kernel: not something a test can do.)
+#[test]
+fn the_recording_refuses_a_trace_missing_a_workload() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |tasks: &Path| {
+        std::process::Command::new("sh")
+            .arg(root.join("scripts/check-trace.sh"))
+            .arg(tasks)
+            .output()
+            .expect("sh runs")
+    };
+    let o = run(&root.join(REAL_TASKS));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let real = std::fs::read_to_string(root.join(REAL_TASKS)).unwrap();
+    let cases: [(&str, String, &str); 3] = [
+        (
+            "no-1003",
+            real.lines()
+                .filter(|l| !l.contains(" 1003 user "))
+                .map(|l| format!("{l}\n"))
+                .collect(),
+            "the non-dumpable pair (uid 1003, scripts/pingpong.py --nondumpable) never appears",
+        ),
+        (
+            "dumpable-1003",
+            real.lines()
+                .map(|l| {
+                    let f: Vec<&str> = l.split(' ').collect();
+                    if f.len() == 8 && f[2] == "1003" && f[3] == "user" {
+                        format!(
+                            "{} {} {} {} {} 1 {} {}\n",
+                            f[0], f[1], f[2], f[3], f[4], f[6], f[7]
+                        )
+                    } else {
+                        format!("{l}\n")
+                    }
+                })
+                .collect(),
+            "(uid 1003, scripts/pingpong.py --nondumpable) is in the trace as dumpable",
+        ),
+        (
+            "no-spec-ib",
+            real.lines()
+                .map(|l| {
+                    let f: Vec<&str> = l.split(' ').collect();
+                    if f.len() == 8 && f[2] == "1004" && f[3] == "user" {
+                        format!(
+                            "{} {} {} {} {} {} 0 {}\n",
+                            f[0], f[1], f[2], f[3], f[4], f[5], f[7]
+                        )
+                    } else {
+                        format!("{l}\n")
+                    }
+                })
+                .collect(),
+            "(uid 1004, scripts/pingpong.py --spec-ib) is in the trace without TIF_SPEC_IB",
+        ),
+    ];
+    for (name, text, message) in cases {
+        assert_ne!(text, real, "{name}: the case changes the file");
+        let (_dir, file) = tmp(name, &text);
+        let o = run(&file);
+        assert_eq!(o.status.code(), Some(1), "{name}");
+        assert!(stderr(&o).contains(message), "{name}: {}", stderr(&o));
+    }
+    // record-trace.sh runs the same check: it is valid shell and calls it.
+    let script = std::fs::read_to_string(root.join("scripts/record-trace.sh")).unwrap();
+    assert!(script.contains("sh \"$here/check-trace.sh\" \"$tmp/workload.tasks\""));
+    let o = std::process::Command::new("sh")
+        .arg("-n")
+        .arg(root.join("scripts/record-trace.sh"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+}

@@ -247,3 +247,169 @@ fn an_upward_import_is_caught() {
     );
     assert!(found("use crate::{Config, SwitchModel};")[0].is_err());
 }
+
+/// The sibling modules a line names: `super::x` from a file directly under `dir`,
+/// and `crate::<dir path>::x`, where `x` is one of `siblings`.
+fn sibling_references(line: &str, dir: &[String], siblings: &[String]) -> Vec<String> {
+    let mut prefixes = vec!["super::".to_string()];
+    prefixes.push(format!("crate::{}::", dir.join("::")));
+    let mut out = Vec::new();
+    for prefix in &prefixes {
+        let mut rest = line;
+        while let Some(at) = rest.find(prefix.as_str()) {
+            let before = &rest[..at];
+            let boundary = before
+                .chars()
+                .last()
+                .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == ':'));
+            let tail = &rest[at + prefix.len()..];
+            // `super::super::` leaves the directory.
+            if boundary && !tail.starts_with("super::") {
+                let name = identifier_at(tail);
+                if siblings.iter().any(|s| s == name) {
+                    out.push(name.to_string());
+                }
+            }
+            rest = tail;
+        }
+    }
+    out
+}
+
+/// The import circles among the files of each directory module under `src` (and
+/// among the crate's top-level modules when `top` is set): each as `a → b → a`.
+fn circles(src: &Path, top: bool) -> Vec<String> {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    let mut dirs: BTreeMap<Vec<String>, Vec<(String, PathBuf)>> = BTreeMap::new();
+    for file in &files {
+        let path = module_path(src, file);
+        let Some((name, dir)) = path.split_last() else {
+            continue;
+        };
+        if dir.is_empty() && !top {
+            continue;
+        }
+        dirs.entry(dir.to_vec())
+            .or_default()
+            .push((name.clone(), file.clone()));
+    }
+    let mut found = Vec::new();
+    for (dir, members) in dirs {
+        let names: Vec<String> = members.iter().map(|(n, _)| n.clone()).collect();
+        let mut edges: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (name, file) in &members {
+            let text = std::fs::read_to_string(file).unwrap();
+            let mut to: Vec<String> = Vec::new();
+            let mut in_tests = false;
+            for line in text.lines() {
+                let code = line.trim();
+                if code.starts_with("//") {
+                    continue;
+                }
+                // A unit-test module's `use super::*` is its own file.
+                if code == "#[cfg(test)]" {
+                    in_tests = true;
+                }
+                if in_tests {
+                    continue;
+                }
+                let refs = if dir.is_empty() {
+                    sibling_references(code, &[], &names)
+                        .into_iter()
+                        .chain(
+                            names
+                                .iter()
+                                .filter(|n| {
+                                    code.contains(&format!("crate::{n}::"))
+                                        || code.contains(&format!("crate::{n};"))
+                                        || code.contains(&format!("crate::{n}::{{"))
+                                })
+                                .cloned(),
+                        )
+                        .collect()
+                } else {
+                    sibling_references(code, &dir, &names)
+                };
+                for r in refs {
+                    if &r != name && !to.contains(&r) {
+                        to.push(r);
+                    }
+                }
+            }
+            edges.insert(name.clone(), to);
+        }
+        // A depth-first search for a back edge, from every file.
+        fn walk(
+            at: &str,
+            edges: &BTreeMap<String, Vec<String>>,
+            stack: &mut Vec<String>,
+            done: &mut Vec<String>,
+            found: &mut Vec<Vec<String>>,
+        ) {
+            if let Some(i) = stack.iter().position(|s| s == at) {
+                let mut c = stack[i..].to_vec();
+                c.push(at.to_string());
+                found.push(c);
+                return;
+            }
+            if done.iter().any(|d| d == at) {
+                return;
+            }
+            stack.push(at.to_string());
+            for next in edges.get(at).into_iter().flatten() {
+                walk(next, edges, stack, done, found);
+            }
+            stack.pop();
+            done.push(at.to_string());
+        }
+        let mut cycles = Vec::new();
+        let mut done = Vec::new();
+        for name in edges.keys() {
+            walk(name, &edges, &mut Vec::new(), &mut done, &mut cycles);
+        }
+        let place = if dir.is_empty() {
+            "src".to_string()
+        } else {
+            format!("src/{}", dir.join("/"))
+        };
+        for c in cycles {
+            found.push(format!("{place}: {}", c.join(" → ")));
+        }
+    }
+    found
+}
+
+/// No two files of a directory module import each other, directly or round a
+/// circle: the files of `kernel/`, `search/`, `check/`, ... are layered too.
+#[test]
+fn no_import_circle_among_a_modules_files() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = circles(&root.join("src"), false);
+    // The switchpath crate's own modules, top level included.
+    found.extend(circles(&root.join("../src"), true));
+    assert!(found.is_empty(), "import circles:\n{}", found.join("\n"));
+}
+
+#[test]
+fn an_import_circle_is_caught() {
+    let dir = tempfile_dir();
+    let k = dir.join("kernel");
+    std::fs::create_dir_all(&k).unwrap();
+    std::fs::write(k.join("mod.rs"), "pub mod a;\npub mod b;\n").unwrap();
+    std::fs::write(k.join("a.rs"), "use super::b::B;\npub struct A;\n").unwrap();
+    std::fs::write(k.join("b.rs"), "use crate::kernel::a::A;\npub struct B;\n").unwrap();
+    let found = circles(&dir, false);
+    assert_eq!(found, ["src/kernel: a → b → a"]);
+    std::fs::write(k.join("b.rs"), "pub struct B;\n").unwrap();
+    assert!(circles(&dir, false).is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A fresh directory under the target directory's temp space.
+fn tempfile_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchpath-layers-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

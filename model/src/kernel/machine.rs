@@ -23,7 +23,6 @@
 //! on this page, with what is checked, is in `check/model.rs`.
 
 use super::seeded::Bug;
-use super::waits::Shape;
 use crate::config::{Config, RcuoWakers};
 use crate::policy::TaskView;
 use crate::state::*;
@@ -153,6 +152,58 @@ pub enum Op {
     Choice,
 }
 
+/// `switch_mm`'s decision on one switch, as the model's table holds it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// An IBPB is issued.
+    pub ibpb: bool,
+    /// Deciding consults the SELinux AVC ([`SwitchModel::consults_avc`]).
+    pub avc: bool,
+}
+
+/// The shape of a deadlock: how many CPUs its wait-for cycle has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Shape {
+    /// One CPU waits for what it holds itself.
+    Aa,
+    /// Two CPUs, each waiting for what the other holds.
+    Abba,
+    /// Three CPUs or more.
+    Longer,
+}
+
+impl Shape {
+    /// Every shape class, smallest first.
+    pub const ALL: [Shape; 3] = [Shape::Aa, Shape::Abba, Shape::Longer];
+
+    /// The class of a cycle of `cpus` CPUs.
+    pub fn of(cpus: usize) -> Shape {
+        match cpus {
+            0 | 1 => Shape::Aa,
+            2 => Shape::Abba,
+            _ => Shape::Longer,
+        }
+    }
+
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::Aa => "AA",
+            Shape::Abba => "ABBA",
+            Shape::Longer => "cycle of 3+ CPUs",
+        }
+    }
+
+    /// Whether a machine of `cpus` CPUs can have a cycle of this shape at all.
+    pub fn possible(self, cpus: usize) -> bool {
+        match self {
+            Shape::Aa => cpus >= 1,
+            Shape::Abba => cpus >= 2,
+            Shape::Longer => cpus >= 3,
+        }
+    }
+}
+
 /// The switch-path model for one [`Config`].
 #[derive(Clone, Debug)]
 pub struct SwitchModel {
@@ -170,7 +221,7 @@ pub struct SwitchModel {
     /// `switch_mm`'s decision for every (prev, next, last user) of this
     /// configuration, evaluated once from the policy when the model is built
     /// ([`SwitchModel::verdict`]): the search never evaluates a rule.
-    pub(crate) verdicts: Vec<super::switch_mm::Verdict>,
+    pub(crate) verdicts: Vec<Verdict>,
     /// The policy's promise for every (trainer, next) pair of user tasks.
     pub(crate) promises: Vec<bool>,
     /// The policy is consulted on every `switch_mm` call, the same mm included.
@@ -678,5 +729,19 @@ impl SwitchModel {
 impl AsRef<SwitchModel> for SwitchModel {
     fn as_ref(&self) -> &SwitchModel {
         self
+    }
+}
+
+impl SwitchModel {
+    /// The same model with a seeded bug in it.
+    pub fn with_bug(mut self, bug: Bug) -> SwitchModel {
+        self.bug = Some(bug);
+        // A bug that changes a decision changes the table.
+        self.tabulate()
+    }
+
+    /// Whether seeded bug `bug` is on.
+    pub fn has_bug(&self, bug: Bug) -> bool {
+        self.bug == Some(bug)
     }
 }

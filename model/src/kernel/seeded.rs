@@ -2,15 +2,14 @@
 //! kernel developer could make, kept beside the correct code so that
 //! `switchpath selftest` can show the checks catch them.
 //!
-//! A bug is switched on per model instance ([`SwitchModel::with_bug`]); the model
+//! A bug is switched on per model instance ([`with_bug`](super::machine::SwitchModel::with_bug)); the model
 //! and the concrete code (`switchpath-concrete`) both consult
-//! [`SwitchModel::bug`] at the one place the mistake lives, so the same mistake runs
+//! [`bug`](super::machine::SwitchModel::bug) at the one place the mistake lives, so the same mistake runs
 //! through the model checker and through shuttle. Each bug names the configuration
 //! where it shows and the property that must catch it; on that configuration the
 //! correct code keeps the property (the self-test checks that too, so a "caught"
 //! is never a property that fails anyway).
 
-use super::machine::SwitchModel;
 use crate::config::Config;
 use crate::policy::Policy;
 
@@ -114,20 +113,6 @@ impl Bug {
                     known.join(", ")
                 )
             })
-    }
-}
-
-impl SwitchModel {
-    /// The same model with a seeded bug in it.
-    pub fn with_bug(mut self, bug: Bug) -> SwitchModel {
-        self.bug = Some(bug);
-        // A bug that changes a decision changes the table.
-        self.tabulate()
-    }
-
-    /// Whether seeded bug `bug` is on.
-    pub fn has_bug(&self, bug: Bug) -> bool {
-        self.bug == Some(bug)
     }
 }
 

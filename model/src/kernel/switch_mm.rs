@@ -10,6 +10,7 @@
 //! are applied here, where the mistake would live.
 
 use super::machine::SwitchModel;
+pub use super::machine::Verdict;
 use super::seeded::Bug;
 use crate::policy::{Policy, Switch};
 use crate::state::*;
@@ -26,15 +27,6 @@ pub struct Decided {
     pub last_user: Option<TaskId>,
     /// The outcome.
     pub ibpb: bool,
-}
-
-/// `switch_mm`'s decision on one switch, as the model's table holds it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Verdict {
-    /// An IBPB is issued.
-    pub ibpb: bool,
-    /// Deciding consults the SELinux AVC ([`SwitchModel::consults_avc`]).
-    pub avc: bool,
 }
 
 impl SwitchModel {

@@ -9,51 +9,9 @@
 //! has no successors ([`SwitchModel::deadlock_cycle`] is part of the transition
 //! relation, and `deadlock-free` in `check/properties.rs` is stated on it).
 
+pub use super::machine::Shape;
 use super::machine::{Op, SwitchModel};
 use crate::state::*;
-
-/// The shape of a deadlock: how many CPUs its wait-for cycle has.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Shape {
-    /// One CPU waits for what it holds itself.
-    Aa,
-    /// Two CPUs, each waiting for what the other holds.
-    Abba,
-    /// Three CPUs or more.
-    Longer,
-}
-
-impl Shape {
-    /// Every shape class, smallest first.
-    pub const ALL: [Shape; 3] = [Shape::Aa, Shape::Abba, Shape::Longer];
-
-    /// The class of a cycle of `cpus` CPUs.
-    pub fn of(cpus: usize) -> Shape {
-        match cpus {
-            0 | 1 => Shape::Aa,
-            2 => Shape::Abba,
-            _ => Shape::Longer,
-        }
-    }
-
-    /// Its name in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Shape::Aa => "AA",
-            Shape::Abba => "ABBA",
-            Shape::Longer => "cycle of 3+ CPUs",
-        }
-    }
-
-    /// Whether a machine of `cpus` CPUs can have a cycle of this shape at all.
-    pub fn possible(self, cpus: usize) -> bool {
-        match self {
-            Shape::Aa => cpus >= 1,
-            Shape::Abba => cpus >= 2,
-            Shape::Longer => cpus >= 3,
-        }
-    }
-}
 
 /// What a CPU waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
