@@ -710,3 +710,51 @@ fn a_promise_no_switch_tests_is_vacuous() {
     assert!(out.contains("policy-promise        holds"), "{out}");
     assert!(out.contains("promise-guarded switch    reached"), "{out}");
 }
+
+/// `check --replay TRACE --cpus M`: the 1-CPU RHEL deadlock on 2 CPUs, the added
+/// one passive, deadlocks again on CPU0 alone; fewer CPUs than the trace's, or
+/// more tasks than the state holds, are refused in one line.
+#[test]
+fn a_replay_with_passive_cpus_fails_again() {
+    let trace = "traces/rhel-ptrace-creds--deadlock-free--2cpu.json";
+    let o = switchpath(&["check", "--replay", trace, "--cpus", "4"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("on 4 CPUs (2 added, passive): deadlock-free fails again (AA)"),
+        "{}",
+        stdout(&o)
+    );
+    for (args, message) in [
+        (
+            vec!["--cpus", "1"],
+            "the trace runs on 2 CPUs; passive CPUs can only be added",
+        ),
+        (
+            vec!["--cpus", "3", "--concrete"],
+            "--concrete follows the trace as recorded: drop --cpus",
+        ),
+        (
+            vec!["--cpus", "3", "--selinux", "off"],
+            "would be ignored (drop it)",
+        ),
+    ] {
+        let mut all = vec!["check", "--replay", trace];
+        all.extend(args.iter());
+        let o = switchpath(&all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
+    }
+    let o = switchpath(&[
+        "check",
+        "--replay",
+        "traces/rhel-ptrace-creds--deadlock-free--1cpu.json",
+        "--cpus",
+        "3",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("the added ones need 8 user tasks of their own (4 each, as CPU0 has; task i starts on CPU i mod cpus): 12 in all, and the state holds 8"),
+        "{}",
+        stderr(&o)
+    );
+}

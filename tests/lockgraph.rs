@@ -1,8 +1,9 @@
-//! `switchpath lockgraph`: the lock-class graph, its cycles and its argument.
+//! `switchpath lockgraph`: the lock-class graph, its cycles and its argument; and
+//! `switchpath cutoff`, where the projections and the class edges stop growing.
 
 mod common;
 
-use common::{stdout, switchpath};
+use common::{stderr, stdout, switchpath};
 
 #[test]
 fn lockgraph_finds_the_rhel_cycle_and_clears_the_other_policies() {
@@ -79,5 +80,46 @@ fn lockgraph_with_memory_pressure_and_rcu_barrier() {
         ]);
         assert_eq!(o.status.code(), Some(0), "{p}: {}", stdout(&o));
         assert!(stdout(&o).contains("no cycle"), "{p}");
+    }
+}
+
+/// `cutoff` at N = 1, 2: the counts, where the edges stop growing, what is new at
+/// N = 2, and that it calls itself evidence; the knobs that fix one CPU count are
+/// refused.
+#[test]
+fn cutoff_reports_where_the_sets_stop_growing() {
+    let o = switchpath(&["cutoff", "--policy", "upstream-dumpable", "--up-to", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for line in [
+        " 1           49                  12                        28            3",
+        " 2        15329                  20                        60            3",
+        "lock-class edges: stop growing at N = 1 (the same at N = 2)",
+        "projections of stored states: still growing at N = 2",
+        "  new at N = 2: at top level; curr another CPU's rcuo;",
+        "class edges at N = 2: nocb_wq.lock -> p->pi_lock, nocb_wq.lock -> rq->lock, p->pi_lock -> rq->lock",
+        "evidence, not proof",
+    ] {
+        assert!(out.contains(line), "{line}\n{out}");
+    }
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    for (args, message) in [
+        (&["--cpus", "2"][..], "cutoff: --cpus does not apply"),
+        (
+            &["--tasks", "1000,1001"][..],
+            "cutoff: --tasks does not apply",
+        ),
+        (
+            &["--rcuo-cpu", "0,0"][..],
+            "cutoff: --rcuo-cpu takes `same` or `next` here",
+        ),
+        (&["--up-to", "5"][..], "--up-to"),
+    ] {
+        let mut all = vec!["cutoff", "--policy", "none"];
+        all.extend(args);
+        let o = switchpath(&all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
+        assert!(stdout(&o).is_empty());
     }
 }

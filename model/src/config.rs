@@ -379,14 +379,15 @@ impl Config {
         if let RcuoPlacement::List(list) = &self.rcuo_cpu {
             if list.len() != self.cpus {
                 return Err(format!(
-                    "--rcuo-cpu {}: needs one CPU per rcuo kthread ({} CPUs)",
-                    self.rcuo_cpu, self.cpus
+                    "--rcuo-cpu {}: needs one CPU per rcuo kthread ({})",
+                    self.rcuo_cpu,
+                    cpus_text(self.cpus)
                 ));
             }
             if let Some(bad) = list.iter().find(|&&c| c as usize >= self.cpus) {
                 return Err(format!(
-                    "--rcuo-cpu: CPU {bad} does not exist ({} CPUs)",
-                    self.cpus
+                    "--rcuo-cpu: CPU {bad} does not exist ({})",
+                    cpus_text(self.cpus)
                 ));
             }
         }
@@ -429,6 +430,11 @@ impl Config {
             onoff(self.rcu_barrier),
         )
     }
+}
+
+/// `1 CPU`, `2 CPUs`.
+fn cpus_text(n: usize) -> String {
+    format!("{n} CPU{}", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]

@@ -84,6 +84,19 @@ pub struct BenchArgs {
 }
 
 #[derive(Args)]
+pub struct CutoffArgs {
+    /// The largest CPU count searched: N = 1 to this, two user tasks per CPU.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(2..=4))]
+    pub up_to: u8,
+    /// Threads expanding states (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+    // Last: the knobs' help heading would carry over to what follows.
+    #[command(flatten)]
+    pub knobs: Knobs,
+}
+
+#[derive(Args)]
 pub struct LockgraphArgs {
     /// Print the graph as Graphviz DOT instead.
     #[arg(long)]
@@ -185,6 +198,9 @@ pub struct CheckArgs {
     #[arg(value_name = "CASE.toml", conflicts_with_all = ["policy", "policy_file", "replay"])]
     pub cases: Vec<PathBuf>,
     /// Re-execute a trace against the model (exit 1 when its violation is reproduced).
+    /// With --cpus M (at least the trace's): on M CPUs, the added ones passive (each
+    /// runs a user task of its own and never moves), which must reproduce the same
+    /// violation: a failure at N CPUs is one at every larger count.
     #[arg(long, value_name = "TRACE", conflicts_with_all = ["policy", "policy_file"])]
     pub replay: Option<PathBuf>,
     /// With --replay: also run the trace on the concrete code (shuttle), scheduled

@@ -41,6 +41,8 @@ pub enum KnobsFor {
     Run,
     /// `lockgraph`.
     Lockgraph,
+    /// `cutoff`.
+    Cutoff,
     /// `diff`.
     Diff,
 }
@@ -53,6 +55,7 @@ impl KnobsFor {
             KnobsFor::Sample => "sample",
             KnobsFor::Run => "run",
             KnobsFor::Lockgraph => "lockgraph",
+            KnobsFor::Cutoff => "cutoff",
             KnobsFor::Diff => "diff",
         }
     }
@@ -240,8 +243,27 @@ impl Knobs {
         Ok(out)
     }
 
-    /// The validated configuration of these knobs with `policy`.
+    /// The validated configuration of these knobs with `policy`, with the warnings
+    /// about its task set (on stderr, unless `--quiet`).
     pub fn config_with(&self, policy: Policy) -> Result<Config, Error> {
+        let config = self.config_unwarned(policy)?;
+        if let Some(why) = config.task_warning().filter(|_| !super::quiet()) {
+            eprintln!("switchpath: warning: {why}");
+        }
+        if !super::quiet() {
+            if let Some(why) = switchpath_model::SwitchModel::new(config.clone())
+                .ok()
+                .and_then(|m| m.promise_warning())
+            {
+                eprintln!("switchpath: warning: {why}");
+            }
+        }
+        Ok(config)
+    }
+
+    /// [`Knobs::config_with`] without the warnings (`cutoff`, which varies the CPU
+    /// count and the tasks itself).
+    pub fn config_unwarned(&self, policy: Policy) -> Result<Config, Error> {
         let cpus = self.cpus as usize;
         let config = Config {
             policy,
@@ -270,17 +292,6 @@ impl Knobs {
             rcu_barrier: self.rcu_barrier.on(),
         };
         config.validate().map_err(Error::bad_input)?;
-        if let Some(why) = config.task_warning().filter(|_| !super::quiet()) {
-            eprintln!("switchpath: warning: {why}");
-        }
-        if !super::quiet() {
-            if let Some(why) = switchpath_model::SwitchModel::new(config.clone())
-                .ok()
-                .and_then(|m| m.promise_warning())
-            {
-                eprintln!("switchpath: warning: {why}");
-            }
-        }
         Ok(config)
     }
 }

@@ -71,6 +71,10 @@ pub enum Command {
     /// The lock-class graph of one configuration's exploration: no cycle (exit 0,
     /// with the argument that no CPU count deadlocks), or the cycles (exit 1).
     Lockgraph(LockgraphArgs),
+    /// Where what one CPU can see stops growing with the CPU count: exhaustive
+    /// searches at N = 1, 2, 3 collecting each CPU's projection and the lock-class
+    /// edges (evidence for a cutoff, not a proof).
+    Cutoff(CutoffArgs),
     /// Rewrite the generated sections of docs/ (verdict tables, trace excerpts) from
     /// the tool's own output; --check only lists the pages that differ (exit 1).
     Docs(DocsArgs),

@@ -28,10 +28,20 @@ pub fn run(args: CheckArgs, given: &[String], interrupt: &AtomicBool) -> Result<
     } else {
         None
     };
+    // `--replay TRACE --cpus M` widens the trace with passive CPUs.
+    let widen = args.replay.is_some() && given.iter().any(|g| g == "--cpus");
+    let given: Vec<&String> = given
+        .iter()
+        .filter(|g| !(widen && g.as_str() == "--cpus"))
+        .collect();
     if let (Some(why), false) = (from_file, given.is_empty()) {
         return Err(Error::bad_input(format!(
             "{why}: {} would be ignored (drop {})",
-            given.join(", "),
+            given
+                .iter()
+                .map(|g| g.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             if given.len() == 1 { "it" } else { "them" }
         )));
     }
@@ -52,6 +62,14 @@ pub fn run(args: CheckArgs, given: &[String], interrupt: &AtomicBool) -> Result<
                 ignored.join(", "),
                 if ignored.len() == 1 { "it" } else { "them" }
             )));
+        }
+        if widen {
+            if args.concrete {
+                return Err(Error::bad_input(
+                    "--concrete follows the trace as recorded: drop --cpus",
+                ));
+            }
+            return replay_widened(path, args.knobs.cpus as usize);
         }
         return replay(path, args.concrete);
     }
@@ -122,6 +140,30 @@ fn replay(path: &Path, concrete: bool) -> Result<Exit, Error> {
     }
     if concrete {
         follow_on_concrete(&t)?;
+    }
+    Ok(Exit::Fails)
+}
+
+/// `check --replay TRACE --cpus M`: the trace on M CPUs, the added ones passive,
+/// reproducing its violation ([`Exit::Fails`]).
+fn replay_widened(path: &Path, cpus: usize) -> Result<Exit, Error> {
+    let t = trace::load(path).map_err(Error::bad_input)?;
+    // The trace itself must replay as recorded first.
+    trace::replay(&t).map_err(|e| Error::bad_input(format!("{}: {e}", path.display())))?;
+    let w = trace::replay_widened(&t, cpus)
+        .map_err(|e| Error::bad_input(format!("{}: {e}", path.display())))?;
+    let added = cpus - t.config.cpus;
+    println!(
+        "{}: replayed {} steps on {} CPU{} ({added} added, passive): {} fails again{}",
+        path.display(),
+        t.steps.len(),
+        w.cpus,
+        if w.cpus == 1 { "" } else { "s" },
+        w.property,
+        w.shape.map(|s| format!(" ({s})")).unwrap_or_default()
+    );
+    for line in w.summary {
+        println!("  {line}");
     }
     Ok(Exit::Fails)
 }

@@ -4,6 +4,7 @@
 mod bench;
 mod check;
 mod cost;
+mod cutoff;
 mod diff;
 mod docs;
 mod explore;
@@ -35,6 +36,7 @@ pub fn dispatch(cli: Cli, given: &[String], interrupt: &AtomicBool) -> Result<Ex
         Command::Docs(args) => docs::run(args, interrupt),
         Command::Bench(args) => bench::run(args, interrupt),
         Command::Lockgraph(args) => lockgraph::run(args, interrupt),
+        Command::Cutoff(args) => cutoff::run(args, given, interrupt),
         Command::Selftest(args) => selftest::run(args, interrupt),
         Command::Sample(args) => sample::run(args, interrupt),
         Command::Merge(args) => merge::run(args),

@@ -100,7 +100,8 @@ impl LockGraph {
         graph
     }
 
-    fn collect(&mut self, model: &SwitchModel, s: &State) {
+    /// Adds the edges CPUs are at in `s`.
+    pub fn collect(&mut self, model: &SwitchModel, s: &State) {
         for c in model.cpus() {
             let cpu = &s.cpu[c];
             let wanted = match model.op(s, c) {

@@ -13,6 +13,7 @@ pub const INTERNAL_ERROR: &str = "internal error:";
 
 pub mod bfs;
 pub mod completeness;
+pub mod cutoff;
 pub mod diff;
 pub mod fusion;
 pub mod options;

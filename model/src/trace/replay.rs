@@ -9,7 +9,8 @@ use super::format::{
 use crate::check::properties::{
     Exposure, DEADLOCK_FREE, ISOLATION_LEAK, ISOLATION_POISONING, POLICY_PROMISE,
 };
-use crate::kernel::machine::{Action, SwitchModel};
+use crate::config::{Config, RcuoPlacement, TaskSpec};
+use crate::kernel::machine::{Action, Move, SwitchModel, TaskKind};
 use crate::kernel::waits::Resource;
 use crate::state::{CpuId, Lock, State, TaskId};
 use stateright::Model;
@@ -428,4 +429,179 @@ pub fn load_verified(path: &std::path::Path) -> Result<Trace, String> {
     replay(&t)
         .map(|r| r.trace)
         .map_err(|e| format!("{}: does not replay: {e}", path.display()))
+}
+
+/// What a trace replayed with passive CPUs added reproduced.
+#[derive(Debug)]
+pub struct Widened {
+    /// The CPUs it was replayed on.
+    pub cpus: usize,
+    /// The property violated again.
+    pub property: String,
+    /// Its shape.
+    pub shape: Option<String>,
+    /// Its summary on the wider machine.
+    pub summary: Vec<String>,
+}
+
+/// The model of `config` with passive CPUs added up to `cpus`, and where each task
+/// of `config`'s model went (old id → new id).
+///
+/// Each added CPU gets as many user tasks as `config`'s last CPU has (its first
+/// runs, the rest wait: a passive CPU is busy, so it is never an idle sibling),
+/// with a uid of its own; it gets its own `rcuo`, asleep on itself. Every task of
+/// `config` keeps its CPU, its credentials and its name. A configuration whose
+/// tasks cannot keep their CPUs (task `i` starts on CPU `i mod cpus`) is refused.
+pub fn widened_model(config: &Config, cpus: usize) -> Result<(SwitchModel, Vec<TaskId>), String> {
+    let n = config.cpus;
+    if cpus < n {
+        return Err(format!(
+            "--cpus {cpus}: the trace runs on {n} CPUs; passive CPUs can only be added"
+        ));
+    }
+    let old = SwitchModel::new(config.clone())?;
+    let mut per_cpu: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for i in 0..config.tasks.len() {
+        per_cpu[i % n].push(i);
+    }
+    let passive = per_cpu[n - 1].len();
+    if passive == 0 {
+        return Err(format!(
+            "CPU{} has no user task: a passive CPU runs one, so the trace's CPUs would not match",
+            n - 1
+        ));
+    }
+    let fresh = config.tasks.iter().map(|t| t.uid).max().unwrap_or(0) + 1;
+    let rounds = per_cpu.iter().map(Vec::len).max().unwrap_or(0);
+    // (old user index or None for a passive task, its CPU), in new id order.
+    let mut order: Vec<(Option<usize>, usize)> = Vec::new();
+    for k in 0..rounds {
+        for c in 0..cpus {
+            let slot = match per_cpu.get(c) {
+                Some(list) => list.get(k).map(|&i| Some(i)),
+                None => (k < passive).then_some(None),
+            };
+            if let Some(slot) = slot {
+                if order.len() % cpus != c {
+                    return Err(format!(
+                        "the trace's {} user tasks cannot keep their CPUs on {cpus} CPUs (task i starts on CPU i mod cpus)",
+                        config.tasks.len()
+                    ));
+                }
+                order.push((slot, c));
+            }
+        }
+    }
+    if order.len() > crate::config::MAX_USER_TASKS {
+        return Err(format!(
+            "on {cpus} CPUs the added ones need {} user tasks of their own ({passive} each, as CPU{} has; task i starts on CPU i mod cpus): {} in all, and the state holds {}",
+            order.len() - config.tasks.len(),
+            n - 1,
+            order.len(),
+            crate::config::MAX_USER_TASKS
+        ));
+    }
+    let mut wide = config.clone();
+    wide.cpus = cpus;
+    wide.tasks = order
+        .iter()
+        .map(|&(slot, c)| match slot {
+            Some(i) => config.tasks[i].clone(),
+            None => TaskSpec {
+                uid: fresh + (c - n) as u32,
+                cap_sys_ptrace: false,
+                nondumpable: false,
+                spec_ib: false,
+            },
+        })
+        .collect();
+    if let RcuoPlacement::List(list) = &config.rcuo_cpu {
+        let mut list = list.clone();
+        list.extend((n..cpus).map(|c| c as u8));
+        wide.rcuo_cpu = RcuoPlacement::List(list);
+    }
+    let mut model = SwitchModel::new(wide)?;
+    let users = config.tasks.len();
+    let mut map: Vec<TaskId> = vec![TaskId(0); old.tasks.len()];
+    for (new, &(slot, _)) in order.iter().enumerate() {
+        if let Some(i) = slot {
+            map[i] = TaskId(new as u8);
+            model.tasks[new].name = old.tasks[i].name.clone();
+        }
+    }
+    let mut letter = users;
+    for (new, &(slot, _)) in order.iter().enumerate() {
+        if slot.is_none() {
+            model.tasks[new].name = ((b'A' + letter as u8) as char).to_string();
+            letter += 1;
+        }
+    }
+    // The kthreads follow the users: `rcuo`s (one per CPU), then `kswapd0`.
+    let new_users = order.len();
+    for (i, info) in old.tasks.iter().enumerate().skip(users) {
+        let to = match info.kind {
+            TaskKind::Rcuo(k) => new_users + k.index(),
+            _ => new_users + (model.tasks.len() - new_users) - 1,
+        };
+        map[i] = TaskId(to as u8);
+        // Each kthread keeps its CPU (`--rcuo-cpu next` would move the last
+        // CPU's `rcuo`); an added CPU's `rcuo` sleeps on that CPU.
+        model.tasks[to].home = info.home;
+    }
+    for c in n..cpus {
+        if config.rcu_nocb {
+            model.tasks[new_users + c].home = CpuId(c as u8);
+        }
+    }
+    Ok((model, map))
+}
+
+/// Replays `trace` on `cpus` CPUs, the added ones passive ([`widened_model`]): every
+/// recorded action, its tasks renamed, must be enabled in turn, and the final state
+/// must violate the same property with the same shape (for a deadlock: the same
+/// CPUs in the cycle). This is the monotonicity a "fails for every CPU count from
+/// N" rests on: an added CPU that never moves disables nothing.
+pub fn replay_widened(trace: &Trace, cpus: usize) -> Result<Widened, String> {
+    let (model, map) = widened_model(&trace.config, cpus)?;
+    let rename = |t: TaskId| {
+        if t.is_idle() {
+            t
+        } else {
+            map[t.index()]
+        }
+    };
+    let path: Vec<Action> = trace
+        .steps
+        .iter()
+        .map(|st| Action {
+            cpu: st.action.cpu,
+            kind: match st.action.kind {
+                Move::Pick(t) => Move::Pick(rename(t)),
+                Move::Wake(t) => Move::Wake(rename(t)),
+                Move::Migrate(t) => Move::Migrate(t.map(rename)),
+                other => other,
+            },
+        })
+        .collect();
+    check_path(&model, &path)
+        .map_err(|e| format!("does not replay on {cpus} CPUs with the added ones passive: {e}"))?;
+    let rebuilt = build(&model, &trace.property, &path, &trace.source);
+    if rebuilt.shape.is_none() || rebuilt.shape != trace.shape {
+        return Err(format!(
+            "replays on {cpus} CPUs but does not reach the same `{}` violation",
+            trace.property
+        ));
+    }
+    let cpus_of = |t: &Trace| t.cycle.iter().map(|e| e.cpu).collect::<Vec<_>>();
+    if cpus_of(&rebuilt) != cpus_of(trace) {
+        return Err(format!(
+            "replays on {cpus} CPUs but its wait-for cycle is not among the same CPUs"
+        ));
+    }
+    Ok(Widened {
+        cpus,
+        property: rebuilt.property,
+        shape: rebuilt.shape,
+        summary: rebuilt.summary,
+    })
 }
