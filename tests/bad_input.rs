@@ -402,8 +402,14 @@ fn flags_that_would_be_dropped_are_refused() {
         "case files set their own configuration: --cpus, --selinux would be ignored",
     );
     assert_bad_input(
+        &switchpath(&["check", "--replay", t, "--selinux", "off"]),
+        "--replay takes the configuration from the trace: --selinux would be ignored",
+    );
+    // `--cpus` beside `--replay` adds passive CPUs (tests/check.rs); where the
+    // state cannot hold their tasks it says so.
+    assert_bad_input(
         &switchpath(&["check", "--replay", t, "--cpus", "3"]),
-        "--replay takes the configuration from the trace: --cpus would be ignored",
+        "on 3 CPUs the added ones need 8 user tasks of their own",
     );
     assert_bad_input(
         &switchpath(&["check", "--replay", t, "--json", "--max-states", "5"]),

@@ -758,3 +758,41 @@ fn a_replay_with_passive_cpus_fails_again() {
         stderr(&o)
     );
 }
+
+/// `check --cpus any`: the RHEL rule fails every property from one CPU on, each
+/// counterexample replayed with a passive CPU added; what belongs to one CPU count
+/// is refused.
+#[test]
+fn every_cpu_count_lifts_failures_by_monotonicity() {
+    let o = switchpath(&["check", "--policy", "rhel-ptrace-creds", "--cpus", "any"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("deadlock-free         fails for every CPU count ≥ 1 (23 steps, AA on 1 CPU; fails again on 2 CPUs with one passive CPU added)"),
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("fails for every CPU count ≥ 1").count(),
+        4,
+        "{out}"
+    );
+    assert!(!out.contains("holds"), "{out}");
+    for (args, message) in [
+        (vec!["--tasks", "1000,1001"], "--tasks belongs to one count"),
+        (vec!["--json"], "--json takes one CPU count"),
+    ] {
+        let mut all = vec!["check", "--policy", "none", "--cpus", "any"];
+        all.extend(args.iter());
+        let o = switchpath(&all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
+    }
+    let o = switchpath(&["check", "--policy", "none", "--cpus", "5"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains(
+        "the state holds at most 4 CPUs; `check --cpus any` answers for every CPU count"
+    ));
+    let o = switchpath(&["run", "--policy", "none", "--cpus", "any"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--cpus any is check's"));
+}

@@ -70,6 +70,26 @@ impl KnobsFor {
     }
 }
 
+/// `--cpus any`, as [`Knobs::cpus`] holds it.
+pub const ANY_CPUS: u8 = 0;
+
+/// Parses `--cpus`: 1 to 4, or `any` ([`ANY_CPUS`]).
+fn parse_cpus(text: &str) -> Result<u8, String> {
+    if text == "any" {
+        return Ok(ANY_CPUS);
+    }
+    let max = switchpath_model::config::MAX_CPUS;
+    match text.parse::<u8>() {
+        Ok(n) if (1..=max as u8).contains(&n) => Ok(n),
+        Ok(n) if n as usize > max => Err(format!(
+            "the state holds at most {max} CPUs; `check --cpus any` answers for every CPU count"
+        )),
+        _ => Err(format!(
+            "a CPU count from 1 to {max}, or `any` (check only)"
+        )),
+    }
+}
+
 /// `--cpus`'s default, from [`Config::default`].
 fn default_cpus() -> u8 {
     u8::try_from(Config::default().cpus).expect("the default CPU count fits a u8")
@@ -152,8 +172,9 @@ pub struct Knobs {
     /// shipped ones in the same form).
     #[arg(long, value_name = "FILE.toml")]
     pub policy_file: Vec<PathBuf>,
-    /// CPUs (1-4).
-    #[arg(long, default_value_t = default_cpus(), value_parser = clap::value_parser!(u8).range(1..=4))]
+    /// CPUs (1-4); `check` also takes `any`: exact searches at 1, 2 and 3 CPUs,
+    /// and each property's answer for every CPU count.
+    #[arg(long, default_value_t = default_cpus(), value_parser = parse_cpus)]
     pub cpus: u8,
     /// User tasks, comma-separated (1 to 8): a uid, then :root (CAP_SYS_PTRACE),
     /// :nondumpable, :spec-ib (TIF_SPEC_IB). Task i starts on CPU i mod cpus.
@@ -264,7 +285,16 @@ impl Knobs {
     /// [`Knobs::config_with`] without the warnings (`cutoff`, which varies the CPU
     /// count and the tasks itself).
     pub fn config_unwarned(&self, policy: Policy) -> Result<Config, Error> {
-        let cpus = self.cpus as usize;
+        if self.cpus == ANY_CPUS {
+            return Err(Error::bad_input(
+                "--cpus any is check's (one configuration, every CPU count); here give 1 to 4",
+            ));
+        }
+        self.config_unwarned_at(policy, self.cpus as usize)
+    }
+
+    /// [`Knobs::config_unwarned`] on `cpus` CPUs, whatever `--cpus` says.
+    pub fn config_unwarned_at(&self, policy: Policy, cpus: usize) -> Result<Config, Error> {
         let config = Config {
             policy,
             cpus,

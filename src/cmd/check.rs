@@ -2,7 +2,7 @@
 //! the concrete code with `--concrete`).
 
 use super::progress_wanted;
-use crate::cli::knobs::KnobsFor;
+use crate::cli::knobs::{KnobsFor, ANY_CPUS};
 use crate::cli::CheckArgs;
 use crate::silence;
 use std::path::Path;
@@ -90,6 +90,9 @@ pub fn run(args: CheckArgs, given: &[String], interrupt: &AtomicBool) -> Result<
         }
         return cases(&args, &opts);
     }
+    if args.knobs.cpus == ANY_CPUS {
+        return every_cpu_count(&args, given.as_slice(), &opts);
+    }
     let config = args.knobs.config(KnobsFor::Check)?;
     let (mut report, _) = run_config(&config, &opts)?;
     if args.why {
@@ -166,6 +169,146 @@ fn replay_widened(path: &Path, cpus: usize) -> Result<Exit, Error> {
         println!("  {line}");
     }
     Ok(Exit::Fails)
+}
+
+/// The CPU counts `--cpus any` searches exactly.
+const EXACT_UP_TO: usize = 3;
+
+/// `check --cpus any`: exact searches at N = 1, 2, 3 (two user tasks per CPU), and
+/// for each property: **fails for every CPU count from k** when it fails at k
+/// (monotonicity: the counterexample is replayed with a passive CPU added, where
+/// the state holds it), else **unknown beyond N = 3**: no abstraction of "every
+/// other CPU" backs a "holds" for larger counts yet. Exit 1 when a property fails,
+/// else 3 (no proof for every count).
+fn every_cpu_count(
+    args: &CheckArgs,
+    given: &[&String],
+    opts: &RunOptions<'_>,
+) -> Result<Exit, Error> {
+    if given.iter().any(|g| g.as_str() == "--tasks") {
+        return Err(Error::bad_input(
+            "--cpus any grows the CPU count with two user tasks per CPU (uids 1000, 1001, ...): --tasks belongs to one count",
+        ));
+    }
+    for (set, flag) in [
+        (args.json, "--json"),
+        (args.why, "--why"),
+        (args.shapes, "--shapes"),
+    ] {
+        if set {
+            return Err(Error::bad_input(format!(
+                "--cpus any reports one verdict per property over every CPU count: {flag} takes one CPU count"
+            )));
+        }
+    }
+    let policy = match args.knobs.policies(KnobsFor::Check)?.as_slice() {
+        [one] => *one,
+        _ => {
+            return Err(Error::bad_input(
+                "check takes one policy (--policy or --policy-file)",
+            ))
+        }
+    };
+    let knobs_at = |n: usize| -> Result<switchpath_model::Config, Error> {
+        let mut config = args.knobs.config_unwarned_at(policy, n)?;
+        config.tasks = switchpath_model::Config::default_tasks(n);
+        config.validate().map_err(Error::bad_input)?;
+        Ok(config)
+    };
+    // property → (first failing N, steps, shape, the trace).
+    let mut first_fail: std::collections::BTreeMap<
+        String,
+        (usize, Option<usize>, Option<String>, Option<trace::Trace>),
+    > = Default::default();
+    let mut rows: Vec<(usize, switchpath::report::Report)> = Vec::new();
+    let names: Vec<&str> = switchpath_model::properties::CHECKED.to_vec();
+    for n in 1..=EXACT_UP_TO {
+        let config = knobs_at(n)?;
+        if n == 1 && !crate::cli::quiet() {
+            let model =
+                switchpath_model::SwitchModel::new(config.clone()).map_err(Error::bad_input)?;
+            if !model.promise_constrains() {
+                eprintln!(
+                    "switchpath: warning: the {} promise ({}) constrains no pair of two user tasks per CPU of distinct uids, so a `policy-promise` that holds tests nothing",
+                    policy.name(),
+                    policy.promise()
+                );
+            }
+        }
+        if !crate::cli::quiet() {
+            eprintln!("check --cpus any: searching N = {n} ...");
+        }
+        let (report, traces) = run_config(&config, opts)?;
+        for p in &report.properties {
+            if p.verdict == switchpath_model::verdict::Verdict::Fails
+                && !first_fail.contains_key(&p.name)
+            {
+                let t = traces.iter().find(|t| t.property == p.name).cloned();
+                first_fail.insert(p.name.clone(), (n, p.steps, p.shape.clone(), t));
+            }
+        }
+        let stop = !report.complete;
+        rows.push((n, report));
+        if stop || names.iter().all(|name| first_fail.contains_key(*name)) {
+            break;
+        }
+    }
+    let (_, last) = rows.last().expect("at least N = 1 was searched");
+    println!(
+        "switchpath check: --policy {} --cpus any ({}; two user tasks per CPU)",
+        last.policy,
+        rows.iter()
+            .map(|(n, r)| format!(
+                "N = {n}: {} states{}",
+                r.states,
+                if r.complete { "" } else { ", INCOMPLETE" }
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut exit = Exit::Incomplete;
+    for name in names {
+        let line = match first_fail.get(name) {
+            Some((k, steps, shape, t)) => {
+                exit = Exit::Fails;
+                let lifted = match t {
+                    Some(t) if *k < switchpath_model::config::MAX_CPUS => {
+                        match trace::replay_widened(t, k + 1) {
+                            Ok(_) => format!(
+                                "; fails again on {} CPUs with one passive CPU added",
+                                k + 1
+                            ),
+                            Err(e) => format!("; not replayed on {} CPUs: {e}", k + 1),
+                        }
+                    }
+                    _ => String::new(),
+                };
+                format!(
+                    "fails for every CPU count ≥ {k} ({}{} on {k} CPU{}{lifted})",
+                    steps.map(|s| format!("{s} steps")).unwrap_or_default(),
+                    shape.as_ref().map(|s| format!(", {s}")).unwrap_or_default(),
+                    if *k == 1 { "" } else { "s" },
+                )
+            }
+            None => {
+                let verdicts: Vec<String> = rows
+                    .iter()
+                    .map(|(n, r)| format!("{} at N = {n}", r.property(name).verdict.name()))
+                    .collect();
+                format!(
+                    "unknown beyond N = {} ({}; no abstraction of the other CPUs backs a larger count yet)",
+                    rows.len(),
+                    verdicts.join(", ")
+                )
+            }
+        };
+        println!("  {name:<21} {line}");
+    }
+    println!("a failure at N CPUs is one at every larger count: an added CPU that never moves disables nothing (model/tests/monotone.rs replays every committed counterexample so).");
+    println!(
+        "evidence for larger counts: `switchpath cutoff` (where what one CPU sees stops growing)."
+    );
+    Ok(exit)
 }
 
 /// `check CASE.toml...`: each case against its expectations.
