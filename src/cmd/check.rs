@@ -171,6 +171,9 @@ fn replay_widened(path: &Path, cpus: usize) -> Result<Exit, Error> {
     Ok(Exit::Fails)
 }
 
+/// Where a property first failed: the CPU count, the steps, the shape, the trace.
+type FirstFailure = (usize, Option<usize>, Option<String>, Option<trace::Trace>);
+
 /// The CPU counts `--cpus any` searches exactly.
 const EXACT_UP_TO: usize = 3;
 
@@ -216,10 +219,7 @@ fn every_cpu_count(
         Ok(config)
     };
     // property → (first failing N, steps, shape, the trace).
-    let mut first_fail: std::collections::BTreeMap<
-        String,
-        (usize, Option<usize>, Option<String>, Option<trace::Trace>),
-    > = Default::default();
+    let mut first_fail: std::collections::BTreeMap<String, FirstFailure> = Default::default();
     let mut rows: Vec<(usize, switchpath::report::Report)> = Vec::new();
     let names: Vec<&str> = switchpath_model::properties::CHECKED.to_vec();
     for n in 1..=EXACT_UP_TO {
