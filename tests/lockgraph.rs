@@ -94,7 +94,7 @@ fn cutoff_reports_where_the_sets_stop_growing() {
     for line in [
         " 1           49                  12                        28            3",
         " 2        15329                  20                        60            3",
-        "lock-class edges: stop growing at N = 1 (the same at N = 2)",
+        "lock-class edges: stop growing at N = 1 (the same through N = 2)",
         "projections of stored states: still growing at N = 2",
         "  new at N = 2: at top level; curr another CPU's rcuo;",
         "class edges at N = 2: nocb_wq.lock -> p->pi_lock, nocb_wq.lock -> rq->lock, p->pi_lock -> rq->lock",

@@ -113,10 +113,7 @@ pub fn run(args: CutoffArgs, given: &[String], interrupt: &AtomicBool) -> Result
     ];
     for (name, stops, items) in sets {
         match stops {
-            Some(n) => println!(
-                "{name}: stop growing at N = {n} (the same at N = {})",
-                n + 1
-            ),
+            Some(n) => println!("{name}: stop growing at N = {n} (the same through N = {last})"),
             None => {
                 println!("{name}: still growing at N = {last}");
                 if let [.., a, b] = plateau.levels.as_slice() {

@@ -254,12 +254,16 @@ pub struct Plateau {
 }
 
 impl Plateau {
-    /// The first N whose set equals the next N's, by `set`.
+    /// The first N from which every later search's set equals its own, by `set`
+    /// (`None` when the last two differ, or a search did not finish).
     fn stops<T: PartialEq>(&self, set: impl Fn(&Level) -> T) -> Option<usize> {
-        self.levels
-            .windows(2)
-            .find(|w| w[0].complete && w[1].complete && set(&w[0]) == set(&w[1]))
-            .map(|w| w[0].cpus)
+        if self.levels.len() < 2 || self.levels.iter().any(|l| !l.complete) {
+            return None;
+        }
+        let sets: Vec<T> = self.levels.iter().map(&set).collect();
+        let last = sets.last()?;
+        let from = sets.iter().position(|s| s == last)?;
+        (from + 1 < sets.len()).then(|| self.levels[from].cpus)
     }
 
     /// Where the stored projections stop growing.
