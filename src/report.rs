@@ -172,6 +172,11 @@ pub struct Report {
     /// shape class, or that none exists.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub deadlock_shapes: Vec<ShapeReport>,
+    /// The roads from a call under `rq->lock` to a wake-up that this run leaves out
+    /// and that the policy's calls could take (`kernel/effects.rs`): what a `holds`
+    /// assumes. Empty for a rule decided from plain reads.
+    #[serde(default)]
+    pub roads_assumed: Vec<String>,
     /// The configuration's labelled over-approximations (`Config::assumptions`).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub assumptions: Vec<String>,
@@ -371,6 +376,7 @@ pub fn run(config: &Config, opts: &RunOptions<'_>) -> Result<(Report, Vec<Trace>
         policy: config.policy.name().to_string(),
         config: config.describe(),
         assumptions: config.assumptions().into_iter().map(String::from).collect(),
+        roads_assumed: switchpath_model::kernel::effects::assumed_off(config),
         why: Vec::new(),
         complete: outcome.complete,
         exhausted: outcome.exhausted,
@@ -551,6 +557,12 @@ pub fn render_text_in(r: &Report, style: crate::view::Style) -> String {
     out.push_str(&format!("switchpath check: {}\n", r.config));
     for a in &r.assumptions {
         out.push_str(&format!("assumption: {a}\n"));
+    }
+    if !r.roads_assumed.is_empty() {
+        out.push_str(&format!(
+            "assuming (roads from a call under rq->lock to a wake-up, left out): {}\n",
+            r.roads_assumed.join("; ")
+        ));
     }
     let completeness = match (&r.stopped, r.exhausted) {
         (None, true) => "complete".to_string(),

@@ -225,8 +225,9 @@ pub struct Knobs {
     /// allocator's slow path, which wakes kswapd0 (wake_all_kswapds → wakeup_kswapd).
     #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().mem_pressure))]
     pub mem_pressure: OnOff,
-    /// A running user task may call rcu_barrier(): _rcu_barrier enqueues a callback on
-    /// every no-CBs CPU's queue, waking each idle rcuo from its own CPU.
+    /// A running user task may call rcu_barrier(): _rcu_barrier, from the calling CPU,
+    /// enqueues a callback on each no-CBs CPU whose queue it finds non-empty, and
+    /// wakes that CPU's rcuo there only if the rcuo drained the queue in between.
     #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().rcu_barrier))]
     pub rcu_barrier: OnOff,
 }

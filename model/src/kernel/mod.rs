@@ -12,6 +12,7 @@
 //! | `reclaim.rs` | memory pressure: `kmem_cache_zalloc`'s slow path, `wakeup_kswapd`, `kswapd` |
 //! | `balance.rs` | `load_balance`, `double_rq_lock` |
 //! | `waits.rs` | the wait-for graph: who a spinning CPU waits for, and its cycles |
+//! | `effects.rs` | what a call under `rq->lock` may do, and each effect's roads to a wake-up |
 //! | `seeded.rs` | the seeded bugs, switched on per model instance |
 //! | `frames.rs` | the kernel functions each resume point stands for (backtraces) |
 //! | `describe.rs` | locks, resources, actions and what they did, named in kernel terms |
@@ -19,6 +20,7 @@
 pub mod avc;
 pub mod balance;
 pub mod describe;
+pub mod effects;
 pub mod frames;
 pub mod machine;
 pub mod rcu_nocb;

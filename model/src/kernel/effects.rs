@@ -1,0 +1,250 @@
+//! What a call made under `rq->lock` may do, and the roads from each effect to a
+//! wake-up: the one table the ledger (`docs/fidelity.md`, "Roads under rq->lock")
+//! and every verdict's "assuming" line read.
+//!
+//! A road the model has is switched on by a knob; a road it does not have is
+//! always assumed absent, and a verdict says so wherever the policy's decision
+//! makes a call with that effect. A rule that decides from plain reads (every
+//! upstream rule, `rhel-7.7`, `always`, `none`) makes no such call: it assumes
+//! nothing. Sources are RHEL 7.7 (GitHub `dcui/RHEL77`, 3.10.0-1062) unless noted.
+
+use crate::config::Config;
+
+/// What a call may do that can lead to a wake-up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Frees through `call_rcu`.
+    CallRcu,
+    /// Allocates memory (`GFP_ATOMIC`).
+    Allocates,
+    /// May `printk` (a failed allocation warns; a notification race prints).
+    Prints,
+    /// May write an audit record.
+    Audits,
+}
+
+/// A call the model makes under `rq->lock` when the policy asks the capability
+/// check with SELinux the LSM, with its effects.
+#[derive(Clone, Copy, Debug)]
+pub struct Call {
+    /// The kernel function.
+    pub function: &'static str,
+    /// Its effects.
+    pub effects: &'static [Effect],
+    /// Where it is.
+    pub source: &'static str,
+    /// Only a `capable()` rule makes this call (the audited capability check).
+    pub capable_only: bool,
+}
+
+/// The calls, in the order a miss makes them.
+pub const CALLS: [Call; 5] = [
+    Call {
+        function: "avc_alloc_node",
+        effects: &[Effect::Allocates, Effect::Prints],
+        source: "security/selinux/avc.c:550 (avc_alloc_node): kmem_cache_zalloc(avc_node_cachep, GFP_ATOMIC|__GFP_NOMEMALLOC), no __GFP_NOWARN (GFP_ATOMIC is __GFP_HIGH, include/linux/gfp.h:114), so a failure warns",
+        capable_only: false,
+    },
+    Call {
+        function: "avc_reclaim_node",
+        effects: &[Effect::CallRcu],
+        source: "security/selinux/avc.c:525-530 (avc_reclaim_node: spin_trylock_irqsave, avc_node_delete) → avc.c:493 call_rcu(&node->rhead, avc_node_free)",
+        capable_only: false,
+    },
+    Call {
+        function: "avc_latest_notif_update",
+        effects: &[Effect::Prints],
+        source: "security/selinux/avc.c:624-628 (avc_latest_notif_update, called from avc_insert at 666): printk(KERN_WARNING \"SELinux: avc:  seqno ...\") under notif_lock when a policy reload races the miss",
+        capable_only: false,
+    },
+    Call {
+        function: "avc_audit",
+        effects: &[Effect::Audits, Effect::Allocates],
+        source: "security/selinux/hooks.c:1671 (cred_has_capability): avc_audit only if audit == SECURITY_CAP_AUDIT, i.e. capable(), not the ptrace checks' noaudit variant; avc_audit → audit_log_start(GFP_ATOMIC)",
+        capable_only: true,
+    },
+    Call {
+        function: "call_rcu (__call_rcu)",
+        effects: &[Effect::CallRcu],
+        source: "kernel/rcutree.c:2494-2544 (__call_rcu) → kernel/rcutree_plugin.h:2100-2115 (__call_rcu_nocb) → 2061-2089 (__call_rcu_nocb_enqueue)",
+        capable_only: false,
+    },
+];
+
+/// Where the woken task runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Binding {
+    /// Bound to the waker's CPU: its `rq->lock` is the one held (an AA).
+    ThisCpu,
+    /// Bound to a memory node's CPUs.
+    Node,
+    /// Placed by `select_task_rq` (`--rcuo-cpu` for `rcuo`).
+    Placed,
+}
+
+/// A road from an effect to a wake-up.
+#[derive(Clone, Copy, Debug)]
+pub struct Road {
+    /// The effect it starts from.
+    pub effect: Effect,
+    /// What the verdict says when it is off: `no memory pressure`.
+    pub assumed: &'static str,
+    /// The task it wakes.
+    pub wakes: &'static str,
+    /// Where that task runs.
+    pub binding: Binding,
+    /// The knob that turns it on, or `None`: not modelled.
+    pub knob: Option<&'static str>,
+    /// The path, as the kernel has it.
+    pub source: &'static str,
+}
+
+/// Every road this project knows, modelled or not.
+pub const ROADS: [Road; 6] = [
+    Road {
+        effect: Effect::CallRcu,
+        assumed: "no no-CBs CPUs",
+        wakes: "rcuo",
+        binding: Binding::Placed,
+        knob: Some("--rcu-nocb on"),
+        source: "kernel/rcutree_plugin.h:2081-2082 (__call_rcu_nocb_enqueue): wake_up(&rdp->nocb_wq) when the list was empty (deferred with --defer-wakeup on, 96d3fd0d315a)",
+    },
+    Road {
+        effect: Effect::Allocates,
+        assumed: "no memory pressure",
+        wakes: "kswapd0",
+        binding: Binding::Node,
+        knob: Some("--mem-pressure on"),
+        source: "mm/page_alloc.c:3205-3206 (__alloc_pages_slowpath) → 3100-3110 (wake_all_kswapds) → mm/vmscan.c:3402-3423 (wakeup_kswapd): wake_up_interruptible(&pgdat->kswapd_wait) at 3422",
+    },
+    Road {
+        effect: Effect::Allocates,
+        assumed: "one memory node (each node's kswapd is bound to it)",
+        wakes: "kswapdN of another node",
+        binding: Binding::Node,
+        knob: None,
+        source: "mm/page_alloc.c:3108 (wake_all_kswapds: for_each_zone_zonelist); mm/vmscan.c:3319-3320 (kswapd: set_cpus_allowed_ptr to its node's CPUs)",
+    },
+    Road {
+        effect: Effect::Allocates,
+        assumed: "no memcg kmem accounting",
+        wakes: "kworker/N",
+        binding: Binding::ThisCpu,
+        knob: None,
+        source: "mm/slub.c:2528 → include/linux/memcontrol.h:588-601 (memcg_kmem_get_cache; skipped in interrupt, without current->mm, or for PF_KTHREAD, line 595) → mm/memcontrol.c:3490-3541 (__memcg_kmem_get_cache: enqueue at 3536 when the memcg's cache does not exist yet) → 3441-3457 (schedule_work at 3456) → kernel/workqueue.c:1397-1401 (__queue_work: the local CPU's pool, wq_unbound_cpumask being every CPU by default) → 1309-1328 (insert_work: wakes if nr_running == 0) → 837-843 (wake_up_worker: wake_up_process(worker->task))",
+    },
+    Road {
+        effect: Effect::Prints,
+        assumed: "no task waiting in console_lock()",
+        wakes: "a console_lock() waiter",
+        binding: Binding::Placed,
+        knob: None,
+        source: "kernel/printk.c:2162 (console_unlock: up(&console_sem), interrupts still off) → kernel/semaphore.c:186 (up) → 262 (__up: wake_up_process(waiter->task)); wake_up_klogd is deferred by irq_work (printk.c:2557-2565)",
+    },
+    Road {
+        effect: Effect::Audits,
+        assumed: "no audit record for the capability check",
+        wakes: "kauditd",
+        binding: Binding::Placed,
+        knob: None,
+        source: "kernel/audit.c:1890 (audit_log_end): wake_up_interruptible(&kauditd_wait) when auditd runs (audit_pid); otherwise it prints (audit.c:378-391), the console road",
+    },
+];
+
+/// Whether `road` is on in `config` (a road the model does not have never is).
+fn on(road: &Road, config: &Config) -> bool {
+    match road.knob {
+        Some("--rcu-nocb on") => config.rcu_nocb,
+        Some("--mem-pressure on") => config.mem_pressure,
+        _ => false,
+    }
+}
+
+/// The roads `config` leaves out that its policy's calls under `rq->lock` could
+/// take, each as the verdict says it (`no memory pressure`, ...), with the knob
+/// that turns it on or `not modelled`. Empty for a rule decided from plain reads
+/// or without SELinux: it makes no such call.
+pub fn assumed_off(config: &Config) -> Vec<String> {
+    let file = config.policy.file();
+    if !(config.selinux && file.may_ask_capability()) {
+        return Vec::new();
+    }
+    let capable = file.checks_capable();
+    let effects: Vec<Effect> = CALLS
+        .iter()
+        .filter(|c| capable || !c.capable_only)
+        .flat_map(|c| c.effects.iter().copied())
+        .collect();
+    ROADS
+        .iter()
+        .filter(|r| effects.contains(&r.effect) && !on(r, config))
+        .map(|r| match r.knob {
+            Some(knob) => format!("{} ({knob} turns it on)", r.assumed),
+            None => format!("{} (not modelled)", r.assumed),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Policy;
+
+    #[test]
+    fn every_knob_named_is_read() {
+        let mut config = Config::default();
+        for road in ROADS.iter().filter(|r| r.knob.is_some()) {
+            config.rcu_nocb = false;
+            config.mem_pressure = false;
+            assert!(!on(road, &config), "{}", road.assumed);
+            config.rcu_nocb = true;
+            config.mem_pressure = true;
+            assert!(on(road, &config), "{}", road.assumed);
+        }
+    }
+
+    #[test]
+    fn plain_reads_assume_nothing_and_the_rhel_rule_names_each_road() {
+        for p in [
+            Policy::Always,
+            Policy::Rhel77,
+            Policy::UpstreamDumpable,
+            Policy::UpstreamPtraceSched,
+            Policy::UpstreamCondIbpb,
+            Policy::None,
+        ] {
+            let config = Config {
+                policy: p,
+                ..Config::default()
+            };
+            assert!(assumed_off(&config).is_empty(), "{p:?}");
+        }
+        let rhel = Config {
+            policy: Policy::RhelPtraceCreds,
+            ..Config::default()
+        };
+        assert_eq!(
+            assumed_off(&rhel),
+            [
+                "no memory pressure (--mem-pressure on turns it on)",
+                "one memory node (each node's kswapd is bound to it) (not modelled)",
+                "no memcg kmem accounting (not modelled)",
+                "no task waiting in console_lock() (not modelled)",
+            ]
+        );
+        // SELinux off: the capability check never reaches the AVC.
+        let off = Config {
+            selinux: false,
+            ..rhel.clone()
+        };
+        assert!(assumed_off(&off).is_empty());
+        let nocb_off = Config {
+            rcu_nocb: false,
+            ..rhel
+        };
+        assert_eq!(
+            assumed_off(&nocb_off)[0],
+            "no no-CBs CPUs (--rcu-nocb on turns it on)"
+        );
+    }
+}
