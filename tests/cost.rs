@@ -119,7 +119,9 @@ fn a_small_trace_costs_what_was_worked_out_by_hand() {
         ("rhel-7.7", 7, 1, 0, 0, 0, 0),
         ("upstream-dumpable", 2, 3, 3, 0, 0, 0),
         ("upstream-ptrace-sched", 7, 1, 0, 0, 0, 0),
-        ("upstream-cond-ibpb", 2, 4, 2, 0, 0, 0),
+        // Two more than by hand before: each CPU's first user switch after boot
+        // (cond_ibpb's word starts as LAST_USER_MM_IBPB).
+        ("upstream-cond-ibpb", 4, 4, 2, 0, 0, 0),
         ("none", 0, 5, 4, 0, 0, 0),
         ("uek4", 5, 1, 0, 1, 9, 4),
     ];
@@ -293,17 +295,23 @@ fn the_chart_shows_equal_series_and_keeps_its_labels() {
         let at = svg.find("width=\"").unwrap() + 7;
         svg[at..at + svg[at..].find('"').unwrap()].parse().unwrap()
     };
-    // Unknown uids, each process its own: upstream-dumpable, upstream-cond-ibpb
-    // and none share 7 / 7.
+    // Unknown uids, each process its own: upstream-dumpable and none share
+    // 7 / 7 (upstream-cond-ibpb too, at two more IBPBs: the first user switch of
+    // each CPU after boot), and always, rhel-7.7 and upstream-ptrace-sched 0 / 0,
+    // a label on two lines.
     let svg = svg_of(&[]);
     assert!(svg.contains(r##"r="6.5" fill="none" stroke="#1f77b4""##));
     assert!(svg.contains(">leak = poisoning</text>"), "{svg}");
+    assert!(
+        svg.contains(">upstream-dumpable, none: 7 / 7</tspan>"),
+        "{svg}"
+    );
     let label = svg
         .split("<text class=\"label\"")
-        .find(|l| l.contains("upstream-cond-ibpb"))
+        .find(|l| l.contains("upstream-ptrace-sched"))
         .unwrap();
     assert!(label.matches("<tspan").count() >= 2, "{label}");
-    assert!(label.contains(": 7 / 7</tspan>"), "{label}");
+    assert!(label.contains(": 0 / 0</tspan>"), "{label}");
     assert_eq!(width(&svg), 870.0);
     // A policy named with 40 `w`s, the widest name there is.
     let long = long_named_policy(&dir.path().join("long.toml"));

@@ -76,8 +76,9 @@ proptest! {
         // always issues one on every change of user mm (the only time it is asked).
         prop_assert!(Policy::Always.ibpb(&sw));
         prop_assert!(!Policy::None.ibpb(&sw));
-        // cond-ibpb: either side's TIF_SPEC_IB, the side switched out being the last user mm.
-        prop_assert_eq!(Policy::UpstreamCondIbpb.ibpb(&sw), next.spec_ib || last.is_some_and(|l| l.spec_ib));
+        // cond-ibpb: either side's TIF_SPEC_IB, the side switched out being the last user
+        // mm; before any (last NULL) the per-CPU word is LAST_USER_MM_IBPB: a barrier.
+        prop_assert_eq!(Policy::UpstreamCondIbpb.ibpb(&sw), next.spec_ib || last.is_none_or(|l| l.spec_ib));
         // Only the RHEL rule asks for a capability, and it always does out of a kernel thread.
         for p in Policy::ALL {
             if p != Policy::RhelPtraceCreds {

@@ -458,8 +458,9 @@ mod tests {
                 }
                 Policy::Rhel77 | Policy::UpstreamPtraceSched => !same_creds_next_dumpable,
                 Policy::UpstreamDumpable => !sw.next.dumpable,
+                // Before any user mm the per-CPU word is LAST_USER_MM_IBPB.
                 Policy::UpstreamCondIbpb => {
-                    sw.next.spec_ib || sw.last_user.is_some_and(|t| t.spec_ib)
+                    sw.next.spec_ib || sw.last_user.is_none_or(|t| t.spec_ib)
                 }
                 Policy::None => false,
                 Policy::File(_) => unreachable!(),

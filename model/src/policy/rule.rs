@@ -438,10 +438,14 @@ impl Node {
             Kind::DumpUser => Value::Dump(true),
             Kind::Task(r) => Value::Ptr(env.task(*r).map(|_| *r as u8)),
             Kind::Field(r, f) => match f {
-                // Per-CPU words: readable before any user mm was loaded (zero).
+                // Per-CPU words, readable before any user mm was loaded. The mm
+                // is NULL then; cond_ibpb's word starts as LAST_USER_MM_IBPB
+                // (initialize_tlbstate_and_flush writes it on every CPU at boot),
+                // so its IBPB bit reads set: the first user mm a CPU loads gets
+                // a barrier.
                 Field::Mm => Value::Ptr(env.mm(*r)),
                 Field::SpecIb if *r == Role::LastUser => {
-                    bool(env.last_user.is_some_and(|t| t.spec_ib))
+                    bool(env.last_user.is_none_or(|t| t.spec_ib))
                 }
                 Field::Uid => Value::Int(task(*r)?.uid as i64),
                 Field::Dumpable => bool(task(*r)?.dumpable),
