@@ -717,6 +717,21 @@ fn long_named_policy(path: &std::path::Path) -> std::path::PathBuf {
     path.to_path_buf()
 }
 
+/// A task file with field `field` (0-based: pid tgid uid kind cap_sys_ptrace
+/// dumpable spec_ib comm) of every user task of `uid` set to `value`.
+fn with_field(tasks: &str, uid: &str, field: usize, value: &str) -> String {
+    tasks
+        .lines()
+        .map(|l| {
+            let mut f: Vec<&str> = l.split(' ').collect();
+            if f.len() == 8 && f[2] == uid && f[3] == "user" {
+                f[field] = value;
+            }
+            format!("{}\n", f.join(" "))
+        })
+        .collect()
+}
+
 /// `scripts/check-trace.sh`, the check `just record-trace` makes before it replaces
 /// the committed trace: the committed task file passes; a task file where a
 /// workload never appears, or appears without the flag it was started for, fails
@@ -746,36 +761,12 @@ fn the_recording_refuses_a_trace_missing_a_workload() {
         ),
         (
             "dumpable-1003",
-            real.lines()
-                .map(|l| {
-                    let f: Vec<&str> = l.split(' ').collect();
-                    if f.len() == 8 && f[2] == "1003" && f[3] == "user" {
-                        format!(
-                            "{} {} {} {} {} 1 {} {}\n",
-                            f[0], f[1], f[2], f[3], f[4], f[6], f[7]
-                        )
-                    } else {
-                        format!("{l}\n")
-                    }
-                })
-                .collect(),
+            with_field(&real, "1003", 5, "1"),
             "(uid 1003, scripts/pingpong.py --nondumpable) is in the trace as dumpable",
         ),
         (
             "no-spec-ib",
-            real.lines()
-                .map(|l| {
-                    let f: Vec<&str> = l.split(' ').collect();
-                    if f.len() == 8 && f[2] == "1004" && f[3] == "user" {
-                        format!(
-                            "{} {} {} {} {} {} 0 {}\n",
-                            f[0], f[1], f[2], f[3], f[4], f[5], f[7]
-                        )
-                    } else {
-                        format!("{l}\n")
-                    }
-                })
-                .collect(),
+            with_field(&real, "1004", 6, "0"),
             "(uid 1004, scripts/pingpong.py --spec-ib) is in the trace without TIF_SPEC_IB",
         ),
     ];
