@@ -100,72 +100,70 @@ fn show_puts_each_cpu_in_its_column() {
 }
 
 /// The report RHEL 7.7's lockdep (3.10 `kernel/lockdep.c`) prints, point by point,
-/// for the 1-CPU RHEL trace: a PROVE_LOCKING kernel fires at step 8, when CPU0
-/// takes `rcuo0.pi_lock` under `nocb_wq0.lock`, before the AA of step 9.
+/// for the 1-CPU RHEL trace: a PROVE_LOCKING kernel that has woken an `rcuo` since
+/// boot (so knows `&rdp->nocb_wq -> &p->pi_lock`) fires at step 7, when CPU0 takes
+/// `nocb_wq0.lock` under `rq0.lock`, before the AA of step 9.
 const RHEL_CIRCULAR_SPLAT: &str = "
 ======================================================
 [ INFO: possible circular locking dependency detected ]
 3.10.0-switchpath #1 Not tainted [--policy rhel-ptrace-creds --cpus 1 --tasks 0:root,1000,1001,1000:nondumpable --selinux on --rcu-nocb on --defer-wakeup off --avc-full on --avc-churn on --rcuo-cpu same --llc shared --load-balance off --rcuo-wakers own --wake-placement kernel --mem-pressure off --rcu-barrier off]
 -------------------------------------------------------
 A/1 is trying to acquire lock:
- (&p->pi_lock)[rcuo0.pi_lock], at: try_to_wake_up
+ (&rdp->nocb_wq)[nocb_wq0.lock], at: __wake_up
 
 but task is already holding lock:
- (&rdp->nocb_wq)[nocb_wq0.lock], at: __wake_up
+ (&rq->lock)[rq0.lock], at: __schedule
 
 which lock already depends on the new lock.
 
 
 the existing dependency chain (in reverse order) is:
 
--> #2 (&rdp->nocb_wq):
+-> #2 (&rq->lock):
+       _raw_spin_lock
+       try_to_wake_up
+       (every wake-up since boot)
+
+-> #1 (&p->pi_lock):
+       _raw_spin_lock_irqsave
+       try_to_wake_up
+       default_wake_function
+       __wake_up_common
+       (every no-CBs wake-up since boot)
+
+-> #0 (&rdp->nocb_wq):
        _raw_spin_lock_irqsave
        __wake_up
        __call_rcu_nocb_enqueue
        __call_rcu
        call_rcu_sched
        avc_node_delete
-       (step 7, CPU0)
-
--> #1 (&rq->lock):
-       _raw_spin_lock
-       try_to_wake_up
-       (every wake-up since boot)
-
--> #0 (&p->pi_lock):
-       _raw_spin_lock_irqsave
-       try_to_wake_up
-       default_wake_function
-       autoremove_wake_function
-       __wake_up_common
-       __wake_up
 
 other info that might help us debug this:
 
 Chain exists of:
-  &p->pi_lock --> &rq->lock --> &rdp->nocb_wq
+  &rdp->nocb_wq --> &p->pi_lock --> &rq->lock
 
  Possible unsafe locking scenario:
 
        CPU0                    CPU1
        ----                    ----
-  lock(&rdp->nocb_wq);
+  lock(&rq->lock);
+                               lock(&p->pi_lock);
                                lock(&rq->lock);
-                               lock(&rdp->nocb_wq);
-  lock(&p->pi_lock);
+  lock(&rdp->nocb_wq);
 
  *** DEADLOCK ***
 
-3 locks held by A/1:
+2 locks held by A/1:
  #0:  (&rq->lock)[rq0.lock], at: __schedule
  #1:  (&avc_cache.slots_lock[i])[avc slot lock], at: avc_alloc_node
- #2:  (&rdp->nocb_wq)[nocb_wq0.lock], at: __wake_up
 
 stack backtrace:
-CPU: 0 PID: 1 Comm: A (switchpath step 8)
+CPU: 0 PID: 1 Comm: A (switchpath step 7)
 Call Trace:
  _raw_spin_lock_irqsave
- try_to_wake_up
+ __wake_up
 ";
 
 /// The recursive report, point by point (RHEL 7.7 `print_deadlock_bug`,
@@ -218,9 +216,10 @@ fn lockdep_prints_what_a_prove_locking_kernel_prints_first() {
         "expected:\n{RHEL_CIRCULAR_SPLAT}\ngot:\n{out}"
     );
     assert!(out.contains(
-        "switchpath: lockdep fires at step 8 and is off after its first report (debug_locks_off); the wait-for cycle closes at step 9:\n  CPU0 holds rq0.lock (taken in __schedule) and waits for rq0.lock in try_to_wake_up\n"
+        "switchpath: lockdep fires at step 7 and is off after its first report (debug_locks_off); the wait-for cycle closes at step 9:\n  CPU0 holds rq0.lock (taken in __schedule) and waits for rq0.lock in try_to_wake_up\n"
     ));
-    // The 3-CPU shuttle ABBA: the same inversion, on the CPU that takes the pi_lock.
+    // The 3-CPU shuttle ABBA: the same inversion, on the CPU that takes the wait-queue
+    // lock, here under the AVC slot lock (avc_insert took it under rq->lock).
     let o = switchpath(&[
         "trace",
         "show",
@@ -230,8 +229,10 @@ fn lockdep_prints_what_a_prove_locking_kernel_prints_first() {
     let out = stdout(&o);
     assert!(
         out.contains("[ INFO: possible circular locking dependency detected ]")
-            && out.contains(" (&p->pi_lock)[rcuo")
-            && out.contains("Chain exists of:\n  &p->pi_lock --> &rq->lock --> &rdp->nocb_wq\n"),
+            && out.contains(" (&rdp->nocb_wq)[nocb_wq")
+            && out.contains(
+                "Chain exists of:\n  &rdp->nocb_wq --> &rq->lock --> &avc_cache.slots_lock[i]\n"
+            ),
         "{out}"
     );
     let o = switchpath(&[
@@ -246,8 +247,9 @@ fn lockdep_prints_what_a_prove_locking_kernel_prints_first() {
 }
 
 /// The recursive layout. On every committed trace lockdep's first report is the
-/// circular one (the boot-time `&p->pi_lock -> &rq->lock` dependency makes the
-/// pi_lock acquisition under a wait-queue lock fire before any AA), so the
+/// circular one (the boot-time `wait-queue lock -> &p->pi_lock -> &rq->lock`
+/// dependencies make the wait-queue acquisition under `rq->lock` fire before any
+/// AA), so the
 /// recursive report is laid out from a report built here: an AA on `rq0.lock`.
 #[test]
 fn lockdep_lays_out_a_recursive_report_as_lockdep_does() {

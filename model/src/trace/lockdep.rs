@@ -23,7 +23,11 @@
 //!
 //! The dependencies a booted kernel already has: every wake-up since boot took
 //! `&p->pi_lock` and then `&rq->lock` (`try_to_wake_up`, `kernel/sched/core.c:1746`
-//! then `ttwu_queue` 1714), so that dependency is known before the trace starts.
+//! then `ttwu_queue` 1714); a kernel with no-CBs CPUs has woken an `rcuo` under its
+//! wait-queue lock (`__call_rcu_nocb_enqueue` → `wake_up(&rdp->nocb_wq)`,
+//! `kernel/rcutree_plugin.h:2081-2082`), and one under memory pressure a `kswapd`
+//! (`wakeup_kswapd`, `mm/vmscan.c:3422`): `wait-queue lock → &p->pi_lock`. These are
+//! known before the trace starts.
 //! Not kept: irq-safety inversions (every lock here is taken with interrupts off),
 //! read locks, and lockdep's stack traces beyond the model's frames.
 
@@ -121,6 +125,31 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
             "(every wake-up since boot)".into(),
         ],
     );
+    // A kernel with no-CBs CPUs has woken an `rcuo` under its `nocb_wq.lock` since
+    // boot (`__call_rcu_nocb_enqueue` → `wake_up`), and one under memory pressure a
+    // `kswapd` under `kswapd_wait`'s lock: the wait-queue lock → `&p->pi_lock`
+    // dependency is known before the trace starts too.
+    let cfg = &model.config;
+    for (on, queue, since) in [
+        (cfg.rcu_nocb, Lock::Wq(CpuId(0)), "(every no-CBs wake-up since boot)"),
+        (cfg.mem_pressure, Lock::KswapdWq, "(every kswapd wake-up since boot)"),
+    ] {
+        if on {
+            deps.insert(
+                (
+                    SwitchModel::lockdep_class(queue).into(),
+                    "&p->pi_lock".into(),
+                ),
+                vec![
+                    "_raw_spin_lock_irqsave".into(),
+                    "try_to_wake_up".into(),
+                    "default_wake_function".into(),
+                    "__wake_up_common".into(),
+                    since.into(),
+                ],
+            );
+        }
+    }
     let mut held: HashMap<CpuId, Vec<Held>> = HashMap::new();
     let mut chains: BTreeSet<Vec<String>> = BTreeSet::new();
     let mut s = model.initial_state();
