@@ -724,4 +724,8 @@ pub struct WhyReport {
     pub steps: Option<usize>,
     /// Each precondition, in `why::preconditions`' order.
     pub entries: Vec<WhyEntry>,
+    /// For a deadlock with two or more of the model's roads to a wake-up on, none
+    /// needed alone: the verdict with every one of them off (`why::roads`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roads: Option<String>,
 }

@@ -8,6 +8,8 @@
 
 use crate::exit::Error;
 use crate::report::{run as run_config, Report, RunOptions};
+use switchpath_model::kernel::effects;
+use switchpath_model::properties::DEADLOCK_FREE;
 use switchpath_model::verdict::Verdict;
 use switchpath_model::{Config, Llc, RcuoWakers, WakePlacement};
 
@@ -155,17 +157,99 @@ pub fn why(config: &Config, base: &Report, opts: &RunOptions<'_>) -> Result<Vec<
         };
         runs.push((pre, report));
     }
-    Ok(failing
-        .into_iter()
-        .map(|p| WhyReport {
+    let mut out = Vec::new();
+    for p in failing {
+        let entries: Vec<WhyEntry> = runs
+            .iter()
+            .map(|(pre, report)| entry(pre, report.as_ref(), &p.name))
+            .collect();
+        let roads = if p.name == DEADLOCK_FREE {
+            roads(config, &entries, opts)?
+        } else {
+            None
+        };
+        out.push(WhyReport {
             property: p.name.clone(),
             steps: p.steps,
-            entries: runs
-                .iter()
-                .map(|(pre, report)| entry(pre, report.as_ref(), &p.name))
-                .collect(),
+            entries,
+            roads,
+        });
+    }
+    Ok(out)
+}
+
+/// The model's roads from a call under `rq->lock` to a wake-up
+/// (`kernel/effects.rs`) that `config` has on, by the precondition that switches
+/// each off here.
+fn roads_on(config: &Config) -> Vec<(&'static str, &'static str)> {
+    effects::ROADS
+        .iter()
+        .filter_map(|r| match r.knob {
+            Some("--rcu-nocb on") if config.rcu_nocb => Some((r.assumed, "--rcu-nocb off")),
+            Some("--mem-pressure on") if config.mem_pressure => {
+                Some((r.assumed, "--mem-pressure off"))
+            }
+            _ => None,
         })
-        .collect())
+        .collect()
+}
+
+/// Where a deadlock has two or more roads on and needs none of them alone (each
+/// switched off, it still fails): the configuration searched again with all of
+/// them off says whether it needs one of them ("needs A or B") or none.
+fn roads(
+    config: &Config,
+    entries: &[WhyEntry],
+    opts: &RunOptions<'_>,
+) -> Result<Option<String>, Error> {
+    let on = roads_on(config);
+    if on.len() < 2 {
+        return Ok(None);
+    }
+    let each_alone_not_needed = on.iter().all(|(_, off)| {
+        entries
+            .iter()
+            .any(|e| e.off == *off && e.needed == "does not need")
+    });
+    if !each_alone_not_needed {
+        return Ok(None);
+    }
+    let mut all_off = config.clone();
+    all_off.rcu_nocb = false;
+    all_off.mem_pressure = false;
+    all_off.rcu_barrier = false; // it needs no-CBs CPUs
+    let names: Vec<String> = on
+        .iter()
+        .map(|(assumed, _)| assumed.trim_start_matches("no ").to_string())
+        .collect();
+    let offs: Vec<&str> = on.iter().map(|(_, off)| *off).collect();
+    if let Err(e) = all_off.validate() {
+        return Ok(Some(format!(
+            "all off ({}): cannot be searched: {e}",
+            offs.join(" ")
+        )));
+    }
+    if opts.progress {
+        eprintln!("why: searching again with {}", offs.join(" "));
+    }
+    let r = run_config(&all_off, opts)?.0;
+    let p = r.property(DEADLOCK_FREE);
+    Ok(Some(match p.verdict {
+        Verdict::Holds | Verdict::Vacuous if r.complete => format!(
+            "needs {} (each alone suffices; with {} it {} in {} states)",
+            names.join(" or "),
+            offs.join(" "),
+            p.verdict.name(),
+            r.states
+        ),
+        Verdict::Fails => format!(
+            "needs none of {} (with {} it still fails, in {} steps)",
+            names.join(", "),
+            offs.join(" "),
+            p.steps.unwrap_or(0)
+        ),
+        _ => format!("with {} the search was bounded: undecided", offs.join(" ")),
+    }))
 }
 
 fn entry(pre: &Precondition, report: Option<&Report>, property: &str) -> WhyEntry {
@@ -252,6 +336,9 @@ pub fn render(reports: &[WhyReport]) -> String {
         ));
         if r.entries.iter().any(|e| e.needed == "unknown") {
             out.push_str(&format!("  undecided: {}\n", names("unknown")));
+        }
+        if let Some(roads) = &r.roads {
+            out.push_str(&format!("  roads to a wake-up under rq->lock: {roads}\n"));
         }
     }
     out

@@ -796,3 +796,33 @@ fn every_cpu_count_lifts_failures_by_monotonicity() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--cpus any is check's"));
 }
+
+/// `--why` on a deadlock two of the model's roads lead to (no-CBs and `kswapd0`):
+/// neither is needed alone, and with both off it holds: "needs A or B". The
+/// verdict names the roads the model leaves out.
+#[test]
+fn why_names_the_roads_a_deadlock_can_take() {
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--tasks",
+        "0:root,1000",
+        "--mem-pressure",
+        "on",
+        "--why",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("  roads to a wake-up under rq->lock: needs no-CBs CPUs or memory pressure (each alone suffices; with --rcu-nocb off --mem-pressure off it holds in "),
+        "{out}"
+    );
+    assert!(
+        out.contains("assuming (roads from a call under rq->lock to a wake-up, left out): one memory node (each node's kswapd is bound to it) (not modelled); no memcg kmem accounting (not modelled); no task waiting in console_lock() (not modelled)\n"),
+        "{out}"
+    );
+    // A plain-read rule assumes nothing.
+    let o = switchpath(&["check", "--policy", "upstream-dumpable", "--cpus", "1"]);
+    assert!(!stdout(&o).contains("assuming"), "{}", stdout(&o));
+}

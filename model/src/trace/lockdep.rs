@@ -131,8 +131,16 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
     // dependency is known before the trace starts too.
     let cfg = &model.config;
     for (on, queue, since) in [
-        (cfg.rcu_nocb, Lock::Wq(CpuId(0)), "(every no-CBs wake-up since boot)"),
-        (cfg.mem_pressure, Lock::KswapdWq, "(every kswapd wake-up since boot)"),
+        (
+            cfg.rcu_nocb,
+            Lock::Wq(CpuId(0)),
+            "(every no-CBs wake-up since boot)",
+        ),
+        (
+            cfg.mem_pressure,
+            Lock::KswapdWq,
+            "(every kswapd wake-up since boot)",
+        ),
     ] {
         if on {
             deps.insert(
