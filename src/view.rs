@@ -456,8 +456,13 @@ pub fn lockdep(t: &Trace) -> String {
 
 /// `print_lock`: ` (class)[instance], at: function` (lockdep prints the class's
 /// usage bits where this prints the instance, and an address before the function).
+/// A lock with no instance (`rcu_read_lock`) prints its class alone.
 fn lockdep_lock(l: &LockdepLock) -> String {
-    format!(" ({})[{}], at: {}", l.class, l.instance, l.at)
+    if l.instance.is_empty() {
+        format!(" ({}), at: {}", l.class, l.at)
+    } else {
+        format!(" ({})[{}], at: {}", l.class, l.instance, l.at)
+    }
 }
 
 /// One report (either kind) in the layout of RHEL 7.7 `kernel/lockdep.c`: `print_deadlock_bug`

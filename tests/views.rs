@@ -155,9 +155,11 @@ Chain exists of:
 
  *** DEADLOCK ***
 
-2 locks held by A/1:
+4 locks held by A/1:
  #0:  (&rq->lock)[rq0.lock], at: __schedule
- #1:  (&avc_cache.slots_lock[i])[avc slot lock], at: avc_alloc_node
+ #1:  (rcu_read_lock), at: avc_compute_av
+ #2:  (&avc_cache.slots_lock[i])[avc slot lock], at: avc_alloc_node
+ #3:  (rcu_read_lock), at: avc_alloc_node
 
 stack backtrace:
 CPU: 0 PID: 1 Comm: A (switchpath step 7)

@@ -28,8 +28,10 @@
 //! `kernel/rcutree_plugin.h:2081-2082`), and one under memory pressure a `kswapd`
 //! (`wakeup_kswapd`, `mm/vmscan.c:3422`): `wait-queue lock → &p->pi_lock`. These are
 //! known before the trace starts.
-//! Not kept: irq-safety inversions (every lock here is taken with interrupts off),
-//! read locks, and lockdep's stack traces beyond the model's frames.
+//! `rcu_read_lock()` is listed among the held locks where the AVC code holds it
+//! (a recursive read of `rcu_lock_map`: `check_prevs_add` adds no dependency from
+//! it). Not kept: irq-safety inversions (every lock here is taken with interrupts
+//! off), other read locks, and lockdep's stack traces beyond the model's frames.
 
 use super::format::TaskFacts;
 use super::replay::facts;
@@ -109,6 +111,49 @@ fn class_of(s: &State, c: CpuId, lock: Lock) -> String {
     } else {
         base.to_string()
     }
+}
+
+/// `held` with the `rcu_read_lock()`s CPU `c` holds in `s` put in their places:
+/// lockdep tracks each as a held lock of `rcu_lock_map` (a recursive read, so it
+/// adds no dependency; `check_prevs_add` skips it). RHEL 7.7 `avc.c`:
+/// `avc_has_perm_noaudit` takes one for the lookup (1112), `avc_compute_av` drops
+/// it around `security_compute_av` and takes it again (976, 979) for `avc_insert`,
+/// and `avc_reclaim_node` nests one under the slot lock while it deletes (528, 539).
+fn with_rcu_read_locks(s: &State, c: CpuId, mut held: Vec<LockdepLock>) -> Vec<LockdepLock> {
+    let locs = s.cpu[c].locs();
+    let lookup = locs.contains(&Loc::AvcLookup);
+    let miss = locs
+        .iter()
+        .any(|l| matches!(l, Loc::AvcInsertLock | Loc::AvcInsertUnlock));
+    if !(lookup || miss) {
+        return held;
+    }
+    let rcu = |at: &str| LockdepLock {
+        class: "rcu_read_lock".into(),
+        instance: String::new(),
+        at: at.into(),
+    };
+    let slot = SwitchModel::lockdep_class(Lock::AvcSlot);
+    let at_slot = held.iter().position(|h| h.class == slot);
+    // Inside the delete loop: `AvcReclaimUnlock` with frames above it (on top, the
+    // CPU is at the slot unlock, after `rcu_read_unlock`).
+    let deleting = locs
+        .iter()
+        .position(|&l| l == Loc::AvcReclaimUnlock)
+        .is_some_and(|i| i + 1 < locs.len());
+    if let (true, Some(i)) = (deleting, at_slot) {
+        held.insert(i + 1, rcu("avc_alloc_node"));
+    }
+    let outer = rcu(if miss {
+        "avc_compute_av"
+    } else {
+        "avc_has_perm_noaudit"
+    });
+    match at_slot {
+        Some(i) => held.insert(i, outer),
+        None => held.push(outer),
+    }
+    held
 }
 
 /// Runs lockdep over `path` and returns the first report it would print (`None`
@@ -209,7 +254,7 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
                 acquiring: wanted.clone(),
                 holding: shown(holding),
                 chain,
-                held: mine.iter().map(shown).collect(),
+                held: with_rcu_read_locks(at_state, c, mine.iter().map(shown).collect()),
                 stack: stack_of(at_state),
             };
             if chains.insert(key) {
