@@ -28,6 +28,11 @@ pub const INLINED: &[&str] = &[
     "new_slab_objects",
     "alloc_slab_page",
     "alloc_pages",
+    // `static` in RHEL 7.7 `mm/slub.c:1445`, called from `new_slab` alone: a RHEL
+    // 7.4 (3.10.0-693) "page allocation failure" backtrace shows `new_slab` with no
+    // `allocate_slab` below it (the 2026-12 audit's reading of a public report; no
+    // RHEL 7 vmlinux was read here: UNVERIFIED for 3.10.0-1062).
+    "allocate_slab",
     // `static bool` in RHEL 7.7 `kernel/rcutree_plugin.h:2037`, called once:
     // UNVERIFIED whether the 3.10 build inlines it.
     "rcu_nocb_cpu_needs_barrier",
@@ -132,6 +137,11 @@ pub const ALLOC_SLOWPATH: &[&str] = &[
     "allocate_slab",
     "alloc_slab_page",
     "alloc_pages",
+    // `static` in RHEL 7.7 `mm/slub.c:1445`, called from `new_slab` alone: a RHEL
+    // 7.4 (3.10.0-693) "page allocation failure" backtrace shows `new_slab` with no
+    // `allocate_slab` below it (the 2026-12 audit's reading of a public report; no
+    // RHEL 7 vmlinux was read here: UNVERIFIED for 3.10.0-1062).
+    "allocate_slab",
     "alloc_pages_current",
     "__alloc_pages_nodemask",
     "__alloc_pages_slowpath",
