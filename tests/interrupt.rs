@@ -177,3 +177,28 @@ fn explore_on_port_0_prints_the_port_it_serves() {
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+/// Ctrl-C during `cutoff`'s 3-CPU search: the row says INCOMPLETE, no set is said
+/// to stop or keep growing, exit 3.
+#[test]
+fn ctrl_c_leaves_the_cutoff_undecided() {
+    let child = start(&["cutoff", "--policy", "upstream-dumpable"]);
+    let o = interrupt(
+        child,
+        after(Duration::from_millis(3000)),
+        Duration::from_secs(60),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("INCOMPLETE (interrupted)"), "{out}");
+    assert!(
+        // N = 3 on any machine: N = 1 and 2 take well under a second.
+        out.contains("lock-class edges: undecided (the search at N = ")
+            && out.contains(" was interrupted)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("still growing") && !out.contains("stop growing"),
+        "{out}"
+    );
+}

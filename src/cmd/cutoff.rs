@@ -111,7 +111,12 @@ pub fn run(args: CutoffArgs, given: &[String], interrupt: &AtomicBool) -> Result
             l.edges.keys().map(|(a, b)| format!("{a} -> {b}")).collect()
         }),
     ];
+    let interrupted = plateau.levels.iter().find(|l| !l.complete).map(|l| l.cpus);
     for (name, stops, items) in sets {
+        if let Some(n) = interrupted {
+            println!("{name}: undecided (the search at N = {n} was interrupted)");
+            continue;
+        }
         match stops {
             Some(n) => println!("{name}: stop growing at N = {n} (the same through N = {last})"),
             None => {
