@@ -826,3 +826,63 @@ fn why_names_the_roads_a_deadlock_can_take() {
     let o = switchpath(&["check", "--policy", "upstream-dumpable", "--cpus", "1"]);
     assert!(!stdout(&o).contains("assuming"), "{}", stdout(&o));
 }
+
+/// `--roads all`: every road the model has on. The RHEL rule deadlocks on one CPU
+/// with no-CBs off, with the deferred wake-up, and with a never-full AVC (through
+/// `kswapd0`), naming the roads it still leaves out; every rule decided from plain
+/// reads holds on 1 and 2 CPUs and assumes nothing.
+#[test]
+fn every_road_on() {
+    for knob in [
+        ["--rcu-nocb", "off"],
+        ["--defer-wakeup", "on"],
+        ["--avc-full", "off"],
+    ] {
+        let mut args = vec!["check", "--policy", "rhel-ptrace-creds", "--roads", "all"];
+        args.extend(knob);
+        let o = switchpath(&args);
+        assert_eq!(o.status.code(), Some(1), "{knob:?}");
+        let out = stdout(&o);
+        assert!(
+            out.contains("deadlock-free         fails in"),
+            "{knob:?}: {out}"
+        );
+        assert!(
+            out.contains("no memcg kmem accounting (not modelled)"),
+            "{knob:?}: {out}"
+        );
+    }
+    for policy in [
+        "always",
+        "rhel-7.7",
+        "upstream-dumpable",
+        "upstream-ptrace-sched",
+        "upstream-cond-ibpb",
+        "none",
+    ] {
+        for cpus in ["1", "2"] {
+            let o = switchpath(&[
+                "check", "--policy", policy, "--cpus", cpus, "--roads", "all",
+            ]);
+            let out = stdout(&o);
+            assert!(out.contains("--mem-pressure on"), "{policy} {cpus}: {out}");
+            assert!(
+                out.contains("deadlock-free         holds"),
+                "{policy} {cpus}: {out}"
+            );
+            assert!(!out.contains("assuming"), "{policy} {cpus}: {out}");
+        }
+    }
+    assert_usage_error(
+        &switchpath(&[
+            "check",
+            "--policy",
+            "none",
+            "--roads",
+            "all",
+            "--mem-pressure",
+            "off",
+        ]),
+        "cannot be used with",
+    );
+}

@@ -135,6 +135,13 @@ impl From<Llc> for LlcArg {
     }
 }
 
+/// `--roads`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RoadsArg {
+    /// Every road the model has.
+    All,
+}
+
 /// `--rcuo-wakers`.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum WakersArg {
@@ -225,6 +232,11 @@ pub struct Knobs {
     /// allocator's slow path, which wakes kswapd0 (wake_all_kswapds → wakeup_kswapd).
     #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().mem_pressure))]
     pub mem_pressure: OnOff,
+    /// `all`: every road the model has from a call under rq->lock to a wake-up is on
+    /// (memory pressure, beside no-CBs unless --rcu-nocb off); the roads it does not
+    /// have are listed in the verdict's `assuming` line.
+    #[arg(long, value_enum, conflicts_with = "mem_pressure")]
+    pub roads: Option<RoadsArg>,
     /// A running user task may call rcu_barrier(): _rcu_barrier, from the calling CPU,
     /// enqueues a callback on each no-CBs CPU whose queue it finds non-empty, and
     /// wakes that CPU's rcuo there only if the rcuo drained the queue in between.
@@ -319,7 +331,7 @@ impl Knobs {
                 WakersArg::Any => RcuoWakers::Any,
             },
             wake_placement: self.wake_placement,
-            mem_pressure: self.mem_pressure.on(),
+            mem_pressure: self.mem_pressure.on() || self.roads.is_some(),
             rcu_barrier: self.rcu_barrier.on(),
         };
         config.validate().map_err(Error::bad_input)?;
