@@ -724,39 +724,29 @@ fn a_replay_with_passive_cpus_fails_again() {
         "{}",
         stdout(&o)
     );
+    let one = "traces/rhel-ptrace-creds--deadlock-free--1cpu.json";
     for (args, message) in [
         (
-            vec!["--cpus", "1"],
+            [trace, "--cpus", "1"].as_slice(),
             "the trace runs on 2 CPUs; passive CPUs can only be added",
         ),
         (
-            vec!["--cpus", "3", "--concrete"],
+            &[trace, "--cpus", "3", "--concrete"],
             "--concrete follows the trace as recorded: drop --cpus",
         ),
         (
-            vec!["--cpus", "3", "--selinux", "off"],
+            &[trace, "--cpus", "3", "--selinux", "off"],
             "would be ignored (drop it)",
         ),
+        (
+            &[one, "--cpus", "3"],
+            "the added ones need 8 user tasks of their own (4 each, as CPU0 has; task i starts on CPU i mod cpus): 12 in all, and the state holds 8",
+        ),
     ] {
-        let mut all = vec!["check", "--replay", trace];
-        all.extend(args.iter());
-        let o = switchpath(&all);
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
-        assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
+        let mut all = vec!["check", "--replay"];
+        all.extend(args);
+        assert_bad_input(&switchpath(&all), message);
     }
-    let o = switchpath(&[
-        "check",
-        "--replay",
-        "traces/rhel-ptrace-creds--deadlock-free--1cpu.json",
-        "--cpus",
-        "3",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("the added ones need 8 user tasks of their own (4 each, as CPU0 has; task i starts on CPU i mod cpus): 12 in all, and the state holds 8"),
-        "{}",
-        stderr(&o)
-    );
 }
 
 /// `check --cpus any`: the RHEL rule fails every property from one CPU on, each
@@ -778,23 +768,24 @@ fn every_cpu_count_lifts_failures_by_monotonicity() {
     );
     assert!(!out.contains("holds"), "{out}");
     for (args, message) in [
-        (vec!["--tasks", "1000,1001"], "--tasks belongs to one count"),
-        (vec!["--json"], "--json takes one CPU count"),
+        (
+            ["--tasks", "1000,1001"].as_slice(),
+            "--tasks belongs to one count",
+        ),
+        (&["--json"], "--json takes one CPU count"),
     ] {
         let mut all = vec!["check", "--policy", "none", "--cpus", "any"];
-        all.extend(args.iter());
-        let o = switchpath(&all);
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
-        assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
+        all.extend(args);
+        assert_bad_input(&switchpath(&all), message);
     }
-    let o = switchpath(&["check", "--policy", "none", "--cpus", "5"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains(
-        "the state holds at most 4 CPUs; `check --cpus any` answers for every CPU count"
-    ));
-    let o = switchpath(&["run", "--policy", "none", "--cpus", "any"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--cpus any is check's"));
+    assert_usage_error(
+        &switchpath(&["check", "--policy", "none", "--cpus", "5"]),
+        "the state holds at most 4 CPUs; `check --cpus any` answers for every CPU count",
+    );
+    assert_bad_input(
+        &switchpath(&["run", "--policy", "none", "--cpus", "any"]),
+        "--cpus any is check's",
+    );
 }
 
 /// `--why` on a deadlock two of the model's roads lead to (no-CBs and `kswapd0`):
