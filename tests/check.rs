@@ -680,15 +680,19 @@ fn a_promise_no_task_can_test_is_a_warning_naming_the_task_that_would() {
 /// `upstream-dumpable`'s promise requires an IBPB, and its "holds" is `vacuous`.
 #[test]
 fn a_promise_no_switch_tests_is_vacuous() {
-    let o = switchpath(&[
-        "check",
-        "--policy",
-        "upstream-dumpable",
-        "--cpus",
-        "2",
-        "--tasks",
-        "1000,1000:nondumpable,1001",
-    ]);
+    let check = |tasks| {
+        let args = [
+            "check",
+            "--policy",
+            "upstream-dumpable",
+            "--cpus",
+            "2",
+            "--tasks",
+            tasks,
+        ];
+        switchpath(&args)
+    };
+    let o = check("1000,1000:nondumpable,1001");
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert!(out.contains("policy-promise        vacuous"), "{out}");
@@ -697,16 +701,7 @@ fn a_promise_no_switch_tests_is_vacuous() {
         "{out}"
     );
     // Beside the non-dumpable task on CPU0 the same promise is tested.
-    let o = switchpath(&[
-        "check",
-        "--policy",
-        "upstream-dumpable",
-        "--cpus",
-        "2",
-        "--tasks",
-        "1000,1001,1000:nondumpable",
-    ]);
-    let out = stdout(&o);
+    let out = stdout(&check("1000,1001,1000:nondumpable"));
     assert!(out.contains("policy-promise        holds"), "{out}");
     assert!(out.contains("promise-guarded switch    reached"), "{out}");
 }
