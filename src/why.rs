@@ -178,22 +178,6 @@ pub fn why(config: &Config, base: &Report, opts: &RunOptions<'_>) -> Result<Vec<
     Ok(out)
 }
 
-/// The model's roads from a call under `rq->lock` to a wake-up
-/// (`kernel/effects.rs`) that `config` has on, by the precondition that switches
-/// each off here.
-fn roads_on(config: &Config) -> Vec<(&'static str, &'static str)> {
-    effects::ROADS
-        .iter()
-        .filter_map(|r| match r.knob {
-            Some("--rcu-nocb on") if config.rcu_nocb => Some((r.assumed, "--rcu-nocb off")),
-            Some("--mem-pressure on") if config.mem_pressure => {
-                Some((r.assumed, "--mem-pressure off"))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
 /// Where a deadlock has two or more roads on and needs none of them alone (each
 /// switched off, it still fails): the configuration searched again with all of
 /// them off says whether it needs one of them ("needs A or B") or none.
@@ -202,11 +186,16 @@ fn roads(
     entries: &[WhyEntry],
     opts: &RunOptions<'_>,
 ) -> Result<Option<String>, Error> {
-    let on = roads_on(config);
+    // The model's roads `config` has on (`kernel/effects.rs`).
+    let on: Vec<&effects::Road> = effects::ROADS.iter().filter(|r| r.on(config)).collect();
     if on.len() < 2 {
         return Ok(None);
     }
-    let each_alone_not_needed = on.iter().all(|(_, off)| {
+    let offs: Vec<&str> = on
+        .iter()
+        .filter_map(|r| r.knob.map(|k| k.flag(false)))
+        .collect();
+    let each_alone_not_needed = offs.iter().all(|off| {
         entries
             .iter()
             .any(|e| e.off == *off && e.needed == "does not need")
@@ -215,14 +204,14 @@ fn roads(
         return Ok(None);
     }
     let mut all_off = config.clone();
-    all_off.rcu_nocb = false;
-    all_off.mem_pressure = false;
-    all_off.rcu_barrier = false; // it needs no-CBs CPUs
-    let names: Vec<String> = on
+    for knob in on.iter().filter_map(|r| r.knob) {
+        knob.set(&mut all_off, false);
+    }
+    all_off.rcu_barrier &= all_off.rcu_nocb; // it needs no-CBs CPUs
+    let names: Vec<&str> = on
         .iter()
-        .map(|(assumed, _)| assumed.trim_start_matches("no ").to_string())
+        .map(|r| r.assumed.trim_start_matches("no "))
         .collect();
-    let offs: Vec<&str> = on.iter().map(|(_, off)| *off).collect();
     if let Err(e) = all_off.validate() {
         return Ok(Some(format!(
             "all off ({}): cannot be searched: {e}",

@@ -609,13 +609,7 @@ fn a_bound_says_what_it_does_not_know() {
     ] {
         let mut args = command.clone();
         args.extend(["--max-states", "0"]);
-        let o = switchpath(&args);
-        assert_eq!(o.status.code(), Some(2), "{command:?}");
-        assert!(
-            stderr(&o).contains("a bound on states is at least 1"),
-            "{}",
-            stderr(&o)
-        );
+        assert_usage_error(&switchpath(&args), "a bound on states is at least 1");
     }
     let o = switchpath(&[
         "check",

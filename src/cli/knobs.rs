@@ -248,16 +248,25 @@ impl Knobs {
     /// The validated configuration these knobs describe, for `command`: bad input
     /// (exit 2) without `--policy`, or when the configuration is out of bounds.
     pub fn config(&self, command: KnobsFor) -> Result<Config, Error> {
-        let policy = match self.policies(command)?.as_slice() {
-            [one] => *one,
-            _ => {
-                return Err(Error::bad_input(format!(
+        self.config_with(self.one_policy(command)?)
+    }
+
+    /// The configuration of these knobs on `cpus` CPUs (two user tasks per CPU
+    /// unless `--tasks`), without the task-set warnings: for `cutoff` and `check
+    /// --cpus any`, which search several CPU counts.
+    pub fn config_at(&self, command: KnobsFor, cpus: usize) -> Result<Config, Error> {
+        self.config_unwarned_at(self.one_policy(command)?, cpus)
+    }
+
+    /// The one policy `command` takes.
+    fn one_policy(&self, command: KnobsFor) -> Result<Policy, Error> {
+        match self.policies(command)?.as_slice() {
+            [one] => Ok(*one),
+            _ => Err(Error::bad_input(format!(
                 "{} takes one policy (--policy or --policy-file); `switchpath diff` compares two",
                 command.name()
-            )))
-            }
-        };
-        self.config_with(policy)
+            ))),
+        }
     }
 
     /// The policies named (`--policy`) and read (`--policy-file`), in that order;
@@ -295,9 +304,8 @@ impl Knobs {
         Ok(config)
     }
 
-    /// [`Knobs::config_with`] without the warnings (`cutoff`, which varies the CPU
-    /// count and the tasks itself).
-    pub fn config_unwarned(&self, policy: Policy) -> Result<Config, Error> {
+    /// [`Knobs::config_with`] without the warnings.
+    fn config_unwarned(&self, policy: Policy) -> Result<Config, Error> {
         if self.cpus == ANY_CPUS {
             return Err(Error::bad_input(
                 "--cpus any is check's (one configuration, every CPU count); here give 1 to 4",
@@ -307,7 +315,7 @@ impl Knobs {
     }
 
     /// [`Knobs::config_unwarned`] on `cpus` CPUs, whatever `--cpus` says.
-    pub fn config_unwarned_at(&self, policy: Policy, cpus: usize) -> Result<Config, Error> {
+    fn config_unwarned_at(&self, policy: Policy, cpus: usize) -> Result<Config, Error> {
         let config = Config {
             policy,
             cpus,

@@ -204,26 +204,14 @@ fn every_cpu_count(
             )));
         }
     }
-    let policy = match args.knobs.policies(KnobsFor::Check)?.as_slice() {
-        [one] => *one,
-        _ => {
-            return Err(Error::bad_input(
-                "check takes one policy (--policy or --policy-file)",
-            ))
-        }
-    };
-    let knobs_at = |n: usize| -> Result<switchpath_model::Config, Error> {
-        let mut config = args.knobs.config_unwarned_at(policy, n)?;
-        config.tasks = switchpath_model::Config::default_tasks(n);
-        config.validate().map_err(Error::bad_input)?;
-        Ok(config)
-    };
     // property → (first failing N, steps, shape, the trace).
     let mut first_fail: std::collections::BTreeMap<String, FirstFailure> = Default::default();
     let mut rows: Vec<(usize, switchpath::report::Report)> = Vec::new();
     let names: Vec<&str> = switchpath_model::properties::CHECKED.to_vec();
     for n in 1..=EXACT_UP_TO {
-        let config = knobs_at(n)?;
+        // Two user tasks per CPU: `--tasks` was refused above.
+        let config = args.knobs.config_at(KnobsFor::Check, n)?;
+        let policy = config.policy;
         if n == 1 && !crate::cli::quiet() {
             let model =
                 switchpath_model::SwitchModel::new(config.clone()).map_err(Error::bad_input)?;

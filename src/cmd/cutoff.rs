@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use switchpath::exit::{Error, Exit};
 use switchpath_model::config::RcuoPlacement;
 use switchpath_model::search::cutoff::{describe, Level, Plateau};
-use switchpath_model::Config;
 
 /// A set's members in words.
 type Items = fn(&Level) -> Vec<String>;
@@ -32,21 +31,10 @@ pub fn run(args: CutoffArgs, given: &[String], interrupt: &AtomicBool) -> Result
             "cutoff: --rcuo-cpu takes `same` or `next` here: a CPU list belongs to one CPU count",
         ));
     }
-    let base = match args.knobs.policies(KnobsFor::Cutoff)?.as_slice() {
-        [one] => args.knobs.config_unwarned(*one)?,
-        _ => {
-            return Err(Error::bad_input(
-                "cutoff takes one policy (--policy or --policy-file)",
-            ))
-        }
-    };
     let threads = args.threads.map(usize::from);
     let mut levels = Vec::new();
-    let mut template = base.clone();
     for n in 1..=args.up_to as usize {
-        template.cpus = n;
-        template.tasks = Config::default_tasks(n);
-        template.validate().map_err(Error::bad_input)?;
+        let template = args.knobs.config_at(KnobsFor::Cutoff, n)?;
         if !crate::cli::quiet() {
             eprintln!("cutoff: searching N = {n} ...");
         }
@@ -68,9 +56,9 @@ pub fn run(args: CutoffArgs, given: &[String], interrupt: &AtomicBool) -> Result
         }
     }
     let plateau = Plateau { levels };
-    let mut shown = base.clone();
-    shown.cpus = args.up_to as usize;
-    shown.tasks = Config::default_tasks(shown.cpus);
+    let shown = args
+        .knobs
+        .config_at(KnobsFor::Cutoff, args.up_to as usize)?;
     println!(
         "switchpath cutoff: {} (N = 1 to {}, two user tasks per CPU)",
         strip_cpus(&shown.describe()),

@@ -145,22 +145,16 @@ impl SwitchModel {
                 Witness::NocbWake => cpu.wakee().is_some_and(|t| self.rcuo_queue(t).is_some()),
                 Witness::KswapdWake => cpu.wakee().is_some_and(|t| self.is_kswapd(t)),
                 Witness::Ibpb => cpu.flags & F_IBPB != 0,
-                // At `pick_next_task`'s choice, every candidate is a successor
-                // (`cpu_actions`), so a candidate the live training must not reach
-                // is a switch that is taken. The switch itself cannot be the
+                // At `pick_next_task`'s choice, every other runnable task is a
+                // candidate and a successor (`pick_candidates`, `cpu_actions`), so
+                // one the live training must not reach is a switch that is taken. The switch itself cannot be the
                 // witness: a barrier issued from plain reads clears the training in
                 // the same step, and the trainer is gone from the state after it.
                 Witness::PromiseSwitch => {
-                    let curr = cpu.curr();
                     cpu.top() == Some(Loc::SchedPick)
                         && cpu.trained_by().is_some_and(|trainer| {
-                            self.task_ids().any(|n| {
-                                n != curr
-                                    && n != trainer
-                                    && self.is_user(n)
-                                    && s.task_state(n) == TaskState::Runnable
-                                    && s.task_cpu(n) == c
-                                    && !self.promise_kept(trainer, n)
+                            self.runnable_others(s, c, cpu.curr()).any(|n| {
+                                n != trainer && self.is_user(n) && !self.promise_kept(trainer, n)
                             })
                         })
                 }

@@ -94,7 +94,7 @@ pub struct Road {
     /// Where that task runs.
     pub binding: Binding,
     /// The knob that turns it on, or `None`: not modelled.
-    pub knob: Option<&'static str>,
+    pub knob: Option<Knob>,
     /// The path, as the kernel has it.
     pub source: &'static str,
 }
@@ -106,7 +106,7 @@ pub const ROADS: [Road; 6] = [
         assumed: "no no-CBs CPUs",
         wakes: "rcuo",
         binding: Binding::Placed,
-        knob: Some("--rcu-nocb on"),
+        knob: Some(Knob::RcuNocb),
         source: "kernel/rcutree_plugin.h:2081-2082 (__call_rcu_nocb_enqueue): wake_up(&rdp->nocb_wq) when the list was empty (deferred with --defer-wakeup on, 96d3fd0d315a)",
     },
     Road {
@@ -114,7 +114,7 @@ pub const ROADS: [Road; 6] = [
         assumed: "no memory pressure",
         wakes: "kswapd0",
         binding: Binding::Node,
-        knob: Some("--mem-pressure on"),
+        knob: Some(Knob::MemPressure),
         source: "mm/page_alloc.c:3205-3206 (__alloc_pages_slowpath) → 3100-3110 (wake_all_kswapds) → mm/vmscan.c:3402-3423 (wakeup_kswapd): wake_up_interruptible(&pgdat->kswapd_wait) at 3422",
     },
     Road {
@@ -151,12 +151,47 @@ pub const ROADS: [Road; 6] = [
     },
 ];
 
-/// Whether `road` is on in `config` (a road the model does not have never is).
-fn on(road: &Road, config: &Config) -> bool {
-    match road.knob {
-        Some("--rcu-nocb on") => config.rcu_nocb,
-        Some("--mem-pressure on") => config.mem_pressure,
-        _ => false,
+/// A knob that turns a road on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Knob {
+    /// `--rcu-nocb`.
+    RcuNocb,
+    /// `--mem-pressure`.
+    MemPressure,
+}
+
+impl Knob {
+    /// Whether it is on in `config`.
+    pub fn on(self, config: &Config) -> bool {
+        match self {
+            Knob::RcuNocb => config.rcu_nocb,
+            Knob::MemPressure => config.mem_pressure,
+        }
+    }
+
+    /// Switches it in `config`.
+    pub fn set(self, config: &mut Config, on: bool) {
+        match self {
+            Knob::RcuNocb => config.rcu_nocb = on,
+            Knob::MemPressure => config.mem_pressure = on,
+        }
+    }
+
+    /// As the command line spells it with `value`: `--rcu-nocb off`.
+    pub fn flag(self, on: bool) -> &'static str {
+        match (self, on) {
+            (Knob::RcuNocb, true) => "--rcu-nocb on",
+            (Knob::RcuNocb, false) => "--rcu-nocb off",
+            (Knob::MemPressure, true) => "--mem-pressure on",
+            (Knob::MemPressure, false) => "--mem-pressure off",
+        }
+    }
+}
+
+impl Road {
+    /// Whether it is on in `config` (a road the model does not have never is).
+    pub fn on(&self, config: &Config) -> bool {
+        self.knob.is_some_and(|k| k.on(config))
     }
 }
 
@@ -177,9 +212,9 @@ pub fn assumed_off(config: &Config) -> Vec<String> {
         .collect();
     ROADS
         .iter()
-        .filter(|r| effects.contains(&r.effect) && !on(r, config))
+        .filter(|r| effects.contains(&r.effect) && !r.on(config))
         .map(|r| match r.knob {
-            Some(knob) => format!("{} ({knob} turns it on)", r.assumed),
+            Some(knob) => format!("{} ({} turns it on)", r.assumed, knob.flag(true)),
             None => format!("{} (not modelled)", r.assumed),
         })
         .collect()
@@ -191,15 +226,15 @@ mod tests {
     use crate::policy::Policy;
 
     #[test]
-    fn every_knob_named_is_read() {
-        let mut config = Config::default();
+    fn every_knob_named_is_read_and_set() {
         for road in ROADS.iter().filter(|r| r.knob.is_some()) {
-            config.rcu_nocb = false;
-            config.mem_pressure = false;
-            assert!(!on(road, &config), "{}", road.assumed);
-            config.rcu_nocb = true;
-            config.mem_pressure = true;
-            assert!(on(road, &config), "{}", road.assumed);
+            let knob = road.knob.unwrap();
+            for on in [false, true] {
+                let mut config = Config::default();
+                knob.set(&mut config, on);
+                assert_eq!(road.on(&config), on, "{}", road.assumed);
+                assert!(knob.flag(on).ends_with(if on { " on" } else { " off" }));
+            }
         }
     }
 

@@ -562,7 +562,8 @@ impl SwitchModel {
         let cpu = &s.cpu[c];
         let curr = cpu.curr();
         let mut kinds = smallvec::SmallVec::new();
-        if self.runnable_others(s, c, curr) {
+        // need_resched: another task is runnable here.
+        if self.runnable_others(s, c, curr).next().is_some() {
             kinds.push(Move::Preempt);
         }
         if self.is_user(curr) {

@@ -45,20 +45,23 @@ impl SwitchModel {
         s.cpu[c].push(Loc::SchedLock);
     }
 
-    /// Whether a task other than `curr` is runnable on CPU `c` (need_resched).
-    pub(crate) fn runnable_others(&self, s: &State, c: CpuId, curr: TaskId) -> bool {
-        self.task_ids()
-            .any(|t| t != curr && s.task_state(t) == TaskState::Runnable && s.task_cpu(t) == c)
+    /// The tasks other than `curr` runnable on CPU `c`'s runqueue.
+    pub fn runnable_others<'a>(
+        &'a self,
+        s: &'a State,
+        c: CpuId,
+        curr: TaskId,
+    ) -> impl Iterator<Item = TaskId> + 'a {
+        self.task_ids().filter(move |&t| {
+            t != curr && s.task_state(t) == TaskState::Runnable && s.task_cpu(t) == c
+        })
     }
 
     /// `pick_next_task`'s possible answers: any other runnable task; else `curr` if
     /// it is still running; else the idle task.
     pub fn pick_candidates(&self, s: &State, c: CpuId) -> Vec<TaskId> {
         let curr = s.cpu[c].curr();
-        let others: Vec<TaskId> = self
-            .task_ids()
-            .filter(|&t| t != curr && s.task_state(t) == TaskState::Runnable && s.task_cpu(t) == c)
-            .collect();
+        let others: Vec<TaskId> = self.runnable_others(s, c, curr).collect();
         if !others.is_empty() {
             return others;
         }

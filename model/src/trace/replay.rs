@@ -541,7 +541,8 @@ pub fn widened_model(config: &Config, cpus: usize) -> Result<(SwitchModel, Vec<T
     for (i, info) in old.tasks.iter().enumerate().skip(users) {
         let to = match info.kind {
             TaskKind::Rcuo(k) => new_users + k.index(),
-            _ => new_users + (model.tasks.len() - new_users) - 1,
+            // `kswapd0`, the last task.
+            _ => model.tasks.len() - 1,
         };
         map[i] = TaskId(to as u8);
         // Each kthread keeps its CPU (`--rcuo-cpu next` would move the last
