@@ -73,6 +73,12 @@ pub fn preconditions(config: &Config) -> Vec<Precondition> {
         &|c| c.mem_pressure = false,
     );
     add(
+        "memcg kmem accounting (an AVC allocation wakes the CPU's bound kworker)",
+        "--kmem-accounting off",
+        c.kmem_accounting,
+        &|c| c.kmem_accounting = false,
+    );
+    add(
         "rcu_barrier() callers",
         "--rcu-barrier off",
         c.rcu_barrier,

@@ -799,7 +799,7 @@ fn why_names_the_roads_a_deadlock_can_take() {
         "{out}"
     );
     assert!(
-        out.contains("assuming (roads from a call under rq->lock to a wake-up, left out): one memory node (each node's kswapd is bound to it) (not modelled); no memcg kmem accounting (not modelled); no task waiting in console_lock() (not modelled)\n"),
+        out.contains("assuming (roads from a call under rq->lock to a wake-up, left out): one memory node (each node's kswapd is bound to it) (not modelled); no memcg kmem accounting (--kmem-accounting on turns it on); no task waiting in console_lock() (not modelled)\n"),
         "{out}"
     );
     // A plain-read rule assumes nothing.
@@ -809,8 +809,8 @@ fn why_names_the_roads_a_deadlock_can_take() {
 
 /// `--roads all`: every road the model has on. The RHEL rule deadlocks on one CPU
 /// with no-CBs off, with the deferred wake-up, and with a never-full AVC (through
-/// `kswapd0`), naming the roads it still leaves out; every rule decided from plain
-/// reads holds on 1 and 2 CPUs and assumes nothing.
+/// `kswapd0` or the bound `kworker`), naming the roads it still leaves out; every
+/// rule decided from plain reads holds on 1 and 2 CPUs and assumes nothing.
 #[test]
 fn every_road_on() {
     for knob in [
@@ -828,9 +828,10 @@ fn every_road_on() {
             "{knob:?}: {out}"
         );
         assert!(
-            out.contains("no memcg kmem accounting (not modelled)"),
+            out.contains("no task waiting in console_lock() (not modelled)"),
             "{knob:?}: {out}"
         );
+        assert!(!out.contains("no memcg kmem accounting"), "{knob:?}: {out}");
     }
     for policy in [
         "always",
@@ -846,6 +847,10 @@ fn every_road_on() {
             ]);
             let out = stdout(&o);
             assert!(out.contains("--mem-pressure on"), "{policy} {cpus}: {out}");
+            assert!(
+                out.contains("--kmem-accounting on"),
+                "{policy} {cpus}: {out}"
+            );
             assert!(
                 out.contains("deadlock-free         holds"),
                 "{policy} {cpus}: {out}"

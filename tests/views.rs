@@ -106,7 +106,7 @@ fn show_puts_each_cpu_in_its_column() {
 const RHEL_CIRCULAR_SPLAT: &str = "
 ======================================================
 [ INFO: possible circular locking dependency detected ]
-3.10.0-switchpath #1 Not tainted [--policy rhel-ptrace-creds --cpus 1 --tasks 0:root,1000,1001,1000:nondumpable --selinux on --rcu-nocb on --defer-wakeup off --avc-full on --avc-churn on --rcuo-cpu same --llc shared --load-balance off --rcuo-wakers own --wake-placement kernel --mem-pressure off --rcu-barrier off]
+3.10.0-switchpath #1 Not tainted [--policy rhel-ptrace-creds --cpus 1 --tasks 0:root,1000,1001,1000:nondumpable --selinux on --rcu-nocb on --defer-wakeup off --avc-full on --avc-churn on --rcuo-cpu same --llc shared --load-balance off --rcuo-wakers own --wake-placement kernel --mem-pressure off --rcu-barrier off --kmem-accounting off]
 -------------------------------------------------------
 A/1 is trying to acquire lock:
  (&rdp->nocb_wq)[nocb_wq0.lock], at: __wake_up
@@ -158,7 +158,7 @@ Chain exists of:
 4 locks held by A/1:
  #0:  (&rq->lock)[rq0.lock], at: __schedule
  #1:  (rcu_read_lock), at: avc_compute_av
- #2:  (&avc_cache.slots_lock[i])[avc slot lock], at: avc_alloc_node
+ #2:  (&(&avc_cache.slots_lock[i])->rlock)[avc slot lock], at: avc_alloc_node
  #3:  (rcu_read_lock), at: avc_alloc_node
 
 stack backtrace:
@@ -173,7 +173,7 @@ Call Trace:
 const RECURSIVE_SPLAT: &str = "
 =============================================
 [ INFO: possible recursive locking detected ]
-3.10.0-switchpath #1 Not tainted [--policy rhel-ptrace-creds --cpus 1 --tasks 0:root,1000,1001,1000:nondumpable --selinux on --rcu-nocb on --defer-wakeup off --avc-full on --avc-churn on --rcuo-cpu same --llc shared --load-balance off --rcuo-wakers own --wake-placement kernel --mem-pressure off --rcu-barrier off]
+3.10.0-switchpath #1 Not tainted [--policy rhel-ptrace-creds --cpus 1 --tasks 0:root,1000,1001,1000:nondumpable --selinux on --rcu-nocb on --defer-wakeup off --avc-full on --avc-churn on --rcuo-cpu same --llc shared --load-balance off --rcuo-wakers own --wake-placement kernel --mem-pressure off --rcu-barrier off --kmem-accounting off]
 ---------------------------------------------
 A/1 is trying to acquire lock:
  (&rq->lock)[rq0.lock], at: try_to_wake_up
@@ -233,7 +233,7 @@ fn lockdep_prints_what_a_prove_locking_kernel_prints_first() {
         out.contains("[ INFO: possible circular locking dependency detected ]")
             && out.contains(" (&rdp->nocb_wq)[nocb_wq")
             && out.contains(
-                "Chain exists of:\n  &rdp->nocb_wq --> &rq->lock --> &avc_cache.slots_lock[i]\n"
+                "Chain exists of:\n  &rdp->nocb_wq --> &rq->lock --> &(&avc_cache.slots_lock[i])->rlock\n"
             ),
         "{out}"
     );

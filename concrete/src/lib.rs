@@ -23,7 +23,7 @@ pub mod selftest;
 pub mod workload;
 
 /// Why the concrete code cannot run `config`, if it cannot: the model's memory
-/// pressure (`kswapd`) and `rcu_barrier` roads, and a policy consulted on a
+/// pressure (`kswapd`), kmem accounting (`kworker`) and `rcu_barrier` roads, and a policy consulted on a
 /// switch that keeps the mm (`switch_mm` runs only on a change of mm here), are not
 /// implemented here yet, and a
 /// run without them would silently test less than it says.
@@ -32,6 +32,7 @@ pub fn unsupported(config: &switchpath_model::Config) -> Option<String> {
     let missing: Vec<&str> = [
         (config.mem_pressure, "--mem-pressure on"),
         (config.rcu_barrier, "--rcu-barrier on"),
+        (config.kmem_accounting, "--kmem-accounting on"),
         (
             every_switch_mm,
             "a policy consulted on every switch_mm call (when = \"switch-mm\")",

@@ -16,6 +16,9 @@ use std::fmt;
 pub const MAX_CPUS: usize = 4;
 /// Most user tasks a model instance may have.
 pub const MAX_USER_TASKS: usize = 8;
+/// Most tasks with dynamic state (user tasks and the kthreads: `rcuo`s,
+/// `kworker`s, `kswapd0`): the fixed-size state's task table.
+pub const MAX_TASKS: usize = 13;
 
 /// One user task as given on the command line: `1000`, `1001:nondumpable`, `0:root`.
 // JSON keys are snake_case in every output (`docs/json.md`); values keep the
@@ -245,6 +248,15 @@ pub struct Config {
     /// empty, in task context.
     #[serde(default)]
     pub rcu_barrier: bool,
+    /// Every user task is in one memory cgroup with kmem accounting active (a kmem
+    /// limit set, as container runtimes did): a slab allocation made for a user
+    /// task before the cgroup's copy of the cache exists queues its creation on the
+    /// local CPU's workqueue pool and wakes that pool's idle worker, a `kworker`
+    /// bound to the CPU (`__memcg_kmem_get_cache` → `schedule_work` →
+    /// `insert_work` → `wake_up_worker`). Off: no cgroup accounts kmem, and there
+    /// are no `kworker`s in the model.
+    #[serde(default)]
+    pub kmem_accounting: bool,
 }
 
 /// `1 CPU`, `2 CPUs`, `1 switch`, `3 switches`: a count with its noun in the
@@ -315,6 +327,7 @@ impl Default for Config {
             wake_placement: WakePlacement::Kernel,
             mem_pressure: false,
             rcu_barrier: false,
+            kmem_accounting: false,
         }
     }
 }
@@ -391,6 +404,14 @@ impl Config {
                 ));
             }
         }
+        let kthreads = (self.rcu_nocb as usize + self.kmem_accounting as usize) * self.cpus
+            + self.mem_pressure as usize;
+        if self.tasks.len() + kthreads > MAX_TASKS {
+            return Err(format!(
+                "--tasks: {} user tasks and {kthreads} kthreads (rcuo, kworker, kswapd) are more than the {MAX_TASKS} tasks a state holds: give fewer tasks or CPUs",
+                self.tasks.len()
+            ));
+        }
         if self.rcu_barrier && !self.rcu_nocb {
             return Err("--rcu-barrier on needs --rcu-nocb on: without no-CBs CPUs \
                  _rcu_barrier wakes no rcuo kthread (it queues its callbacks by IPI)"
@@ -403,7 +424,7 @@ impl Config {
     pub fn describe(&self) -> String {
         let onoff = |b: bool| if b { "on" } else { "off" };
         format!(
-            "{} --cpus {} --tasks {} --selinux {} --rcu-nocb {} --defer-wakeup {} --avc-full {} --avc-churn {} --rcuo-cpu {} --llc {} --load-balance {} --rcuo-wakers {} --wake-placement {} --mem-pressure {} --rcu-barrier {}",
+            "{} --cpus {} --tasks {} --selinux {} --rcu-nocb {} --defer-wakeup {} --avc-full {} --avc-churn {} --rcuo-cpu {} --llc {} --load-balance {} --rcuo-wakers {} --wake-placement {} --mem-pressure {} --rcu-barrier {} --kmem-accounting {}",
             match self.policy {
                 Policy::File(f) => format!("--policy-file {}", f.path),
                 p => format!("--policy {p}"),
@@ -428,6 +449,7 @@ impl Config {
             self.wake_placement,
             onoff(self.mem_pressure),
             onoff(self.rcu_barrier),
+            onoff(self.kmem_accounting),
         )
     }
 }

@@ -36,10 +36,9 @@
 //!   (lookups are RCU reads).
 
 use crate::config::MAX_CPUS;
+pub use crate::config::MAX_TASKS;
 use serde::{Deserialize, Serialize};
 
-/// Most tasks with dynamic state (user tasks, `rcuo` kthreads and `kswapd0`).
-pub const MAX_TASKS: usize = 13;
 /// Deepest stack of resume points.
 pub const MAX_DEPTH: usize = 10;
 /// The byte that stands for no task / no CPU / a free lock in a [`State`]'s fields
@@ -196,10 +195,18 @@ pub enum Lock {
     Pi(TaskId),
     /// `pgdat->kswapd_wait.lock` of node 0 (the model has one memory node).
     KswapdWq,
+    /// `pool->lock` of CPU n's (normal-priority) per-CPU worker pool. Only CPU n
+    /// ever takes it: work is queued on the local CPU's pool, and the pool's
+    /// workers are bound to CPU n (RHEL 7.7 `kernel/workqueue.c:1397-1426`,
+    /// 2377-2446), so its holder is n or nobody (a packed state keeps one bit).
+    Pool(CpuId),
 }
 
 /// Number of lock slots in [`State::holder`].
-pub const LOCK_SLOTS: usize = 2 * MAX_CPUS + 2 + MAX_TASKS;
+pub const LOCK_SLOTS: usize = 3 * MAX_CPUS + 2 + MAX_TASKS;
+
+/// Index of CPU 0's worker-pool lock in [`State::holder`]: the pool locks are last.
+pub const POOL_SLOTS: usize = 2 * MAX_CPUS + 2 + MAX_TASKS;
 
 impl Lock {
     /// Index into [`State::holder`].
@@ -210,6 +217,7 @@ impl Lock {
             Lock::AvcSlot => 2 * MAX_CPUS,
             Lock::KswapdWq => 2 * MAX_CPUS + 1,
             Lock::Pi(t) => 2 * MAX_CPUS + 2 + t.index(),
+            Lock::Pool(c) => POOL_SLOTS + c.index(),
         }
     }
 }
@@ -298,11 +306,22 @@ pub enum Loc {
     /// `_rcu_barrier` → `rcu_nocb_cpu_needs_barrier`: the lockless read of that CPU's
     /// `nocb_head` (only a non-empty queue gets the barrier callback).
     RcuBarrierCheck,
+    /// Caller frame: `slab_alloc_node` → `__memcg_kmem_get_cache` →
+    /// `memcg_create_cache_enqueue` → `schedule_work` → `__queue_work` (the user
+    /// task's memory cgroup has no copy of the cache yet). On top: back in
+    /// `slab_alloc_node`, which goes on allocating from the root cache.
+    MemcgEnqueue,
+    /// `__queue_work`: `spin_lock(&pwq->pool->lock)` of this CPU's pool.
+    QueueWorkLock,
+    /// `__queue_work`: unlock the pool (after `insert_work` → `wake_up_worker`).
+    QueueWorkUnlock,
+    /// `worker_thread` → `sleep:`: `worker_enter_idle` under the pool's lock.
+    WorkerIdle,
 }
 
 impl Loc {
     /// Every resume point, in discriminant order.
-    pub const ALL: [Loc; 35] = [
+    pub const ALL: [Loc; 39] = [
         Loc::Empty,
         Loc::SchedLock,
         Loc::SchedPick,
@@ -338,6 +357,10 @@ impl Loc {
         Loc::KswapdPrepareWait,
         Loc::RcuBarrier,
         Loc::RcuBarrierCheck,
+        Loc::MemcgEnqueue,
+        Loc::QueueWorkLock,
+        Loc::QueueWorkUnlock,
+        Loc::WorkerIdle,
     ];
 
     /// The resume point with discriminant `v` (a packed state's field).
@@ -556,6 +579,9 @@ pub struct State {
     pub avc: u16,
     /// `active_nodes` of the AVC.
     pub avc_nodes: u8,
+    /// The user tasks' memory cgroup has its copy of the AVC node cache
+    /// (`memcg_caches[]` set by the creation work; `--kmem-accounting on`).
+    pub memcg_cache: bool,
 }
 
 impl std::ops::Index<CpuId> for [Cpu; MAX_CPUS] {
@@ -580,6 +606,7 @@ impl State {
             holder: [NOBODY; LOCK_SLOTS],
             avc: 0,
             avc_nodes: 0,
+            memcg_cache: false,
         }
     }
 
@@ -649,7 +676,7 @@ mod tests {
     fn a_state_is_small_and_fixed_size() {
         // Every field is inline: copying a state never allocates (the `u16` AVC
         // field rounds the size up to an even number of bytes).
-        let fields = 4 * (MAX_DEPTH + 10) + MAX_TASKS + LOCK_SLOTS + 3;
+        let fields = 4 * (MAX_DEPTH + 10) + MAX_TASKS + LOCK_SLOTS + 4;
         assert_eq!(std::mem::size_of::<State>(), fields.next_multiple_of(2));
         assert!(
             std::mem::size_of::<State>() <= 128,

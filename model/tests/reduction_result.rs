@@ -202,6 +202,13 @@ fn hard_cases() -> Vec<SwitchModel> {
             c.rcu_barrier = true;
             c.mem_pressure = true;
         }),
+        // Each CPU's bound kworker, woken from switch_mm and the churn, renamed
+        // with its CPU; with kswapd0 beside it.
+        kmem_instance(),
+        config(Policy::RhelPtraceCreds, 2, "1000:root,1001", |c| {
+            c.kmem_accounting = true;
+            c.mem_pressure = true;
+        }),
     ];
     for bug in Bug::ALL {
         out.push(SwitchModel::new(bug.config()).unwrap().with_bug(bug));
@@ -215,6 +222,20 @@ fn the_search_in_transactions_stores_every_state_between_transactions_in_the_har
     for model in hard_cases() {
         assert_complete(&model);
     }
+}
+
+/// Two interchangeable CPUs, each with its bound kworker, which the RHEL rule's
+/// allocations under `rq->lock` wake.
+fn kmem_instance() -> SwitchModel {
+    config(Policy::RhelPtraceCreds, 2, "1000:root,1001:root", |c| {
+        c.rcu_nocb = false;
+        c.kmem_accounting = true;
+    })
+}
+
+#[test]
+fn the_search_stores_every_state_between_transactions_with_bound_kworkers() {
+    assert_complete(&kmem_instance());
 }
 
 #[test]

@@ -232,10 +232,16 @@ pub struct Knobs {
     /// allocator's slow path, which wakes kswapd0 (wake_all_kswapds → wakeup_kswapd).
     #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().mem_pressure))]
     pub mem_pressure: OnOff,
+    /// Memory-cgroup kmem accounting: every user task is in one cgroup with a kmem
+    /// limit, so its first slab allocation of a cache queues the cgroup's copy's
+    /// creation on the local CPU's workqueue and wakes that CPU's bound kworker
+    /// (__memcg_kmem_get_cache → schedule_work → insert_work → wake_up_worker).
+    #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().kmem_accounting))]
+    pub kmem_accounting: OnOff,
     /// `all`: every road the model has from a call under rq->lock to a wake-up is on
-    /// (memory pressure, beside no-CBs unless --rcu-nocb off); the roads it does not
-    /// have are listed in the verdict's `assuming` line.
-    #[arg(long, value_enum, conflicts_with = "mem_pressure")]
+    /// (memory pressure and kmem accounting, beside no-CBs unless --rcu-nocb off);
+    /// the roads it does not have are listed in the verdict's `assuming` line.
+    #[arg(long, value_enum, conflicts_with_all = ["mem_pressure", "kmem_accounting"])]
     pub roads: Option<RoadsArg>,
     /// A running user task may call rcu_barrier(): _rcu_barrier, from the calling CPU,
     /// enqueues a callback on each no-CBs CPU whose queue it finds non-empty, and
@@ -341,6 +347,7 @@ impl Knobs {
             wake_placement: self.wake_placement,
             mem_pressure: self.mem_pressure.on() || self.roads.is_some(),
             rcu_barrier: self.rcu_barrier.on(),
+            kmem_accounting: self.kmem_accounting.on() || self.roads.is_some(),
         };
         config.validate().map_err(Error::bad_input)?;
         Ok(config)

@@ -80,6 +80,7 @@ struct CaseConfig {
     wake_placement: Option<String>,
     mem_pressure: Option<bool>,
     rcu_barrier: Option<bool>,
+    kmem_accounting: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -195,6 +196,7 @@ pub fn load(path: &Path) -> Result<Case, String> {
         },
         mem_pressure: c.mem_pressure.unwrap_or(d.mem_pressure),
         rcu_barrier: c.rcu_barrier.unwrap_or(d.rcu_barrier),
+        kmem_accounting: c.kmem_accounting.unwrap_or(d.kmem_accounting),
     };
     config
         .validate()

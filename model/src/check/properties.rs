@@ -58,6 +58,9 @@ pub enum Witness {
     NocbWake,
     /// `try_to_wake_up` of `kswapd0` (an allocation took the slow path).
     KswapdWake,
+    /// `try_to_wake_up` of a pool's bound `kworker` (an allocation queued the
+    /// memory cgroup's cache creation).
+    KworkerWake,
     /// An IBPB was issued.
     Ibpb,
     /// A switch the policy's promise guards: `pick_next_task` may switch in a user
@@ -69,12 +72,13 @@ pub enum Witness {
 
 impl Witness {
     /// The witnesses, in report order.
-    pub const ALL: [Witness; 7] = [
+    pub const ALL: [Witness; 8] = [
         Witness::CrossCred,
         Witness::AvcMiss,
         Witness::CallRcuUnderRqLock,
         Witness::NocbWake,
         Witness::KswapdWake,
+        Witness::KworkerWake,
         Witness::Ibpb,
         Witness::PromiseSwitch,
     ];
@@ -87,6 +91,7 @@ impl Witness {
             Witness::CallRcuUnderRqLock => "call_rcu under rq->lock",
             Witness::NocbWake => "no-CBs wake-up",
             Witness::KswapdWake => "kswapd wake-up",
+            Witness::KworkerWake => "kworker wake-up",
             Witness::Ibpb => "IBPB",
             Witness::PromiseSwitch => "promise-guarded switch",
         }
@@ -144,6 +149,7 @@ impl SwitchModel {
                 }
                 Witness::NocbWake => cpu.wakee().is_some_and(|t| self.rcuo_queue(t).is_some()),
                 Witness::KswapdWake => cpu.wakee().is_some_and(|t| self.is_kswapd(t)),
+                Witness::KworkerWake => cpu.wakee().is_some_and(|t| self.kworker_cpu(t).is_some()),
                 Witness::Ibpb => cpu.flags & F_IBPB != 0,
                 // At `pick_next_task`'s choice, every other runnable task is a
                 // candidate and a successor (`pick_candidates`, `cpu_actions`), so
@@ -164,13 +170,15 @@ impl SwitchModel {
 }
 
 /// The properties of `model`: [`all`], without the `kswapd` witness where there is no
-/// `kswapd0` (without memory pressure). A witness about a task that does not exist
+/// `kswapd0` (without memory pressure) and the `kworker` one where there are no
+/// `kworker`s (without kmem accounting). A witness about a task that does not exist
 /// could never be reached, and would keep every search that stops once each
 /// property is decided (`Goal::Settle`) from stopping.
 pub fn of<M: Model<State = State> + AsRef<SwitchModel>>(model: &SwitchModel) -> Vec<Property<M>> {
     all()
         .into_iter()
         .filter(|p| p.name != Witness::KswapdWake.name() || model.kswapd().is_some())
+        .filter(|p| p.name != Witness::KworkerWake.name() || model.config.kmem_accounting)
         .collect()
 }
 
@@ -211,6 +219,9 @@ pub fn all<M: Model<State = State> + AsRef<SwitchModel>>() -> Vec<Property<M>> {
         }),
         Property::sometimes(Witness::KswapdWake.name(), |m: &M, s: &State| {
             m.as_ref().witness(s, Witness::KswapdWake)
+        }),
+        Property::sometimes(Witness::KworkerWake.name(), |m: &M, s: &State| {
+            m.as_ref().witness(s, Witness::KworkerWake)
         }),
         Property::sometimes(Witness::Ibpb.name(), |m: &M, s: &State| {
             m.as_ref().witness(s, Witness::Ibpb)
@@ -292,6 +303,7 @@ impl SwitchModel {
             Witness::CallRcuUnderRqLock => rhel_avc && cfg.rcu_nocb && cfg.avc_full,
             Witness::NocbWake => cfg.rcu_nocb,
             Witness::KswapdWake => cfg.mem_pressure && rhel_avc,
+            Witness::KworkerWake => cfg.kmem_accounting && rhel_avc,
             Witness::Ibpb => crate::check::cost::cost(cfg).ibpbs > 0,
             Witness::PromiseSwitch => self.promise_constrains(),
         }

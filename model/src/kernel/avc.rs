@@ -53,6 +53,16 @@ impl SwitchModel {
         // avc_compute_av → avc_insert → avc_alloc_node: kmem_cache_zalloc, then
         // the count against the threshold.
         s.cpu[c].set_top(Loc::AvcInsertLock);
+        if self.memcg_enqueues(s, c) {
+            self.memcg_create_cache_enqueue(s, c);
+        } else {
+            self.slab_alloc(s, c);
+        }
+    }
+
+    /// `slab_alloc_node` from the root cache: under memory pressure the fast or
+    /// the slow path (a choice), else the node at once.
+    pub(crate) fn slab_alloc(&self, s: &mut State, c: CpuId) {
         if self.config.mem_pressure {
             s.cpu[c].push(Loc::AllocPages);
         } else {

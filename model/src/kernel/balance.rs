@@ -25,7 +25,12 @@ impl SwitchModel {
         let mut out = vec![None];
         out.extend(
             self.task_ids()
-                .filter(|&t| s.task_state(t) == TaskState::Runnable && s.task_cpu(t) == o)
+                // A pool's kworker is bound to its CPU (`can_migrate_task`).
+                .filter(|&t| {
+                    s.task_state(t) == TaskState::Runnable
+                        && s.task_cpu(t) == o
+                        && self.kworker_cpu(t).is_none()
+                })
                 .map(Some),
         );
         out

@@ -14,6 +14,7 @@ impl SwitchModel {
             Lock::AvcSlot => "avc slot lock".into(),
             Lock::Pi(t) => format!("{}.pi_lock", self.task_name(t)),
             Lock::KswapdWq => "kswapd_wait.lock".into(),
+            Lock::Pool(c) => format!("pool{c}.lock"),
         }
     }
 
@@ -25,6 +26,7 @@ impl SwitchModel {
             Lock::AvcSlot => "avc slot lock",
             Lock::Pi(_) => "p->pi_lock",
             Lock::KswapdWq => "kswapd_wait.lock",
+            Lock::Pool(_) => "pool->lock",
         }
     }
 
@@ -32,15 +34,18 @@ impl SwitchModel {
     /// the stringified argument of the lock's initialiser (RHEL 7.7
     /// `kernel/sched/core.c:8596`, `kernel/fork.c:1254`,
     /// `kernel/rcutree_plugin.h:2251`, `security/selinux/avc.c:182`,
-    /// `mm/page_alloc.c:5763`; `init_waitqueue_head` names the head,
-    /// `include/linux/wait.h:90-95`).
+    /// `mm/page_alloc.c:5763`, `kernel/workqueue.c:3751`; `init_waitqueue_head`
+    /// names the head, `include/linux/wait.h:90-95`; `spin_lock_init` of a
+    /// `spinlock_t` initialises its `rlock`, so lockdep names
+    /// `&(&<arg>)->rlock`, `include/linux/spinlock.h:329-333` and 95-100).
     pub fn lockdep_class(lock: Lock) -> &'static str {
         match lock {
             Lock::Rq(_) => "&rq->lock",
             Lock::Wq(_) => "&rdp->nocb_wq",
-            Lock::AvcSlot => "&avc_cache.slots_lock[i]",
+            Lock::AvcSlot => "&(&avc_cache.slots_lock[i])->rlock",
             Lock::Pi(_) => "&p->pi_lock",
             Lock::KswapdWq => "&pgdat->kswapd_wait",
+            Lock::Pool(_) => "&(&pool->lock)->rlock",
         }
     }
 
@@ -70,6 +75,11 @@ impl SwitchModel {
             .chain(self.cpus().map(Lock::Wq))
             .chain([Lock::AvcSlot, Lock::KswapdWq])
             .chain(self.task_ids().map(Lock::Pi))
+            .chain(
+                self.cpus()
+                    .filter(|_| self.config.kmem_accounting)
+                    .map(Lock::Pool),
+            )
     }
 
     /// The locks CPU `c` holds, in lock-table order.
@@ -124,6 +134,7 @@ impl SwitchModel {
             Move::Alloc(AllocPath::Slow) => "allocation slow path".into(),
             Move::KswapdSleep => "kswapd sleeps".into(),
             Move::RcuBarrier => "rcu_barrier".into(),
+            Move::KworkerRun => "kworker runs its work".into(),
         };
         format!("CPU{} {what}", a.cpu)
     }
@@ -205,6 +216,9 @@ impl SwitchModel {
             Move::RcuBarrier => {
                 format!("{curr} calls rcu_barrier(): a callback on every no-CBs queue")
             }
+            Move::KworkerRun => format!(
+                "{curr} runs memcg_create_cache_work_func (the cgroup's cache is made), then worker_enter_idle"
+            ),
         }
     }
 }

@@ -130,7 +130,7 @@ pub const ROADS: [Road; 6] = [
         assumed: "no memcg kmem accounting",
         wakes: "kworker/N",
         binding: Binding::ThisCpu,
-        knob: None,
+        knob: Some(Knob::KmemAccounting),
         source: "mm/slub.c:2528 → include/linux/memcontrol.h:588-601 (memcg_kmem_get_cache; skipped in interrupt, without current->mm, or for PF_KTHREAD, line 595) → mm/memcontrol.c:3490-3541 (__memcg_kmem_get_cache: enqueue at 3536 when the memcg's cache does not exist yet) → 3441-3457 (schedule_work at 3456) → kernel/workqueue.c:1397-1401 (__queue_work: the local CPU's pool, wq_unbound_cpumask being every CPU by default) → 1309-1328 (insert_work: wakes if nr_running == 0) → 837-843 (wake_up_worker: wake_up_process(worker->task))",
     },
     Road {
@@ -158,6 +158,8 @@ pub enum Knob {
     RcuNocb,
     /// `--mem-pressure`.
     MemPressure,
+    /// `--kmem-accounting`.
+    KmemAccounting,
 }
 
 impl Knob {
@@ -166,6 +168,7 @@ impl Knob {
         match self {
             Knob::RcuNocb => config.rcu_nocb,
             Knob::MemPressure => config.mem_pressure,
+            Knob::KmemAccounting => config.kmem_accounting,
         }
     }
 
@@ -174,6 +177,7 @@ impl Knob {
         match self {
             Knob::RcuNocb => config.rcu_nocb = on,
             Knob::MemPressure => config.mem_pressure = on,
+            Knob::KmemAccounting => config.kmem_accounting = on,
         }
     }
 
@@ -184,6 +188,8 @@ impl Knob {
             (Knob::RcuNocb, false) => "--rcu-nocb off",
             (Knob::MemPressure, true) => "--mem-pressure on",
             (Knob::MemPressure, false) => "--mem-pressure off",
+            (Knob::KmemAccounting, true) => "--kmem-accounting on",
+            (Knob::KmemAccounting, false) => "--kmem-accounting off",
         }
     }
 }
@@ -263,7 +269,7 @@ mod tests {
             [
                 "no memory pressure (--mem-pressure on turns it on)",
                 "one memory node (each node's kswapd is bound to it) (not modelled)",
-                "no memcg kmem accounting (not modelled)",
+                "no memcg kmem accounting (--kmem-accounting on turns it on)",
                 "no task waiting in console_lock() (not modelled)",
             ]
         );

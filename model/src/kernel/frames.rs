@@ -36,6 +36,11 @@ pub const INLINED: &[&str] = &[
     // `static bool` in RHEL 7.7 `kernel/rcutree_plugin.h:2037`, called once:
     // UNVERIFIED whether the 3.10 build inlines it.
     "rcu_nocb_cpu_needs_barrier",
+    // `__always_inline` (RHEL 7.7 `include/linux/memcontrol.h:588`) and `static
+    // inline` (`include/linux/workqueue.h:591-594`, `queue_work` above it).
+    "memcg_kmem_get_cache",
+    "schedule_work",
+    "queue_work",
 ];
 
 /// The stuck CPU's frames #4 to #24 in the vmcore of the 2018 incident (PID 16359,
@@ -147,6 +152,28 @@ pub const ALLOC_SLOWPATH: &[&str] = &[
     "__alloc_pages_slowpath",
     "wake_all_kswapds",
     "wakeup_kswapd",
+];
+
+/// `avc_alloc_node`'s allocation down to the memory cgroup's cache-creation work
+/// being queued, outermost first (RHEL 7.7 `mm/slub.c:2517-2528`,
+/// `include/linux/memcontrol.h:588-601`, `mm/memcontrol.c:3441-3536`,
+/// `include/linux/workqueue.h:591-594` and 532-536, `kernel/workqueue.c:1486-1500`).
+/// `memcg_create_cache_enqueue` and `__memcg_create_cache_enqueue` are `static`
+/// with one caller each: whether the 3.10 build inlines them is UNVERIFIED, so
+/// they are shown.
+pub const MEMCG_ENQUEUE: &[&str] = &[
+    "avc_alloc_node",
+    "kmem_cache_zalloc",
+    "kmem_cache_alloc",
+    "slab_alloc",
+    "slab_alloc_node",
+    "memcg_kmem_get_cache",
+    "__memcg_kmem_get_cache",
+    "memcg_create_cache_enqueue",
+    "__memcg_create_cache_enqueue",
+    "schedule_work",
+    "queue_work",
+    "queue_work_on",
 ];
 
 /// `rcu_barrier()` in a non-preemptible build, down to its loop, outermost first.
@@ -285,6 +312,26 @@ pub fn loc_frames(loc: Loc, on_top: bool) -> Vec<&'static str> {
             ],
         ),
         Loc::RcuBarrier => (RCU_BARRIER, RCU_BARRIER),
+        Loc::MemcgEnqueue => (
+            MEMCG_ENQUEUE,
+            &["avc_alloc_node", "kmem_cache_zalloc", "kmem_cache_alloc"],
+        ),
+        Loc::QueueWorkLock => (&["__queue_work"], &["__queue_work", "_raw_spin_lock"]),
+        Loc::QueueWorkUnlock => (
+            &[
+                "__queue_work",
+                "insert_work",
+                "wake_up_worker",
+                "wake_up_process",
+            ],
+            &["__queue_work"],
+        ),
+        // `process_one_work` retakes the pool lock after the work function
+        // (RHEL 7.7 `kernel/workqueue.c:2324`); `worker_thread` holds it to `sleep:`.
+        Loc::WorkerIdle => (
+            &["worker_thread"],
+            &["worker_thread", "process_one_work", "_raw_spin_lock_irq"],
+        ),
         Loc::RcuBarrierCheck => (
             &["rcu_nocb_cpu_needs_barrier"],
             &["rcu_nocb_cpu_needs_barrier"],
@@ -399,6 +446,8 @@ fn lock_label(i: usize) -> String {
         "avc slot lock".into()
     } else if i == 2 * MAX_CPUS + 1 {
         "kswapd_wait.lock".into()
+    } else if i >= crate::state::POOL_SLOTS {
+        format!("pool{}.lock", i - crate::state::POOL_SLOTS)
     } else {
         format!(
             "{}.pi_lock",

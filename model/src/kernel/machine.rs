@@ -38,6 +38,9 @@ pub enum TaskKind {
     /// `kswapd0`, the page reclaim kthread of the one memory node (with memory
     /// pressure on).
     Kswapd,
+    /// The idle worker of CPU n's per-CPU worker pool, bound to CPU n (with kmem
+    /// accounting on).
+    Kworker(CpuId),
 }
 
 /// What the model knows of a task that never changes.
@@ -111,6 +114,9 @@ pub enum Move {
     KswapdSleep,
     /// The running user task calls `rcu_barrier()`.
     RcuBarrier,
+    /// The running `kworker` processes its pool's work (the cache creation) and
+    /// goes back to idle.
+    KworkerRun,
 }
 
 /// Which way an allocation under memory pressure goes.
@@ -279,6 +285,17 @@ impl SwitchModel {
                 });
             }
         }
+        if config.kmem_accounting {
+            for k in 0..config.cpus {
+                tasks.push(TaskInfo {
+                    name: format!("kworker/{k}:1"),
+                    view: KTHREAD,
+                    kind: TaskKind::Kworker(CpuId(k as u8)),
+                    home: CpuId(k as u8),
+                    avc_key: kernel_key,
+                });
+            }
+        }
         if config.mem_pressure {
             tasks.push(TaskInfo {
                 name: "kswapd0".into(),
@@ -288,10 +305,7 @@ impl SwitchModel {
                 avc_key: kernel_key,
             });
         }
-        assert!(
-            tasks.len() <= MAX_TASKS,
-            "MAX_TASKS is too small for this configuration"
-        );
+        debug_assert!(tasks.len() <= MAX_TASKS, "validate bounds the tasks");
         Ok(SwitchModel {
             kernel_key,
             tasks,
@@ -340,7 +354,30 @@ impl SwitchModel {
         }
         match self.tasks.get(t.index())?.kind {
             TaskKind::Rcuo(k) => Some(k),
-            TaskKind::User | TaskKind::Kswapd => None,
+            TaskKind::User | TaskKind::Kswapd | TaskKind::Kworker(_) => None,
+        }
+    }
+
+    /// The worker of CPU `c`'s pool, if kmem accounting is modelled.
+    pub fn kworker_of(&self, c: CpuId) -> Option<TaskId> {
+        self.config.kmem_accounting.then(|| {
+            let nocb = if self.config.rcu_nocb {
+                self.config.cpus
+            } else {
+                0
+            };
+            TaskId((self.config.tasks.len() + nocb + c.index()) as u8)
+        })
+    }
+
+    /// Which CPU's pool task `t` works for, if it is a `kworker`.
+    pub fn kworker_cpu(&self, t: TaskId) -> Option<CpuId> {
+        if t.is_idle() {
+            return None;
+        }
+        match self.tasks.get(t.index())?.kind {
+            TaskKind::Kworker(c) => Some(c),
+            _ => None,
         }
     }
 
@@ -436,7 +473,7 @@ impl SwitchModel {
         for (t, info) in self.tasks.iter().enumerate() {
             let t = TaskId(t as u8);
             match info.kind {
-                TaskKind::Rcuo(_) | TaskKind::Kswapd => {
+                TaskKind::Rcuo(_) | TaskKind::Kswapd | TaskKind::Kworker(_) => {
                     s.set_task(t, TaskState::Sleeping, info.home)
                 }
                 TaskKind::User => {
@@ -475,7 +512,8 @@ impl SwitchModel {
             | Loc::DeferredWake
             | Loc::CallRcuReturn
             | Loc::InodePermission
-            | Loc::RcuBarrier => Op::Local,
+            | Loc::RcuBarrier
+            | Loc::MemcgEnqueue => Op::Local,
             Loc::AvcLookup
             | Loc::AvcReclaim
             | Loc::CallRcu
@@ -486,6 +524,8 @@ impl SwitchModel {
             Loc::WakeLock => Op::Acquire(self.wait_queue(s, c)),
             Loc::WakeUnlock => Op::Release(self.wait_queue(s, c)),
             Loc::KswapdPrepareWait => Op::Acquire(Lock::KswapdWq),
+            Loc::QueueWorkLock | Loc::WorkerIdle => Op::Acquire(Lock::Pool(c)),
+            Loc::QueueWorkUnlock => Op::Release(Lock::Pool(c)),
             Loc::RcuoPrepareWait => {
                 let k = self
                     .rcuo_queue(cpu.curr())
@@ -591,6 +631,9 @@ impl SwitchModel {
         if self.is_kswapd(curr) {
             kinds.push(Move::KswapdSleep);
         }
+        if self.kworker_cpu(curr).is_some() {
+            kinds.push(Move::KworkerRun);
+        }
         if let Some(k) = self.rcuo_queue(curr) {
             if s.cpu[k].flags & F_QUEUED != 0 {
                 kinds.push(Move::RcuoDrain);
@@ -637,6 +680,7 @@ impl SwitchModel {
             Move::Alloc(path) => self.alloc_pages(s, c, path),
             Move::KswapdSleep => s.cpu[c].push(Loc::KswapdPrepareWait),
             Move::RcuBarrier => self.rcu_barrier(s, c),
+            Move::KworkerRun => self.kworker_run(s, c),
             Move::Pick(t) => self.pick(s, c, t),
             Move::Place(x) => self.place(s, c, x),
             Move::Migrate(t) => self.migrate(s, c, t),
@@ -677,6 +721,8 @@ impl SwitchModel {
             Loc::AvcInsertLock => self.avc_insert(s, c),
             Loc::WakeLock => self.wake_up_locked(s, c),
             Loc::KswapdPrepareWait => self.kswapd_prepare_wait_locked(s, c),
+            Loc::QueueWorkLock => self.insert_work(s, c),
+            Loc::WorkerIdle => self.worker_idle_locked(s, c),
             Loc::RcuoPrepareWait => self.rcuo_prepare_wait_locked(s, c),
             Loc::TtwuPi => self.ttwu_pi_locked(s, c),
             Loc::TtwuRemoteLock => self.ttwu_remote_locked(s, c),
@@ -701,9 +747,11 @@ impl SwitchModel {
             }
             // Each returns to its caller: avc_alloc_node to avc_insert, avc_insert to
             // the capability check, __wake_up to __call_rcu, the IPI to task context.
-            Loc::AvcReclaimUnlock | Loc::AvcInsertUnlock | Loc::WakeUnlock | Loc::IpiUnlock => {
-                cpu.pop()
-            }
+            Loc::AvcReclaimUnlock
+            | Loc::AvcInsertUnlock
+            | Loc::WakeUnlock
+            | Loc::IpiUnlock
+            | Loc::QueueWorkUnlock => cpu.pop(),
             other => unreachable!("no release at {other:?}"),
         }
     }
@@ -719,6 +767,10 @@ impl SwitchModel {
                 Loc::PipeWrite | Loc::DeferredWake | Loc::InodePermission => s.cpu[c].pop(),
                 Loc::CallRcuReturn => self.call_rcu_return(s, c),
                 Loc::RcuBarrier => self.rcu_barrier_next(s, c),
+                Loc::MemcgEnqueue => {
+                    s.cpu[c].pop();
+                    self.slab_alloc(s, c);
+                }
                 other => unreachable!("{other:?} is not local code"),
             }
         }

@@ -10,6 +10,7 @@
 //! | `rcu_nocb.rs` | `call_rcu`, `__call_rcu_nocb_enqueue`, `rcuo`, deferred wake-up |
 //! | `avc.rs` | `avc_has_perm_noaudit`, `avc_alloc_node`, `avc_reclaim_node`, `avc_insert` |
 //! | `reclaim.rs` | memory pressure: `kmem_cache_zalloc`'s slow path, `wakeup_kswapd`, `kswapd` |
+//! | `workqueue.rs` | memcg kmem accounting: `__memcg_kmem_get_cache`, `__queue_work`, `insert_work`, `worker_thread` |
 //! | `balance.rs` | `load_balance`, `double_rq_lock` |
 //! | `waits.rs` | the wait-for graph: who a spinning CPU waits for, and its cycles |
 //! | `effects.rs` | what a call under `rq->lock` may do, and each effect's roads to a wake-up |
@@ -30,3 +31,4 @@ pub mod seeded;
 pub mod switch_mm;
 pub mod waits;
 pub mod wakeup;
+pub mod workqueue;

@@ -99,12 +99,15 @@ impl SwitchModel {
     }
 
     /// Whether `select_task_rq` asks `select_task_rq_fair` where to wake `p`: it is
-    /// allowed on several CPUs (a kthread, or a user task with `--load-balance on`;
-    /// otherwise a user task is pinned to its CPU), and the placement is the
-    /// kernel's.
+    /// allowed on several CPUs (a kthread other than a pool's bound `kworker`, or a
+    /// user task with `--load-balance on`; otherwise a user task is pinned to its
+    /// CPU), and the placement is the kernel's. A task allowed on one CPU is
+    /// placed there (`select_task_rq` calls `select_task_rq_fair` only if
+    /// `nr_cpus_allowed > 1`, RHEL 7.7 `kernel/sched/core.c:1640-1641`, UNVERIFIED line).
     pub fn unbound(&self, p: TaskId) -> bool {
         self.config.cpus > 1
             && self.config.wake_placement == WakePlacement::Kernel
+            && self.kworker_cpu(p).is_none()
             && (!self.is_user(p) || self.config.load_balance)
     }
 

@@ -47,6 +47,8 @@ mod role {
     pub const OWN_RCUO: u8 = 0x50;
     pub const FOREIGN_RCUO: u8 = 0x51;
     pub const KSWAPD: u8 = 0x52;
+    pub const OWN_KWORKER: u8 = 0x53;
+    pub const FOREIGN_KWORKER: u8 = 0x54;
     pub const OWN_IDLE: u8 = 0x80;
     pub const OTHER_IDLE: u8 = 0x81;
     /// A CPU field naming this CPU, another, none.
@@ -79,10 +81,12 @@ pub fn projection(model: &SwitchModel, s: &State, c: CpuId) -> Projection {
                     }
                 }
                 None if model.is_user(t) => role::FOREIGN_USER,
-                None => match model.rcuo_queue(t) {
-                    Some(q) if q == c => role::OWN_RCUO,
-                    Some(_) => role::FOREIGN_RCUO,
-                    None => role::KSWAPD,
+                None => match (model.rcuo_queue(t), model.kworker_cpu(t)) {
+                    (Some(q), _) if q == c => role::OWN_RCUO,
+                    (Some(_), _) => role::FOREIGN_RCUO,
+                    (None, Some(k)) if k == c => role::OWN_KWORKER,
+                    (None, Some(_)) => role::FOREIGN_KWORKER,
+                    (None, None) => role::KSWAPD,
                 },
             },
         };
@@ -116,6 +120,8 @@ pub fn describe(p: &Projection) -> String {
         role::OWN_RCUO => Some("its own rcuo".to_string()),
         role::FOREIGN_RCUO => Some("another CPU's rcuo".to_string()),
         role::KSWAPD => Some("kswapd".to_string()),
+        role::OWN_KWORKER => Some("its own kworker".to_string()),
+        role::FOREIGN_KWORKER => Some("another CPU's kworker".to_string()),
         role::OWN_IDLE => Some("its idle task".to_string()),
         role::OTHER_IDLE => Some("another CPU's idle task".to_string()),
         i => Some(format!("own user task {}", i + 1)),

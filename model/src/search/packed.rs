@@ -9,10 +9,11 @@
 //! | per CPU: curr, prev, next, wakee, trained_by, last_mm | 6 × 5 |
 //! | per CPU: target, queue, flags | 3 + 3 + 3 |
 //! | per task: scheduler state, runqueue | 13 × (3 + 2) |
-//! | per lock: holder | 23 × 3 |
-//! | AVC keys, `active_nodes` | 16 + 3 |
+//! | per lock but the pools': holder | 23 × 3 |
+//! | per worker pool: locked (only its own CPU takes it) | 4 × 1 |
+//! | AVC keys, `active_nodes`, the cgroup's cache made | 16 + 3 + 1 |
 //!
-//! At most 565 bits of the 576; a stack takes only its resume points in use (the
+//! At most 570 bits of the 576; a stack takes only its resume points in use (the
 //! depth before them says how many), which makes packing cheaper, and the rest of
 //! the words stays zero. Packing is exact: [`unpack`] gives back the same `State`
 //! (a test checks it on every state of an exploration), so the visited set is a set
@@ -41,15 +42,16 @@ const NODES_BITS: u32 = 3;
 pub const BITS: u32 = MAX_CPUS as u32
     * (DEPTH_BITS + MAX_DEPTH as u32 * LOC_BITS + 6 * TASK_REF_BITS + 2 * CPU_REF_BITS + FLAG_BITS)
     + MAX_TASKS as u32 * (TASK_STATE_BITS + TASK_CPU_BITS)
-    + LOCK_SLOTS as u32 * CPU_REF_BITS
+    + POOL_SLOTS as u32 * CPU_REF_BITS
+    + MAX_CPUS as u32
     + 16
-    + NODES_BITS;
+    + NODES_BITS
+    + 1;
 const _: () = assert!(
     BITS <= 64 * WORDS as u32,
     "the packed state needs more words"
 );
-const _: () =
-    assert!(MAX_CPUS <= 4 && MAX_TASKS + MAX_CPUS < 31 && (Loc::RcuBarrierCheck as u32) < 64);
+const _: () = assert!(MAX_CPUS <= 4 && MAX_TASKS + MAX_CPUS < 31 && (Loc::WorkerIdle as u32) < 64);
 
 struct Writer {
     words: [u64; WORDS],
@@ -141,11 +143,19 @@ pub fn pack(s: &State) -> Packed {
         w.put((t & 0x0f) as u64, TASK_STATE_BITS);
         w.put((t >> 4) as u64, TASK_CPU_BITS);
     }
-    for &h in &s.holder {
+    for &h in &s.holder[..POOL_SLOTS] {
         w.put(cpu_ref(h), CPU_REF_BITS);
+    }
+    for (c, &h) in s.holder[POOL_SLOTS..].iter().enumerate() {
+        debug_assert!(
+            h == NOBODY || h as usize == c,
+            "pool{c}.lock held by CPU{h}"
+        );
+        w.put((h != NOBODY) as u64, 1);
     }
     w.put(s.avc as u64, 16);
     w.put(s.avc_nodes as u64, NODES_BITS);
+    w.put(s.memcg_cache as u64, 1);
     Packed(w.words)
 }
 
@@ -172,11 +182,15 @@ pub fn unpack(p: &Packed) -> State {
         let cpu = r.get(TASK_CPU_BITS) as u8;
         *t = state | (cpu << 4);
     }
-    for h in s.holder.iter_mut() {
+    for h in s.holder[..POOL_SLOTS].iter_mut() {
         *h = cpu_unref(r.get(CPU_REF_BITS));
+    }
+    for (c, h) in s.holder[POOL_SLOTS..].iter_mut().enumerate() {
+        *h = if r.get(1) == 1 { c as u8 } else { NOBODY };
     }
     s.avc = r.get(16) as u16;
     s.avc_nodes = r.get(NODES_BITS) as u8;
+    s.memcg_cache = r.get(1) == 1;
     s
 }
 

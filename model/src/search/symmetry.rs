@@ -11,7 +11,8 @@
 //!   (`--rcuo-cpu next` or a list ties CPUs together asymmetrically). Renaming CPU
 //!   `c` to `π(c)` renames its runqueue lock, its wait-queue lock, its idle task and
 //!   its `rcuo` kthread with it. `--rcu-barrier on` breaks it too (`_rcu_barrier`
-//!   walks the queues in CPU order). `kswapd0` (one per memory node) is renamed to
+//!   walks the queues in CPU order). With `--kmem-accounting on` each CPU's bound
+//!   `kworker` and its worker pool's lock are renamed with it. `kswapd0` (one per memory node) is renamed to
 //!   itself; the wake placement (the waker's CPU, the previous one, idle siblings)
 //!   names no CPU by number. Where tasks *start* does not matter: the initial
 //!   state is just one state; the transitions are what must be symmetric.
@@ -75,6 +76,8 @@ pub struct Symmetry {
     ntasks: usize,
     /// Id of `rcuo0`, if there are `rcuo` kthreads.
     rcuo_base: Option<u8>,
+    /// Id of `kworker/0`, if there are `kworker`s.
+    kworker_base: Option<u8>,
     /// Id of `kswapd0`, if there is one.
     kswapd: Option<u8>,
     /// Classes of interchangeable user tasks (each sorted, at least two).
@@ -137,7 +140,12 @@ impl Symmetry {
                 || (1..cfg.cpus).all(|k| {
                     let (a, b) = (model.rcuo_of(CpuId(0)), model.rcuo_of(CpuId(k as u8)));
                     model.renaming_keeps_decisions(&|t| swap(t, a, b))
-                }));
+                }))
+            // ... and its `kworker`.
+            && (1..cfg.cpus).all(|k| match (model.kworker_of(CpuId(0)), model.kworker_of(CpuId(k as u8))) {
+                (Some(a), Some(b)) => model.renaming_keeps_decisions(&|t| swap(t, a, b)),
+                _ => true,
+            });
         let mut fixed_keys = !0u16;
         for class in &classes {
             for &t in class {
@@ -149,6 +157,7 @@ impl Symmetry {
             cpu_symmetric,
             ntasks: model.tasks.len(),
             rcuo_base: cfg.rcu_nocb.then_some(cfg.tasks.len() as u8),
+            kworker_base: model.kworker_of(CpuId(0)).map(|t| t.0),
             kswapd: model.kswapd().map(|t| t.0),
             classes,
             class_of,
@@ -306,6 +315,7 @@ impl Symmetry {
         };
         whose(s.holder[Lock::Rq(CpuId(c)).index()]).hash(&mut h);
         whose(s.holder[Lock::Wq(CpuId(c)).index()]).hash(&mut h);
+        whose(s.holder[Lock::Pool(CpuId(c)).index()]).hash(&mut h);
         let held = s.holder.iter().filter(|&&x| x == c).count() as u8;
         (
             held,
@@ -314,7 +324,7 @@ impl Symmetry {
         )
             .hash(&mut h);
         rq.hash(&mut h);
-        if let Some(base) = self.rcuo_base {
+        for base in [self.rcuo_base, self.kworker_base].into_iter().flatten() {
             let own = s.task[(base + c) as usize];
             (own & 0x0f, own >> 4 == c).hash(&mut h);
         }
@@ -328,10 +338,19 @@ impl Symmetry {
             t if t >= IDLE => 1 + (t - IDLE != c) as u8,
             t => match self.rcuo_index(t) {
                 Some(k) => 3 + (k != c) as u8,
+                None if self.kworker_index(t).is_some() => {
+                    6 + (self.kworker_index(t) != Some(c)) as u8
+                }
                 None if self.kswapd == Some(t) => 5,
                 None => 8 + self.class_of[t as usize],
             },
         }
+    }
+
+    /// Which CPU's `kworker` task `t` is, if it is one.
+    fn kworker_index(&self, t: u8) -> Option<u8> {
+        let base = self.kworker_base?;
+        (t >= base && t < base + self.cpus as u8).then(|| t - base)
     }
 
     /// Which CPU's `rcuo` task `t` is, if it is one.
@@ -346,8 +365,9 @@ impl Symmetry {
         let task_of = |t: u8| match t {
             NOBODY => NOBODY,
             t if t >= IDLE => IDLE + pi[(t - IDLE) as usize],
-            t => match (self.rcuo_base, self.rcuo_index(t)) {
-                (Some(base), Some(k)) => base + pi[k as usize],
+            t => match (self.rcuo_index(t), self.kworker_index(t)) {
+                (Some(k), _) => self.rcuo_base.expect("an rcuo") + pi[k as usize],
+                (None, Some(k)) => self.kworker_base.expect("a kworker") + pi[k as usize],
                 _ => t,
             },
         };
@@ -363,6 +383,8 @@ impl Symmetry {
                 cpu_of(s.holder[Lock::Rq(CpuId(c as u8)).index()]);
             n.holder[Lock::Wq(CpuId(to)).index()] =
                 cpu_of(s.holder[Lock::Wq(CpuId(c as u8)).index()]);
+            n.holder[Lock::Pool(CpuId(to)).index()] =
+                cpu_of(s.holder[Lock::Pool(CpuId(c as u8)).index()]);
         }
         n.holder[Lock::AvcSlot.index()] = cpu_of(s.holder[Lock::AvcSlot.index()]);
         n.holder[Lock::KswapdWq.index()] = cpu_of(s.holder[Lock::KswapdWq.index()]);

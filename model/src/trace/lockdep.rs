@@ -173,33 +173,43 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
     // A kernel with no-CBs CPUs has woken an `rcuo` under its `nocb_wq.lock` since
     // boot (`__call_rcu_nocb_enqueue` → `wake_up`), and one under memory pressure a
     // `kswapd` under `kswapd_wait`'s lock: the wait-queue lock → `&p->pi_lock`
-    // dependency is known before the trace starts too.
+    // dependency is known before the trace starts too. Every kernel has woken a
+    // `kworker` under its pool's lock (`insert_work` → `wake_up_worker`), from its
+    // first queued work on.
     let cfg = &model.config;
-    for (on, queue, since) in [
+    const BY_WAIT_QUEUE: &[&str] = &["default_wake_function", "__wake_up_common"];
+    const BY_WORKQUEUE: &[&str] = &["wake_up_process", "wake_up_worker", "insert_work"];
+    for (on, lock, via, since) in [
         (
             cfg.rcu_nocb,
             Lock::Wq(CpuId(0)),
+            BY_WAIT_QUEUE,
             "(every no-CBs wake-up since boot)",
         ),
         (
             cfg.mem_pressure,
             Lock::KswapdWq,
+            BY_WAIT_QUEUE,
             "(every kswapd wake-up since boot)",
+        ),
+        (
+            cfg.kmem_accounting,
+            Lock::Pool(CpuId(0)),
+            BY_WORKQUEUE,
+            "(every queued work since boot)",
         ),
     ] {
         if on {
+            let mut at: Vec<String> =
+                vec!["_raw_spin_lock_irqsave".into(), "try_to_wake_up".into()];
+            at.extend(via.iter().map(|f| f.to_string()));
+            at.push(since.into());
             deps.insert(
                 (
-                    SwitchModel::lockdep_class(queue).into(),
+                    SwitchModel::lockdep_class(lock).into(),
                     "&p->pi_lock".into(),
                 ),
-                vec![
-                    "_raw_spin_lock_irqsave".into(),
-                    "try_to_wake_up".into(),
-                    "default_wake_function".into(),
-                    "__wake_up_common".into(),
-                    since.into(),
-                ],
+                at,
             );
         }
     }
