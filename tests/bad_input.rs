@@ -426,3 +426,39 @@ fn flags_that_would_be_dropped_are_refused() {
         "config.cpus 5: must be between 1 and 4",
     );
 }
+
+/// More kthreads and user tasks than the state's task table holds (each CPU's
+/// `rcuo` and `kworker`, and `kswapd0`) is one line, exit 2, naming the count.
+#[test]
+fn more_tasks_than_a_state_holds_is_refused() {
+    for args in [
+        &[
+            "check",
+            "--policy",
+            "none",
+            "--cpus",
+            "4",
+            "--kmem-accounting",
+            "on",
+        ][..],
+        &["check", "--policy", "none", "--cpus", "4", "--roads", "all"],
+    ] {
+        assert_bad_input(
+            &switchpath(args),
+            "are more than the 13 tasks a state holds",
+        );
+    }
+    // Within the table: 3 CPUs, every road.
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "none",
+        "--cpus",
+        "3",
+        "--roads",
+        "all",
+        "--max-states",
+        "10",
+    ]);
+    assert_ne!(o.status.code(), Some(2));
+}

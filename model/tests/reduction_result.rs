@@ -206,6 +206,7 @@ fn hard_cases() -> Vec<SwitchModel> {
         // with its CPU; with kswapd0 beside it.
         kmem_instance(),
         config(Policy::RhelPtraceCreds, 2, "1000:root,1001", |c| {
+            c.rcu_nocb = false;
             c.kmem_accounting = true;
             c.mem_pressure = true;
         }),
