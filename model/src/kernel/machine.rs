@@ -274,36 +274,29 @@ impl SwitchModel {
                 avc_key: key(spec.uid),
             });
         }
-        if config.rcu_nocb {
-            for k in 0..config.cpus {
-                tasks.push(TaskInfo {
-                    name: format!("rcuo{k}"),
-                    view: KTHREAD,
-                    kind: TaskKind::Rcuo(CpuId(k as u8)),
-                    home: CpuId(config.rcuo_cpu.cpu_of(k, config.cpus) as u8),
-                    avc_key: kernel_key,
-                });
-            }
+        // The kthreads, in task-id order: each CPU's `rcuo`, each CPU's `kworker`,
+        // `kswapd0` (`rcuo_of`, `kworker_of` and `kswapd` count on this order).
+        let kthread = |name: String, kind, home: usize| TaskInfo {
+            name,
+            view: KTHREAD,
+            kind,
+            home: CpuId(home as u8),
+            avc_key: kernel_key,
+        };
+        for k in (0..config.cpus).filter(|_| config.rcu_nocb) {
+            let home = config.rcuo_cpu.cpu_of(k, config.cpus);
+            tasks.push(kthread(
+                format!("rcuo{k}"),
+                TaskKind::Rcuo(CpuId(k as u8)),
+                home,
+            ));
         }
-        if config.kmem_accounting {
-            for k in 0..config.cpus {
-                tasks.push(TaskInfo {
-                    name: format!("kworker/{k}:1"),
-                    view: KTHREAD,
-                    kind: TaskKind::Kworker(CpuId(k as u8)),
-                    home: CpuId(k as u8),
-                    avc_key: kernel_key,
-                });
-            }
+        for k in (0..config.cpus).filter(|_| config.kmem_accounting) {
+            let kind = TaskKind::Kworker(CpuId(k as u8));
+            tasks.push(kthread(format!("kworker/{k}:1"), kind, k));
         }
         if config.mem_pressure {
-            tasks.push(TaskInfo {
-                name: "kswapd0".into(),
-                view: KTHREAD,
-                kind: TaskKind::Kswapd,
-                home: CpuId(0),
-                avc_key: kernel_key,
-            });
+            tasks.push(kthread("kswapd0".into(), TaskKind::Kswapd, 0));
         }
         debug_assert!(tasks.len() <= MAX_TASKS, "validate bounds the tasks");
         Ok(SwitchModel {

@@ -141,16 +141,7 @@ impl SwitchModel {
             Lock::Wq(k) => self.rcuo_of(k),
             _ => self.kswapd().expect("kswapd_wait without kswapd"),
         };
-        let waiting = matches!(
-            s.task_state(waiter),
-            TaskState::Sleeping | TaskState::Blocking
-        );
-        let cpu = &mut s.cpu[c];
-        cpu.set_top(Loc::WakeUnlock);
-        if waiting {
-            cpu.set_wakee(Some(waiter));
-            cpu.push(Loc::TtwuPi);
-        }
+        self.wake_if_waiting(s, c, waiter, Loc::WakeUnlock);
     }
 
     /// `do_nocb_deferred_wakeup`.

@@ -98,6 +98,23 @@ impl SwitchModel {
         out
     }
 
+    /// Under the lock a waker holds (a wait queue's, a worker pool's): continue at
+    /// `then` (its unlock), after `try_to_wake_up(waiter)` if `waiter` is asleep
+    /// or on its way to sleep (`Sleeping` or `Blocking`); a running or runnable
+    /// waiter is not woken.
+    pub(crate) fn wake_if_waiting(&self, s: &mut State, c: CpuId, waiter: TaskId, then: Loc) {
+        let waiting = matches!(
+            s.task_state(waiter),
+            TaskState::Sleeping | TaskState::Blocking
+        );
+        let cpu = &mut s.cpu[c];
+        cpu.set_top(then);
+        if waiting {
+            cpu.set_wakee(Some(waiter));
+            cpu.push(Loc::TtwuPi);
+        }
+    }
+
     /// Whether `select_task_rq` asks `select_task_rq_fair` where to wake `p`: it is
     /// allowed on several CPUs (a kthread other than a pool's bound `kworker`, or a
     /// user task with `--load-balance on`; otherwise a user task is pinned to its

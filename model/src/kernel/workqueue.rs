@@ -68,16 +68,8 @@ impl SwitchModel {
     /// (`wake_up_worker` → `wake_up_process` → `try_to_wake_up`), then unlock.
     pub(crate) fn insert_work(&self, s: &mut State, c: CpuId) {
         let worker = self.kworker_of(c).expect("a pool without its kworker");
-        let idle = matches!(
-            s.task_state(worker),
-            TaskState::Sleeping | TaskState::Blocking
-        );
-        let cpu = &mut s.cpu[c];
-        cpu.set_top(Loc::QueueWorkUnlock);
-        if idle {
-            cpu.set_wakee(Some(worker));
-            cpu.push(Loc::TtwuPi);
-        }
+        // Idle: sleeping, or `Blocking` after `worker_enter_idle`.
+        self.wake_if_waiting(s, c, worker, Loc::QueueWorkUnlock);
     }
 
     /// The running `kworker` runs the creation work (the cgroup's cache now
