@@ -79,6 +79,12 @@ pub fn preconditions(config: &Config) -> Vec<Precondition> {
         &|c| c.kmem_accounting = false,
     );
     add(
+        "SELinux denying the capability check (capable() audits it: kauditd)",
+        "--selinux-denies off",
+        c.selinux_denies,
+        &|c| c.selinux_denies = false,
+    );
+    add(
         "rcu_barrier() callers",
         "--rcu-barrier off",
         c.rcu_barrier,

@@ -33,6 +33,7 @@ pub fn unsupported(config: &switchpath_model::Config) -> Option<String> {
         (config.mem_pressure, "--mem-pressure on"),
         (config.rcu_barrier, "--rcu-barrier on"),
         (config.kmem_accounting, "--kmem-accounting on"),
+        (config.selinux_denies, "--selinux-denies on"),
         (
             every_switch_mm,
             "a policy consulted on every switch_mm call (when = \"switch-mm\")",

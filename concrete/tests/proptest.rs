@@ -69,7 +69,7 @@ proptest! {
 
     #[test]
     fn decision_rules_keep_their_stated_promises(prev in task_view(), next in user_view(), last in proptest::option::of(user_view())) {
-        let sw = Switch { prev, next, last_user: last, same_mm: false };
+        let sw = Switch { prev, next, last_user: last, same_mm: false, cap_denied: false };
         // upstream-dumpable never issues an IBPB into a dumpable task, always into a
         // non-dumpable one.
         prop_assert_eq!(Policy::UpstreamDumpable.ibpb(&sw), !next.dumpable);
@@ -94,7 +94,7 @@ proptest! {
     fn a_direct_switch_keeps_each_upstream_promise(prev in user_view(), next in user_view()) {
         // prev trained the predictor and is the last user mm: the promise must hold
         // by the decision alone.
-        let sw = Switch { prev, next, last_user: Some(prev), same_mm: false };
+        let sw = Switch { prev, next, last_user: Some(prev), same_mm: false, cap_denied: false };
         for p in [Policy::Always, Policy::UpstreamDumpable, Policy::UpstreamPtraceSched, Policy::UpstreamCondIbpb, Policy::None] {
             prop_assert!(p.promise_kept(&prev, &next) || p.ibpb(&sw), "{} breaks its promise on {:?} -> {:?}", p, prev, next);
         }

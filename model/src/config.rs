@@ -257,6 +257,16 @@ pub struct Config {
     /// are no `kworker`s in the model.
     #[serde(default)]
     pub kmem_accounting: bool,
+    /// SELinux's policy denies `CAP_SYS_PTRACE` to the user tasks' domains
+    /// (kernel threads, `kernel_t`, keep it), though their credentials hold it, and
+    /// auditd runs: a capability check of a user task that holds the capability
+    /// passes `cap_capable` and is refused by `cred_has_capability`; `capable()`
+    /// audits the denial (`avc_audit` → `audit_log_end` →
+    /// `wake_up_interruptible(&kauditd_wait)`), the ptrace check's `noaudit`
+    /// variant does not. Off: the policy allows what the credentials hold, and
+    /// there is no `kauditd` in the model.
+    #[serde(default)]
+    pub selinux_denies: bool,
 }
 
 /// `1 CPU`, `2 CPUs`, `1 switch`, `3 switches`: a count with its noun in the
@@ -328,6 +338,7 @@ impl Default for Config {
             mem_pressure: false,
             rcu_barrier: false,
             kmem_accounting: false,
+            selinux_denies: false,
         }
     }
 }
@@ -405,10 +416,11 @@ impl Config {
             }
         }
         let kthreads = (self.rcu_nocb as usize + self.kmem_accounting as usize) * self.cpus
-            + self.mem_pressure as usize;
+            + self.mem_pressure as usize
+            + self.selinux_denies as usize;
         if self.tasks.len() + kthreads > MAX_TASKS {
             return Err(format!(
-                "--tasks: {} user tasks and {kthreads} kthreads (rcuo, kworker, kswapd) are more than the {MAX_TASKS} tasks a state holds: give fewer tasks or CPUs",
+                "--tasks: {} user tasks and {kthreads} kthreads (rcuo, kworker, kauditd, kswapd) are more than the {MAX_TASKS} tasks a state holds: give fewer tasks or CPUs",
                 self.tasks.len()
             ));
         }
@@ -424,7 +436,7 @@ impl Config {
     pub fn describe(&self) -> String {
         let onoff = |b: bool| if b { "on" } else { "off" };
         format!(
-            "{} --cpus {} --tasks {} --selinux {} --rcu-nocb {} --defer-wakeup {} --avc-full {} --avc-churn {} --rcuo-cpu {} --llc {} --load-balance {} --rcuo-wakers {} --wake-placement {} --mem-pressure {} --rcu-barrier {} --kmem-accounting {}",
+            "{} --cpus {} --tasks {} --selinux {} --rcu-nocb {} --defer-wakeup {} --avc-full {} --avc-churn {} --rcuo-cpu {} --llc {} --load-balance {} --rcuo-wakers {} --wake-placement {} --mem-pressure {} --rcu-barrier {} --kmem-accounting {} --selinux-denies {}",
             match self.policy {
                 Policy::File(f) => format!("--policy-file {}", f.path),
                 p => format!("--policy {p}"),
@@ -450,6 +462,7 @@ impl Config {
             onoff(self.mem_pressure),
             onoff(self.rcu_barrier),
             onoff(self.kmem_accounting),
+            onoff(self.selinux_denies),
         )
     }
 }

@@ -195,6 +195,8 @@ pub enum Lock {
     Pi(TaskId),
     /// `pgdat->kswapd_wait.lock` of node 0 (the model has one memory node).
     KswapdWq,
+    /// `kauditd_wait.lock` (`--selinux-denies on`).
+    KauditdWq,
     /// `pool->lock` of CPU n's (normal-priority) per-CPU worker pool. Only CPU n
     /// ever takes it: work is queued on the local CPU's pool, and the pool's
     /// workers are bound to CPU n (RHEL 7.7 `kernel/workqueue.c:1397-1426`,
@@ -203,10 +205,10 @@ pub enum Lock {
 }
 
 /// Number of lock slots in [`State::holder`].
-pub const LOCK_SLOTS: usize = 3 * MAX_CPUS + 2 + MAX_TASKS;
+pub const LOCK_SLOTS: usize = 3 * MAX_CPUS + 3 + MAX_TASKS;
 
 /// Index of CPU 0's worker-pool lock in [`State::holder`]: the pool locks are last.
-pub const POOL_SLOTS: usize = 2 * MAX_CPUS + 2 + MAX_TASKS;
+pub const POOL_SLOTS: usize = 2 * MAX_CPUS + 3 + MAX_TASKS;
 
 impl Lock {
     /// Index into [`State::holder`].
@@ -217,6 +219,7 @@ impl Lock {
             Lock::AvcSlot => 2 * MAX_CPUS,
             Lock::KswapdWq => 2 * MAX_CPUS + 1,
             Lock::Pi(t) => 2 * MAX_CPUS + 2 + t.index(),
+            Lock::KauditdWq => POOL_SLOTS - 1,
             Lock::Pool(c) => POOL_SLOTS + c.index(),
         }
     }
@@ -317,11 +320,21 @@ pub enum Loc {
     QueueWorkUnlock,
     /// `worker_thread` → `sleep:`: `worker_enter_idle` under the pool's lock.
     WorkerIdle,
+    /// Caller frame in `cred_has_capability`, below the AVC lookup: a denied
+    /// `capable()` check goes on to `avc_audit` (`--selinux-denies on`).
+    AvcAudit,
+    /// `avc_audit` → `slow_avc_audit` → `common_lsm_audit` → `audit_log_end` →
+    /// `wake_up_interruptible(&kauditd_wait)`: `__wake_up` takes the queue's lock.
+    AuditWakeLock,
+    /// `__wake_up`: unlock `kauditd_wait.lock` (after waking `kauditd`, if it waited).
+    AuditWakeUnlock,
+    /// `kauditd_thread` → `add_wait_queue(&kauditd_wait)`: the wait-queue lock section.
+    KauditdAddWait,
 }
 
 impl Loc {
     /// Every resume point, in discriminant order.
-    pub const ALL: [Loc; 39] = [
+    pub const ALL: [Loc; 43] = [
         Loc::Empty,
         Loc::SchedLock,
         Loc::SchedPick,
@@ -361,6 +374,10 @@ impl Loc {
         Loc::QueueWorkLock,
         Loc::QueueWorkUnlock,
         Loc::WorkerIdle,
+        Loc::AvcAudit,
+        Loc::AuditWakeLock,
+        Loc::AuditWakeUnlock,
+        Loc::KauditdAddWait,
     ];
 
     /// The resume point with discriminant `v` (a packed state's field).

@@ -202,6 +202,11 @@ fn hard_cases() -> Vec<SwitchModel> {
             c.rcu_barrier = true;
             c.mem_pressure = true;
         }),
+        // kauditd, woken from a denied capable() check under rq->lock.
+        config(capable_rule(), 2, "0:root,1000,1001", |c| {
+            c.rcu_nocb = false;
+            c.selinux_denies = true;
+        }),
         // Each CPU's bound kworker, woken from switch_mm and the churn, renamed
         // with its CPU; with kswapd0 beside it.
         kmem_instance(),
@@ -223,6 +228,15 @@ fn the_search_in_transactions_stores_every_state_between_transactions_in_the_har
     for model in hard_cases() {
         assert_complete(&model);
     }
+}
+
+/// `docs/examples/rhel-capable.toml`: RHEL 7.2's rule asking `capable()`.
+fn capable_rule() -> Policy {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/examples/rhel-capable.toml"
+    );
+    Policy::from_file(std::path::Path::new(path)).unwrap()
 }
 
 /// Two interchangeable CPUs, each with its bound kworker, which the RHEL rule's

@@ -238,6 +238,13 @@ pub struct Knobs {
     /// (__memcg_kmem_get_cache → schedule_work → insert_work → wake_up_worker).
     #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().kmem_accounting))]
     pub kmem_accounting: OnOff,
+    /// SELinux denies CAP_SYS_PTRACE to the user tasks' domains though their
+    /// credentials hold it, and auditd runs: the capability check answers no, and
+    /// capable() audits the denial, waking kauditd (audit_log_end →
+    /// wake_up_interruptible(&kauditd_wait)); the ptrace check's noaudit variant
+    /// does not audit.
+    #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().selinux_denies))]
+    pub selinux_denies: OnOff,
     /// `all`: every road the model has from a call under rq->lock to a wake-up is on
     /// (memory pressure and kmem accounting, beside no-CBs unless --rcu-nocb off);
     /// the roads it does not have are listed in the verdict's `assuming` line.
@@ -348,6 +355,7 @@ impl Knobs {
             mem_pressure: self.mem_pressure.on() || self.roads.is_some(),
             rcu_barrier: self.rcu_barrier.on(),
             kmem_accounting: self.kmem_accounting.on() || self.roads.is_some(),
+            selinux_denies: self.selinux_denies.on(),
         };
         config.validate().map_err(Error::bad_input)?;
         Ok(config)

@@ -81,6 +81,7 @@ struct CaseConfig {
     mem_pressure: Option<bool>,
     rcu_barrier: Option<bool>,
     kmem_accounting: Option<bool>,
+    selinux_denies: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -197,6 +198,7 @@ pub fn load(path: &Path) -> Result<Case, String> {
         mem_pressure: c.mem_pressure.unwrap_or(d.mem_pressure),
         rcu_barrier: c.rcu_barrier.unwrap_or(d.rcu_barrier),
         kmem_accounting: c.kmem_accounting.unwrap_or(d.kmem_accounting),
+        selinux_denies: c.selinux_denies.unwrap_or(d.selinux_denies),
     };
     config
         .validate()

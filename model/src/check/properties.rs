@@ -61,6 +61,8 @@ pub enum Witness {
     /// `try_to_wake_up` of a pool's bound `kworker` (an allocation queued the
     /// memory cgroup's cache creation).
     KworkerWake,
+    /// `try_to_wake_up` of `kauditd` (a denied `capable()` check was audited).
+    KauditdWake,
     /// An IBPB was issued.
     Ibpb,
     /// A switch the policy's promise guards: `pick_next_task` may switch in a user
@@ -72,13 +74,14 @@ pub enum Witness {
 
 impl Witness {
     /// The witnesses, in report order.
-    pub const ALL: [Witness; 8] = [
+    pub const ALL: [Witness; 9] = [
         Witness::CrossCred,
         Witness::AvcMiss,
         Witness::CallRcuUnderRqLock,
         Witness::NocbWake,
         Witness::KswapdWake,
         Witness::KworkerWake,
+        Witness::KauditdWake,
         Witness::Ibpb,
         Witness::PromiseSwitch,
     ];
@@ -92,6 +95,7 @@ impl Witness {
             Witness::NocbWake => "no-CBs wake-up",
             Witness::KswapdWake => "kswapd wake-up",
             Witness::KworkerWake => "kworker wake-up",
+            Witness::KauditdWake => "kauditd wake-up",
             Witness::Ibpb => "IBPB",
             Witness::PromiseSwitch => "promise-guarded switch",
         }
@@ -150,6 +154,7 @@ impl SwitchModel {
                 Witness::NocbWake => cpu.wakee().is_some_and(|t| self.rcuo_queue(t).is_some()),
                 Witness::KswapdWake => cpu.wakee().is_some_and(|t| self.is_kswapd(t)),
                 Witness::KworkerWake => cpu.wakee().is_some_and(|t| self.kworker_cpu(t).is_some()),
+                Witness::KauditdWake => cpu.wakee().is_some_and(|t| self.is_kauditd(t)),
                 Witness::Ibpb => cpu.flags & F_IBPB != 0,
                 // At `pick_next_task`'s choice, every other runnable task is a
                 // candidate and a successor (`pick_candidates`, `cpu_actions`), so
@@ -170,8 +175,8 @@ impl SwitchModel {
 }
 
 /// The properties of `model`: [`all`], without the `kswapd` witness where there is no
-/// `kswapd0` (without memory pressure) and the `kworker` one where there are no
-/// `kworker`s (without kmem accounting). A witness about a task that does not exist
+/// `kswapd0` (without memory pressure), the `kworker` one where there are no
+/// `kworker`s (without kmem accounting) and the `kauditd` one without `kauditd`. A witness about a task that does not exist
 /// could never be reached, and would keep every search that stops once each
 /// property is decided (`Goal::Settle`) from stopping.
 pub fn of<M: Model<State = State> + AsRef<SwitchModel>>(model: &SwitchModel) -> Vec<Property<M>> {
@@ -179,6 +184,7 @@ pub fn of<M: Model<State = State> + AsRef<SwitchModel>>(model: &SwitchModel) -> 
         .into_iter()
         .filter(|p| p.name != Witness::KswapdWake.name() || model.kswapd().is_some())
         .filter(|p| p.name != Witness::KworkerWake.name() || model.config.kmem_accounting)
+        .filter(|p| p.name != Witness::KauditdWake.name() || model.kauditd().is_some())
         .collect()
 }
 
@@ -222,6 +228,9 @@ pub fn all<M: Model<State = State> + AsRef<SwitchModel>>() -> Vec<Property<M>> {
         }),
         Property::sometimes(Witness::KworkerWake.name(), |m: &M, s: &State| {
             m.as_ref().witness(s, Witness::KworkerWake)
+        }),
+        Property::sometimes(Witness::KauditdWake.name(), |m: &M, s: &State| {
+            m.as_ref().witness(s, Witness::KauditdWake)
         }),
         Property::sometimes(Witness::Ibpb.name(), |m: &M, s: &State| {
             m.as_ref().witness(s, Witness::Ibpb)
@@ -304,6 +313,9 @@ impl SwitchModel {
             Witness::NocbWake => cfg.rcu_nocb,
             Witness::KswapdWake => cfg.mem_pressure && rhel_avc,
             Witness::KworkerWake => cfg.kmem_accounting && rhel_avc,
+            Witness::KauditdWake => {
+                cfg.selinux_denies && rhel_avc && cfg.policy.file().checks_capable()
+            }
             Witness::Ibpb => crate::check::cost::cost(cfg).ibpbs > 0,
             Witness::PromiseSwitch => self.promise_constrains(),
         }

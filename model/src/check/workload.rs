@@ -137,6 +137,9 @@ impl<'a> Replay<'a> {
                 next: n.view,
                 last_user: state.last_user.map(|l| tasks[l].view),
                 same_mm,
+                // A recorded host's LSM policy is not known: the capability
+                // check answers from the credentials.
+                cap_denied: false,
             };
             tally.consulted += 1;
             let asks = self.policy.asks_capability(&sw);

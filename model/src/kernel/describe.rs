@@ -15,6 +15,7 @@ impl SwitchModel {
             Lock::Pi(t) => format!("{}.pi_lock", self.task_name(t)),
             Lock::KswapdWq => "kswapd_wait.lock".into(),
             Lock::Pool(c) => format!("pool{c}.lock"),
+            Lock::KauditdWq => "kauditd_wait.lock".into(),
         }
     }
 
@@ -27,6 +28,7 @@ impl SwitchModel {
             Lock::Pi(_) => "p->pi_lock",
             Lock::KswapdWq => "kswapd_wait.lock",
             Lock::Pool(_) => "pool->lock",
+            Lock::KauditdWq => "kauditd_wait.lock",
         }
     }
 
@@ -46,6 +48,10 @@ impl SwitchModel {
             Lock::Pi(_) => "&p->pi_lock",
             Lock::KswapdWq => "&pgdat->kswapd_wait",
             Lock::Pool(_) => "&(&pool->lock)->rlock",
+            // `static DECLARE_WAIT_QUEUE_HEAD(kauditd_wait)` (RHEL 7.7
+            // `kernel/audit.c:139`): a static initialiser names the lock itself,
+            // `include/linux/wait.h:75-79`, `include/linux/spinlock_types.h:39`, 81.
+            Lock::KauditdWq => "kauditd_wait.lock",
         }
     }
 
@@ -75,6 +81,7 @@ impl SwitchModel {
             .chain(self.cpus().map(Lock::Wq))
             .chain([Lock::AvcSlot, Lock::KswapdWq])
             .chain(self.task_ids().map(Lock::Pi))
+            .chain(self.kauditd().map(|_| Lock::KauditdWq))
             .chain(
                 self.cpus()
                     .filter(|_| self.config.kmem_accounting)
@@ -135,6 +142,7 @@ impl SwitchModel {
             Move::KswapdSleep => "kswapd sleeps".into(),
             Move::RcuBarrier => "rcu_barrier".into(),
             Move::KworkerRun => "kworker runs its work".into(),
+            Move::KauditdSleep => "kauditd waits".into(),
         };
         format!("CPU{} {what}", a.cpu)
     }
@@ -219,6 +227,9 @@ impl SwitchModel {
             Move::KworkerRun => format!(
                 "{curr} runs memcg_create_cache_work_func (the cgroup's cache is made), then worker_enter_idle"
             ),
+            Move::KauditdSleep => {
+                format!("{curr} finds no record queued: add_wait_queue(&kauditd_wait)")
+            }
         }
     }
 }

@@ -146,7 +146,7 @@ pub const ROADS: [Road; 6] = [
         assumed: "no audit record for the capability check",
         wakes: "kauditd",
         binding: Binding::Placed,
-        knob: None,
+        knob: Some(Knob::SelinuxDenies),
         source: "kernel/audit.c:1890 (audit_log_end): wake_up_interruptible(&kauditd_wait) when auditd runs (audit_pid); otherwise it prints (audit.c:378-391), the console road",
     },
 ];
@@ -160,6 +160,8 @@ pub enum Knob {
     MemPressure,
     /// `--kmem-accounting`.
     KmemAccounting,
+    /// `--selinux-denies` (a denial audited by `capable()`).
+    SelinuxDenies,
 }
 
 impl Knob {
@@ -169,6 +171,7 @@ impl Knob {
             Knob::RcuNocb => config.rcu_nocb,
             Knob::MemPressure => config.mem_pressure,
             Knob::KmemAccounting => config.kmem_accounting,
+            Knob::SelinuxDenies => config.selinux_denies,
         }
     }
 
@@ -178,6 +181,7 @@ impl Knob {
             Knob::RcuNocb => config.rcu_nocb = on,
             Knob::MemPressure => config.mem_pressure = on,
             Knob::KmemAccounting => config.kmem_accounting = on,
+            Knob::SelinuxDenies => config.selinux_denies = on,
         }
     }
 
@@ -190,14 +194,19 @@ impl Knob {
             (Knob::MemPressure, false) => "--mem-pressure off",
             (Knob::KmemAccounting, true) => "--kmem-accounting on",
             (Knob::KmemAccounting, false) => "--kmem-accounting off",
+            (Knob::SelinuxDenies, true) => "--selinux-denies on",
+            (Knob::SelinuxDenies, false) => "--selinux-denies off",
         }
     }
 }
 
 impl Road {
-    /// Whether it is on in `config` (a road the model does not have never is).
+    /// Whether it is on in `config` (a road the model does not have never is;
+    /// the audit road only for a rule whose check is `capable()`: the ptrace
+    /// check's `noaudit` variant writes no record).
     pub fn on(&self, config: &Config) -> bool {
         self.knob.is_some_and(|k| k.on(config))
+            && (self.effect != Effect::Audits || config.policy.file().checks_capable())
     }
 }
 
@@ -238,7 +247,7 @@ mod tests {
             for on in [false, true] {
                 let mut config = Config::default();
                 knob.set(&mut config, on);
-                assert_eq!(road.on(&config), on, "{}", road.assumed);
+                assert_eq!(knob.on(&config), on, "{}", road.assumed);
                 assert!(knob.flag(on).ends_with(if on { " on" } else { " off" }));
             }
         }

@@ -41,6 +41,8 @@ pub const INLINED: &[&str] = &[
     "memcg_kmem_get_cache",
     "schedule_work",
     "queue_work",
+    // `static inline` (RHEL 7.7 `security/selinux/include/avc.h:129`).
+    "avc_audit",
 ];
 
 /// The stuck CPU's frames #4 to #24 in the vmcore of the 2018 incident (PID 16359,
@@ -174,6 +176,17 @@ pub const MEMCG_ENQUEUE: &[&str] = &[
     "schedule_work",
     "queue_work",
     "queue_work_on",
+];
+
+/// A denied `capable()` check's audit record, down to the wake-up of `kauditd`
+/// (RHEL 7.7 `security/selinux/include/avc.h:129-142`, `security/selinux/avc.c:738`,
+/// `security/lsm_audit.c:441-465`, `kernel/audit.c:1888-1890`).
+pub const AUDIT_LOG_END: &[&str] = &[
+    "avc_audit",
+    "slow_avc_audit",
+    "common_lsm_audit",
+    "audit_log_end",
+    "__wake_up",
 ];
 
 /// `rcu_barrier()` in a non-preemptible build, down to its loop, outermost first.
@@ -328,6 +341,43 @@ pub fn loc_frames(loc: Loc, on_top: bool) -> Vec<&'static str> {
         ),
         // `process_one_work` retakes the pool lock after the work function
         // (RHEL 7.7 `kernel/workqueue.c:2324`); `worker_thread` holds it to `sleep:`.
+        // A resume point in `cred_has_capability`: the frames above it say where.
+        Loc::AvcAudit => (&[], &[]),
+        Loc::AuditWakeLock => (
+            AUDIT_LOG_END,
+            &[
+                "avc_audit",
+                "slow_avc_audit",
+                "common_lsm_audit",
+                "audit_log_end",
+                "__wake_up",
+                "_raw_spin_lock_irqsave",
+            ],
+        ),
+        // `kauditd` waits on a `DECLARE_WAITQUEUE` entry: `default_wake_function`,
+        // not `autoremove_wake_function` (RHEL 7.7 `kernel/audit.c:474`).
+        Loc::AuditWakeUnlock => (
+            &[
+                "avc_audit",
+                "slow_avc_audit",
+                "common_lsm_audit",
+                "audit_log_end",
+                "__wake_up",
+                "__wake_up_common",
+                "default_wake_function",
+            ],
+            &[
+                "avc_audit",
+                "slow_avc_audit",
+                "common_lsm_audit",
+                "audit_log_end",
+                "__wake_up",
+            ],
+        ),
+        Loc::KauditdAddWait => (
+            &["kauditd_thread", "add_wait_queue"],
+            &["kauditd_thread", "add_wait_queue", "_raw_spin_lock_irqsave"],
+        ),
         Loc::WorkerIdle => (
             &["worker_thread"],
             &["worker_thread", "process_one_work", "_raw_spin_lock_irq"],
@@ -446,6 +496,8 @@ fn lock_label(i: usize) -> String {
         "avc slot lock".into()
     } else if i == 2 * MAX_CPUS + 1 {
         "kswapd_wait.lock".into()
+    } else if i == crate::state::POOL_SLOTS - 1 {
+        "kauditd_wait.lock".into()
     } else if i >= crate::state::POOL_SLOTS {
         format!("pool{}.lock", i - crate::state::POOL_SLOTS)
     } else {

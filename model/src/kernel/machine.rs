@@ -41,6 +41,8 @@ pub enum TaskKind {
     /// The idle worker of CPU n's per-CPU worker pool, bound to CPU n (with kmem
     /// accounting on).
     Kworker(CpuId),
+    /// `kauditd`, which sends audit records to auditd (with `--selinux-denies on`).
+    Kauditd,
 }
 
 /// What the model knows of a task that never changes.
@@ -117,6 +119,8 @@ pub enum Move {
     /// The running `kworker` processes its pool's work (the cache creation) and
     /// goes back to idle.
     KworkerRun,
+    /// The running `kauditd` finds no record queued and waits on `kauditd_wait`.
+    KauditdSleep,
 }
 
 /// Which way an allocation under memory pressure goes.
@@ -165,6 +169,8 @@ pub struct Verdict {
     pub ibpb: bool,
     /// Deciding consults the SELinux AVC ([`SwitchModel::consults_avc`]).
     pub avc: bool,
+    /// Deciding audits a denial ([`SwitchModel::audits`]).
+    pub audit: bool,
 }
 
 /// The shape of a deadlock: how many CPUs its wait-for cycle has.
@@ -275,7 +281,8 @@ impl SwitchModel {
             });
         }
         // The kthreads, in task-id order: each CPU's `rcuo`, each CPU's `kworker`,
-        // `kswapd0` (`rcuo_of`, `kworker_of` and `kswapd` count on this order).
+        // `kauditd`, `kswapd0` (`rcuo_of`, `kworker_of`, `kauditd` and `kswapd`
+        // count on this order).
         let kthread = |name: String, kind, home: usize| TaskInfo {
             name,
             view: KTHREAD,
@@ -294,6 +301,9 @@ impl SwitchModel {
         for k in (0..config.cpus).filter(|_| config.kmem_accounting) {
             let kind = TaskKind::Kworker(CpuId(k as u8));
             tasks.push(kthread(format!("kworker/{k}:1"), kind, k));
+        }
+        if config.selinux_denies {
+            tasks.push(kthread("kauditd".into(), TaskKind::Kauditd, 0));
         }
         if config.mem_pressure {
             tasks.push(kthread("kswapd0".into(), TaskKind::Kswapd, 0));
@@ -347,7 +357,7 @@ impl SwitchModel {
         }
         match self.tasks.get(t.index())?.kind {
             TaskKind::Rcuo(k) => Some(k),
-            TaskKind::User | TaskKind::Kswapd | TaskKind::Kworker(_) => None,
+            TaskKind::User | TaskKind::Kswapd | TaskKind::Kworker(_) | TaskKind::Kauditd => None,
         }
     }
 
@@ -361,6 +371,18 @@ impl SwitchModel {
             };
             TaskId((self.config.tasks.len() + nocb + c.index()) as u8)
         })
+    }
+
+    /// `kauditd`, if the configuration has it.
+    pub fn kauditd(&self) -> Option<TaskId> {
+        self.config
+            .selinux_denies
+            .then(|| TaskId((self.tasks.len() - 1 - self.config.mem_pressure as usize) as u8))
+    }
+
+    /// Whether `t` is `kauditd`.
+    pub fn is_kauditd(&self, t: TaskId) -> bool {
+        self.kauditd() == Some(t)
     }
 
     /// Which CPU's pool task `t` works for, if it is a `kworker`.
@@ -466,7 +488,7 @@ impl SwitchModel {
         for (t, info) in self.tasks.iter().enumerate() {
             let t = TaskId(t as u8);
             match info.kind {
-                TaskKind::Rcuo(_) | TaskKind::Kswapd | TaskKind::Kworker(_) => {
+                TaskKind::Rcuo(_) | TaskKind::Kswapd | TaskKind::Kworker(_) | TaskKind::Kauditd => {
                     s.set_task(t, TaskState::Sleeping, info.home)
                 }
                 TaskKind::User => {
@@ -506,7 +528,8 @@ impl SwitchModel {
             | Loc::CallRcuReturn
             | Loc::InodePermission
             | Loc::RcuBarrier
-            | Loc::MemcgEnqueue => Op::Local,
+            | Loc::MemcgEnqueue
+            | Loc::AvcAudit => Op::Local,
             Loc::AvcLookup
             | Loc::AvcReclaim
             | Loc::CallRcu
@@ -519,6 +542,8 @@ impl SwitchModel {
             Loc::KswapdPrepareWait => Op::Acquire(Lock::KswapdWq),
             Loc::QueueWorkLock | Loc::WorkerIdle => Op::Acquire(Lock::Pool(c)),
             Loc::QueueWorkUnlock => Op::Release(Lock::Pool(c)),
+            Loc::AuditWakeLock | Loc::KauditdAddWait => Op::Acquire(Lock::KauditdWq),
+            Loc::AuditWakeUnlock => Op::Release(Lock::KauditdWq),
             Loc::RcuoPrepareWait => {
                 let k = self
                     .rcuo_queue(cpu.curr())
@@ -627,6 +652,9 @@ impl SwitchModel {
         if self.kworker_cpu(curr).is_some() {
             kinds.push(Move::KworkerRun);
         }
+        if self.is_kauditd(curr) {
+            kinds.push(Move::KauditdSleep);
+        }
         if let Some(k) = self.rcuo_queue(curr) {
             if s.cpu[k].flags & F_QUEUED != 0 {
                 kinds.push(Move::RcuoDrain);
@@ -674,6 +702,7 @@ impl SwitchModel {
             Move::KswapdSleep => s.cpu[c].push(Loc::KswapdPrepareWait),
             Move::RcuBarrier => self.rcu_barrier(s, c),
             Move::KworkerRun => self.kworker_run(s, c),
+            Move::KauditdSleep => s.cpu[c].push(Loc::KauditdAddWait),
             Move::Pick(t) => self.pick(s, c, t),
             Move::Place(x) => self.place(s, c, x),
             Move::Migrate(t) => self.migrate(s, c, t),
@@ -716,6 +745,8 @@ impl SwitchModel {
             Loc::KswapdPrepareWait => self.kswapd_prepare_wait_locked(s, c),
             Loc::QueueWorkLock => self.insert_work(s, c),
             Loc::WorkerIdle => self.worker_idle_locked(s, c),
+            Loc::AuditWakeLock => self.audit_wake_locked(s, c),
+            Loc::KauditdAddWait => self.kauditd_add_wait_locked(s, c),
             Loc::RcuoPrepareWait => self.rcuo_prepare_wait_locked(s, c),
             Loc::TtwuPi => self.ttwu_pi_locked(s, c),
             Loc::TtwuRemoteLock => self.ttwu_remote_locked(s, c),
@@ -744,7 +775,8 @@ impl SwitchModel {
             | Loc::AvcInsertUnlock
             | Loc::WakeUnlock
             | Loc::IpiUnlock
-            | Loc::QueueWorkUnlock => cpu.pop(),
+            | Loc::QueueWorkUnlock
+            | Loc::AuditWakeUnlock => cpu.pop(),
             other => unreachable!("no release at {other:?}"),
         }
     }
@@ -764,6 +796,7 @@ impl SwitchModel {
                     s.cpu[c].pop();
                     self.slab_alloc(s, c);
                 }
+                Loc::AvcAudit => s.cpu[c].set_top(Loc::AuditWakeLock),
                 other => unreachable!("{other:?} is not local code"),
             }
         }

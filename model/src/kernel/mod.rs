@@ -8,6 +8,7 @@
 //! | `switch_mm.rs` | `switch_mm`: where the IBPB policy decides, and whether it asks the AVC |
 //! | `wakeup.rs` | `try_to_wake_up`, `ttwu_remote`, `ttwu_queue`, `scheduler_ipi` |
 //! | `rcu_nocb.rs` | `call_rcu`, `__call_rcu_nocb_enqueue`, `rcuo`, deferred wake-up |
+//! | `audit.rs` | a denied `capable()`: `avc_audit` → `audit_log_end` → `kauditd` |
 //! | `avc.rs` | `avc_has_perm_noaudit`, `avc_alloc_node`, `avc_reclaim_node`, `avc_insert` |
 //! | `reclaim.rs` | memory pressure: `kmem_cache_zalloc`'s slow path, `wakeup_kswapd`, `kswapd` |
 //! | `workqueue.rs` | memcg kmem accounting: `__memcg_kmem_get_cache`, `__queue_work`, `insert_work`, `worker_thread` |
@@ -18,6 +19,7 @@
 //! | `frames.rs` | the kernel functions each resume point stands for (backtraces) |
 //! | `describe.rs` | locks, resources, actions and what they did, named in kernel terms |
 
+pub mod audit;
 pub mod avc;
 pub mod balance;
 pub mod describe;

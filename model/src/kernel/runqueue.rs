@@ -105,6 +105,9 @@ impl SwitchModel {
         if decision.avc {
             let cpu = &mut s.cpu[c];
             cpu.set_top(Loc::SwitchMm);
+            if decision.audit {
+                cpu.push(Loc::AvcAudit);
+            }
             cpu.push(Loc::AvcLookup);
             return;
         }

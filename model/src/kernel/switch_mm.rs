@@ -43,6 +43,7 @@ impl SwitchModel {
                     verdicts.push(Verdict {
                         ibpb: self.ibpb(&sw),
                         avc: self.consults_avc(&sw),
+                        audit: self.audits(&sw),
                     });
                 }
             }
@@ -77,7 +78,18 @@ impl SwitchModel {
             next: self.view(next),
             last_user: last.map(|t| self.view(t)),
             same_mm: last == Some(next),
+            cap_denied: self.config.selinux && self.config.selinux_denies && self.is_user(prev),
         }
+    }
+
+    /// Whether deciding `sw` writes an audit record: the capability check is
+    /// `capable()` (`SECURITY_CAP_AUDIT`: `cred_has_capability` calls `avc_audit`,
+    /// RHEL 7.7 `security/selinux/hooks.c:1670-1674`; the ptrace check's
+    /// `noaudit` variant never does), it reaches the AVC, and SELinux denies it
+    /// (`avc_audit_required`: a denied permission is audited by default,
+    /// `auditdeny`).
+    pub fn audits(&self, sw: &Switch) -> bool {
+        self.consults_avc(sw) && sw.cap_denied && self.config.policy.file().checks_capable()
     }
 
     /// The tabled decision for switching from `prev` to the user task `next`

@@ -320,6 +320,7 @@ pub fn every_switch() -> Vec<Switch> {
                     next,
                     last_user,
                     same_mm: false,
+                    cap_denied: false,
                 });
             }
             // The same mm: a kernel thread borrowed next's mm and hands it back.
@@ -329,6 +330,7 @@ pub fn every_switch() -> Vec<Switch> {
                     next,
                     last_user: Some(next),
                     same_mm: true,
+                    cap_denied: false,
                 });
             }
         }

@@ -72,6 +72,11 @@ pub struct Switch {
     /// `next`'s mm is the one loaded (a kernel thread borrowed it): only a
     /// `switch-mm` policy is consulted on such a call.
     pub same_mm: bool,
+    /// SELinux denies `current`'s capability check although its credentials hold
+    /// the capability (`cap_capable` passes, `cred_has_capability` refuses): the
+    /// check (`capable()`, `ptrace_has_cap`) returns false; a plain read of
+    /// `cap_sys_ptrace` still reads the credentials (`--selinux-denies on`).
+    pub cap_denied: bool,
 }
 
 /// The IBPB policies (rows of the verdict table), and a user's own.
@@ -412,6 +417,7 @@ mod tests {
             next,
             last_user,
             same_mm: false,
+            cap_denied: false,
         }
     }
 

@@ -250,6 +250,8 @@ pub struct Env {
     trainer: Option<TaskView>,
     /// mm identities: prev, next, last_user, trainer (`None`: NULL).
     mm: [Option<u8>; 4],
+    /// The LSM denies `current`'s capability check ([`Switch::cap_denied`]).
+    cap_denied: bool,
 }
 
 impl Env {
@@ -269,6 +271,7 @@ impl Env {
             last_user: sw.last_user,
             trainer: None,
             mm: [prev, Some(1), last, None],
+            cap_denied: sw.cap_denied,
         }
     }
 
@@ -280,6 +283,7 @@ impl Env {
             last_user: None,
             trainer: Some(*trainer),
             mm: [None, Some(1), None, Some(2)],
+            cap_denied: false,
         }
     }
 
@@ -458,7 +462,7 @@ impl Node {
                     .ok_or_else(|| RuleError::new(self.span, "no `current` outside switch_mm"))?;
                 let mut cap = || {
                     *asked = true;
-                    current.cap_sys_ptrace
+                    current.cap_sys_ptrace && !env.cap_denied
                 };
                 let eperm = |denied: bool| Value::Int(if denied { -1 } else { 0 });
                 match *p {

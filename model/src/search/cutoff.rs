@@ -4,7 +4,7 @@
 //! A CPU's **projection** is what the properties and witnesses read of it, with the
 //! tasks it names written as roles relative to it (one of its own user tasks,
 //! numbered by first appearance so that its own tasks are interchangeable; a user
-//! task of another runqueue; its own `rcuo`; another CPU's `rcuo`; `kswapd`; its own
+//! task of another runqueue; its own `rcuo`; another CPU's `rcuo`; its own `kworker`; another CPU's; `kswapd`; `kauditd`; its own
 //! idle task; another CPU's) and the CPUs it names as itself or another: its frames,
 //! `curr`, `prev`, `next`, `wakee`, the task whose training is live, the last user
 //! mm, its wake target and no-CBs queue, its flags but the no-CBs `QUEUED` bit (that
@@ -49,6 +49,7 @@ mod role {
     pub const KSWAPD: u8 = 0x52;
     pub const OWN_KWORKER: u8 = 0x53;
     pub const FOREIGN_KWORKER: u8 = 0x54;
+    pub const KAUDITD: u8 = 0x55;
     pub const OWN_IDLE: u8 = 0x80;
     pub const OTHER_IDLE: u8 = 0x81;
     /// A CPU field naming this CPU, another, none.
@@ -86,6 +87,7 @@ pub fn projection(model: &SwitchModel, s: &State, c: CpuId) -> Projection {
                     (Some(_), _) => role::FOREIGN_RCUO,
                     (None, Some(k)) if k == c => role::OWN_KWORKER,
                     (None, Some(_)) => role::FOREIGN_KWORKER,
+                    (None, None) if model.is_kauditd(t) => role::KAUDITD,
                     (None, None) => role::KSWAPD,
                 },
             },
@@ -121,6 +123,7 @@ pub fn describe(p: &Projection) -> String {
         role::FOREIGN_RCUO => Some("another CPU's rcuo".to_string()),
         role::KSWAPD => Some("kswapd".to_string()),
         role::OWN_KWORKER => Some("its own kworker".to_string()),
+        role::KAUDITD => Some("kauditd".to_string()),
         role::FOREIGN_KWORKER => Some("another CPU's kworker".to_string()),
         role::OWN_IDLE => Some("its idle task".to_string()),
         role::OTHER_IDLE => Some("another CPU's idle task".to_string()),

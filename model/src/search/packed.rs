@@ -9,11 +9,11 @@
 //! | per CPU: curr, prev, next, wakee, trained_by, last_mm | 6 × 5 |
 //! | per CPU: target, queue, flags | 3 + 3 + 3 |
 //! | per task: scheduler state, runqueue | 13 × (3 + 2) |
-//! | per lock but the pools': holder | 23 × 3 |
+//! | per lock but the pools': holder | 24 × 3 |
 //! | per worker pool: locked (only its own CPU takes it) | 4 × 1 |
 //! | AVC keys, `active_nodes`, the cgroup's cache made | 16 + 3 + 1 |
 //!
-//! At most 570 bits of the 576; a stack takes only its resume points in use (the
+//! At most 573 bits of the 576; a stack takes only its resume points in use (the
 //! depth before them says how many), which makes packing cheaper, and the rest of
 //! the words stays zero. Packing is exact: [`unpack`] gives back the same `State`
 //! (a test checks it on every state of an exploration), so the visited set is a set
@@ -51,7 +51,8 @@ const _: () = assert!(
     BITS <= 64 * WORDS as u32,
     "the packed state needs more words"
 );
-const _: () = assert!(MAX_CPUS <= 4 && MAX_TASKS + MAX_CPUS < 31 && (Loc::WorkerIdle as u32) < 64);
+const _: () =
+    assert!(MAX_CPUS <= 4 && MAX_TASKS + MAX_CPUS < 31 && (Loc::KauditdAddWait as u32) < 64);
 
 struct Writer {
     words: [u64; WORDS],

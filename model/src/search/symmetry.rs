@@ -12,7 +12,8 @@
 //!   `c` to `π(c)` renames its runqueue lock, its wait-queue lock, its idle task and
 //!   its `rcuo` kthread with it. `--rcu-barrier on` breaks it too (`_rcu_barrier`
 //!   walks the queues in CPU order). With `--kmem-accounting on` each CPU's bound
-//!   `kworker` and its worker pool's lock are renamed with it. `kswapd0` (one per memory node) is renamed to
+//!   `kworker` and its worker pool's lock are renamed with it. `kauditd` is renamed
+//!   to itself. `kswapd0` (one per memory node) is renamed to
 //!   itself; the wake placement (the waker's CPU, the previous one, idle siblings)
 //!   names no CPU by number. Where tasks *start* does not matter: the initial
 //!   state is just one state; the transitions are what must be symmetric.
@@ -80,6 +81,8 @@ pub struct Symmetry {
     kworker_base: Option<u8>,
     /// Id of `kswapd0`, if there is one.
     kswapd: Option<u8>,
+    /// Id of `kauditd`, if there is one.
+    kauditd: Option<u8>,
     /// Classes of interchangeable user tasks (each sorted, at least two).
     classes: Vec<Vec<u8>>,
     /// A number per task, equal for interchangeable tasks.
@@ -159,6 +162,7 @@ impl Symmetry {
             rcuo_base: cfg.rcu_nocb.then_some(cfg.tasks.len() as u8),
             kworker_base: model.kworker_of(CpuId(0)).map(|t| t.0),
             kswapd: model.kswapd().map(|t| t.0),
+            kauditd: model.kauditd().map(|t| t.0),
             classes,
             class_of,
             key,
@@ -321,6 +325,7 @@ impl Symmetry {
             held,
             s.holder[Lock::AvcSlot.index()] == c,
             s.holder[Lock::KswapdWq.index()] == c,
+            s.holder[Lock::KauditdWq.index()] == c,
         )
             .hash(&mut h);
         rq.hash(&mut h);
@@ -341,7 +346,9 @@ impl Symmetry {
                 None if self.kworker_index(t).is_some() => {
                     6 + (self.kworker_index(t) != Some(c)) as u8
                 }
-                None if self.kswapd == Some(t) => 5,
+                // `kauditd` and `kswapd0` share a kind: a renaming fixes both,
+                // so the coarser signature only leaves more CPU orders to try.
+                None if self.kswapd == Some(t) || self.kauditd == Some(t) => 5,
                 None => 8 + self.class_of[t as usize],
             },
         }
@@ -388,6 +395,7 @@ impl Symmetry {
         }
         n.holder[Lock::AvcSlot.index()] = cpu_of(s.holder[Lock::AvcSlot.index()]);
         n.holder[Lock::KswapdWq.index()] = cpu_of(s.holder[Lock::KswapdWq.index()]);
+        n.holder[Lock::KauditdWq.index()] = cpu_of(s.holder[Lock::KauditdWq.index()]);
         for t in 0..self.ntasks as u8 {
             let b = s.task[t as usize];
             let nt = task_of(t);

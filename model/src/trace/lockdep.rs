@@ -179,6 +179,7 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
     let cfg = &model.config;
     const BY_WAIT_QUEUE: &[&str] = &["default_wake_function", "__wake_up_common"];
     const BY_WORKQUEUE: &[&str] = &["wake_up_process", "wake_up_worker", "insert_work"];
+    const BY_WAIT_ENTRY: &[&str] = &["default_wake_function", "__wake_up_common"];
     for (on, lock, via, since) in [
         (
             cfg.rcu_nocb,
@@ -197,6 +198,12 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
             Lock::Pool(CpuId(0)),
             BY_WORKQUEUE,
             "(every queued work since boot)",
+        ),
+        (
+            cfg.selinux_denies,
+            Lock::KauditdWq,
+            BY_WAIT_ENTRY,
+            "(every audit record since auditd started)",
         ),
     ] {
         if on {
