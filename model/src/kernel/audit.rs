@@ -3,7 +3,7 @@
 //! `security/lsm_audit.c`, `kernel/audit.c`; GitHub `dcui/RHEL77`).
 //!
 //! `selinux_capable` runs `cap_capable`, then `cred_has_capability`
-//! (`hooks.c:1650-1677`): `avc_has_perm_noaudit` (the lookup, and a miss's
+//! (`hooks.c:1643-1677`): `avc_has_perm_noaudit` (the lookup, and a miss's
 //! insert), then, for `capable()` only (`audit == SECURITY_CAP_AUDIT`, 1671),
 //! `avc_audit` (`avc.h:129-142`, `static inline`): when the decision denies the
 //! permission (audited by default, `auditdeny`), `slow_avc_audit` (`avc.c:738`)
@@ -15,7 +15,7 @@
 //! `try_to_wake_up(kauditd)`. All of it runs under `rq->lock` when the check is
 //! `switch_mm`'s.
 //!
-//! `kauditd` (`kauditd_thread`, `audit.c:470-500`) sends the queued records and,
+//! `kauditd` (`kauditd_thread`, `audit.c:469-499`) sends the queued records and,
 //! with none left, waits: `set_current_state(TASK_INTERRUPTIBLE)`,
 //! `add_wait_queue(&kauditd_wait)` (the queue's lock), `schedule()`; woken, it
 //! `remove_wait_queue`s itself.
