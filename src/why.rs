@@ -198,8 +198,11 @@ fn roads(
     entries: &[WhyEntry],
     opts: &RunOptions<'_>,
 ) -> Result<Option<String>, Error> {
-    // The model's roads `config` has on (`kernel/effects.rs`).
-    let on: Vec<&effects::Road> = effects::ROADS.iter().filter(|r| r.on(config)).collect();
+    // The model's roads `config` has on and its policy's calls can take
+    // (`kernel/effects.rs`).
+    let on: Vec<&effects::Road> = effects::roads_within_reach(config)
+        .filter(|r| r.on(config))
+        .collect();
     if on.len() < 2 {
         return Ok(None);
     }

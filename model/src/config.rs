@@ -432,6 +432,13 @@ impl Config {
         Ok(())
     }
 
+    /// Whether SELinux refuses `current`'s capability check though its
+    /// credentials hold the capability (`--selinux-denies on`): for a user task;
+    /// a kernel thread (`kernel_t`, no mm of its own) keeps every capability.
+    pub fn denies_capability(&self, current: &crate::policy::TaskView) -> bool {
+        self.selinux && self.selinux_denies && current.has_mm
+    }
+
     /// One line naming every knob, as the CLI spells it.
     pub fn describe(&self) -> String {
         let onoff = |b: bool| if b { "on" } else { "off" };

@@ -43,7 +43,7 @@ pub fn cost(config: &Config) -> Cost {
                     next: *b,
                     last_user: Some(*a),
                     same_mm: false,
-                    cap_denied: config.selinux && config.selinux_denies && prev.has_mm,
+                    cap_denied: config.denies_capability(&prev),
                 };
                 out.switches += 1;
                 out.ibpbs += config.policy.ibpb(&sw) as usize;

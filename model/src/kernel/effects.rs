@@ -201,13 +201,27 @@ impl Knob {
 }
 
 impl Road {
-    /// Whether it is on in `config` (a road the model does not have never is;
-    /// the audit road only for a rule whose check is `capable()`: the ptrace
-    /// check's `noaudit` variant writes no record).
+    /// Whether it is on in `config` (a road the model does not have never is).
     pub fn on(&self, config: &Config) -> bool {
         self.knob.is_some_and(|k| k.on(config))
-            && (self.effect != Effect::Audits || config.policy.file().checks_capable())
     }
+}
+
+/// The roads `config`'s policy could take from its calls under `rq->lock`, on or
+/// off: those whose effect one of its calls has ([`CALLS`]; the audited check
+/// only for a `capable()` rule, the ptrace check's `noaudit` variant writing no
+/// record). None for a rule decided from plain reads or without SELinux: it makes
+/// no such call.
+pub fn roads_within_reach(config: &Config) -> impl Iterator<Item = &'static Road> {
+    let file = config.policy.file();
+    let asks = config.selinux && file.may_ask_capability();
+    let capable = file.checks_capable();
+    let effects: Vec<Effect> = CALLS
+        .iter()
+        .filter(|c| asks && (capable || !c.capable_only))
+        .flat_map(|c| c.effects.iter().copied())
+        .collect();
+    ROADS.iter().filter(move |r| effects.contains(&r.effect))
 }
 
 /// The roads `config` leaves out that its policy's calls under `rq->lock` could
@@ -215,19 +229,8 @@ impl Road {
 /// that turns it on or `not modelled`. Empty for a rule decided from plain reads
 /// or without SELinux: it makes no such call.
 pub fn assumed_off(config: &Config) -> Vec<String> {
-    let file = config.policy.file();
-    if !(config.selinux && file.may_ask_capability()) {
-        return Vec::new();
-    }
-    let capable = file.checks_capable();
-    let effects: Vec<Effect> = CALLS
-        .iter()
-        .filter(|c| capable || !c.capable_only)
-        .flat_map(|c| c.effects.iter().copied())
-        .collect();
-    ROADS
-        .iter()
-        .filter(|r| effects.contains(&r.effect) && !r.on(config))
+    roads_within_reach(config)
+        .filter(|r| !r.on(config))
         .map(|r| match r.knob {
             Some(knob) => format!("{} ({} turns it on)", r.assumed, knob.flag(true)),
             None => format!("{} (not modelled)", r.assumed),
@@ -247,7 +250,7 @@ mod tests {
             for on in [false, true] {
                 let mut config = Config::default();
                 knob.set(&mut config, on);
-                assert_eq!(knob.on(&config), on, "{}", road.assumed);
+                assert_eq!(road.on(&config), on, "{}", road.assumed);
                 assert!(knob.flag(on).ends_with(if on { " on" } else { " off" }));
             }
         }

@@ -366,13 +366,7 @@ pub fn loc_frames(loc: Loc, on_top: bool) -> Vec<&'static str> {
                 "__wake_up_common",
                 "default_wake_function",
             ],
-            &[
-                "avc_audit",
-                "slow_avc_audit",
-                "common_lsm_audit",
-                "audit_log_end",
-                "__wake_up",
-            ],
+            AUDIT_LOG_END,
         ),
         Loc::KauditdAddWait => (
             &["kauditd_thread", "add_wait_queue"],

@@ -280,9 +280,9 @@ impl SwitchModel {
                 avc_key: key(spec.uid),
             });
         }
-        // The kthreads, in task-id order: each CPU's `rcuo`, each CPU's `kworker`,
-        // `kauditd`, `kswapd0` (`rcuo_of`, `kworker_of`, `kauditd` and `kswapd`
-        // count on this order).
+        // The kthreads, in task-id order: each CPU's `rcuo` (`rcuo_of` counts on
+        // them coming right after the user tasks), each CPU's `kworker`, `kauditd`,
+        // `kswapd0`.
         let kthread = |name: String, kind, home: usize| TaskInfo {
             name,
             view: KTHREAD,
@@ -350,62 +350,60 @@ impl SwitchModel {
         TaskId((self.config.tasks.len() + c.index()) as u8)
     }
 
-    /// Which queue task `t` serves, if it is an `rcuo`.
-    pub fn rcuo_queue(&self, t: TaskId) -> Option<CpuId> {
+    /// What kind of task `t` is (`None` for idle).
+    pub fn kind(&self, t: TaskId) -> Option<TaskKind> {
         if t.is_idle() {
             return None;
         }
-        match self.tasks.get(t.index())?.kind {
+        self.tasks.get(t.index()).map(|task| task.kind)
+    }
+
+    /// The kernel thread of `kind`, if the configuration has it: the task table
+    /// built in [`SwitchModel::new`] is the one record of where each one is.
+    fn kthread(&self, kind: TaskKind) -> Option<TaskId> {
+        let i = self.tasks.iter().position(|task| task.kind == kind)?;
+        Some(TaskId(i as u8))
+    }
+
+    /// Which queue task `t` serves, if it is an `rcuo`.
+    pub fn rcuo_queue(&self, t: TaskId) -> Option<CpuId> {
+        match self.kind(t)? {
             TaskKind::Rcuo(k) => Some(k),
-            TaskKind::User | TaskKind::Kswapd | TaskKind::Kworker(_) | TaskKind::Kauditd => None,
+            _ => None,
         }
     }
 
     /// The worker of CPU `c`'s pool, if kmem accounting is modelled.
     pub fn kworker_of(&self, c: CpuId) -> Option<TaskId> {
-        self.config.kmem_accounting.then(|| {
-            let nocb = if self.config.rcu_nocb {
-                self.config.cpus
-            } else {
-                0
-            };
-            TaskId((self.config.tasks.len() + nocb + c.index()) as u8)
-        })
-    }
-
-    /// `kauditd`, if the configuration has it.
-    pub fn kauditd(&self) -> Option<TaskId> {
-        self.config
-            .selinux_denies
-            .then(|| TaskId((self.tasks.len() - 1 - self.config.mem_pressure as usize) as u8))
-    }
-
-    /// Whether `t` is `kauditd`.
-    pub fn is_kauditd(&self, t: TaskId) -> bool {
-        self.kauditd() == Some(t)
+        self.kthread(TaskKind::Kworker(c))
     }
 
     /// Which CPU's pool task `t` works for, if it is a `kworker`.
     pub fn kworker_cpu(&self, t: TaskId) -> Option<CpuId> {
-        if t.is_idle() {
-            return None;
-        }
-        match self.tasks.get(t.index())?.kind {
+        match self.kind(t)? {
             TaskKind::Kworker(c) => Some(c),
             _ => None,
         }
     }
 
+    /// `kauditd`, if the configuration has it.
+    pub fn kauditd(&self) -> Option<TaskId> {
+        self.kthread(TaskKind::Kauditd)
+    }
+
+    /// Whether `t` is `kauditd`.
+    pub fn is_kauditd(&self, t: TaskId) -> bool {
+        self.kind(t) == Some(TaskKind::Kauditd)
+    }
+
     /// `kswapd0`, if memory pressure is modelled.
     pub fn kswapd(&self) -> Option<TaskId> {
-        self.config
-            .mem_pressure
-            .then(|| TaskId(self.tasks.len() as u8 - 1))
+        self.kthread(TaskKind::Kswapd)
     }
 
     /// Whether `t` is `kswapd0`.
     pub fn is_kswapd(&self, t: TaskId) -> bool {
-        self.kswapd() == Some(t)
+        self.kind(t) == Some(TaskKind::Kswapd)
     }
 
     /// Credentials and flags of any task, idle included.

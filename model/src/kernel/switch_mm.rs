@@ -78,7 +78,7 @@ impl SwitchModel {
             next: self.view(next),
             last_user: last.map(|t| self.view(t)),
             same_mm: last == Some(next),
-            cap_denied: self.config.selinux && self.config.selinux_denies && self.is_user(prev),
+            cap_denied: self.config.denies_capability(&self.view(prev)),
         }
     }
 

@@ -136,18 +136,22 @@ impl Symmetry {
                 class_of[t as usize] = class[0];
             }
         }
-        // CPU renaming renames each CPU's `rcuo` with it (idle is one slot of the
-        // tables): every transposition of two `rcuo`s must keep the tables too.
+        // CPU renaming renames each CPU's `rcuo` and `kworker` with it (idle is one
+        // slot of the tables): every transposition of two of them must keep the
+        // tables too.
+        let per_cpu = |k: usize| {
+            let c = CpuId(k as u8);
+            [cfg.rcu_nocb.then(|| model.rcuo_of(c)), model.kworker_of(c)]
+        };
         let cpu_symmetric = cpu_symmetric
-            && (!cfg.rcu_nocb
-                || (1..cfg.cpus).all(|k| {
-                    let (a, b) = (model.rcuo_of(CpuId(0)), model.rcuo_of(CpuId(k as u8)));
-                    model.renaming_keeps_decisions(&|t| swap(t, a, b))
-                }))
-            // ... and its `kworker`.
-            && (1..cfg.cpus).all(|k| match (model.kworker_of(CpuId(0)), model.kworker_of(CpuId(k as u8))) {
-                (Some(a), Some(b)) => model.renaming_keeps_decisions(&|t| swap(t, a, b)),
-                _ => true,
+            && (1..cfg.cpus).all(|k| {
+                per_cpu(0)
+                    .into_iter()
+                    .zip(per_cpu(k))
+                    .all(|pair| match pair {
+                        (Some(a), Some(b)) => model.renaming_keeps_decisions(&|t| swap(t, a, b)),
+                        _ => true,
+                    })
             });
         let mut fixed_keys = !0u16;
         for class in &classes {
