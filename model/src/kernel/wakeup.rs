@@ -120,7 +120,8 @@ impl SwitchModel {
     /// user task with `--load-balance on`; otherwise a user task is pinned to its
     /// CPU), and the placement is the kernel's. A task allowed on one CPU is
     /// placed there (`select_task_rq` calls `select_task_rq_fair` only if
-    /// `nr_cpus_allowed > 1`, RHEL 7.7 `kernel/sched/core.c:1640-1641`, UNVERIFIED line).
+    /// `nr_cpus_allowed > 1`, else keeps the task's own CPU, RHEL 7.7
+    /// `kernel/sched/core.c:1475-1478`).
     pub fn unbound(&self, p: TaskId) -> bool {
         self.config.cpus > 1
             && self.config.wake_placement == WakePlacement::Kernel
