@@ -871,3 +871,37 @@ fn every_road_on() {
         "cannot be used with",
     );
 }
+
+/// A counterexample that needs free memory to swing says so: `kswapd0` sleeps only
+/// with its node balanced, and the later slow path needs the zone below the low
+/// watermark; the model has no watermark. The privileged 8-step path wakes the
+/// `kswapd0` asleep since boot and assumes no swing.
+#[test]
+fn a_path_that_needs_a_watermark_swing_says_so() {
+    let run = |tasks: &str| {
+        let o = switchpath(&[
+            "check",
+            "--policy",
+            "rhel-ptrace-creds",
+            "--cpus",
+            "1",
+            "--tasks",
+            tasks,
+            "--rcu-nocb",
+            "off",
+            "--mem-pressure",
+            "on",
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let out = run("1000,1001");
+    assert!(out.contains("deadlock-free         fails in 27 steps (AA)"), "{out}");
+    assert!(
+        out.contains("      assumes free memory swung: kswapd0 found its node balanced (above the high watermark) at step 20 and was switched out asleep at step 23; the allocation at step 25 takes the slow path, "),
+        "{out}"
+    );
+    let out = run("0:root,1000");
+    assert!(out.contains("deadlock-free         fails in 8 steps (AA)"), "{out}");
+    assert!(!out.contains("assumes free memory"), "{out}");
+}

@@ -22,14 +22,85 @@
 //! Invariants: `kswapd0` is on `kswapd_wait` exactly when it is `Blocking` or
 //! `Sleeping`; only the slow path wakes it.
 
-use super::machine::{AllocPath, SwitchModel};
+use super::machine::{Action, AllocPath, Move, SwitchModel};
 use crate::state::*;
+
+/// Follows a path for the watermark swing it assumes (see
+/// [`SwitchModel::swing_needed`]): feed it every step in order.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Swing {
+    /// The step at which `kswapd0` last found its node balanced
+    /// (`kswapd_try_to_sleep`, [`Move::KswapdSleep`]).
+    checked_at: Option<usize>,
+    /// That step and the one that switched `kswapd0` out asleep, if it is asleep
+    /// since: a wake-up before the switch (it is still `Blocking`) stands for the
+    /// kernel's other branch, the node not balanced and no sleep.
+    asleep: Option<(usize, usize)>,
+    /// The first swing: found balanced, switched out asleep, and the slow path.
+    pub first: Option<(usize, usize, usize)>,
+}
+
+impl Swing {
+    /// Step `step` (1-based) took `before` to `after` by `a`.
+    pub fn step(
+        &mut self,
+        model: &SwitchModel,
+        step: usize,
+        before: &State,
+        a: &Action,
+        after: &State,
+    ) {
+        let Some(k) = model.kswapd() else { return };
+        if self.first.is_none() && model.swing_needed(before, a, self.asleep.is_some()) {
+            self.first = self.asleep.map(|(i, j)| (i, j, step));
+        }
+        if a.kind == Move::KswapdSleep {
+            self.checked_at = Some(step);
+        }
+        let (was, is) = (before.task_state(k), after.task_state(k));
+        if is == TaskState::Sleeping && was != TaskState::Sleeping {
+            self.asleep = self.checked_at.map(|i| (i, step));
+        } else if is != TaskState::Sleeping {
+            self.asleep = None;
+        }
+    }
+
+    /// The sentence a trace's summary carries for it.
+    pub fn sentence(&self, model: &SwitchModel) -> Option<String> {
+        let (checked, slept, slow) = self.first?;
+        let k = model.task_name(model.kswapd()?);
+        Some(format!(
+            "assumes free memory swung: {k} found its node balanced (above the high \
+             watermark) at step {checked} and was switched out asleep at step {slept}; the \
+             allocation at step {slow} takes the slow path, which wakes it only with the \
+             zone below the low watermark (the model draws memory pressure without \
+             history: allocations it does not show must take that much in between)"
+        ))
+    }
+}
 
 impl SwitchModel {
     /// Whether `kswapd0` waits on `kswapd_wait` (`waitqueue_active`).
     pub fn kswapd_waits(&self, s: &State) -> bool {
         self.kswapd()
             .is_some_and(|k| matches!(s.task_state(k), TaskState::Sleeping | TaskState::Blocking))
+    }
+
+    /// A slow-path allocation about to be made from `before` by `a` that needs free
+    /// memory to have swung since `kswapd0` went to sleep during the path
+    /// (`slept_in_path`): it sleeps only with its node
+    /// balanced, above the high watermark (RHEL 7.7 `mm/vmscan.c:3235-3287`
+    /// `kswapd_try_to_sleep` → `prepare_kswapd_sleep` 2918-2937 → `pgdat_balanced`
+    /// → `zone_balanced` 2839-2850), and `wakeup_kswapd` wakes it only with the zone
+    /// below the low watermark (3418). The model draws memory pressure without
+    /// history, so a path may take both a few steps apart; a trace says so
+    /// ([`Swing`]).
+    pub fn swing_needed(&self, before: &State, a: &Action, slept_in_path: bool) -> bool {
+        slept_in_path
+            && a.kind == Move::Alloc(AllocPath::Slow)
+            && self
+                .kswapd()
+                .is_some_and(|k| before.task_state(k) == TaskState::Sleeping)
     }
 
     /// The allocation goes `path`: done, or into `wakeup_kswapd`'s `__wake_up`.

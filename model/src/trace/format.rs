@@ -37,7 +37,9 @@ pub struct Trace {
     pub property: String,
     /// `AA`, `ABBA`, `cycle of N CPUs`; or the exposure, for isolation.
     pub shape: Option<String>,
-    /// One sentence per CPU of the cycle, or one for the exposure.
+    /// One sentence per CPU of the cycle, or one for the exposure; then one for
+    /// what the path assumes that the model does not track (a watermark swing:
+    /// [`crate::kernel::reclaim::Swing`]).
     pub summary: Vec<String>,
     /// Each CPU before the first step.
     pub initial: Vec<CpuSnapshot>,

@@ -11,6 +11,7 @@ use crate::check::properties::{
 };
 use crate::config::{Config, RcuoPlacement, TaskSpec};
 use crate::kernel::machine::{Action, Move, SwitchModel, TaskKind};
+use crate::kernel::reclaim::Swing;
 use crate::kernel::waits::Resource;
 use crate::state::{CpuId, Lock, State, TaskId};
 use stateright::Model;
@@ -26,10 +27,12 @@ pub fn build(model: &SwitchModel, property: &str, path: &[Action], source: &str)
     let mut taken = 0usize;
     let initial = snapshots(model, &s, &sites);
     let mut steps = Vec::new();
+    let mut swing = Swing::default();
     for (i, a) in path.iter().enumerate() {
         let description = model.describe_effect(&s, a);
         let before = s;
         model.perform(&mut s, a.cpu, a.kind);
+        swing.step(model, i + 1, &before, a, &s);
         for lock in model.held_by(&s, a.cpu) {
             if before.holder_of(lock) != Some(a.cpu) {
                 taken += 1;
@@ -46,7 +49,8 @@ pub fn build(model: &SwitchModel, property: &str, path: &[Action], source: &str)
             cpus: snapshots(model, &s, &sites),
         });
     }
-    let (shape, summary, cycle) = conclusion(model, property, &s, &sites);
+    let (shape, mut summary, cycle) = conclusion(model, property, &s, &sites);
+    summary.extend(swing.sentence(model));
     Trace {
         format: TRACE_FORMAT.into(),
         version: TRACE_VERSION,
