@@ -153,3 +153,91 @@ fn no_committed_trace_shows_an_unprivileged_task_in_the_capability_check() {
         "some committed trace reaches the capability check"
     );
 }
+
+/// `trace upgrade`: a trace whose steps still replay but whose texts an earlier
+/// build wrote (here: the step text and frames of a kernel thread's voluntary
+/// preemption before they named `cond_resched()`) is rewritten to this build's and
+/// then replays; run again it is already current; a trace whose steps no longer
+/// replay is bad input and no file is touched.
+#[test]
+fn trace_upgrade_carries_an_old_trace_forward() {
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("traces/rhel-7.7--policy-promise--1cpu.json");
+    let current = std::fs::read_to_string(&committed).unwrap();
+    let new_text = "rcuo0 reaches cond_resched() in rcu_nocb_kthread: __schedule()";
+    assert!(current.contains(new_text));
+    let old = current
+        .replace(new_text, "rcuo0 is preempted: schedule()")
+        .replace(
+            "\"_cond_resched\",\n            \"__cond_resched\",",
+            "\"schedule\",",
+        );
+    assert!(!old.contains("_cond_resched"));
+    let (dir, path) = tmp("old.json", &old);
+    let p = path.to_str().unwrap();
+    assert_bad_input(
+        &switchpath(&["check", "--replay", p]),
+        "the recorded step differs from the replayed one",
+    );
+    // Another trace in the same call whose steps no longer replay: nothing written.
+    let broken = current.replacen("\"kind\": \"preempt\"", "\"kind\": \"block\"", 1);
+    let broken_path = dir.path().join("broken.json");
+    std::fs::write(&broken_path, &broken).unwrap();
+    let o = switchpath(&["trace", "upgrade", p, broken_path.to_str().unwrap()]);
+    assert_bad_input(&o, "broken.json: step ");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), old);
+
+    let o = switchpath(&["trace", "upgrade", p]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), format!("{p}: rewritten\n"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), current);
+    let o = switchpath(&["check", "--replay", p]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = switchpath(&["trace", "upgrade", p]);
+    assert_eq!(stdout(&o), format!("{p}: already current\n"));
+}
+
+/// Under `CONFIG_PREEMPT_VOLUNTARY` a kernel thread leaves the CPU at a
+/// `cond_resched()`: the committed trace (which replays, so the model says this)
+/// names the point, shows `_cond_resched` → `__cond_resched` → `__schedule` on the
+/// kernel thread's stack, and `schedule` again once the CPU runs on the stack of
+/// the user task switched in (which left by `schedule()`).
+#[test]
+fn a_kernel_thread_leaves_the_cpu_at_cond_resched() {
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("traces/rhel-7.7--policy-promise--1cpu.json");
+    let t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(committed).unwrap()).unwrap();
+    let steps = t["steps"].as_array().unwrap();
+    let frames = |st: &serde_json::Value| -> Vec<String> {
+        st["cpus"][0]["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_string())
+            .collect()
+    };
+    let i = steps
+        .iter()
+        .position(|st| st["description"] == "rcuo0 reaches cond_resched() in rcu_nocb_kthread: __schedule()")
+        .expect("the voluntary preemption of rcuo0");
+    assert_eq!(
+        frames(&steps[i]),
+        ["_cond_resched", "__cond_resched", "__schedule", "_raw_spin_lock_irq"]
+    );
+    let after = steps[i..]
+        .iter()
+        .find(|st| st["cpus"][0]["task"] != "rcuo0")
+        .expect("a switch out of rcuo0");
+    assert_eq!(
+        frames(after)[..2],
+        ["schedule".to_string(), "__schedule".to_string()],
+        "{after}"
+    );
+    assert!(!std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("traces/rhel-ptrace-creds--deadlock-free--1cpu.json")
+    )
+    .unwrap()
+    .contains("_cond_resched"));
+}

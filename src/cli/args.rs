@@ -138,6 +138,14 @@ pub struct ShowArgs {
 }
 
 #[derive(Args)]
+pub struct UpgradeArgs {
+    /// The trace files (each rewritten atomically; none is touched unless every
+    /// one replays).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Args)]
 pub struct HtmlArgs {
     /// The trace file.
     pub file: PathBuf,

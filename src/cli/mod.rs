@@ -118,4 +118,9 @@ pub enum TraceCommand {
     Html(HtmlArgs),
     /// ITF JSON (Apalache/Quint) or Graphviz DOT of the lock dependencies.
     Export(ExportArgs),
+    /// Rewrite traces an earlier build wrote, in place, from their steps alone: the
+    /// steps must still replay to the same violation; the step texts, frames,
+    /// summary and tables become this build's. Views refuse a trace whose texts
+    /// differ from the model's.
+    Upgrade(UpgradeArgs),
 }

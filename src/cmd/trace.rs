@@ -1,4 +1,5 @@
-//! `switchpath trace show|html|export`: reading a counterexample trace.
+//! `switchpath trace show|html|export|upgrade`: reading a counterexample trace, and
+//! carrying one forward to this build.
 
 use super::write_output;
 use crate::cli::TraceCommand;
@@ -55,6 +56,25 @@ pub fn run(cmd: TraceCommand) -> Result<Exit, Error> {
             match &a.output {
                 Some(path) => write_output(path, &text)?,
                 None => print!("{text}"),
+            }
+        }
+        TraceCommand::Upgrade(a) => {
+            // Every file is rebuilt before any is written: one that no longer
+            // replays leaves all of them as they were.
+            let mut rebuilt = Vec::new();
+            for file in &a.files {
+                let t = trace::load(file).map_err(Error::bad_input)?;
+                let (new, changed) = trace::upgrade(&t)
+                    .map_err(|e| Error::bad_input(format!("{}: {e}", file.display())))?;
+                rebuilt.push((file, new, changed));
+            }
+            for (file, new, changed) in rebuilt {
+                if changed {
+                    trace::write_atomic(file, &new).map_err(Error::bad_input)?;
+                    println!("{}: rewritten", file.display());
+                } else {
+                    println!("{}: already current", file.display());
+                }
             }
         }
     }

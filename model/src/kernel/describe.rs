@@ -1,6 +1,7 @@
 //! Human-readable names: locks, resources, actions and what they did, as traces print them.
 
-use super::frames::{cpu_frames, is_inlined};
+use super::frames::{cpu_frames, is_inlined, COND_RESCHED};
+use super::runqueue::voluntary_point;
 use super::machine::{Action, AllocPath, Move, Op, SwitchModel};
 use super::waits::Resource;
 use crate::state::*;
@@ -97,8 +98,19 @@ impl SwitchModel {
     }
 
     /// The CPU's frames, outermost first, without the functions inlined in 3.10.
+    /// A CPU in a `__schedule` entered through `cond_resched()` reads as a trace
+    /// knows it ([`Self::frames_entered`]); the state alone shows `schedule()`.
     pub fn frames(&self, s: &State, c: CpuId) -> Vec<String> {
+        self.frames_entered(s, c, false)
+    }
+
+    /// [`Self::frames`], with `by_cond_resched` saying whether the CPU entered
+    /// `__schedule` through `_cond_resched` ([`super::runqueue::SchedEntries`]).
+    pub fn frames_entered(&self, s: &State, c: CpuId, by_cond_resched: bool) -> Vec<String> {
         let mut frames = cpu_frames(&s.cpu[c]);
+        if by_cond_resched && frames.first() == Some(&"schedule") {
+            frames.splice(0..1, COND_RESCHED.iter().copied());
+        }
         if self.config.policy.file().checks_capable() {
             frames = super::frames::via_capable(frames);
         }
@@ -202,7 +214,15 @@ impl SwitchModel {
             Move::Place(x) => format!("select_task_rq({}) = CPU{x}", self.task_name(cpu.waking())),
             Move::Migrate(None) => "move_tasks moves nothing".into(),
             Move::Migrate(Some(t)) => format!("move_tasks pulls {} to CPU{c}", self.task_name(t)),
-            Move::Preempt => format!("{curr} is preempted: schedule()"),
+            Move::Preempt => match self.kind(cpu.curr()).and_then(voluntary_point) {
+                Some((point, function)) => {
+                    format!("{curr} reaches {point} in {function}: __schedule()")
+                }
+                None if cpu.curr().is_idle() => format!(
+                    "{curr} leaves the idle loop: schedule_preempt_disabled() → schedule()"
+                ),
+                None => format!("{curr} is preempted: schedule()"),
+            },
             Move::Block => format!("{curr} blocks: schedule()"),
             Move::Wake(t) => format!("{curr} wakes {}: try_to_wake_up", self.task_name(t)),
             Move::CallRcu => format!("{curr} calls call_rcu()"),

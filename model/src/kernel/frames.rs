@@ -77,6 +77,11 @@ pub fn is_inlined(frame: &str) -> bool {
 }
 
 const SCHED: &[&str] = &["schedule", "__schedule"];
+/// What stands for `schedule` when a kernel thread leaves the CPU at a
+/// `cond_resched()` (RHEL 7.7 `kernel/sched/core.c:5449-5464`; whether the 3.10
+/// build inlines the `static` `__cond_resched`, called from three places, is
+/// UNVERIFIED: it is shown).
+pub const COND_RESCHED: &[&str] = &["_cond_resched", "__cond_resched"];
 /// `switch_mm` → the RHEL policy → the capability check, outermost first.
 pub const CAP_CHECK: &[&str] = &[
     "context_switch",

@@ -32,8 +32,66 @@
 //!
 //! The last line is the inversion: `rq->lock` is taken again under itself.
 
-use super::machine::SwitchModel;
+use super::machine::{Action, Move, SwitchModel, TaskKind};
 use crate::state::*;
+
+/// Where a task that does not block leaves the CPU (`Move::Preempt`). RHEL 7.7 is
+/// built with `CONFIG_PREEMPT_VOLUNTARY=y` (`configs/kernel-3.10.0-x86_64.config:467`):
+/// a kernel thread is never preempted at an arbitrary point, it leaves at a
+/// `cond_resched()` (or a `might_sleep()`, which is `_cond_resched()` there:
+/// `include/linux/kernel.h:180-182`, 204), entering `__schedule` through
+/// `_cond_resched` → `__cond_resched` (`kernel/sched/core.c:5449-5464`), never
+/// through `schedule()`. Per task kind: the point, and the function it is in.
+pub fn voluntary_point(kind: TaskKind) -> Option<(&'static str, &'static str)> {
+    match kind {
+        // A user task is interrupted in user mode and preempted on the return:
+        // `retint_careful` → `SCHEDULE_USER` (`arch/x86/kernel/entry_64.S:981-988`).
+        TaskKind::User => None,
+        // After each callback (`kernel/rcutree_plugin.h:2236`).
+        TaskKind::Rcuo(_) => Some(("cond_resched()", "rcu_nocb_kthread")),
+        // In its reclaim, per page (`mm/vmscan.c:810`, 822).
+        TaskKind::Kswapd => Some(("cond_resched()", "shrink_page_list")),
+        // After the work item (`kernel/workqueue.c:2322`).
+        TaskKind::Kworker(_) => Some(("cond_resched()", "process_one_work")),
+        // `try_to_freeze()` → `might_sleep()` (`kernel/audit.c:491`,
+        // `include/linux/freezer.h:54-67`), and the slab allocation of
+        // `skb_clone(GFP_KERNEL)` when `netlink_trim` clones the record
+        // (`net/netlink/af_netlink.c:1145-1149`, `mm/slub.c:989`).
+        TaskKind::Kauditd => Some(("might_sleep()", "kauditd_thread")),
+    }
+}
+
+/// Which tasks last entered `__schedule` through `cond_resched()` (a kernel
+/// thread's `Move::Preempt`) rather than `schedule()`: the state does not keep it
+/// (a bit per task), so a trace follows its path. A CPU in `__schedule` runs on the
+/// stack of its `curr`: `prev`'s until the switch, `next`'s from
+/// `finish_task_switch` on, which returns into whatever call `next` left by. Feed
+/// it every step in order.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SchedEntries([bool; MAX_TASKS]);
+
+impl SchedEntries {
+    /// Step `a` took `before` to `after`.
+    pub fn step(&mut self, model: &SwitchModel, before: &State, a: &Action, after: &State) {
+        let c = a.cpu;
+        let t = before.cpu[c].curr();
+        let entered = after.cpu[c].locs().first() == Some(&Loc::SchedLock)
+            && before.cpu[c].locs().first() != Some(&Loc::SchedLock);
+        if entered && !t.is_idle() {
+            self.0[t.index()] = a.kind == Move::Preempt
+                && model
+                    .kind(t)
+                    .is_some_and(|k| voluntary_point(k).is_some());
+        }
+    }
+
+    /// Whether CPU `c` runs on a stack that entered `__schedule` through
+    /// `_cond_resched` (its `curr` left that way).
+    pub fn by_cond_resched(&self, s: &State, c: CpuId) -> bool {
+        let t = s.cpu[c].curr();
+        !t.is_idle() && self.0[t.index()]
+    }
+}
 
 impl SwitchModel {
     /// `schedule()`: the running task blocks (`block`) or is preempted.

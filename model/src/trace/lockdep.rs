@@ -36,6 +36,7 @@
 use super::format::TaskFacts;
 use super::replay::facts;
 use crate::kernel::machine::{Action, Move, Op, SwitchModel};
+use crate::kernel::runqueue::SchedEntries;
 use crate::kernel::waits::Resource;
 use crate::state::{CpuId, Loc, Lock, State};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -223,6 +224,7 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
     let mut held: HashMap<CpuId, Vec<Held>> = HashMap::new();
     let mut chains: BTreeSet<Vec<String>> = BTreeSet::new();
     let mut s = model.initial_state();
+    let mut entries = SchedEntries::default();
     for (i, a) in path.iter().enumerate() {
         let step = i + 1;
         let c = a.cpu;
@@ -232,24 +234,30 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
             _ => None,
         };
         model.perform(&mut s, c, a.kind);
-        let mut attempt = acquire.map(|l| (l, class_of(&before, c, l), &before));
+        let entered_before = entries.by_cond_resched(&before, c);
+        entries.step(model, &before, a, &s);
+        let mut attempt = acquire.map(|l| (l, class_of(&before, c, l), &before, entered_before));
         if attempt.is_none() {
             if let Some((Resource::Lock(l), _)) = model.waits_for(&s, c) {
                 if model.waits_for(&before, c).is_none() {
-                    attempt = Some((l, class_of(&s, c, l), &s));
+                    attempt = Some((l, class_of(&s, c, l), &s, entries.by_cond_resched(&s, c)));
                 }
             }
         }
         // The stack at `lock()`, innermost first: the spin primitive on top.
-        let stack_of = |st: &State| -> Vec<String> {
-            let mut frames: Vec<String> = model.frames(st, c).into_iter().rev().collect();
+        let stack_of = |st: &State, by_cond_resched: bool| -> Vec<String> {
+            let mut frames: Vec<String> = model
+                .frames_entered(st, c, by_cond_resched)
+                .into_iter()
+                .rev()
+                .collect();
             if frames.first().is_none_or(|f| !f.starts_with("_raw_spin")) {
                 frames.insert(0, "_raw_spin_lock".into());
             }
             frames
         };
         let mine = held.entry(c).or_default();
-        if let Some((lock, class, at_state)) = attempt {
+        if let Some((lock, class, at_state, by_cond_resched)) = attempt {
             let at = model.where_is(at_state, c);
             let wanted = LockdepLock {
                 class: class.clone(),
@@ -272,7 +280,7 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
                 holding: shown(holding),
                 chain,
                 held: with_rcu_read_locks(at_state, c, mine.iter().map(shown).collect()),
-                stack: stack_of(at_state),
+                stack: stack_of(at_state, by_cond_resched),
             };
             if chains.insert(key) {
                 if let Some(h) = mine.iter().find(|h| h.class == class) {
@@ -288,7 +296,7 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
                                 trace: deps[&(w[0].clone(), w[1].clone())].clone(),
                             });
                         }
-                        let mut now = stack_of(at_state);
+                        let mut now = stack_of(at_state, by_cond_resched);
                         now.truncate(6);
                         chain.push(ChainEntry {
                             class: class.clone(),
@@ -298,7 +306,7 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
                     }
                     deps.entry((h.class.clone(), class.clone()))
                         .or_insert_with(|| {
-                            let mut t = stack_of(at_state);
+                            let mut t = stack_of(at_state, by_cond_resched);
                             t.truncate(6);
                             t.push(format!("(step {step}, CPU{c})"));
                             t

@@ -12,6 +12,7 @@ use crate::check::properties::{
 use crate::config::{Config, RcuoPlacement, TaskSpec};
 use crate::kernel::machine::{Action, Move, SwitchModel, TaskKind};
 use crate::kernel::reclaim::Swing;
+use crate::kernel::runqueue::SchedEntries;
 use crate::kernel::waits::Resource;
 use crate::state::{CpuId, Lock, State, TaskId};
 use stateright::Model;
@@ -25,7 +26,8 @@ pub fn build(model: &SwitchModel, property: &str, path: &[Action], source: &str)
     let mut s = model.initial_state();
     let mut sites: Sites = HashMap::new();
     let mut taken = 0usize;
-    let initial = snapshots(model, &s, &sites);
+    let mut entries = SchedEntries::default();
+    let initial = snapshots(model, &s, &sites, &entries);
     let mut steps = Vec::new();
     let mut swing = Swing::default();
     for (i, a) in path.iter().enumerate() {
@@ -33,6 +35,7 @@ pub fn build(model: &SwitchModel, property: &str, path: &[Action], source: &str)
         let before = s;
         model.perform(&mut s, a.cpu, a.kind);
         swing.step(model, i + 1, &before, a, &s);
+        entries.step(model, &before, a, &s);
         for lock in model.held_by(&s, a.cpu) {
             if before.holder_of(lock) != Some(a.cpu) {
                 taken += 1;
@@ -46,7 +49,7 @@ pub fn build(model: &SwitchModel, property: &str, path: &[Action], source: &str)
             action: *a,
             description,
             decision: decision(model, &before, &s, a.cpu),
-            cpus: snapshots(model, &s, &sites),
+            cpus: snapshots(model, &s, &sites, &entries),
         });
     }
     let (shape, mut summary, cycle) = conclusion(model, property, &s, &sites);
@@ -218,7 +221,12 @@ fn decision_of(
     }
 }
 
-fn snapshots(model: &SwitchModel, s: &State, sites: &Sites) -> Vec<CpuSnapshot> {
+fn snapshots(
+    model: &SwitchModel,
+    s: &State,
+    sites: &Sites,
+    entries: &SchedEntries,
+) -> Vec<CpuSnapshot> {
     model
         .cpus()
         .map(|c| {
@@ -240,7 +248,7 @@ fn snapshots(model: &SwitchModel, s: &State, sites: &Sites) -> Vec<CpuSnapshot> 
             CpuSnapshot {
                 cpu: c.0,
                 task: model.task_name(s.cpu[c].curr()),
-                frames: model.frames(s, c),
+                frames: model.frames_entered(s, c, entries.by_cond_resched(s, c)),
                 held: held.into_iter().map(|(_, h)| h).collect(),
                 waiting_for: model.waits_for(s, c).map(|(r, _)| model.resource_name(r)),
                 predictor: s.cpu[c].trained_by().map(|t| model.task_name(t)),
@@ -371,6 +379,32 @@ pub struct Replayed {
     pub shape: Option<String>,
     /// Its summary.
     pub summary: Vec<String>,
+}
+
+/// Rebuilds a trace an earlier build wrote, from its steps alone: they must still
+/// replay and reach the same violation (property and shape); the texts, frames,
+/// summary and tables are the model's now. Returns the rebuilt trace and whether
+/// it differs from `trace`.
+pub fn upgrade(trace: &Trace) -> Result<(Trace, bool), String> {
+    let model = SwitchModel::new(trace.config.clone())?;
+    let path: Vec<Action> = trace.steps.iter().map(|s| s.action).collect();
+    check_path(&model, &path)?;
+    let rebuilt = build(&model, &trace.property, &path, &trace.source);
+    if rebuilt.shape.is_none() {
+        return Err(format!(
+            "the trace replays but no longer reaches a `{}` violation",
+            trace.property
+        ));
+    }
+    if rebuilt.shape != trace.shape {
+        return Err(format!(
+            "the trace replays to another violation: {} (recorded: {})",
+            rebuilt.shape.as_deref().unwrap_or("-"),
+            trace.shape.as_deref().unwrap_or("-")
+        ));
+    }
+    let changed = &rebuilt != trace;
+    Ok((rebuilt, changed))
 }
 
 /// Re-executes `trace` against the model: every action must be enabled in turn, the
