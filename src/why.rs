@@ -70,7 +70,17 @@ pub fn preconditions(config: &Config) -> Vec<Precondition> {
         "memory pressure (an AVC allocation wakes kswapd0)",
         "--mem-pressure off",
         c.mem_pressure,
-        &|c| c.mem_pressure = false,
+        // No kswapd at all: no second node's either.
+        &|c| {
+            c.mem_pressure = false;
+            c.nodes = 1;
+        },
+    );
+    add(
+        "a second memory node (an AVC allocation also wakes kswapd1, bound to its node)",
+        "--nodes 1",
+        c.nodes > 1,
+        &|c| c.nodes = 1,
     );
     add(
         "memcg kmem accounting (an AVC allocation wakes the CPU's bound kworker)",

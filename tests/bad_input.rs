@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_bad_input, corpus, switchpath};
+use common::{assert_bad_input, corpus, switchpath, tmp};
 use proptest::prelude::*;
 use std::path::Path;
 use switchpath_model::{trace, RcuoPlacement, TaskSpec};
@@ -428,7 +428,8 @@ fn flags_that_would_be_dropped_are_refused() {
 }
 
 /// More kthreads and user tasks than the state's task table holds (each CPU's
-/// `rcuo` and `kworker`, and `kswapd0`) is one line, exit 2, naming the count.
+/// `rcuo` and `kworker`, and each node's `kswapd`) is one line, exit 2, naming
+/// the count.
 #[test]
 fn more_tasks_than_a_state_holds_is_refused() {
     for args in [
@@ -442,23 +443,70 @@ fn more_tasks_than_a_state_holds_is_refused() {
             "on",
         ][..],
         &["check", "--policy", "none", "--cpus", "4", "--roads", "all"],
+        // 3 CPUs, every road: 6 user tasks, 3 rcuo, 3 kworkers and a kswapd per
+        // node are 14.
+        &["check", "--policy", "none", "--cpus", "3", "--roads", "all"],
     ] {
         assert_bad_input(
             &switchpath(args),
             "are more than the 13 tasks a state holds",
         );
     }
-    // Within the table: 3 CPUs, every road.
+    // Within the table: 3 CPUs, every road, 5 user tasks.
     let o = switchpath(&[
         "check",
         "--policy",
         "none",
         "--cpus",
         "3",
+        "--tasks",
+        "1000,1001,1002,1003,1004",
         "--roads",
         "all",
         "--max-states",
         "10",
     ]);
     assert_ne!(o.status.code(), Some(2));
+}
+
+/// `--nodes`: 1 or 2; two nodes need memory pressure (no allocation wakes a kswapd
+/// without it) and a CPU per node; each mistake is one line, exit 2, and a case
+/// file's names its field.
+#[test]
+fn a_second_memory_node_needs_memory_pressure_and_its_cpu() {
+    let pol = ["check", "--policy", "rhel-ptrace-creds"];
+    for (extra, message) in [
+        (
+            &["--cpus", "2", "--nodes", "2"][..],
+            "--nodes 2 needs --mem-pressure on: without it no allocation wakes a kswapd",
+        ),
+        (
+            &["--cpus", "1", "--mem-pressure", "on", "--nodes", "2"][..],
+            "--nodes 2: needs at least 2 CPUs (each node has its own)",
+        ),
+        (
+            &["--cpus", "2", "--mem-pressure", "on", "--nodes", "3"][..],
+            "--nodes 3: must be between 1 and 2",
+        ),
+        (
+            &["--cpus", "2", "--nodes", "0"][..],
+            "--nodes 0: must be between 1 and 2",
+        ),
+        (
+            &["--cpus", "any", "--mem-pressure", "on", "--nodes", "2"][..],
+            "--cpus any starts at 1 CPU, which is one memory node: --nodes 2 takes a CPU count of at least 2",
+        ),
+    ] {
+        let mut args = pol.to_vec();
+        args.extend(extra);
+        assert_bad_input(&switchpath(&args), message);
+    }
+    let (_d, path) = tmp(
+        "nodes.toml",
+        "description = \"x\"\n[config]\npolicy = \"none\"\ncpus = 2\nnodes = 2\n[expect]\ndeadlock-free = \"holds\"\nisolation-poisoning = \"holds\"\nisolation-leak = \"holds\"\npolicy-promise = \"holds\"\nstates = 1\n",
+    );
+    assert_bad_input(
+        &switchpath(&["check", path.to_str().unwrap()]),
+        "config.nodes 2 needs config.mem-pressure on",
+    );
 }

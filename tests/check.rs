@@ -799,7 +799,7 @@ fn why_names_the_roads_a_deadlock_can_take() {
         "{out}"
     );
     assert!(
-        out.contains("assuming (roads from a call under rq->lock to a wake-up, left out): one memory node (each node's kswapd is bound to it) (not modelled); no memcg kmem accounting (--kmem-accounting on turns it on); no task waiting in console_lock() (not modelled)\n"),
+        out.contains("assuming (roads from a call under rq->lock to a wake-up, left out): no memcg kmem accounting (--kmem-accounting on turns it on); no task waiting in console_lock() (not modelled)\n"),
         "{out}"
     );
     // A plain-read rule assumes nothing.
@@ -896,12 +896,18 @@ fn a_path_that_needs_a_watermark_swing_says_so() {
         stdout(&o)
     };
     let out = run("1000,1001");
-    assert!(out.contains("deadlock-free         fails in 27 steps (AA)"), "{out}");
+    assert!(
+        out.contains("deadlock-free         fails in 27 steps (AA)"),
+        "{out}"
+    );
     assert!(
         out.contains("      assumes free memory swung: kswapd0 found its node balanced (above the high watermark) at step 20 and was switched out asleep at step 23; the allocation at step 25 takes the slow path, "),
         "{out}"
     );
     let out = run("0:root,1000");
-    assert!(out.contains("deadlock-free         fails in 8 steps (AA)"), "{out}");
+    assert!(
+        out.contains("deadlock-free         fails in 8 steps (AA)"),
+        "{out}"
+    );
     assert!(!out.contains("assumes free memory"), "{out}");
 }

@@ -219,11 +219,18 @@ fn a_kernel_thread_leaves_the_cpu_at_cond_resched() {
     };
     let i = steps
         .iter()
-        .position(|st| st["description"] == "rcuo0 reaches cond_resched() in rcu_nocb_kthread: __schedule()")
+        .position(|st| {
+            st["description"] == "rcuo0 reaches cond_resched() in rcu_nocb_kthread: __schedule()"
+        })
         .expect("the voluntary preemption of rcuo0");
     assert_eq!(
         frames(&steps[i]),
-        ["_cond_resched", "__cond_resched", "__schedule", "_raw_spin_lock_irq"]
+        [
+            "_cond_resched",
+            "__cond_resched",
+            "__schedule",
+            "_raw_spin_lock_irq"
+        ]
     );
     let after = steps[i..]
         .iter()

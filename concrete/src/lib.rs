@@ -34,6 +34,7 @@ pub fn unsupported(config: &switchpath_model::Config) -> Option<String> {
         (config.rcu_barrier, "--rcu-barrier on"),
         (config.kmem_accounting, "--kmem-accounting on"),
         (config.selinux_denies, "--selinux-denies on"),
+        (config.nodes > 1, "--nodes 2"),
         (
             every_switch_mm,
             "a policy consulted on every switch_mm call (when = \"switch-mm\")",

@@ -267,6 +267,24 @@ pub struct Config {
     /// there is no `kauditd` in the model.
     #[serde(default)]
     pub selinux_denies: bool,
+    /// Memory nodes, 1 or [`MAX_NODES`] (with memory pressure, at least 2 CPUs): the
+    /// CPUs are split in order (CPU c on node `c * nodes / cpus`), each node has
+    /// its `kswapdN`, bound to the node's CPUs, and an allocation's slow path wakes
+    /// the waiting `kswapd` of every node on its zonelist, its own node's first
+    /// (`wake_all_kswapds`). Traces written before this knob have one node.
+    #[serde(default = "one_node", skip_serializing_if = "is_one_node")]
+    pub nodes: usize,
+}
+
+/// The most memory nodes a configuration may have (`--nodes`).
+pub const MAX_NODES: usize = 2;
+
+fn one_node() -> usize {
+    1
+}
+
+fn is_one_node(n: &usize) -> bool {
+    *n == 1
 }
 
 /// `1 CPU`, `2 CPUs`, `1 switch`, `3 switches`: a count with its noun in the
@@ -339,6 +357,7 @@ impl Default for Config {
             rcu_barrier: false,
             kmem_accounting: false,
             selinux_denies: false,
+            nodes: 1,
         }
     }
 }
@@ -415,8 +434,26 @@ impl Config {
                 ));
             }
         }
+        if self.nodes == 0 || self.nodes > MAX_NODES {
+            return Err(format!(
+                "--nodes {}: must be between 1 and {MAX_NODES}",
+                self.nodes
+            ));
+        }
+        if self.nodes > 1 && self.cpus < self.nodes {
+            return Err(format!(
+                "--nodes {}: needs at least {} CPUs (each node has its own)",
+                self.nodes, self.nodes
+            ));
+        }
+        if self.nodes > 1 && !self.mem_pressure {
+            return Err(format!(
+                "--nodes {} needs --mem-pressure on: without it no allocation wakes a kswapd",
+                self.nodes
+            ));
+        }
         let kthreads = (self.rcu_nocb as usize + self.kmem_accounting as usize) * self.cpus
-            + self.mem_pressure as usize
+            + self.mem_pressure as usize * self.nodes
             + self.selinux_denies as usize;
         if self.tasks.len() + kthreads > MAX_TASKS {
             return Err(format!(
@@ -432,6 +469,11 @@ impl Config {
         Ok(())
     }
 
+    /// The memory node of CPU `c`: the CPUs split in order.
+    pub fn node_of(&self, c: usize) -> usize {
+        c * self.nodes / self.cpus
+    }
+
     /// Whether SELinux refuses `current`'s capability check though its
     /// credentials hold the capability (`--selinux-denies on`): for a user task;
     /// a kernel thread (`kernel_t`, no mm of its own) keeps every capability.
@@ -443,7 +485,7 @@ impl Config {
     pub fn describe(&self) -> String {
         let onoff = |b: bool| if b { "on" } else { "off" };
         format!(
-            "{} --cpus {} --tasks {} --selinux {} --rcu-nocb {} --defer-wakeup {} --avc-full {} --avc-churn {} --rcuo-cpu {} --llc {} --load-balance {} --rcuo-wakers {} --wake-placement {} --mem-pressure {} --rcu-barrier {} --kmem-accounting {} --selinux-denies {}",
+            "{} --cpus {} --tasks {} --selinux {} --rcu-nocb {} --defer-wakeup {} --avc-full {} --avc-churn {} --rcuo-cpu {} --llc {} --load-balance {} --rcuo-wakers {} --wake-placement {} --mem-pressure {} --rcu-barrier {} --kmem-accounting {} --selinux-denies {} --nodes {}",
             match self.policy {
                 Policy::File(f) => format!("--policy-file {}", f.path),
                 p => format!("--policy {p}"),
@@ -470,6 +512,7 @@ impl Config {
             onoff(self.rcu_barrier),
             onoff(self.kmem_accounting),
             onoff(self.selinux_denies),
+            self.nodes,
         )
     }
 }

@@ -193,8 +193,8 @@ pub enum Lock {
     AvcSlot,
     /// `p->pi_lock` of task n.
     Pi(TaskId),
-    /// `pgdat->kswapd_wait.lock` of node 0 (the model has one memory node).
-    KswapdWq,
+    /// `NODE_DATA(n)->kswapd_wait.lock` of memory node n (`--nodes`).
+    KswapdWq(u8),
     /// `kauditd_wait.lock` (`--selinux-denies on`).
     KauditdWq,
     /// `pool->lock` of CPU n's (normal-priority) per-CPU worker pool. Only CPU n
@@ -205,7 +205,11 @@ pub enum Lock {
 }
 
 /// Number of lock slots in [`State::holder`].
-pub const LOCK_SLOTS: usize = 3 * MAX_CPUS + 3 + MAX_TASKS;
+pub const LOCK_SLOTS: usize = 3 * MAX_CPUS + 4 + MAX_TASKS;
+
+/// Index of node 1's `kswapd_wait` lock: the last slot, after the pools (so a
+/// state of one node packs as it did before there were two).
+pub const KSWAPD1_SLOT: usize = LOCK_SLOTS - 1;
 
 /// Index of CPU 0's worker-pool lock in [`State::holder`]: the pool locks are last.
 pub const POOL_SLOTS: usize = 2 * MAX_CPUS + 3 + MAX_TASKS;
@@ -217,7 +221,8 @@ impl Lock {
             Lock::Rq(c) => c.index(),
             Lock::Wq(c) => MAX_CPUS + c.index(),
             Lock::AvcSlot => 2 * MAX_CPUS,
-            Lock::KswapdWq => 2 * MAX_CPUS + 1,
+            Lock::KswapdWq(0) => 2 * MAX_CPUS + 1,
+            Lock::KswapdWq(_) => KSWAPD1_SLOT,
             Lock::Pi(t) => 2 * MAX_CPUS + 2 + t.index(),
             Lock::KauditdWq => POOL_SLOTS - 1,
             Lock::Pool(c) => POOL_SLOTS + c.index(),

@@ -83,3 +83,45 @@ fn every_frame_a_trace_can_show_is_in_the_ledger() {
         "frames the ledger does not cite: {missing:?}"
     );
 }
+
+/// `kswapd` binds itself to its node's CPUs (RHEL 7.7 `mm/vmscan.c:3315-3320`),
+/// and the slow path walks the zonelist, this CPU's node first
+/// (`mm/page_alloc.c:3100-3110`): with two nodes, on every reachable state each
+/// `kswapdN` is queued on or runs on a CPU of node N, every node's `kswapd` is
+/// woken from a CPU of the other node somewhere, and a CPU waking the other
+/// node's holds no `kswapd_wait` lock of its own node (the walk takes one at a
+/// time).
+#[test]
+fn each_nodes_kswapd_stays_on_its_node_and_is_woken_from_the_other() {
+    use switchpath_model::state::{Lock, TaskState};
+    let mut config = Config::with_tasks(Policy::RhelPtraceCreds, 2, "0:root,1000").unwrap();
+    config.rcu_nocb = false;
+    config.mem_pressure = true;
+    config.nodes = 2;
+    let model = SwitchModel::new(config).unwrap();
+    let mut remote = [false; 2];
+    for s in reachable(&model) {
+        for n in 0..2u8 {
+            let k = model.kswapd(n).expect("a kswapd per node");
+            assert_eq!(s.task_cpu(k).index(), n as usize, "{s:?}");
+            if s.task_state(k) == TaskState::Running {
+                assert_eq!(s.cpu[s.task_cpu(k)].curr(), k);
+            }
+        }
+        for c in model.cpus() {
+            let Some(w) = s.cpu[c].wakee() else { continue };
+            let Some(n) = model.kswapd_node(w) else {
+                continue;
+            };
+            if n as usize != c.index() {
+                remote[n as usize] = true;
+                assert_ne!(
+                    s.holder_of(Lock::KswapdWq(c.index() as u8)),
+                    Some(c),
+                    "{s:?}"
+                );
+            }
+        }
+    }
+    assert_eq!(remote, [true, true]);
+}

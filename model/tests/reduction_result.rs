@@ -215,6 +215,7 @@ fn hard_cases() -> Vec<SwitchModel> {
             c.kmem_accounting = true;
             c.mem_pressure = true;
         }),
+        nodes_instance(),
     ];
     for bug in Bug::ALL {
         out.push(SwitchModel::new(bug.config()).unwrap().with_bug(bug));
@@ -246,6 +247,21 @@ fn kmem_instance() -> SwitchModel {
         c.rcu_nocb = false;
         c.kmem_accounting = true;
     })
+}
+
+/// Two memory nodes, a CPU each: each node's kswapd bound to its CPU, the slow
+/// path walking both nodes (a step per node's `waitqueue_active`), no CPU symmetry.
+fn nodes_instance() -> SwitchModel {
+    config(Policy::RhelPtraceCreds, 2, "1000:root,1001", |c| {
+        c.rcu_nocb = false;
+        c.mem_pressure = true;
+        c.nodes = 2;
+    })
+}
+
+#[test]
+fn the_search_stores_every_state_between_transactions_with_two_memory_nodes() {
+    assert_complete(&nodes_instance());
 }
 
 #[test]

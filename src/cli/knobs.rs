@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use switchpath::exit::Error;
 use switchpath_model::case::parse_placement;
+use switchpath_model::config::MAX_NODES;
 use switchpath_model::{Config, Llc, Policy, RcuoPlacement, RcuoWakers, TaskSpec, WakePlacement};
 
 /// The commands that take [`Knobs`]: what each needs and what it runs without
@@ -245,10 +246,17 @@ pub struct Knobs {
     /// does not audit.
     #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().selinux_denies))]
     pub selinux_denies: OnOff,
+    /// Memory nodes (1 or 2; 2 needs --mem-pressure on and at least 2 CPUs): the
+    /// CPUs split in order, each node with its kswapdN bound to its CPUs; an
+    /// allocation's slow path wakes the waiting kswapd of its own node, then of the
+    /// other (wake_all_kswapds walks the zonelist). CPU symmetry is off with 2.
+    #[arg(long, value_name = "N", default_value_t = Config::default().nodes)]
+    pub nodes: usize,
     /// `all`: every road the model has from a call under rq->lock to a wake-up is on
-    /// (memory pressure and kmem accounting, beside no-CBs unless --rcu-nocb off);
-    /// the roads it does not have are listed in the verdict's `assuming` line.
-    #[arg(long, value_enum, conflicts_with_all = ["mem_pressure", "kmem_accounting"])]
+    /// (memory pressure, two memory nodes on 2 CPUs or more, and kmem accounting,
+    /// beside no-CBs unless --rcu-nocb off); the roads it does not have are listed
+    /// in the verdict's `assuming` line.
+    #[arg(long, value_enum, conflicts_with_all = ["mem_pressure", "kmem_accounting", "nodes"])]
     pub roads: Option<RoadsArg>,
     /// A running user task may call rcu_barrier(): _rcu_barrier, from the calling CPU,
     /// enqueues a callback on each no-CBs CPU whose queue it finds non-empty, and
@@ -356,6 +364,10 @@ impl Knobs {
             rcu_barrier: self.rcu_barrier.on(),
             kmem_accounting: self.kmem_accounting.on() || self.roads.is_some(),
             selinux_denies: self.selinux_denies.on(),
+            nodes: match self.roads {
+                Some(_) if cpus >= MAX_NODES => MAX_NODES,
+                _ => self.nodes,
+            },
         };
         config.validate().map_err(Error::bad_input)?;
         Ok(config)

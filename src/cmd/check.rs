@@ -204,6 +204,12 @@ fn every_cpu_count(
             )));
         }
     }
+    if args.knobs.nodes > 1 {
+        return Err(Error::bad_input(format!(
+            "--cpus any starts at 1 CPU, which is one memory node: --nodes {} takes a CPU count of at least {}",
+            args.knobs.nodes, args.knobs.nodes
+        )));
+    }
     // property → (first failing N, steps, shape, the trace).
     let mut first_fail: std::collections::BTreeMap<String, FirstFailure> = Default::default();
     let mut rows: Vec<(usize, switchpath::report::Report)> = Vec::new();

@@ -82,6 +82,7 @@ struct CaseConfig {
     rcu_barrier: Option<bool>,
     kmem_accounting: Option<bool>,
     selinux_denies: Option<bool>,
+    nodes: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -199,6 +200,7 @@ pub fn load(path: &Path) -> Result<Case, String> {
         rcu_barrier: c.rcu_barrier.unwrap_or(d.rcu_barrier),
         kmem_accounting: c.kmem_accounting.unwrap_or(d.kmem_accounting),
         selinux_denies: c.selinux_denies.unwrap_or(d.selinux_denies),
+        nodes: c.nodes.unwrap_or(d.nodes),
     };
     config
         .validate()

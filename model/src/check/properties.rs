@@ -56,8 +56,11 @@ pub enum Witness {
     CallRcuUnderRqLock,
     /// `try_to_wake_up` of an `rcuo` kthread.
     NocbWake,
-    /// `try_to_wake_up` of `kswapd0` (an allocation took the slow path).
+    /// `try_to_wake_up` of a `kswapd` (an allocation took the slow path).
     KswapdWake,
+    /// `try_to_wake_up` of the other node's `kswapd` (`--nodes 2`: the slow path
+    /// walked its zonelist past this CPU's node).
+    RemoteKswapdWake,
     /// `try_to_wake_up` of a pool's bound `kworker` (an allocation queued the
     /// memory cgroup's cache creation).
     KworkerWake,
@@ -74,12 +77,13 @@ pub enum Witness {
 
 impl Witness {
     /// The witnesses, in report order.
-    pub const ALL: [Witness; 9] = [
+    pub const ALL: [Witness; 10] = [
         Witness::CrossCred,
         Witness::AvcMiss,
         Witness::CallRcuUnderRqLock,
         Witness::NocbWake,
         Witness::KswapdWake,
+        Witness::RemoteKswapdWake,
         Witness::KworkerWake,
         Witness::KauditdWake,
         Witness::Ibpb,
@@ -94,6 +98,7 @@ impl Witness {
             Witness::CallRcuUnderRqLock => "call_rcu under rq->lock",
             Witness::NocbWake => "no-CBs wake-up",
             Witness::KswapdWake => "kswapd wake-up",
+            Witness::RemoteKswapdWake => "remote kswapd wake-up",
             Witness::KworkerWake => "kworker wake-up",
             Witness::KauditdWake => "kauditd wake-up",
             Witness::Ibpb => "IBPB",
@@ -153,6 +158,10 @@ impl SwitchModel {
                 }
                 Witness::NocbWake => cpu.wakee().is_some_and(|t| self.rcuo_queue(t).is_some()),
                 Witness::KswapdWake => cpu.wakee().is_some_and(|t| self.is_kswapd(t)),
+                Witness::RemoteKswapdWake => cpu.wakee().is_some_and(|t| {
+                    self.kswapd_node(t)
+                        .is_some_and(|n| n as usize != self.config.node_of(c.index()))
+                }),
                 Witness::KworkerWake => cpu.wakee().is_some_and(|t| self.kworker_cpu(t).is_some()),
                 Witness::KauditdWake => cpu.wakee().is_some_and(|t| self.is_kauditd(t)),
                 Witness::Ibpb => cpu.flags & F_IBPB != 0,
@@ -182,7 +191,8 @@ impl SwitchModel {
 pub fn of<M: Model<State = State> + AsRef<SwitchModel>>(model: &SwitchModel) -> Vec<Property<M>> {
     all()
         .into_iter()
-        .filter(|p| p.name != Witness::KswapdWake.name() || model.kswapd().is_some())
+        .filter(|p| p.name != Witness::KswapdWake.name() || model.kswapd(0).is_some())
+        .filter(|p| p.name != Witness::RemoteKswapdWake.name() || model.kswapd(1).is_some())
         .filter(|p| p.name != Witness::KworkerWake.name() || model.config.kmem_accounting)
         .filter(|p| p.name != Witness::KauditdWake.name() || model.kauditd().is_some())
         .collect()
@@ -225,6 +235,9 @@ pub fn all<M: Model<State = State> + AsRef<SwitchModel>>() -> Vec<Property<M>> {
         }),
         Property::sometimes(Witness::KswapdWake.name(), |m: &M, s: &State| {
             m.as_ref().witness(s, Witness::KswapdWake)
+        }),
+        Property::sometimes(Witness::RemoteKswapdWake.name(), |m: &M, s: &State| {
+            m.as_ref().witness(s, Witness::RemoteKswapdWake)
         }),
         Property::sometimes(Witness::KworkerWake.name(), |m: &M, s: &State| {
             m.as_ref().witness(s, Witness::KworkerWake)
@@ -312,6 +325,7 @@ impl SwitchModel {
             Witness::CallRcuUnderRqLock => rhel_avc && cfg.rcu_nocb && cfg.avc_full,
             Witness::NocbWake => cfg.rcu_nocb,
             Witness::KswapdWake => cfg.mem_pressure && rhel_avc,
+            Witness::RemoteKswapdWake => cfg.mem_pressure && cfg.nodes > 1 && rhel_avc,
             Witness::KworkerWake => cfg.kmem_accounting && rhel_avc,
             Witness::KauditdWake => {
                 cfg.selinux_denies && rhel_avc && cfg.policy.file().checks_capable()

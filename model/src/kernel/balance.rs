@@ -25,11 +25,12 @@ impl SwitchModel {
         let mut out = vec![None];
         out.extend(
             self.task_ids()
-                // A pool's kworker is bound to its CPU (`can_migrate_task`).
+                // A pool's kworker is bound to its CPU, a kswapd to its node's
+                // (`can_migrate_task` tests `tsk_cpus_allowed`).
                 .filter(|&t| {
                     s.task_state(t) == TaskState::Runnable
                         && s.task_cpu(t) == o
-                        && self.kworker_cpu(t).is_none()
+                        && self.allowed(t, c)
                 })
                 .map(Some),
         );

@@ -1,8 +1,8 @@
 //! Human-readable names: locks, resources, actions and what they did, as traces print them.
 
 use super::frames::{cpu_frames, is_inlined, COND_RESCHED};
-use super::runqueue::voluntary_point;
 use super::machine::{Action, AllocPath, Move, Op, SwitchModel};
+use super::runqueue::voluntary_point;
 use super::waits::Resource;
 use crate::state::*;
 
@@ -14,7 +14,8 @@ impl SwitchModel {
             Lock::Wq(c) => format!("nocb_wq{c}.lock"),
             Lock::AvcSlot => "avc slot lock".into(),
             Lock::Pi(t) => format!("{}.pi_lock", self.task_name(t)),
-            Lock::KswapdWq => "kswapd_wait.lock".into(),
+            Lock::KswapdWq(_) if self.config.nodes == 1 => "kswapd_wait.lock".into(),
+            Lock::KswapdWq(n) => format!("node{n}.kswapd_wait.lock"),
             Lock::Pool(c) => format!("pool{c}.lock"),
             Lock::KauditdWq => "kauditd_wait.lock".into(),
         }
@@ -27,7 +28,7 @@ impl SwitchModel {
             Lock::Wq(_) => "nocb_wq.lock",
             Lock::AvcSlot => "avc slot lock",
             Lock::Pi(_) => "p->pi_lock",
-            Lock::KswapdWq => "kswapd_wait.lock",
+            Lock::KswapdWq(_) => "kswapd_wait.lock",
             Lock::Pool(_) => "pool->lock",
             Lock::KauditdWq => "kauditd_wait.lock",
         }
@@ -47,7 +48,9 @@ impl SwitchModel {
             Lock::Wq(_) => "&rdp->nocb_wq",
             Lock::AvcSlot => "&(&avc_cache.slots_lock[i])->rlock",
             Lock::Pi(_) => "&p->pi_lock",
-            Lock::KswapdWq => "&pgdat->kswapd_wait",
+            // Every node's `kswapd_wait` is initialised at one call site: one
+            // class for both.
+            Lock::KswapdWq(_) => "&pgdat->kswapd_wait",
             Lock::Pool(_) => "&(&pool->lock)->rlock",
             // `static DECLARE_WAIT_QUEUE_HEAD(kauditd_wait)` (RHEL 7.7
             // `kernel/audit.c:139`): a static initialiser names the lock itself,
@@ -80,7 +83,8 @@ impl SwitchModel {
         self.cpus()
             .map(Lock::Rq)
             .chain(self.cpus().map(Lock::Wq))
-            .chain([Lock::AvcSlot, Lock::KswapdWq])
+            .chain([Lock::AvcSlot, Lock::KswapdWq(0)])
+            .chain((1..self.config.nodes as u8).map(Lock::KswapdWq))
             .chain(self.task_ids().map(Lock::Pi))
             .chain(self.kauditd().map(|_| Lock::KauditdWq))
             .chain(
@@ -188,9 +192,17 @@ impl SwitchModel {
                         Some(_) => "avc_reclaim_node: trylock fails, nothing reclaimed".into(),
                         None => "avc_reclaim_node: trylock avc slot lock, delete nodes".into(),
                     },
-                    Some(Loc::AllocWake) => {
-                        "kmem_cache_zalloc returns: avc_alloc_node counts the node".into()
-                    }
+                    Some(Loc::AllocWake) => match self.next_zone_node(s, c) {
+                        Some(n) => {
+                            let k = self.task_name(self.kswapd(n).expect("a kswapd per node"));
+                            if self.kswapd_waits_on(s, n) {
+                                format!("wake_all_kswapds: node {n}'s {k} waits, wakeup_kswapd")
+                            } else {
+                                format!("wake_all_kswapds: node {n}'s {k} does not wait")
+                            }
+                        }
+                        None => "kmem_cache_zalloc returns: avc_alloc_node counts the node".into(),
+                    },
                     Some(Loc::RcuBarrierCheck) => {
                         let k = cpu.queue().unwrap_or(c);
                         if s.cpu[k].flags & F_QUEUED != 0 {
@@ -238,7 +250,13 @@ impl SwitchModel {
                 "kmem_cache_alloc: a free object, no page allocation".into()
             }
             Move::Alloc(AllocPath::Slow) => {
-                "kmem_cache_alloc → __alloc_pages_slowpath: kswapd0 waits, wake_all_kswapds".into()
+                let n = self.config.node_of(c.index()) as u8;
+                let k = self.task_name(self.kswapd(n).expect("a kswapd per node"));
+                if self.kswapd_waits_on(s, n) {
+                    format!("kmem_cache_alloc → __alloc_pages_slowpath: {k} waits, wake_all_kswapds")
+                } else {
+                    format!("kmem_cache_alloc → __alloc_pages_slowpath: {k} does not wait, wake_all_kswapds")
+                }
             }
             Move::KswapdSleep => format!("{curr} finds the zone balanced: kswapd_try_to_sleep"),
             Move::RcuBarrier => {

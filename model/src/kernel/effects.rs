@@ -122,8 +122,8 @@ pub const ROADS: [Road; 6] = [
         assumed: "one memory node (each node's kswapd is bound to it)",
         wakes: "kswapdN of another node",
         binding: Binding::Node,
-        knob: None,
-        source: "mm/page_alloc.c:3108 (wake_all_kswapds: for_each_zone_zonelist); mm/vmscan.c:3319-3320 (kswapd: set_cpus_allowed_ptr to its node's CPUs)",
+        knob: Some(Knob::Nodes),
+        source: "mm/page_alloc.c:3100-3110 (wake_all_kswapds: for_each_zone_zonelist, wakeup_kswapd per zone, this node's first); mm/vmscan.c:3315-3320 (kswapd: set_cpus_allowed_ptr(tsk, cpumask_of_node(pgdat->node_id)))",
     },
     Road {
         effect: Effect::Allocates,
@@ -162,6 +162,8 @@ pub enum Knob {
     KmemAccounting,
     /// `--selinux-denies` (a denial audited by `capable()`).
     SelinuxDenies,
+    /// `--nodes 2` (a second memory node and its `kswapd`).
+    Nodes,
 }
 
 impl Knob {
@@ -172,6 +174,7 @@ impl Knob {
             Knob::MemPressure => config.mem_pressure,
             Knob::KmemAccounting => config.kmem_accounting,
             Knob::SelinuxDenies => config.selinux_denies,
+            Knob::Nodes => config.nodes > 1,
         }
     }
 
@@ -182,6 +185,7 @@ impl Knob {
             Knob::MemPressure => config.mem_pressure = on,
             Knob::KmemAccounting => config.kmem_accounting = on,
             Knob::SelinuxDenies => config.selinux_denies = on,
+            Knob::Nodes => config.nodes = if on { crate::config::MAX_NODES } else { 1 },
         }
     }
 
@@ -196,6 +200,8 @@ impl Knob {
             (Knob::KmemAccounting, false) => "--kmem-accounting off",
             (Knob::SelinuxDenies, true) => "--selinux-denies on",
             (Knob::SelinuxDenies, false) => "--selinux-denies off",
+            (Knob::Nodes, true) => "--nodes 2",
+            (Knob::Nodes, false) => "--nodes 1",
         }
     }
 }
@@ -221,7 +227,12 @@ pub fn roads_within_reach(config: &Config) -> impl Iterator<Item = &'static Road
         .filter(|c| asks && (capable || !c.capable_only))
         .flat_map(|c| c.effects.iter().copied())
         .collect();
-    ROADS.iter().filter(move |r| effects.contains(&r.effect))
+    // One CPU is on one node: a second node's kswapd (bound to a node without
+    // CPUs, so allowed everywhere) is woken where kswapd0 is, no other road.
+    let cpus = config.cpus;
+    ROADS
+        .iter()
+        .filter(move |r| effects.contains(&r.effect) && (r.knob != Some(Knob::Nodes) || cpus > 1))
 }
 
 /// The roads `config` leaves out that its policy's calls under `rq->lock` could
@@ -251,7 +262,13 @@ mod tests {
                 let mut config = Config::default();
                 knob.set(&mut config, on);
                 assert_eq!(road.on(&config), on, "{}", road.assumed);
-                assert!(knob.flag(on).ends_with(if on { " on" } else { " off" }));
+                let value = match (knob, on) {
+                    (Knob::Nodes, true) => " 2",
+                    (Knob::Nodes, false) => " 1",
+                    (_, true) => " on",
+                    (_, false) => " off",
+                };
+                assert!(knob.flag(on).ends_with(value), "{}", knob.flag(on));
             }
         }
     }
@@ -280,10 +297,19 @@ mod tests {
             assumed_off(&rhel),
             [
                 "no memory pressure (--mem-pressure on turns it on)",
-                "one memory node (each node's kswapd is bound to it) (not modelled)",
                 "no memcg kmem accounting (--kmem-accounting on turns it on)",
                 "no task waiting in console_lock() (not modelled)",
             ]
+        );
+        // Two CPUs may sit on two memory nodes; one CPU is one node.
+        let two = Config {
+            cpus: 2,
+            tasks: Config::default_tasks(2),
+            ..rhel.clone()
+        };
+        assert_eq!(
+            assumed_off(&two)[1],
+            "one memory node (each node's kswapd is bound to it) (--nodes 2 turns it on)"
         );
         // SELinux off: the capability check never reaches the AVC.
         let off = Config {

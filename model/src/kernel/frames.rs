@@ -495,6 +495,8 @@ fn lock_label(i: usize) -> String {
         "avc slot lock".into()
     } else if i == 2 * MAX_CPUS + 1 {
         "kswapd_wait.lock".into()
+    } else if i == crate::state::KSWAPD1_SLOT {
+        "node1.kswapd_wait.lock".into()
     } else if i == crate::state::POOL_SLOTS - 1 {
         "kauditd_wait.lock".into()
     } else if i >= crate::state::POOL_SLOTS {

@@ -35,9 +35,9 @@ pub enum TaskKind {
     User,
     /// The `rcuo` kthread serving CPU n's no-CBs queue.
     Rcuo(CpuId),
-    /// `kswapd0`, the page reclaim kthread of the one memory node (with memory
-    /// pressure on).
-    Kswapd,
+    /// `kswapdN`, the page reclaim kthread of memory node N (with memory pressure
+    /// on), bound to the node's CPUs.
+    Kswapd(u8),
     /// The idle worker of CPU n's per-CPU worker pool, bound to CPU n (with kmem
     /// accounting on).
     Kworker(CpuId),
@@ -305,8 +305,16 @@ impl SwitchModel {
         if config.selinux_denies {
             tasks.push(kthread("kauditd".into(), TaskKind::Kauditd, 0));
         }
-        if config.mem_pressure {
-            tasks.push(kthread("kswapd0".into(), TaskKind::Kswapd, 0));
+        for n in (0..config.nodes).filter(|_| config.mem_pressure) {
+            // It starts on its node's first CPU.
+            let home = (0..config.cpus)
+                .find(|&c| config.node_of(c) == n)
+                .expect("validate gives every node a CPU");
+            tasks.push(kthread(
+                format!("kswapd{n}"),
+                TaskKind::Kswapd(n as u8),
+                home,
+            ));
         }
         debug_assert!(tasks.len() <= MAX_TASKS, "validate bounds the tasks");
         Ok(SwitchModel {
@@ -396,14 +404,38 @@ impl SwitchModel {
         self.kind(t) == Some(TaskKind::Kauditd)
     }
 
-    /// `kswapd0`, if memory pressure is modelled.
-    pub fn kswapd(&self) -> Option<TaskId> {
-        self.kthread(TaskKind::Kswapd)
+    /// `kswapdN` of node `n`, if memory pressure is modelled.
+    pub fn kswapd(&self, n: u8) -> Option<TaskId> {
+        self.kthread(TaskKind::Kswapd(n))
     }
 
-    /// Whether `t` is `kswapd0`.
+    /// Every node's `kswapd`, node 0's first.
+    pub fn kswapds(&self) -> impl Iterator<Item = TaskId> + '_ {
+        (0..self.config.nodes as u8).filter_map(|n| self.kswapd(n))
+    }
+
+    /// The node whose `kswapd` `t` is, if it is one.
+    pub fn kswapd_node(&self, t: TaskId) -> Option<u8> {
+        match self.kind(t) {
+            Some(TaskKind::Kswapd(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// Whether `t` is a `kswapd`.
     pub fn is_kswapd(&self, t: TaskId) -> bool {
-        self.kind(t) == Some(TaskKind::Kswapd)
+        self.kswapd_node(t).is_some()
+    }
+
+    /// Whether `t` may run on CPU `x`: a pool's `kworker` only on its CPU, a
+    /// `kswapd` only on its node's CPUs (`kswapd`: `set_cpus_allowed_ptr(tsk,
+    /// cpumask_of_node(pgdat->node_id))`, RHEL 7.7 `mm/vmscan.c:3315-3320`).
+    pub fn allowed(&self, t: TaskId, x: CpuId) -> bool {
+        match self.kind(t) {
+            Some(TaskKind::Kworker(c)) => c == x,
+            Some(TaskKind::Kswapd(n)) => self.config.node_of(x.index()) == n as usize,
+            _ => true,
+        }
     }
 
     /// Credentials and flags of any task, idle included.
@@ -486,9 +518,10 @@ impl SwitchModel {
         for (t, info) in self.tasks.iter().enumerate() {
             let t = TaskId(t as u8);
             match info.kind {
-                TaskKind::Rcuo(_) | TaskKind::Kswapd | TaskKind::Kworker(_) | TaskKind::Kauditd => {
-                    s.set_task(t, TaskState::Sleeping, info.home)
-                }
+                TaskKind::Rcuo(_)
+                | TaskKind::Kswapd(_)
+                | TaskKind::Kworker(_)
+                | TaskKind::Kauditd => s.set_task(t, TaskState::Sleeping, info.home),
                 TaskKind::User => {
                     let cpu = &mut s.cpu[info.home];
                     if cpu.curr().is_idle() {
@@ -537,7 +570,10 @@ impl SwitchModel {
             Loc::AvcReclaimUnlock | Loc::AvcInsertUnlock => Op::Release(Lock::AvcSlot),
             Loc::WakeLock => Op::Acquire(self.wait_queue(s, c)),
             Loc::WakeUnlock => Op::Release(self.wait_queue(s, c)),
-            Loc::KswapdPrepareWait => Op::Acquire(Lock::KswapdWq),
+            Loc::KswapdPrepareWait => Op::Acquire(Lock::KswapdWq(
+                self.kswapd_node(cpu.curr())
+                    .expect("only a kswapd waits on kswapd_wait"),
+            )),
             Loc::QueueWorkLock | Loc::WorkerIdle => Op::Acquire(Lock::Pool(c)),
             Loc::QueueWorkUnlock => Op::Release(Lock::Pool(c)),
             Loc::AuditWakeLock | Loc::KauditdAddWait => Op::Acquire(Lock::KauditdWq),
@@ -728,7 +764,7 @@ impl SwitchModel {
                 Loc::AvcReclaim => self.avc_reclaim(s, c),
                 Loc::CallRcu => self.nocb_enqueue(s, c),
                 Loc::RcuBarrierCheck => self.rcu_barrier_check(s, c),
-                Loc::AllocWake => self.alloc_done(s, c),
+                Loc::AllocWake => self.alloc_next_zone(s, c),
                 other => unreachable!("no shared operation at {other:?}"),
             },
             op => unreachable!("SharedOp at {top:?} needs {op:?}"),

@@ -128,7 +128,7 @@ impl SwitchModel {
         let cpu = &s.cpu[c];
         let caller = (cpu.depth as usize).checked_sub(2).map(|i| cpu.stack[i]);
         match caller {
-            Some(Loc::AllocWake) => Lock::KswapdWq,
+            Some(Loc::AllocWake) => Lock::KswapdWq(self.alloc_wake_node(s, c)),
             Some(Loc::CallRcuReturn) => Lock::Wq(self.queue_of(s, c)),
             _ => Lock::Wq(c),
         }
@@ -139,7 +139,8 @@ impl SwitchModel {
     pub(crate) fn wake_up_locked(&self, s: &mut State, c: CpuId) {
         let waiter = match self.wait_queue(s, c) {
             Lock::Wq(k) => self.rcuo_of(k),
-            _ => self.kswapd().expect("kswapd_wait without kswapd"),
+            Lock::KswapdWq(n) => self.kswapd(n).expect("kswapd_wait without kswapd"),
+            other => unreachable!("no waiter on {other:?}"),
         };
         self.wake_if_waiting(s, c, waiter, Loc::WakeUnlock);
     }

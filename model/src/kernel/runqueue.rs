@@ -50,7 +50,7 @@ pub fn voluntary_point(kind: TaskKind) -> Option<(&'static str, &'static str)> {
         // After each callback (`kernel/rcutree_plugin.h:2236`).
         TaskKind::Rcuo(_) => Some(("cond_resched()", "rcu_nocb_kthread")),
         // In its reclaim, per page (`mm/vmscan.c:810`, 822).
-        TaskKind::Kswapd => Some(("cond_resched()", "shrink_page_list")),
+        TaskKind::Kswapd(_) => Some(("cond_resched()", "shrink_page_list")),
         // After the work item (`kernel/workqueue.c:2322`).
         TaskKind::Kworker(_) => Some(("cond_resched()", "process_one_work")),
         // `try_to_freeze()` → `might_sleep()` (`kernel/audit.c:491`,
@@ -79,9 +79,7 @@ impl SchedEntries {
             && before.cpu[c].locs().first() != Some(&Loc::SchedLock);
         if entered && !t.is_idle() {
             self.0[t.index()] = a.kind == Move::Preempt
-                && model
-                    .kind(t)
-                    .is_some_and(|k| voluntary_point(k).is_some());
+                && model.kind(t).is_some_and(|k| voluntary_point(k).is_some());
         }
     }
 

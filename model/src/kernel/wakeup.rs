@@ -84,11 +84,16 @@ impl SwitchModel {
         if !self.unbound(p) {
             return out;
         }
-        if waker != prev {
+        // A CPU the task may not run on is never offered (`select_task_rq_fair`
+        // tests `tsk_cpus_allowed` before it wants the waker's CPU and walks only
+        // allowed idle siblings; `select_task_rq` falls back to an allowed CPU
+        // otherwise, RHEL 7.7 `kernel/sched/core.c:1490-1492`).
+        if waker != prev && self.allowed(p, waker) {
             out.push(waker);
         }
         for x in self.cpus() {
             if !out.contains(&x)
+                && self.allowed(p, x)
                 && (self.shares_llc(x, prev) || self.shares_llc(x, waker))
                 && self.idle_cpu(s, x)
             {
@@ -132,7 +137,7 @@ impl SwitchModel {
     /// Whether `select_task_rq` offers `x` whatever other CPUs do: the previous CPU
     /// or the waker's (an idle sibling is offered only while it is idle).
     pub fn always_placeable(&self, s: &State, waker: CpuId, p: TaskId, x: CpuId) -> bool {
-        x == s.task_cpu(p) || (x == waker && self.unbound(p))
+        x == s.task_cpu(p) || (x == waker && self.unbound(p) && self.allowed(p, x))
     }
 
     /// `idle_cpu(x)`: it runs its idle task, nothing is queued on its runqueue, and

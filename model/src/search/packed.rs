@@ -12,8 +12,9 @@
 //! | per lock but the pools': holder | 24 × 3 |
 //! | per worker pool: locked (only its own CPU takes it) | 4 × 1 |
 //! | AVC keys, `active_nodes`, the cgroup's cache made | 16 + 3 + 1 |
+//! | node 1's `kswapd_wait` lock: holder (last, so one node packs as before) | 3 |
 //!
-//! At most 573 bits of the 576; a stack takes only its resume points in use (the
+//! At most 576 bits of the 576; a stack takes only its resume points in use (the
 //! depth before them says how many), which makes packing cheaper, and the rest of
 //! the words stays zero. Packing is exact: [`unpack`] gives back the same `State`
 //! (a test checks it on every state of an exploration), so the visited set is a set
@@ -46,7 +47,8 @@ pub const BITS: u32 = MAX_CPUS as u32
     + MAX_CPUS as u32
     + 16
     + NODES_BITS
-    + 1;
+    + 1
+    + CPU_REF_BITS;
 const _: () = assert!(
     BITS <= 64 * WORDS as u32,
     "the packed state needs more words"
@@ -147,7 +149,10 @@ pub fn pack(s: &State) -> Packed {
     for &h in &s.holder[..POOL_SLOTS] {
         w.put(cpu_ref(h), CPU_REF_BITS);
     }
-    for (c, &h) in s.holder[POOL_SLOTS..].iter().enumerate() {
+    for (c, &h) in s.holder[POOL_SLOTS..POOL_SLOTS + MAX_CPUS]
+        .iter()
+        .enumerate()
+    {
         debug_assert!(
             h == NOBODY || h as usize == c,
             "pool{c}.lock held by CPU{h}"
@@ -157,6 +162,11 @@ pub fn pack(s: &State) -> Packed {
     w.put(s.avc as u64, 16);
     w.put(s.avc_nodes as u64, NODES_BITS);
     w.put(s.memcg_cache as u64, 1);
+    // Node 1's kswapd_wait lock last, free as 0: a one-node state packs to the
+    // same words as before the slot existed (the same hashes, so the same
+    // visited-set order and the same completeness-check walks).
+    let h = s.holder[KSWAPD1_SLOT];
+    w.put(if h == NOBODY { 0 } else { h as u64 + 1 }, CPU_REF_BITS);
     Packed(w.words)
 }
 
@@ -186,12 +196,19 @@ pub fn unpack(p: &Packed) -> State {
     for h in s.holder[..POOL_SLOTS].iter_mut() {
         *h = cpu_unref(r.get(CPU_REF_BITS));
     }
-    for (c, h) in s.holder[POOL_SLOTS..].iter_mut().enumerate() {
+    for (c, h) in s.holder[POOL_SLOTS..POOL_SLOTS + MAX_CPUS]
+        .iter_mut()
+        .enumerate()
+    {
         *h = if r.get(1) == 1 { c as u8 } else { NOBODY };
     }
     s.avc = r.get(16) as u16;
     s.avc_nodes = r.get(NODES_BITS) as u8;
     s.memcg_cache = r.get(1) == 1;
+    s.holder[KSWAPD1_SLOT] = match r.get(CPU_REF_BITS) {
+        0 => NOBODY,
+        h => h as u8 - 1,
+    };
     s
 }
 

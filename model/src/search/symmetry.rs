@@ -13,8 +13,10 @@
 //!   its `rcuo` kthread with it. `--rcu-barrier on` breaks it too (`_rcu_barrier`
 //!   walks the queues in CPU order). With `--kmem-accounting on` each CPU's bound
 //!   `kworker` and its worker pool's lock are renamed with it. `kauditd` is renamed
-//!   to itself. `kswapd0` (one per memory node) is renamed to
-//!   itself; the wake placement (the waker's CPU, the previous one, idle siblings)
+//!   to itself. `kswapd0` (one memory node) is renamed to
+//!   itself; with `--nodes 2` the CPUs are not interchangeable (a CPU renaming
+//!   would have to keep each node's CPUs together and rename the `kswapd`s and
+//!   their locks with the nodes: not done, so CPU symmetry is off); the wake placement (the waker's CPU, the previous one, idle siblings)
 //!   names no CPU by number. Where tasks *start* does not matter: the initial
 //!   state is just one state; the transitions are what must be symmetric.
 //! - *User tasks* are candidates when their flags (`root`, `nondumpable`, `spec-ib`)
@@ -49,7 +51,7 @@
 //! so tasks that tie are indistinguishable and the order among them does not matter.
 
 use super::packed::{pack, Packed};
-use crate::config::{RcuoPlacement, MAX_CPUS};
+use crate::config::{RcuoPlacement, MAX_CPUS, MAX_NODES};
 use crate::kernel::machine::{SwitchModel, TaskKind};
 use crate::state::*;
 use std::hash::{Hash, Hasher};
@@ -79,8 +81,8 @@ pub struct Symmetry {
     rcuo_base: Option<u8>,
     /// Id of `kworker/0`, if there are `kworker`s.
     kworker_base: Option<u8>,
-    /// Id of `kswapd0`, if there is one.
-    kswapd: Option<u8>,
+    /// Ids of the `kswapd`s (one per node), if there are.
+    kswapds: [Option<u8>; MAX_NODES],
     /// Id of `kauditd`, if there is one.
     kauditd: Option<u8>,
     /// Classes of interchangeable user tasks (each sorted, at least two).
@@ -98,6 +100,7 @@ impl Symmetry {
     pub fn of(model: &SwitchModel) -> Option<Symmetry> {
         let cfg = &model.config;
         let cpu_symmetric = cfg.cpus > 1
+            && cfg.nodes == 1
             && !cfg.load_balance
             && !cfg.rcu_barrier
             && (!cfg.rcu_nocb || cfg.rcuo_cpu == RcuoPlacement::Same);
@@ -165,7 +168,7 @@ impl Symmetry {
             ntasks: model.tasks.len(),
             rcuo_base: cfg.rcu_nocb.then_some(cfg.tasks.len() as u8),
             kworker_base: model.kworker_of(CpuId(0)).map(|t| t.0),
-            kswapd: model.kswapd().map(|t| t.0),
+            kswapds: std::array::from_fn(|n| model.kswapd(n as u8).map(|t| t.0)),
             kauditd: model.kauditd().map(|t| t.0),
             classes,
             class_of,
@@ -328,7 +331,9 @@ impl Symmetry {
         (
             held,
             s.holder[Lock::AvcSlot.index()] == c,
-            s.holder[Lock::KswapdWq.index()] == c,
+            // One bool for both nodes (with one node the signature, and so the
+            // representative, is what it was before a second node existed).
+            s.holder[Lock::KswapdWq(0).index()] == c || s.holder[Lock::KswapdWq(1).index()] == c,
             s.holder[Lock::KauditdWq.index()] == c,
         )
             .hash(&mut h);
@@ -352,7 +357,7 @@ impl Symmetry {
                 }
                 // `kauditd` and `kswapd0` share a kind: a renaming fixes both,
                 // so the coarser signature only leaves more CPU orders to try.
-                None if self.kswapd == Some(t) || self.kauditd == Some(t) => 5,
+                None if self.kswapds.contains(&Some(t)) || self.kauditd == Some(t) => 5,
                 None => 8 + self.class_of[t as usize],
             },
         }
@@ -398,7 +403,10 @@ impl Symmetry {
                 cpu_of(s.holder[Lock::Pool(CpuId(c as u8)).index()]);
         }
         n.holder[Lock::AvcSlot.index()] = cpu_of(s.holder[Lock::AvcSlot.index()]);
-        n.holder[Lock::KswapdWq.index()] = cpu_of(s.holder[Lock::KswapdWq.index()]);
+        for node in 0..MAX_NODES as u8 {
+            let l = Lock::KswapdWq(node).index();
+            n.holder[l] = cpu_of(s.holder[l]);
+        }
         n.holder[Lock::KauditdWq.index()] = cpu_of(s.holder[Lock::KauditdWq.index()]);
         for t in 0..self.ntasks as u8 {
             let b = s.task[t as usize];

@@ -190,7 +190,7 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
         ),
         (
             cfg.mem_pressure,
-            Lock::KswapdWq,
+            Lock::KswapdWq(0),
             BY_WAIT_QUEUE,
             "(every kswapd wake-up since boot)",
         ),
