@@ -95,6 +95,9 @@ pub struct Road {
     pub binding: Binding,
     /// The knob that turns it on, or `None`: not modelled.
     pub knob: Option<Knob>,
+    /// The fewest CPUs on which it can close: a road that needs another CPU to
+    /// run something while this one holds `rq->lock` is not assumed away on one.
+    pub min_cpus: usize,
     /// The path, as the kernel has it.
     pub source: &'static str,
 }
@@ -107,6 +110,7 @@ pub const ROADS: [Road; 6] = [
         wakes: "rcuo",
         binding: Binding::Placed,
         knob: Some(Knob::RcuNocb),
+        min_cpus: 1,
         source: "kernel/rcutree_plugin.h:2081-2082 (__call_rcu_nocb_enqueue): wake_up(&rdp->nocb_wq) when the list was empty (deferred with --defer-wakeup on, 96d3fd0d315a)",
     },
     Road {
@@ -115,6 +119,7 @@ pub const ROADS: [Road; 6] = [
         wakes: "kswapd0",
         binding: Binding::Node,
         knob: Some(Knob::MemPressure),
+        min_cpus: 1,
         source: "mm/page_alloc.c:3205-3206 (__alloc_pages_slowpath) → 3100-3110 (wake_all_kswapds) → mm/vmscan.c:3402-3423 (wakeup_kswapd): wake_up_interruptible(&pgdat->kswapd_wait) at 3422",
     },
     Road {
@@ -123,6 +128,9 @@ pub const ROADS: [Road; 6] = [
         wakes: "kswapdN of another node",
         binding: Binding::Node,
         knob: Some(Knob::Nodes),
+        min_cpus: 2,
+        // One CPU is one node: a second node's kswapd (bound to a node without
+        // CPUs, so allowed everywhere) would be woken where kswapd0 is.
         source: "mm/page_alloc.c:3100-3110 (wake_all_kswapds: for_each_zone_zonelist, wakeup_kswapd per zone, this node's first); mm/vmscan.c:3315-3320 (kswapd: set_cpus_allowed_ptr(tsk, cpumask_of_node(pgdat->node_id)))",
     },
     Road {
@@ -131,6 +139,7 @@ pub const ROADS: [Road; 6] = [
         wakes: "kworker/N",
         binding: Binding::ThisCpu,
         knob: Some(Knob::KmemAccounting),
+        min_cpus: 1,
         source: "mm/slub.c:2528 → include/linux/memcontrol.h:588-601 (memcg_kmem_get_cache; skipped in interrupt, without current->mm, or for PF_KTHREAD, line 595) → mm/memcontrol.c:3490-3541 (__memcg_kmem_get_cache: enqueue at 3536 when the memcg's cache does not exist yet) → 3441-3457 (schedule_work at 3456) → kernel/workqueue.c:1397-1401 (__queue_work: the local CPU's pool, wq_unbound_cpumask being every CPU by default) → 1309-1328 (insert_work: wakes if nr_running == 0) → 837-843 (wake_up_worker: wake_up_process(worker->task))",
     },
     Road {
@@ -139,6 +148,13 @@ pub const ROADS: [Road; 6] = [
         wakes: "a console_lock() waiter",
         binding: Binding::Placed,
         knob: None,
+        min_cpus: 2,
+        // A semaphore has waiters only while its count is 0 (kernel/semaphore.c:
+        // 53-62 down, 178-190 up, 130-142 down_trylock): printk's trylock
+        // (printk.c:1651 → 1359-1375) succeeds only with nobody waiting, and a
+        // waiter must then arrive before console_unlock's up (2162) or its retry
+        // trylock (2174), while this CPU holds rq->lock with interrupts off: only
+        // another CPU can run it.
         source: "kernel/printk.c:2162 (console_unlock: up(&console_sem), interrupts still off) → kernel/semaphore.c:186 (up) → 262 (__up: wake_up_process(waiter->task)); wake_up_klogd is deferred by irq_work (printk.c:2557-2565)",
     },
     Road {
@@ -147,6 +163,7 @@ pub const ROADS: [Road; 6] = [
         wakes: "kauditd",
         binding: Binding::Placed,
         knob: Some(Knob::SelinuxDenies),
+        min_cpus: 1,
         source: "kernel/audit.c:1890 (audit_log_end): wake_up_interruptible(&kauditd_wait) when auditd runs (audit_pid); otherwise it prints (audit.c:378-391), the console road",
     },
 ];
@@ -227,12 +244,10 @@ pub fn roads_within_reach(config: &Config) -> impl Iterator<Item = &'static Road
         .filter(|c| asks && (capable || !c.capable_only))
         .flat_map(|c| c.effects.iter().copied())
         .collect();
-    // One CPU is on one node: a second node's kswapd (bound to a node without
-    // CPUs, so allowed everywhere) is woken where kswapd0 is, no other road.
     let cpus = config.cpus;
     ROADS
         .iter()
-        .filter(move |r| effects.contains(&r.effect) && (r.knob != Some(Knob::Nodes) || cpus > 1))
+        .filter(move |r| effects.contains(&r.effect) && cpus >= r.min_cpus)
 }
 
 /// The roads `config` leaves out that its policy's calls under `rq->lock` could
@@ -298,18 +313,23 @@ mod tests {
             [
                 "no memory pressure (--mem-pressure on turns it on)",
                 "no memcg kmem accounting (--kmem-accounting on turns it on)",
-                "no task waiting in console_lock() (not modelled)",
             ]
         );
-        // Two CPUs may sit on two memory nodes; one CPU is one node.
+        // Two CPUs may sit on two memory nodes, and another CPU may start waiting
+        // for console_sem while this one prints; one CPU can do neither.
         let two = Config {
             cpus: 2,
             tasks: Config::default_tasks(2),
             ..rhel.clone()
         };
         assert_eq!(
-            assumed_off(&two)[1],
-            "one memory node (each node's kswapd is bound to it) (--nodes 2 turns it on)"
+            assumed_off(&two),
+            [
+                "no memory pressure (--mem-pressure on turns it on)",
+                "one memory node (each node's kswapd is bound to it) (--nodes 2 turns it on)",
+                "no memcg kmem accounting (--kmem-accounting on turns it on)",
+                "no task waiting in console_lock() (not modelled)",
+            ]
         );
         // SELinux off: the capability check never reaches the AVC.
         let off = Config {

@@ -10,17 +10,20 @@
 //! the zone below its watermark, calls `wake_up_interruptible(&pgdat->kswapd_wait)`:
 //! that wait queue's lock, then `try_to_wake_up(kswapd)`.
 //!
-//! Abstraction: one memory node, one `kswapd0`, allowed on every CPU (it binds
-//! itself to its node's CPUs). With `--mem-pressure on` every allocation chooses the
-//! fast or the slow path (the slow path only where it would wake `kswapd`: elsewhere
-//! it takes no lock and ends like the fast one); the slow path always succeeds (a
-//! failed allocation returns `NULL`, and `avc_insert` then inserts and reclaims
-//! nothing: fewer locks, never more). `kswapd0` when it runs reclaims (local work,
+//! Abstraction: one memory node with one `kswapd0` allowed on every CPU, or
+//! (`--nodes 2`) two, the CPUs split in order, each node's `kswapdN` allowed only
+//! on its CPUs (it binds itself to them). With `--mem-pressure on` every allocation
+//! chooses the fast or the slow path (the slow path only where some `kswapd` waits:
+//! elsewhere it takes no lock and ends like the fast one); the slow path walks the
+//! zonelist, this CPU's node first, waking each node's waiting `kswapd` in turn, and
+//! always succeeds (a failed allocation, which would print, is the console road of
+//! the effect table: not modelled). A `kswapd` when it runs reclaims (local work,
 //! not modelled) and goes back to sleep: `kswapd_try_to_sleep` → `prepare_to_wait`
 //! under the wait-queue lock, then `schedule()`.
 //!
-//! Invariants: `kswapd0` is on `kswapd_wait` exactly when it is `Blocking` or
-//! `Sleeping`; only the slow path wakes it.
+//! Invariants: each `kswapdN` is on its node's `kswapd_wait` exactly when it is
+//! `Blocking` or `Sleeping`, and is only ever queued on its node's CPUs; only the
+//! slow path wakes it.
 
 use super::machine::{Action, AllocPath, Move, SwitchModel};
 use crate::config::MAX_NODES;
