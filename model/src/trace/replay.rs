@@ -381,36 +381,11 @@ pub struct Replayed {
     pub summary: Vec<String>,
 }
 
-/// Rebuilds a trace an earlier build wrote, from its steps alone: they must still
-/// replay and reach the same violation (property and shape); the texts, frames,
-/// summary and tables are the model's now. Returns the rebuilt trace and whether
-/// it differs from `trace`.
-pub fn upgrade(trace: &Trace) -> Result<(Trace, bool), String> {
-    let model = SwitchModel::new(trace.config.clone())?;
-    let path: Vec<Action> = trace.steps.iter().map(|s| s.action).collect();
-    check_path(&model, &path)?;
-    let rebuilt = build(&model, &trace.property, &path, &trace.source);
-    if rebuilt.shape.is_none() {
-        return Err(format!(
-            "the trace replays but no longer reaches a `{}` violation",
-            trace.property
-        ));
-    }
-    if rebuilt.shape != trace.shape {
-        return Err(format!(
-            "the trace replays to another violation: {} (recorded: {})",
-            rebuilt.shape.as_deref().unwrap_or("-"),
-            trace.shape.as_deref().unwrap_or("-")
-        ));
-    }
-    let changed = &rebuilt != trace;
-    Ok((rebuilt, changed))
-}
-
-/// Re-executes `trace` against the model: every action must be enabled in turn, the
-/// final state must violate the recorded property, and the rebuilt trace must equal
-/// the recorded one in every field (steps, decisions, violation, summary, tables).
-pub fn replay(trace: &Trace) -> Result<Replayed, String> {
+/// Runs `trace`'s steps again on the model and records them afresh: every action
+/// must be enabled in turn (and name the CPU its step does), and the final state
+/// must violate the recorded property. The one rebuild [`replay`] and [`upgrade`]
+/// share.
+fn rebuild(trace: &Trace) -> Result<Trace, String> {
     let model = SwitchModel::new(trace.config.clone())?;
     if let Some(st) = trace.steps.iter().find(|st| st.cpu != st.action.cpu.0) {
         return Err(format!(
@@ -427,6 +402,31 @@ pub fn replay(trace: &Trace) -> Result<Replayed, String> {
             trace.property
         ));
     }
+    Ok(rebuilt)
+}
+
+/// Rebuilds a trace an earlier build wrote, from its steps alone: they must still
+/// replay and reach the same violation (property and shape); the texts, frames,
+/// summary and tables are the model's now. Returns the rebuilt trace and whether
+/// it differs from `trace`.
+pub fn upgrade(trace: &Trace) -> Result<(Trace, bool), String> {
+    let rebuilt = rebuild(trace)?;
+    if rebuilt.shape != trace.shape {
+        return Err(format!(
+            "the trace replays to another violation: {} (recorded: {})",
+            rebuilt.shape.as_deref().unwrap_or("-"),
+            trace.shape.as_deref().unwrap_or("-")
+        ));
+    }
+    let changed = &rebuilt != trace;
+    Ok((rebuilt, changed))
+}
+
+/// Re-executes `trace` against the model: every action must be enabled in turn, the
+/// final state must violate the recorded property, and the rebuilt trace must equal
+/// the recorded one in every field (steps, decisions, violation, summary, tables).
+pub fn replay(trace: &Trace) -> Result<Replayed, String> {
+    let rebuilt = rebuild(trace)?;
     if let Some(st) = rebuilt
         .steps
         .iter()
