@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_bad_input, chromium, keep_screenshot, stdout, switchpath, tmp};
+use common::{assert_bad_input, chromium, keep_screenshot, stderr, stdout, switchpath, tmp};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -879,4 +879,46 @@ fn the_html_page_breaks_no_identifier_mid_word() {
         assert!(!html.contains(style), "the page has `{style}`");
     }
     assert!(html.contains("#state { overflow-x: auto; }"));
+}
+
+/// lockdep validates at `lock()`, before the CPU spins: a CPU that reached
+/// `__wake_up`'s `spin_lock` while the wait-queue lock was free, and waits because
+/// another CPU took it in the next step, called `lock()` under `rq->lock` all the
+/// same. The two-CPU ABBA through `kswapd_wait` (one CPU waking `kswapd0` while the
+/// other holds the runqueue it needs) is reported as a circular dependency.
+#[test]
+fn lockdep_reports_a_cpu_that_came_to_lock_before_another_took_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = switchpath(&[
+        "check",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--cpus",
+        "2",
+        "--tasks",
+        "0:root,0:root,1000,1001",
+        "--rcu-nocb",
+        "off",
+        "--mem-pressure",
+        "on",
+        "--shapes",
+        "--trace-out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let abba = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_str().unwrap().contains("deadlock-free-ABBA"))
+        .expect("an ABBA trace");
+    let o = switchpath(&["trace", "show", "--lockdep", abba.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("[ INFO: possible circular locking dependency detected ]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Chain exists of:\n  &pgdat->kswapd_wait --> &p->pi_lock --> &rq->lock"),
+        "{out}"
+    );
 }

@@ -236,28 +236,44 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
         model.perform(&mut s, c, a.kind);
         let entered_before = entries.by_cond_resched(&before, c);
         entries.step(model, &before, a, &s);
-        let mut attempt = acquire.map(|l| (l, class_of(&before, c, l), &before, entered_before));
-        if attempt.is_none() {
-            if let Some((Resource::Lock(l), _)) = model.waits_for(&s, c) {
-                if model.waits_for(&before, c).is_none() {
-                    attempt = Some((l, class_of(&s, c, l), &s, entries.by_cond_resched(&s, c)));
+        // lockdep validates at `lock()`, before the CPU spins: at the acquisition
+        // step when the lock was free; when the step leaves the CPU waiting; and
+        // for another CPU that came to its `lock()` while the lock was free and
+        // now waits because this step took it (it called `lock()` then).
+        let mut attempts: Vec<(CpuId, Lock, String, &State, bool)> = Vec::new();
+        match acquire {
+            Some(l) => attempts.push((c, l, class_of(&before, c, l), &before, entered_before)),
+            None => {
+                if let Some((Resource::Lock(l), _)) = model.waits_for(&s, c) {
+                    if model.waits_for(&before, c).is_none() {
+                        let by = entries.by_cond_resched(&s, c);
+                        attempts.push((c, l, class_of(&s, c, l), &s, by));
+                    }
                 }
             }
         }
-        // The stack at `lock()`, innermost first: the spin primitive on top.
-        let stack_of = |st: &State, by_cond_resched: bool| -> Vec<String> {
-            let mut frames: Vec<String> = model
-                .frames_entered(st, c, by_cond_resched)
-                .into_iter()
-                .rev()
-                .collect();
-            if frames.first().is_none_or(|f| !f.starts_with("_raw_spin")) {
-                frames.insert(0, "_raw_spin_lock".into());
+        for d in model.cpus().filter(|&d| d != c) {
+            if let Some((Resource::Lock(l), _)) = model.waits_for(&s, d) {
+                if model.waits_for(&before, d).is_none() {
+                    let by = entries.by_cond_resched(&s, d);
+                    attempts.push((d, l, class_of(&s, d, l), &s, by));
+                }
             }
-            frames
-        };
-        let mine = held.entry(c).or_default();
-        if let Some((lock, class, at_state, by_cond_resched)) = attempt {
+        }
+        for (c, lock, class, at_state, by_cond_resched) in attempts {
+            // The stack at `lock()`, innermost first: the spin primitive on top.
+            let stack_of = |st: &State, by_cond_resched: bool| -> Vec<String> {
+                let mut frames: Vec<String> = model
+                    .frames_entered(st, c, by_cond_resched)
+                    .into_iter()
+                    .rev()
+                    .collect();
+                if frames.first().is_none_or(|f| !f.starts_with("_raw_spin")) {
+                    frames.insert(0, "_raw_spin_lock".into());
+                }
+                frames
+            };
+            let mine = held.entry(c).or_default();
             let at = model.where_is(at_state, c);
             let wanted = LockdepLock {
                 class: class.clone(),
@@ -275,7 +291,7 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
                 step,
                 kind,
                 cpu: c,
-                task: facts(model, before.cpu[c].curr()),
+                task: facts(model, at_state.cpu[c].curr()),
                 acquiring: wanted.clone(),
                 holding: shown(holding),
                 chain,
@@ -317,6 +333,7 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
                 }
             }
         }
+        let mine = held.entry(c).or_default();
         // Bring the held-lock stack up to date: releases, then acquisitions
         // (a lock taken by a step that was not a blocking acquisition is a trylock).
         let now: Vec<Lock> = model.held_by(&s, c);
