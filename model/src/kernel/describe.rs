@@ -101,6 +101,16 @@ impl SwitchModel {
             .collect()
     }
 
+    /// `kswapd1 waits` or `kswapd1 does not wait`: node `n`'s `waitqueue_active`.
+    fn kswapd_waiting(&self, s: &State, n: u8) -> String {
+        let k = self.task_name(self.kswapd(n).expect("a kswapd per node"));
+        if self.kswapd_waits_on(s, n) {
+            format!("{k} waits")
+        } else {
+            format!("{k} does not wait")
+        }
+    }
+
     /// The CPU's frames, outermost first, without the functions inlined in 3.10.
     /// A CPU in a `__schedule` entered through `cond_resched()` reads as a trace
     /// knows it ([`Self::frames_entered`]); the state alone shows `schedule()`.
@@ -193,14 +203,10 @@ impl SwitchModel {
                         None => "avc_reclaim_node: trylock avc slot lock, delete nodes".into(),
                     },
                     Some(Loc::AllocWake) => match self.next_zone_node(s, c) {
-                        Some(n) => {
-                            let k = self.task_name(self.kswapd(n).expect("a kswapd per node"));
-                            if self.kswapd_waits_on(s, n) {
-                                format!("wake_all_kswapds: node {n}'s {k} waits, wakeup_kswapd")
-                            } else {
-                                format!("wake_all_kswapds: node {n}'s {k} does not wait")
-                            }
-                        }
+                        Some(n) => format!(
+                            "wake_all_kswapds: node {n}'s {}",
+                            self.kswapd_waiting(s, n)
+                        ),
                         None => "kmem_cache_zalloc returns: avc_alloc_node counts the node".into(),
                     },
                     Some(Loc::RcuBarrierCheck) => {
@@ -249,15 +255,10 @@ impl SwitchModel {
             Move::Alloc(AllocPath::Fast) => {
                 "kmem_cache_alloc: a free object, no page allocation".into()
             }
-            Move::Alloc(AllocPath::Slow) => {
-                let n = self.config.node_of(c.index()) as u8;
-                let k = self.task_name(self.kswapd(n).expect("a kswapd per node"));
-                if self.kswapd_waits_on(s, n) {
-                    format!("kmem_cache_alloc → __alloc_pages_slowpath: {k} waits, wake_all_kswapds")
-                } else {
-                    format!("kmem_cache_alloc → __alloc_pages_slowpath: {k} does not wait, wake_all_kswapds")
-                }
-            }
+            Move::Alloc(AllocPath::Slow) => format!(
+                "kmem_cache_alloc → __alloc_pages_slowpath: {}, wake_all_kswapds",
+                self.kswapd_waiting(s, self.config.node_of(c.index()) as u8)
+            ),
             Move::KswapdSleep => format!("{curr} finds the zone balanced: kswapd_try_to_sleep"),
             Move::RcuBarrier => {
                 format!("{curr} calls rcu_barrier(): a callback on every no-CBs queue")

@@ -409,11 +409,6 @@ impl SwitchModel {
         self.kthread(TaskKind::Kswapd(n))
     }
 
-    /// Every node's `kswapd`, node 0's first.
-    pub fn kswapds(&self) -> impl Iterator<Item = TaskId> + '_ {
-        (0..self.config.nodes as u8).filter_map(|n| self.kswapd(n))
-    }
-
     /// The node whose `kswapd` `t` is, if it is one.
     pub fn kswapd_node(&self, t: TaskId) -> Option<u8> {
         match self.kind(t) {

@@ -55,9 +55,8 @@ impl Swing {
         a: &Action,
         after: &State,
     ) {
-        for k in model.kswapds() {
-            let n = model.kswapd_node(k).expect("a kswapd") as usize;
-            if self.first.is_none() && model.swing_needed(before, a, k, self.asleep[n].is_some()) {
+        for (n, k) in (0..MAX_NODES).filter_map(|n| Some((n, model.kswapd(n as u8)?))) {
+            if self.first.is_none() && model.swing_needed(before, a, k) {
                 self.first = self.asleep[n].map(|(i, j)| (n as u8, i, j, step));
             }
             if a.kind == Move::KswapdSleep && before.cpu[a.cpu].curr() == k {
@@ -98,9 +97,9 @@ impl SwitchModel {
         (0..self.config.nodes as u8).any(|n| self.kswapd_waits_on(s, n))
     }
 
-    /// A slow-path allocation about to be made from `before` by `a` that needs free
-    /// memory to have swung since `kswapd` `k` went to sleep during the path
-    /// (`slept_in_path`): it sleeps only with its node balanced, above the high
+    /// A slow-path allocation about to be made from `before` by `a` while `kswapd`
+    /// `k` sleeps: if `k` went to sleep during the path ([`Swing`] knows), free
+    /// memory must have swung since. It sleeps only with its node balanced, above the high
     /// watermark (RHEL 7.7 `mm/vmscan.c:3235-3287` `kswapd_try_to_sleep` →
     /// `prepare_kswapd_sleep` 2918-2937 → `pgdat_balanced` → `zone_balanced`
     /// 2839-2850), and the slow path is taken only with every zone of the
@@ -108,10 +107,8 @@ impl SwitchModel {
     /// `wakeup_kswapd`'s own check). The model draws memory pressure without
     /// history, so a path may take both a few steps apart; a trace says so
     /// ([`Swing`]).
-    pub fn swing_needed(&self, before: &State, a: &Action, k: TaskId, slept_in_path: bool) -> bool {
-        slept_in_path
-            && a.kind == Move::Alloc(AllocPath::Slow)
-            && before.task_state(k) == TaskState::Sleeping
+    pub fn swing_needed(&self, before: &State, a: &Action, k: TaskId) -> bool {
+        a.kind == Move::Alloc(AllocPath::Slow) && before.task_state(k) == TaskState::Sleeping
     }
 
     /// The allocation goes `path`: done, or into `wake_all_kswapds`, which walks

@@ -121,17 +121,18 @@ impl SwitchModel {
     }
 
     /// Whether `select_task_rq` asks `select_task_rq_fair` where to wake `p`: it is
-    /// allowed on several CPUs (a kthread other than a pool's bound `kworker`, or a
-    /// user task with `--load-balance on`; otherwise a user task is pinned to its
-    /// CPU), and the placement is the kernel's. A task allowed on one CPU is
+    /// allowed on several CPUs ([`SwitchModel::allowed`]: not a pool's bound
+    /// `kworker`, nor a `kswapd` of a one-CPU node; a user task only with
+    /// `--load-balance on`, otherwise it is pinned to its CPU), and the placement
+    /// is the kernel's. A task allowed on one CPU is
     /// placed there (`select_task_rq` calls `select_task_rq_fair` only if
     /// `nr_cpus_allowed > 1`, else keeps the task's own CPU, RHEL 7.7
     /// `kernel/sched/core.c:1475-1478`).
     pub fn unbound(&self, p: TaskId) -> bool {
         self.config.cpus > 1
             && self.config.wake_placement == WakePlacement::Kernel
-            && self.kworker_cpu(p).is_none()
             && (!self.is_user(p) || self.config.load_balance)
+            && self.cpus().filter(|&x| self.allowed(p, x)).nth(1).is_some()
     }
 
     /// Whether `select_task_rq` offers `x` whatever other CPUs do: the previous CPU

@@ -241,18 +241,10 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
         // for another CPU that came to its `lock()` while the lock was free and
         // now waits because this step took it (it called `lock()` then).
         let mut attempts: Vec<(CpuId, Lock, String, &State, bool)> = Vec::new();
-        match acquire {
-            Some(l) => attempts.push((c, l, class_of(&before, c, l), &before, entered_before)),
-            None => {
-                if let Some((Resource::Lock(l), _)) = model.waits_for(&s, c) {
-                    if model.waits_for(&before, c).is_none() {
-                        let by = entries.by_cond_resched(&s, c);
-                        attempts.push((c, l, class_of(&s, c, l), &s, by));
-                    }
-                }
-            }
+        if let Some(l) = acquire {
+            attempts.push((c, l, class_of(&before, c, l), &before, entered_before));
         }
-        for d in model.cpus().filter(|&d| d != c) {
+        for d in model.cpus().filter(|&d| d != c || acquire.is_none()) {
             if let Some((Resource::Lock(l), _)) = model.waits_for(&s, d) {
                 if model.waits_for(&before, d).is_none() {
                     let by = entries.by_cond_resched(&s, d);
