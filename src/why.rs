@@ -70,10 +70,12 @@ pub fn preconditions(config: &Config) -> Vec<Precondition> {
         "memory pressure (an AVC allocation wakes kswapd0)",
         "--mem-pressure off",
         c.mem_pressure,
-        // No kswapd at all: no second node's either.
+        // No kswapd at all: no second node's either; no failed allocation
+        // prints, so no console waiter either.
         &|c| {
             c.mem_pressure = false;
             c.nodes = 1;
+            c.console_waiter = false;
         },
     );
     add(
@@ -87,6 +89,12 @@ pub fn preconditions(config: &Config) -> Vec<Precondition> {
         "--kmem-accounting off",
         c.kmem_accounting,
         &|c| c.kmem_accounting = false,
+    );
+    add(
+        "a task waiting in console_lock() (a failed allocation's printk wakes it)",
+        "--console-waiter off",
+        c.console_waiter,
+        &|c| c.console_waiter = false,
     );
     add(
         "SELinux denying the capability check (capable() audits it: kauditd)",

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_bad_input, corpus, switchpath, tmp};
+use common::{assert_bad_input, assert_usage_error, corpus, switchpath, tmp};
 use proptest::prelude::*;
 use std::path::Path;
 use switchpath_model::{trace, RcuoPlacement, TaskSpec};
@@ -508,5 +508,49 @@ fn a_second_memory_node_needs_memory_pressure_and_its_cpu() {
     assert_bad_input(
         &switchpath(&["check", path.to_str().unwrap()]),
         "config.nodes 2 needs config.mem-pressure on",
+    );
+}
+
+/// `--console-waiter on`: it needs memory pressure (the model prints only from a
+/// failed allocation) and a second CPU (the waiter must call `console_lock()`
+/// while this CPU prints); `--cpus any` starts at one CPU. Each mistake is one
+/// line, exit 2, and a case file's names its field.
+#[test]
+fn a_console_waiter_needs_memory_pressure_and_a_second_cpu() {
+    let pol = ["check", "--policy", "rhel-ptrace-creds"];
+    for (extra, message) in [
+        (
+            &["--cpus", "2", "--console-waiter", "on"][..],
+            "--console-waiter on needs --mem-pressure on: the model prints only from a failed allocation",
+        ),
+        (
+            &["--cpus", "1", "--mem-pressure", "on", "--console-waiter", "on"][..],
+            "--console-waiter on needs --cpus 2 or more: the waiter must call console_lock() on another CPU while this one prints with rq->lock held and interrupts off",
+        ),
+        (
+            &["--cpus", "any", "--mem-pressure", "on", "--console-waiter", "on"][..],
+            "--cpus any starts at 1 CPU, where no task can wait in console_lock() while the CPU prints: --console-waiter on takes a CPU count of at least 2",
+        ),
+        (
+            &["--cpus", "2", "--roads", "all", "--console-waiter", "on"][..],
+            "cannot be used with",
+        ),
+    ] {
+        let mut args = pol.to_vec();
+        args.extend(extra);
+        let o = switchpath(&args);
+        if message == "cannot be used with" {
+            assert_usage_error(&o, message);
+        } else {
+            assert_bad_input(&o, message);
+        }
+    }
+    let (_d, path) = tmp(
+        "console.toml",
+        "description = \"x\"\n[config]\npolicy = \"none\"\ncpus = 2\nconsole-waiter = true\n[expect]\ndeadlock-free = \"holds\"\nisolation-poisoning = \"holds\"\nisolation-leak = \"holds\"\npolicy-promise = \"holds\"\nstates = 1\n",
+    );
+    assert_bad_input(
+        &switchpath(&["check", path.to_str().unwrap()]),
+        "config.console-waiter on needs config.mem-pressure on",
     );
 }

@@ -106,7 +106,7 @@ fn show_puts_each_cpu_in_its_column() {
 const RHEL_CIRCULAR_SPLAT: &str = "
 ======================================================
 [ INFO: possible circular locking dependency detected ]
-3.10.0-switchpath #1 Not tainted [--policy rhel-ptrace-creds --cpus 1 --tasks 0:root,1000,1001,1000:nondumpable --selinux on --rcu-nocb on --defer-wakeup off --avc-full on --avc-churn on --rcuo-cpu same --llc shared --load-balance off --rcuo-wakers own --wake-placement kernel --mem-pressure off --rcu-barrier off --kmem-accounting off --selinux-denies off --nodes 1]
+3.10.0-switchpath #1 Not tainted [--policy rhel-ptrace-creds --cpus 1 --tasks 0:root,1000,1001,1000:nondumpable --selinux on --rcu-nocb on --defer-wakeup off --avc-full on --avc-churn on --rcuo-cpu same --llc shared --load-balance off --rcuo-wakers own --wake-placement kernel --mem-pressure off --rcu-barrier off --kmem-accounting off --selinux-denies off --nodes 1 --console-waiter off]
 -------------------------------------------------------
 A/1 is trying to acquire lock:
  (&rdp->nocb_wq)[nocb_wq0.lock], at: __wake_up
@@ -173,7 +173,7 @@ Call Trace:
 const RECURSIVE_SPLAT: &str = "
 =============================================
 [ INFO: possible recursive locking detected ]
-3.10.0-switchpath #1 Not tainted [--policy rhel-ptrace-creds --cpus 1 --tasks 0:root,1000,1001,1000:nondumpable --selinux on --rcu-nocb on --defer-wakeup off --avc-full on --avc-churn on --rcuo-cpu same --llc shared --load-balance off --rcuo-wakers own --wake-placement kernel --mem-pressure off --rcu-barrier off --kmem-accounting off --selinux-denies off --nodes 1]
+3.10.0-switchpath #1 Not tainted [--policy rhel-ptrace-creds --cpus 1 --tasks 0:root,1000,1001,1000:nondumpable --selinux on --rcu-nocb on --defer-wakeup off --avc-full on --avc-churn on --rcuo-cpu same --llc shared --load-balance off --rcuo-wakers own --wake-placement kernel --mem-pressure off --rcu-barrier off --kmem-accounting off --selinux-denies off --nodes 1 --console-waiter off]
 ---------------------------------------------
 A/1 is trying to acquire lock:
  (&rq->lock)[rq0.lock], at: try_to_wake_up

@@ -35,6 +35,7 @@ pub fn unsupported(config: &switchpath_model::Config) -> Option<String> {
         (config.kmem_accounting, "--kmem-accounting on"),
         (config.selinux_denies, "--selinux-denies on"),
         (config.nodes > 1, "--nodes 2"),
+        (config.console_waiter, "--console-waiter on"),
         (
             every_switch_mm,
             "a policy consulted on every switch_mm call (when = \"switch-mm\")",

@@ -274,6 +274,19 @@ pub struct Config {
     /// (`wake_all_kswapds`). Traces written before this knob have one node.
     #[serde(default = "one_node", skip_serializing_if = "is_one_node")]
     pub nodes: usize,
+    /// A user task writes to a virtual terminal (`do_con_write` → `console_lock()`,
+    /// later `console_unlock()`), and may sleep in `down(&console_sem)` while
+    /// another CPU's `printk` holds it; a failed allocation prints
+    /// (`warn_alloc_failed`, `slab_out_of_memory`), and `printk`'s
+    /// `console_unlock` → `up` wakes that waiter. Needs `--mem-pressure on` (the
+    /// model prints only from a failed allocation) and 2 CPUs. Traces written
+    /// before this knob have none.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub console_waiter: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The most memory nodes a configuration may have (`--nodes`).
@@ -358,6 +371,7 @@ impl Default for Config {
             kmem_accounting: false,
             selinux_denies: false,
             nodes: 1,
+            console_waiter: false,
         }
     }
 }
@@ -452,6 +466,21 @@ impl Config {
                 self.nodes
             ));
         }
+        if self.console_waiter && self.cpus < 2 {
+            return Err(
+                "--console-waiter on needs --cpus 2 or more: the waiter must call \
+                 console_lock() on another CPU while this one prints with rq->lock held and \
+                 interrupts off"
+                    .into(),
+            );
+        }
+        if self.console_waiter && !self.mem_pressure {
+            return Err(
+                "--console-waiter on needs --mem-pressure on: the model prints \
+                 only from a failed allocation"
+                    .into(),
+            );
+        }
         let kthreads = (self.rcu_nocb as usize + self.kmem_accounting as usize) * self.cpus
             + self.mem_pressure as usize * self.nodes
             + self.selinux_denies as usize;
@@ -485,7 +514,7 @@ impl Config {
     pub fn describe(&self) -> String {
         let onoff = |b: bool| if b { "on" } else { "off" };
         format!(
-            "{} --cpus {} --tasks {} --selinux {} --rcu-nocb {} --defer-wakeup {} --avc-full {} --avc-churn {} --rcuo-cpu {} --llc {} --load-balance {} --rcuo-wakers {} --wake-placement {} --mem-pressure {} --rcu-barrier {} --kmem-accounting {} --selinux-denies {} --nodes {}",
+            "{} --cpus {} --tasks {} --selinux {} --rcu-nocb {} --defer-wakeup {} --avc-full {} --avc-churn {} --rcuo-cpu {} --llc {} --load-balance {} --rcuo-wakers {} --wake-placement {} --mem-pressure {} --rcu-barrier {} --kmem-accounting {} --selinux-denies {} --nodes {} --console-waiter {}",
             match self.policy {
                 Policy::File(f) => format!("--policy-file {}", f.path),
                 p => format!("--policy {p}"),
@@ -513,6 +542,7 @@ impl Config {
             onoff(self.kmem_accounting),
             onoff(self.selinux_denies),
             self.nodes,
+            onoff(self.console_waiter),
         )
     }
 }

@@ -34,6 +34,9 @@
 //! - `State::avc`: bitmask of cached AVC keys (bit 15: entries of other SIDs, standing
 //!   for a full cache); `avc_nodes`: `active_nodes`; both under the slot lock
 //!   (lookups are RCU reads).
+//! - `State::console`: `console_sem`'s holder (a task, or CPU n's `printk`) and the
+//!   task asleep in `down` (`--console-waiter on`); set by `down`, `down_trylock`
+//!   and `__up`; cleared by `up`; under `console_sem.lock`.
 
 use crate::config::MAX_CPUS;
 pub use crate::config::MAX_TASKS;
@@ -202,14 +205,20 @@ pub enum Lock {
     /// workers are bound to CPU n (RHEL 7.7 `kernel/workqueue.c:1397-1426`,
     /// 2377-2446), so its holder is n or nobody (a packed state keeps one bit).
     Pool(CpuId),
+    /// `console_sem.lock`, the semaphore's own raw spinlock (`--console-waiter on`).
+    ConsoleSem,
 }
 
 /// Number of lock slots in [`State::holder`].
-pub const LOCK_SLOTS: usize = 3 * MAX_CPUS + 4 + MAX_TASKS;
+pub const LOCK_SLOTS: usize = 3 * MAX_CPUS + 5 + MAX_TASKS;
 
-/// Index of node 1's `kswapd_wait` lock: the last slot, after the pools (so a
-/// state of one node packs as it did before there were two).
-pub const KSWAPD1_SLOT: usize = LOCK_SLOTS - 1;
+/// Index of node 1's `kswapd_wait` lock: after the pools (so a state of one node
+/// packs as it did before there were two).
+pub const KSWAPD1_SLOT: usize = LOCK_SLOTS - 2;
+
+/// Index of `console_sem.lock`: the last slot (a state without a console waiter
+/// packs as it did before there was one).
+pub const CONSOLE_SLOT: usize = LOCK_SLOTS - 1;
 
 /// Index of CPU 0's worker-pool lock in [`State::holder`]: the pool locks are last.
 pub const POOL_SLOTS: usize = 2 * MAX_CPUS + 3 + MAX_TASKS;
@@ -226,6 +235,7 @@ impl Lock {
             Lock::Pi(t) => 2 * MAX_CPUS + 2 + t.index(),
             Lock::KauditdWq => POOL_SLOTS - 1,
             Lock::Pool(c) => POOL_SLOTS + c.index(),
+            Lock::ConsoleSem => CONSOLE_SLOT,
         }
     }
 }
@@ -335,11 +345,35 @@ pub enum Loc {
     AuditWakeUnlock,
     /// `kauditd_thread` → `add_wait_queue(&kauditd_wait)`: the wait-queue lock section.
     KauditdAddWait,
+    /// Caller frame: the slow path that fails (`--mem-pressure on`): as
+    /// [`Loc::AllocWake`], then `nopage:`.
+    AllocWakeFail,
+    /// Caller frame: `__alloc_pages_slowpath` → `nopage:` → `warn_alloc_failed`,
+    /// which prints. On top: back in `__alloc_pages_slowpath`, about to return
+    /// `NULL` (then `___slab_alloc` prints too).
+    WarnAllocFailed,
+    /// Caller frame: `___slab_alloc` → `slab_out_of_memory`, which prints. On top:
+    /// back in `___slab_alloc`, about to return `NULL` to `avc_alloc_node`.
+    SlabOutOfMemory,
+    /// Caller frame: `printk` → `vprintk_emit`, after the record is logged.
+    Printk,
+    /// `console_trylock_for_printk` → `console_trylock` → `down_trylock`:
+    /// `raw_spin_lock_irqsave(&console_sem.lock)`.
+    PrintkTrylock,
+    /// Caller frame: a user task's `con_write` → `do_con_write` (a write to a
+    /// virtual terminal), which takes and releases `console_sem`.
+    ConWrite,
+    /// `console_lock` → `down`: `raw_spin_lock_irqsave(&console_sem.lock)`.
+    ConsoleDown,
+    /// `console_unlock` → `up`: `raw_spin_lock_irqsave(&console_sem.lock)`.
+    ConsoleUp,
+    /// `up`: unlock `console_sem.lock` (after `__up` woke the waiter).
+    ConsoleUpUnlock,
 }
 
 impl Loc {
     /// Every resume point, in discriminant order.
-    pub const ALL: [Loc; 43] = [
+    pub const ALL: [Loc; 52] = [
         Loc::Empty,
         Loc::SchedLock,
         Loc::SchedPick,
@@ -383,6 +417,15 @@ impl Loc {
         Loc::AuditWakeLock,
         Loc::AuditWakeUnlock,
         Loc::KauditdAddWait,
+        Loc::AllocWakeFail,
+        Loc::WarnAllocFailed,
+        Loc::SlabOutOfMemory,
+        Loc::Printk,
+        Loc::PrintkTrylock,
+        Loc::ConWrite,
+        Loc::ConsoleDown,
+        Loc::ConsoleUp,
+        Loc::ConsoleUpUnlock,
     ];
 
     /// The resume point with discriminant `v` (a packed state's field).
@@ -604,6 +647,23 @@ pub struct State {
     /// The user tasks' memory cgroup has its copy of the AVC node cache
     /// (`memcg_caches[]` set by the creation work; `--kmem-accounting on`).
     pub memcg_cache: bool,
+    /// `console_sem`'s holder and waiter (`--console-waiter on`), in one byte
+    /// so that a state stays within two cache lines: [`State::console_owner`],
+    /// [`State::console_waiter`]. 0 is free with nobody waiting.
+    pub console: u8,
+}
+
+/// The waiter codes of [`State::console`]: none, or a user task.
+const CONSOLE_WAITERS: u8 = MAX_TASKS as u8 + 1;
+const _: () = assert!((1 + MAX_CPUS + MAX_TASKS) * (MAX_TASKS + 1) <= 256);
+
+/// Who holds `console_sem`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsoleOwner {
+    /// A task: `console_lock()` returned to it (or `up` handed it over).
+    Task(TaskId),
+    /// A CPU's `printk`, between its `console_trylock` and its `up`.
+    Printk(CpuId),
 }
 
 impl std::ops::Index<CpuId> for [Cpu; MAX_CPUS] {
@@ -629,7 +689,41 @@ impl State {
             avc: 0,
             avc_nodes: 0,
             memcg_cache: false,
+            console: 0,
         }
+    }
+
+    /// Who holds `console_sem`, if anyone.
+    pub fn console_owner(&self) -> Option<ConsoleOwner> {
+        match self.console / CONSOLE_WAITERS {
+            0 => None,
+            o if o <= MAX_CPUS as u8 => Some(ConsoleOwner::Printk(CpuId(o - 1))),
+            o => Some(ConsoleOwner::Task(TaskId(o - 1 - MAX_CPUS as u8))),
+        }
+    }
+
+    /// The task asleep in `down(&console_sem)`, if any.
+    pub fn console_waiter(&self) -> Option<TaskId> {
+        match self.console % CONSOLE_WAITERS {
+            0 => None,
+            w => Some(TaskId(w - 1)),
+        }
+    }
+
+    /// Sets who holds `console_sem`.
+    pub fn set_console_owner(&mut self, owner: Option<ConsoleOwner>) {
+        let o = match owner {
+            None => 0,
+            Some(ConsoleOwner::Printk(c)) => c.0 + 1,
+            Some(ConsoleOwner::Task(t)) => t.0 + 1 + MAX_CPUS as u8,
+        };
+        self.console = o * CONSOLE_WAITERS + self.console % CONSOLE_WAITERS;
+    }
+
+    /// Sets the task asleep in `down(&console_sem)`.
+    pub fn set_console_waiter(&mut self, waiter: Option<TaskId>) {
+        let w = waiter.map_or(0, |t| t.0 + 1);
+        self.console = self.console / CONSOLE_WAITERS * CONSOLE_WAITERS + w;
     }
 
     /// Scheduler state of task `t` (not an idle task).
@@ -698,7 +792,7 @@ mod tests {
     fn a_state_is_small_and_fixed_size() {
         // Every field is inline: copying a state never allocates (the `u16` AVC
         // field rounds the size up to an even number of bytes).
-        let fields = 4 * (MAX_DEPTH + 10) + MAX_TASKS + LOCK_SLOTS + 4;
+        let fields = 4 * (MAX_DEPTH + 10) + MAX_TASKS + LOCK_SLOTS + 5;
         assert_eq!(std::mem::size_of::<State>(), fields.next_multiple_of(2));
         assert!(
             std::mem::size_of::<State>() <= 128,

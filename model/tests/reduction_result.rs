@@ -216,6 +216,7 @@ fn hard_cases() -> Vec<SwitchModel> {
             c.mem_pressure = true;
         }),
         nodes_instance(),
+        console_instance(),
     ];
     for bug in Bug::ALL {
         out.push(SwitchModel::new(bug.config()).unwrap().with_bug(bug));
@@ -262,6 +263,23 @@ fn nodes_instance() -> SwitchModel {
 #[test]
 fn the_search_stores_every_state_between_transactions_with_two_memory_nodes() {
     assert_complete(&nodes_instance());
+}
+
+/// A failed allocation's `printk` under `rq->lock`, a VT writer taking
+/// `console_sem` and a waiter in `down`: `console_sem.lock` held across a
+/// wake-up, no symmetry.
+fn console_instance() -> SwitchModel {
+    config(Policy::RhelPtraceCreds, 2, "0:root,1000,1001", |c| {
+        c.rcu_nocb = false;
+        c.mem_pressure = true;
+        c.console_waiter = true;
+        c.avc_churn = false;
+    })
+}
+
+#[test]
+fn the_search_stores_every_state_between_transactions_with_a_console_waiter() {
+    assert_complete(&console_instance());
 }
 
 #[test]

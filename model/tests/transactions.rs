@@ -56,6 +56,18 @@ fn instances() -> Vec<SwitchModel> {
         c.rcu_barrier = true;
         c.avc_churn = false;
     }));
+    // A failed allocation's printk, console_sem and its waiter.
+    out.push(config(
+        Policy::RhelPtraceCreds,
+        2,
+        "0:root,1000,1001",
+        |c| {
+            c.rcu_nocb = false;
+            c.mem_pressure = true;
+            c.console_waiter = true;
+            c.avc_churn = false;
+        },
+    ));
     out.push(config(Policy::UpstreamDumpable, 2, "1000,1001", |c| {
         c.rcu_barrier = true;
         c.mem_pressure = true;

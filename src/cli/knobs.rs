@@ -252,11 +252,20 @@ pub struct Knobs {
     /// other (wake_all_kswapds walks the zonelist). CPU symmetry is off with 2.
     #[arg(long, value_name = "N", default_value_t = Config::default().nodes)]
     pub nodes: usize,
+    /// A user task may write to a virtual terminal (do_con_write → console_lock())
+    /// and sleep in down(&console_sem) while another CPU's printk holds it; a
+    /// failed allocation prints (warn_alloc_failed, slab_out_of_memory), and
+    /// printk's console_unlock → up wakes the waiter, under rq->lock when the
+    /// allocation is switch_mm's. Needs --mem-pressure on and 2 CPUs or more;
+    /// drawn only for a policy whose calls under rq->lock may print. Symmetry is
+    /// off with it.
+    #[arg(long, value_enum, default_value_t = OnOff::from(Config::default().console_waiter))]
+    pub console_waiter: OnOff,
     /// `all`: every road the model has from a call under rq->lock to a wake-up is on
-    /// (memory pressure, two memory nodes on 2 CPUs or more, and kmem accounting,
-    /// beside no-CBs unless --rcu-nocb off); the roads it does not have are listed
-    /// in the verdict's `assuming` line.
-    #[arg(long, value_enum, conflicts_with_all = ["mem_pressure", "kmem_accounting", "nodes"])]
+    /// (memory pressure, kmem accounting, and on 2 CPUs or more two memory nodes
+    /// and a console waiter, beside no-CBs unless --rcu-nocb off); the roads it
+    /// does not have are listed in the verdict's `assuming` line.
+    #[arg(long, value_enum, conflicts_with_all = ["mem_pressure", "kmem_accounting", "nodes", "console_waiter"])]
     pub roads: Option<RoadsArg>,
     /// A running user task may call rcu_barrier(): _rcu_barrier, from the calling CPU,
     /// enqueues a callback on each no-CBs CPU whose queue it finds non-empty, and
@@ -368,6 +377,7 @@ impl Knobs {
                 Some(_) if cpus >= MAX_NODES => MAX_NODES,
                 _ => self.nodes,
             },
+            console_waiter: self.console_waiter.on() || (self.roads.is_some() && cpus >= 2),
         };
         config.validate().map_err(Error::bad_input)?;
         Ok(config)

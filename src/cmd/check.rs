@@ -210,6 +210,11 @@ fn every_cpu_count(
             args.knobs.nodes, args.knobs.nodes
         )));
     }
+    if args.knobs.console_waiter.on() {
+        return Err(Error::bad_input(
+            "--cpus any starts at 1 CPU, where no task can wait in console_lock() while the CPU prints: --console-waiter on takes a CPU count of at least 2",
+        ));
+    }
     // property → (first failing N, steps, shape, the trace).
     let mut first_fail: std::collections::BTreeMap<String, FirstFailure> = Default::default();
     let mut rows: Vec<(usize, switchpath::report::Report)> = Vec::new();

@@ -83,6 +83,7 @@ struct CaseConfig {
     kmem_accounting: Option<bool>,
     selinux_denies: Option<bool>,
     nodes: Option<usize>,
+    console_waiter: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -201,6 +202,7 @@ pub fn load(path: &Path) -> Result<Case, String> {
         kmem_accounting: c.kmem_accounting.unwrap_or(d.kmem_accounting),
         selinux_denies: c.selinux_denies.unwrap_or(d.selinux_denies),
         nodes: c.nodes.unwrap_or(d.nodes),
+        console_waiter: c.console_waiter.unwrap_or(d.console_waiter),
     };
     config
         .validate()

@@ -66,6 +66,10 @@ pub enum Witness {
     KworkerWake,
     /// `try_to_wake_up` of `kauditd` (a denied `capable()` check was audited).
     KauditdWake,
+    /// `try_to_wake_up` of a `console_lock()` waiter by the `up` of a `printk`
+    /// under `rq->lock` (`switch_mm`'s failed allocation printed,
+    /// `--console-waiter on`).
+    ConsoleWake,
     /// An IBPB was issued.
     Ibpb,
     /// A switch the policy's promise guards: `pick_next_task` may switch in a user
@@ -77,7 +81,7 @@ pub enum Witness {
 
 impl Witness {
     /// The witnesses, in report order.
-    pub const ALL: [Witness; 10] = [
+    pub const ALL: [Witness; 11] = [
         Witness::CrossCred,
         Witness::AvcMiss,
         Witness::CallRcuUnderRqLock,
@@ -86,6 +90,7 @@ impl Witness {
         Witness::RemoteKswapdWake,
         Witness::KworkerWake,
         Witness::KauditdWake,
+        Witness::ConsoleWake,
         Witness::Ibpb,
         Witness::PromiseSwitch,
     ];
@@ -101,6 +106,7 @@ impl Witness {
             Witness::RemoteKswapdWake => "remote kswapd wake-up",
             Witness::KworkerWake => "kworker wake-up",
             Witness::KauditdWake => "kauditd wake-up",
+            Witness::ConsoleWake => "console waiter wake-up",
             Witness::Ibpb => "IBPB",
             Witness::PromiseSwitch => "promise-guarded switch",
         }
@@ -164,6 +170,11 @@ impl SwitchModel {
                 }),
                 Witness::KworkerWake => cpu.wakee().is_some_and(|t| self.kworker_cpu(t).is_some()),
                 Witness::KauditdWake => cpu.wakee().is_some_and(|t| self.is_kauditd(t)),
+                Witness::ConsoleWake => {
+                    cpu.in_frame(Loc::ConsoleUpUnlock)
+                        && cpu.in_frame(Loc::Printk)
+                        && cpu.in_frame(Loc::SwitchMm)
+                }
                 Witness::Ibpb => cpu.flags & F_IBPB != 0,
                 // At `pick_next_task`'s choice, every other runnable task is a
                 // candidate and a successor (`pick_candidates`, `cpu_actions`), so
@@ -195,6 +206,7 @@ pub fn of<M: Model<State = State> + AsRef<SwitchModel>>(model: &SwitchModel) -> 
         .filter(|p| p.name != Witness::RemoteKswapdWake.name() || model.kswapd(1).is_some())
         .filter(|p| p.name != Witness::KworkerWake.name() || model.config.kmem_accounting)
         .filter(|p| p.name != Witness::KauditdWake.name() || model.kauditd().is_some())
+        .filter(|p| p.name != Witness::ConsoleWake.name() || model.console_drawn())
         .collect()
 }
 
@@ -244,6 +256,9 @@ pub fn all<M: Model<State = State> + AsRef<SwitchModel>>() -> Vec<Property<M>> {
         }),
         Property::sometimes(Witness::KauditdWake.name(), |m: &M, s: &State| {
             m.as_ref().witness(s, Witness::KauditdWake)
+        }),
+        Property::sometimes(Witness::ConsoleWake.name(), |m: &M, s: &State| {
+            m.as_ref().witness(s, Witness::ConsoleWake)
         }),
         Property::sometimes(Witness::Ibpb.name(), |m: &M, s: &State| {
             m.as_ref().witness(s, Witness::Ibpb)
@@ -330,6 +345,7 @@ impl SwitchModel {
             Witness::KauditdWake => {
                 cfg.selinux_denies && rhel_avc && cfg.policy.file().checks_capable()
             }
+            Witness::ConsoleWake => self.console_drawn(),
             Witness::Ibpb => crate::check::cost::cost(cfg).ibpbs > 0,
             Witness::PromiseSwitch => self.promise_constrains(),
         }

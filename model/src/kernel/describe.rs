@@ -18,6 +18,7 @@ impl SwitchModel {
             Lock::KswapdWq(n) => format!("node{n}.kswapd_wait.lock"),
             Lock::Pool(c) => format!("pool{c}.lock"),
             Lock::KauditdWq => "kauditd_wait.lock".into(),
+            Lock::ConsoleSem => "console_sem.lock".into(),
         }
     }
 
@@ -31,6 +32,7 @@ impl SwitchModel {
             Lock::KswapdWq(_) => "kswapd_wait.lock",
             Lock::Pool(_) => "pool->lock",
             Lock::KauditdWq => "kauditd_wait.lock",
+            Lock::ConsoleSem => "console_sem.lock",
         }
     }
 
@@ -56,6 +58,10 @@ impl SwitchModel {
             // `kernel/audit.c:139`): a static initialiser names the lock itself,
             // `include/linux/wait.h:75-79`, `include/linux/spinlock_types.h:39`, 81.
             Lock::KauditdWq => "kauditd_wait.lock",
+            // `static DEFINE_SEMAPHORE(console_sem)` (RHEL 7.7 `kernel/printk.c:80`):
+            // `__RAW_SPIN_LOCK_UNLOCKED((name).lock)` names the class
+            // (`include/linux/semaphore.h:22-27`).
+            Lock::ConsoleSem => "(console_sem).lock",
         }
     }
 
@@ -92,6 +98,7 @@ impl SwitchModel {
                     .filter(|_| self.config.kmem_accounting)
                     .map(Lock::Pool),
             )
+            .chain(self.console_drawn().then_some(Lock::ConsoleSem))
     }
 
     /// The locks CPU `c` holds, in lock-table order.
@@ -165,6 +172,9 @@ impl SwitchModel {
             Move::AvcChurn => "inode_permission".into(),
             Move::Alloc(AllocPath::Fast) => "allocation fast path".into(),
             Move::Alloc(AllocPath::Slow) => "allocation slow path".into(),
+            Move::Alloc(AllocPath::Fails) => "allocation fails".into(),
+            Move::ConsoleLock => "console_lock".into(),
+            Move::ConsoleUnlock => "console_unlock".into(),
             Move::KswapdSleep => "kswapd sleeps".into(),
             Move::RcuBarrier => "rcu_barrier".into(),
             Move::KworkerRun => "kworker runs its work".into(),
@@ -181,7 +191,35 @@ impl SwitchModel {
         match a.kind {
             Move::SharedOp => match self.op(s, c) {
                 Op::Acquire(l) => {
-                    format!("acquires {} in {}", self.lock_name(l), self.where_is(s, c))
+                    let held = match s.console_owner() {
+                        None => "free: takes it".to_string(),
+                        Some(ConsoleOwner::Printk(o)) => format!("held by CPU{o}'s printk"),
+                        Some(ConsoleOwner::Task(t)) => format!("held by {}", self.task_name(t)),
+                    };
+                    let waiter = s.console_waiter().map(|w| self.task_name(w));
+                    match cpu.top() {
+                        Some(Loc::PrintkTrylock) => format!(
+                            "down_trylock under console_sem.lock: console_sem {}",
+                            if s.console_owner().is_none() {
+                                held
+                            } else {
+                                format!("{held}, printk leaves the record to its holder")
+                            }
+                        ),
+                        Some(Loc::ConsoleDown) => match s.console_owner() {
+                            None => format!("{curr}: down under console_sem.lock: console_sem {held}"),
+                            Some(_) => format!(
+                                "{curr}: down under console_sem.lock: console_sem {held}, so onto its wait_list: TASK_UNINTERRUPTIBLE, schedule()"
+                            ),
+                        },
+                        Some(Loc::ConsoleUp) => match waiter {
+                            Some(w) => format!(
+                                "up under console_sem.lock: {w} waits, __up hands it console_sem: wake_up_process({w})"
+                            ),
+                            None => "up under console_sem.lock: no waiter, console_sem is free".into(),
+                        },
+                        _ => format!("acquires {} in {}", self.lock_name(l), self.where_is(s, c)),
+                    }
                 }
                 Op::Release(l) => {
                     format!("releases {} in {}", self.lock_name(l), self.where_is(s, c))
@@ -208,6 +246,17 @@ impl SwitchModel {
                             self.kswapd_waiting(s, n)
                         ),
                         None => "kmem_cache_zalloc returns: avc_alloc_node counts the node".into(),
+                    },
+                    Some(Loc::AllocWakeFail) => match self.next_zone_node(s, c) {
+                        Some(n) => format!(
+                            "wake_all_kswapds: node {n}'s {}",
+                            self.kswapd_waiting(s, n)
+                        ),
+                        None if self.console_drawn() => {
+                            "no page: nopage → warn_alloc_failed → printk".into()
+                        }
+                        None => "no page: kmem_cache_zalloc returns NULL, avc_insert inserts nothing"
+                            .into(),
                     },
                     Some(Loc::RcuBarrierCheck) => {
                         let k = cpu.queue().unwrap_or(c);
@@ -258,6 +307,16 @@ impl SwitchModel {
             Move::Alloc(AllocPath::Slow) => format!(
                 "kmem_cache_alloc → __alloc_pages_slowpath: {}, wake_all_kswapds",
                 self.kswapd_waiting(s, self.config.node_of(c.index()) as u8)
+            ),
+            Move::Alloc(AllocPath::Fails) => format!(
+                "kmem_cache_alloc → __alloc_pages_slowpath, which will find no page: {}, wake_all_kswapds",
+                self.kswapd_waiting(s, self.config.node_of(c.index()) as u8)
+            ),
+            Move::ConsoleLock => {
+                format!("{curr} writes to a VT: con_write → do_con_write → console_lock()")
+            }
+            Move::ConsoleUnlock => format!(
+                "{curr}, handed console_sem, returns from down to do_con_write: console_unlock()"
             ),
             Move::KswapdSleep => format!("{curr} finds the zone balanced: kswapd_try_to_sleep"),
             Move::RcuBarrier => {

@@ -98,12 +98,15 @@ pub struct Road {
     /// The fewest CPUs on which it can close: a road that needs another CPU to
     /// run something while this one holds `rq->lock` is not assumed away on one.
     pub min_cpus: usize,
+    /// A knob it needs besides its own: it is within reach only where that one
+    /// is on (a road the model lacks behind one it has).
+    pub behind: Option<Knob>,
     /// The path, as the kernel has it.
     pub source: &'static str,
 }
 
 /// Every road this project knows, modelled or not.
-pub const ROADS: [Road; 6] = [
+pub const ROADS: [Road; 7] = [
     Road {
         effect: Effect::CallRcu,
         assumed: "no no-CBs CPUs",
@@ -111,6 +114,7 @@ pub const ROADS: [Road; 6] = [
         binding: Binding::Placed,
         knob: Some(Knob::RcuNocb),
         min_cpus: 1,
+        behind: None,
         source: "kernel/rcutree_plugin.h:2081-2082 (__call_rcu_nocb_enqueue): wake_up(&rdp->nocb_wq) when the list was empty (deferred with --defer-wakeup on, 96d3fd0d315a)",
     },
     Road {
@@ -120,6 +124,7 @@ pub const ROADS: [Road; 6] = [
         binding: Binding::Node,
         knob: Some(Knob::MemPressure),
         min_cpus: 1,
+        behind: None,
         source: "mm/page_alloc.c:3205-3206 (__alloc_pages_slowpath) → 3100-3110 (wake_all_kswapds) → mm/vmscan.c:3402-3423 (wakeup_kswapd): wake_up_interruptible(&pgdat->kswapd_wait) at 3422",
     },
     Road {
@@ -129,6 +134,7 @@ pub const ROADS: [Road; 6] = [
         binding: Binding::Node,
         knob: Some(Knob::Nodes),
         min_cpus: 2,
+        behind: None,
         // One CPU is one node: a second node's kswapd (bound to a node without
         // CPUs, so allowed everywhere) would be woken where kswapd0 is.
         source: "mm/page_alloc.c:3100-3110 (wake_all_kswapds: for_each_zone_zonelist, wakeup_kswapd per zone, this node's first); mm/vmscan.c:3315-3320 (kswapd: set_cpus_allowed_ptr(tsk, cpumask_of_node(pgdat->node_id)))",
@@ -140,6 +146,7 @@ pub const ROADS: [Road; 6] = [
         binding: Binding::ThisCpu,
         knob: Some(Knob::KmemAccounting),
         min_cpus: 1,
+        behind: None,
         source: "mm/slub.c:2528 → include/linux/memcontrol.h:588-601 (memcg_kmem_get_cache; skipped in interrupt, without current->mm, or for PF_KTHREAD, line 595) → mm/memcontrol.c:3490-3541 (__memcg_kmem_get_cache: enqueue at 3536 when the memcg's cache does not exist yet) → 3441-3457 (schedule_work at 3456) → kernel/workqueue.c:1397-1401 (__queue_work: the local CPU's pool, wq_unbound_cpumask being every CPU by default) → 1309-1328 (insert_work: wakes if nr_running == 0) → 837-843 (wake_up_worker: wake_up_process(worker->task))",
     },
     Road {
@@ -147,15 +154,28 @@ pub const ROADS: [Road; 6] = [
         assumed: "no task waiting in console_lock()",
         wakes: "a console_lock() waiter",
         binding: Binding::Placed,
-        knob: None,
+        knob: Some(Knob::ConsoleWaiter),
         min_cpus: 2,
+        behind: None,
         // A semaphore has waiters only while its count is 0 (kernel/semaphore.c:
         // 53-62 down, 178-190 up, 130-142 down_trylock): printk's trylock
         // (printk.c:1651 → 1359-1375) succeeds only with nobody waiting, and a
         // waiter must then arrive before console_unlock's up (2162) or its retry
         // trylock (2174), while this CPU holds rq->lock with interrupts off: only
         // another CPU can run it.
-        source: "kernel/printk.c:2162 (console_unlock: up(&console_sem), interrupts still off) → kernel/semaphore.c:186 (up) → 262 (__up: wake_up_process(waiter->task)); wake_up_klogd is deferred by irq_work (printk.c:2557-2565)",
+        source: "mm/page_alloc.c:3361-3362 (nopage: warn_alloc_failed) and mm/slub.c:2462-2465 (slab_out_of_memory) → kernel/printk.c:1637-1656 (vprintk_emit: console_trylock_for_printk, then console_unlock) → 2162 (console_unlock: up(&console_sem), interrupts still off) → kernel/semaphore.c:186 (up) → 262 (__up: wake_up_process(waiter->task)); wake_up_klogd is deferred by irq_work (printk.c:2557-2565)",
+    },
+    Road {
+        effect: Effect::Prints,
+        assumed: "no policy reload racing an AVC miss (avc_latest_notif_update's warning)",
+        wakes: "a console_lock() waiter",
+        binding: Binding::Placed,
+        knob: None,
+        min_cpus: 2,
+        // The model prints only from a failed allocation; the seqno warning is a
+        // second way to the same console_unlock → up, needing a reload as well.
+        behind: Some(Knob::ConsoleWaiter),
+        source: "security/selinux/avc.c:624-628 (avc_latest_notif_update from avc_insert at 666: printk(KERN_WARNING) when the decision's seqno is older than the latest revocation notification, a policy reload during the miss) → the console road",
     },
     Road {
         effect: Effect::Audits,
@@ -164,6 +184,7 @@ pub const ROADS: [Road; 6] = [
         binding: Binding::Placed,
         knob: Some(Knob::SelinuxDenies),
         min_cpus: 1,
+        behind: None,
         source: "kernel/audit.c:1890 (audit_log_end): wake_up_interruptible(&kauditd_wait) when auditd runs (audit_pid); otherwise it prints (audit.c:378-391), the console road",
     },
 ];
@@ -181,6 +202,8 @@ pub enum Knob {
     SelinuxDenies,
     /// `--nodes 2` (a second memory node and its `kswapd`).
     Nodes,
+    /// `--console-waiter` (a task sleeping in `console_lock()`).
+    ConsoleWaiter,
 }
 
 impl Knob {
@@ -192,6 +215,7 @@ impl Knob {
             Knob::KmemAccounting => config.kmem_accounting,
             Knob::SelinuxDenies => config.selinux_denies,
             Knob::Nodes => config.nodes > 1,
+            Knob::ConsoleWaiter => config.console_waiter,
         }
     }
 
@@ -203,6 +227,7 @@ impl Knob {
             Knob::KmemAccounting => config.kmem_accounting = on,
             Knob::SelinuxDenies => config.selinux_denies = on,
             Knob::Nodes => config.nodes = if on { crate::config::MAX_NODES } else { 1 },
+            Knob::ConsoleWaiter => config.console_waiter = on,
         }
     }
 
@@ -219,6 +244,8 @@ impl Knob {
             (Knob::SelinuxDenies, false) => "--selinux-denies off",
             (Knob::Nodes, true) => "--nodes 2",
             (Knob::Nodes, false) => "--nodes 1",
+            (Knob::ConsoleWaiter, true) => "--console-waiter on",
+            (Knob::ConsoleWaiter, false) => "--console-waiter off",
         }
     }
 }
@@ -245,9 +272,13 @@ pub fn roads_within_reach(config: &Config) -> impl Iterator<Item = &'static Road
         .flat_map(|c| c.effects.iter().copied())
         .collect();
     let cpus = config.cpus;
-    ROADS
+    let behind_on: Vec<bool> = ROADS
         .iter()
-        .filter(move |r| effects.contains(&r.effect) && cpus >= r.min_cpus)
+        .map(|r| r.behind.is_none_or(|k| k.on(config)))
+        .collect();
+    ROADS.iter().zip(behind_on).filter_map(move |(r, on)| {
+        (on && effects.contains(&r.effect) && cpus >= r.min_cpus).then_some(r)
+    })
 }
 
 /// The roads `config` leaves out that its policy's calls under `rq->lock` could
@@ -328,7 +359,22 @@ mod tests {
                 "no memory pressure (--mem-pressure on turns it on)",
                 "one memory node (each node's kswapd is bound to it) (--nodes 2 turns it on)",
                 "no memcg kmem accounting (--kmem-accounting on turns it on)",
-                "no task waiting in console_lock() (not modelled)",
+                "no task waiting in console_lock() (--console-waiter on turns it on)",
+            ]
+        );
+        // With a waiter, the model's prints are a failed allocation's: the
+        // policy-reload warning is the one way left out.
+        let waiter = Config {
+            mem_pressure: true,
+            console_waiter: true,
+            ..two.clone()
+        };
+        assert_eq!(
+            assumed_off(&waiter),
+            [
+                "one memory node (each node's kswapd is bound to it) (--nodes 2 turns it on)",
+                "no memcg kmem accounting (--kmem-accounting on turns it on)",
+                "no policy reload racing an AVC miss (avc_latest_notif_update's warning) (not modelled)",
             ]
         );
         // SELinux off: the capability check never reaches the AVC.

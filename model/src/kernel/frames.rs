@@ -168,6 +168,41 @@ pub const ALLOC_SLOWPATH: &[&str] = &[
 /// `memcg_create_cache_enqueue` and `__memcg_create_cache_enqueue` are `static`
 /// with one caller each: whether the 3.10 build inlines them is UNVERIFIED, so
 /// they are shown.
+/// A failed slow path, back from `wake_all_kswapds` (`RHEL 7.7
+/// mm/page_alloc.c:3361-3362`: `nopage:`).
+pub const ALLOC_NOPAGE: &[&str] = &[
+    "avc_alloc_node",
+    "kmem_cache_zalloc",
+    "kmem_cache_alloc",
+    "slab_alloc",
+    "slab_alloc_node",
+    "__slab_alloc",
+    "___slab_alloc",
+    "new_slab_objects",
+    "new_slab",
+    "allocate_slab",
+    "alloc_slab_page",
+    "alloc_pages",
+    "alloc_pages_current",
+    "__alloc_pages_nodemask",
+    "__alloc_pages_slowpath",
+];
+
+/// `___slab_alloc` left without a page (`mm/slub.c:2460-2465`).
+pub const SLAB_NOMEM: &[&str] = &[
+    "avc_alloc_node",
+    "kmem_cache_zalloc",
+    "kmem_cache_alloc",
+    "slab_alloc",
+    "slab_alloc_node",
+    "__slab_alloc",
+    "___slab_alloc",
+];
+
+/// `printk` → `vprintk_default` (the per-CPU `printk_func`) → `vprintk_emit`
+/// (`kernel/printk.c:1727-1742`, 1683-1694, 1496).
+pub const PRINTK: &[&str] = &["printk", "vprintk_default", "vprintk_emit"];
+
 pub const MEMCG_ENQUEUE: &[&str] = &[
     "avc_alloc_node",
     "kmem_cache_zalloc",
@@ -384,6 +419,71 @@ pub fn loc_frames(loc: Loc, on_top: bool) -> Vec<&'static str> {
         Loc::RcuBarrierCheck => (
             &["rcu_nocb_cpu_needs_barrier"],
             &["rcu_nocb_cpu_needs_barrier"],
+        ),
+        Loc::AllocWakeFail => (ALLOC_SLOWPATH, ALLOC_NOPAGE),
+        Loc::WarnAllocFailed => (
+            &[
+                "avc_alloc_node",
+                "kmem_cache_zalloc",
+                "kmem_cache_alloc",
+                "slab_alloc",
+                "slab_alloc_node",
+                "__slab_alloc",
+                "___slab_alloc",
+                "new_slab_objects",
+                "new_slab",
+                "allocate_slab",
+                "alloc_slab_page",
+                "alloc_pages",
+                "alloc_pages_current",
+                "__alloc_pages_nodemask",
+                "__alloc_pages_slowpath",
+                "warn_alloc_failed",
+            ],
+            ALLOC_NOPAGE,
+        ),
+        Loc::SlabOutOfMemory => (
+            &[
+                "avc_alloc_node",
+                "kmem_cache_zalloc",
+                "kmem_cache_alloc",
+                "slab_alloc",
+                "slab_alloc_node",
+                "__slab_alloc",
+                "___slab_alloc",
+                "slab_out_of_memory",
+            ],
+            SLAB_NOMEM,
+        ),
+        Loc::Printk => (PRINTK, PRINTK),
+        Loc::PrintkTrylock => (
+            &[
+                "console_trylock_for_printk",
+                "console_trylock",
+                "down_trylock",
+            ],
+            &[
+                "console_trylock_for_printk",
+                "console_trylock",
+                "down_trylock",
+                "_raw_spin_lock_irqsave",
+            ],
+        ),
+        Loc::ConWrite => (
+            &["con_write", "do_con_write"],
+            &["con_write", "do_con_write"],
+        ),
+        Loc::ConsoleDown => (
+            &["console_lock", "down"],
+            &["console_lock", "down", "_raw_spin_lock_irqsave"],
+        ),
+        Loc::ConsoleUp => (
+            &["console_unlock", "up"],
+            &["console_unlock", "up", "_raw_spin_lock_irqsave"],
+        ),
+        Loc::ConsoleUpUnlock => (
+            &["console_unlock", "up", "__up", "wake_up_process"],
+            &["console_unlock", "up"],
         ),
     };
     let own = if on_top { top } else { caller };

@@ -121,6 +121,12 @@ pub enum Move {
     KworkerRun,
     /// The running `kauditd` finds no record queued and waits on `kauditd_wait`.
     KauditdSleep,
+    /// The running user task writes to a virtual terminal: `do_con_write` →
+    /// `console_lock()` (`--console-waiter on`).
+    ConsoleLock,
+    /// The running user task, handed `console_sem` while it slept in `down`, goes
+    /// on to `do_con_write`'s `console_unlock()`.
+    ConsoleUnlock,
 }
 
 /// Which way an allocation under memory pressure goes.
@@ -131,6 +137,9 @@ pub enum AllocPath {
     Fast,
     /// `__alloc_pages_slowpath` → `wake_all_kswapds`.
     Slow,
+    /// The slow path, then no page even so: `nopage:` (a `GFP_ATOMIC` caller
+    /// cannot reclaim), and the slab returns `NULL`.
+    Fails,
 }
 
 /// `Move::Migrate`'s task as traces write it: its id, or `255` for none.
@@ -555,12 +564,17 @@ impl SwitchModel {
             | Loc::InodePermission
             | Loc::RcuBarrier
             | Loc::MemcgEnqueue
-            | Loc::AvcAudit => Op::Local,
+            | Loc::AvcAudit
+            | Loc::WarnAllocFailed
+            | Loc::SlabOutOfMemory
+            | Loc::Printk
+            | Loc::ConWrite => Op::Local,
             Loc::AvcLookup
             | Loc::AvcReclaim
             | Loc::CallRcu
             | Loc::RcuBarrierCheck
-            | Loc::AllocWake => Op::Shared,
+            | Loc::AllocWake
+            | Loc::AllocWakeFail => Op::Shared,
             Loc::AvcInsertLock => Op::Acquire(Lock::AvcSlot),
             Loc::AvcReclaimUnlock | Loc::AvcInsertUnlock => Op::Release(Lock::AvcSlot),
             Loc::WakeLock => Op::Acquire(self.wait_queue(s, c)),
@@ -573,6 +587,8 @@ impl SwitchModel {
             Loc::QueueWorkUnlock => Op::Release(Lock::Pool(c)),
             Loc::AuditWakeLock | Loc::KauditdAddWait => Op::Acquire(Lock::KauditdWq),
             Loc::AuditWakeUnlock => Op::Release(Lock::KauditdWq),
+            Loc::PrintkTrylock | Loc::ConsoleDown | Loc::ConsoleUp => Op::Acquire(Lock::ConsoleSem),
+            Loc::ConsoleUpUnlock => Op::Release(Lock::ConsoleSem),
             Loc::RcuoPrepareWait => {
                 let k = self
                     .rcuo_queue(cpu.curr())
@@ -637,6 +653,7 @@ impl SwitchModel {
                     if self.kswapd_waits(s) {
                         push(Move::Alloc(AllocPath::Slow));
                     }
+                    push(Move::Alloc(AllocPath::Fails));
                 }
                 other => unreachable!("no choice at {other:?}"),
             },
@@ -649,17 +666,25 @@ impl SwitchModel {
         let cpu = &s.cpu[c];
         let curr = cpu.curr();
         let mut kinds = smallvec::SmallVec::new();
+        // A task `up` handed `console_sem` to is back from `down` in
+        // `do_con_write`: its next move is `console_unlock()`, and it is not
+        // preempted on the way (no `cond_resched()` there).
+        let console_held = s.console_owner() == Some(ConsoleOwner::Task(curr));
+        if console_held {
+            kinds.push(Move::ConsoleUnlock);
+        }
         // need_resched: another task is runnable here.
-        if self.runnable_others(s, c, curr).next().is_some() {
+        if !console_held && self.runnable_others(s, c, curr).next().is_some() {
             kinds.push(Move::Preempt);
         }
-        if self.is_user(curr) {
+        if self.is_user(curr) && !console_held {
             kinds.push(Move::Block);
             for t in self.task_ids() {
                 let wakeable = self.is_user(t)
                     || (cfg.rcuo_wakers == RcuoWakers::Any && self.rcuo_queue(t).is_some());
                 if t != curr
                     && wakeable
+                    && !self.is_console_waiter(s, t)
                     && matches!(s.task_state(t), TaskState::Sleeping | TaskState::Blocking)
                 {
                     kinds.push(Move::Wake(t));
@@ -673,6 +698,9 @@ impl SwitchModel {
             }
             if cfg.rcu_barrier {
                 kinds.push(Move::RcuBarrier);
+            }
+            if self.console_drawn() && s.console_waiter().is_none() {
+                kinds.push(Move::ConsoleLock);
             }
         }
         if self.is_kswapd(curr) {
@@ -732,6 +760,8 @@ impl SwitchModel {
             Move::RcuBarrier => self.rcu_barrier(s, c),
             Move::KworkerRun => self.kworker_run(s, c),
             Move::KauditdSleep => s.cpu[c].push(Loc::KauditdAddWait),
+            Move::ConsoleLock => self.con_write(s, c),
+            Move::ConsoleUnlock => self.con_write_unlock(s, c),
             Move::Pick(t) => self.pick(s, c, t),
             Move::Place(x) => self.place(s, c, x),
             Move::Migrate(t) => self.migrate(s, c, t),
@@ -759,7 +789,7 @@ impl SwitchModel {
                 Loc::AvcReclaim => self.avc_reclaim(s, c),
                 Loc::CallRcu => self.nocb_enqueue(s, c),
                 Loc::RcuBarrierCheck => self.rcu_barrier_check(s, c),
-                Loc::AllocWake => self.alloc_next_zone(s, c),
+                Loc::AllocWake | Loc::AllocWakeFail => self.alloc_next_zone(s, c),
                 other => unreachable!("no shared operation at {other:?}"),
             },
             op => unreachable!("SharedOp at {top:?} needs {op:?}"),
@@ -776,6 +806,9 @@ impl SwitchModel {
             Loc::WorkerIdle => self.worker_idle_locked(s, c),
             Loc::AuditWakeLock => self.audit_wake_locked(s, c),
             Loc::KauditdAddWait => self.kauditd_add_wait_locked(s, c),
+            Loc::PrintkTrylock => self.printk_trylock_locked(s, c),
+            Loc::ConsoleDown => self.console_down_locked(s, c),
+            Loc::ConsoleUp => self.console_up_locked(s, c),
             Loc::RcuoPrepareWait => self.rcuo_prepare_wait_locked(s, c),
             Loc::TtwuPi => self.ttwu_pi_locked(s, c),
             Loc::TtwuRemoteLock => self.ttwu_remote_locked(s, c),
@@ -805,7 +838,8 @@ impl SwitchModel {
             | Loc::WakeUnlock
             | Loc::IpiUnlock
             | Loc::QueueWorkUnlock
-            | Loc::AuditWakeUnlock => cpu.pop(),
+            | Loc::AuditWakeUnlock
+            | Loc::ConsoleUpUnlock => cpu.pop(),
             other => unreachable!("no release at {other:?}"),
         }
     }
@@ -826,6 +860,9 @@ impl SwitchModel {
                     self.slab_alloc(s, c);
                 }
                 Loc::AvcAudit => s.cpu[c].set_top(Loc::AuditWakeLock),
+                Loc::Printk | Loc::ConWrite => s.cpu[c].pop(),
+                Loc::WarnAllocFailed => self.warn_alloc_failed_returned(s, c),
+                Loc::SlabOutOfMemory => self.slab_failed(s, c),
                 other => unreachable!("{other:?} is not local code"),
             }
         }

@@ -11,6 +11,7 @@
 //! | `audit.rs` | a denied `capable()`: `avc_audit` → `audit_log_end` → `kauditd` |
 //! | `avc.rs` | `avc_has_perm_noaudit`, `avc_alloc_node`, `avc_reclaim_node`, `avc_insert` |
 //! | `reclaim.rs` | memory pressure: `kmem_cache_zalloc`'s slow path, `wakeup_kswapd`, `kswapd` |
+//! | `console.rs` | a failed allocation's `printk`, `console_sem`: `down_trylock`, `up`, a `console_lock()` waiter |
 //! | `workqueue.rs` | memcg kmem accounting: `__memcg_kmem_get_cache`, `__queue_work`, `insert_work`, `worker_thread` |
 //! | `balance.rs` | `load_balance`, `double_rq_lock` |
 //! | `waits.rs` | the wait-for graph: who a spinning CPU waits for, and its cycles |
@@ -22,6 +23,7 @@
 pub mod audit;
 pub mod avc;
 pub mod balance;
+pub mod console;
 pub mod describe;
 pub mod effects;
 pub mod frames;

@@ -128,7 +128,7 @@ impl SwitchModel {
         let cpu = &s.cpu[c];
         let caller = (cpu.depth as usize).checked_sub(2).map(|i| cpu.stack[i]);
         match caller {
-            Some(Loc::AllocWake) => Lock::KswapdWq(self.alloc_wake_node(s, c)),
+            Some(Loc::AllocWake | Loc::AllocWakeFail) => Lock::KswapdWq(self.alloc_wake_node(s, c)),
             Some(Loc::CallRcuReturn) => Lock::Wq(self.queue_of(s, c)),
             _ => Lock::Wq(c),
         }

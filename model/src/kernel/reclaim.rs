@@ -13,11 +13,11 @@
 //! Abstraction: one memory node with one `kswapd0` allowed on every CPU, or
 //! (`--nodes 2`) two, the CPUs split in order, each node's `kswapdN` allowed only
 //! on its CPUs (it binds itself to them). With `--mem-pressure on` every allocation
-//! chooses the fast or the slow path (the slow path only where some `kswapd` waits:
-//! elsewhere it takes no lock and ends like the fast one); the slow path walks the
+//! chooses the fast path, the slow path (only where some `kswapd` waits: elsewhere
+//! it takes no lock and ends like the fast one) or the slow path that fails; the slow path walks the
 //! zonelist, this CPU's node first, waking each node's waiting `kswapd` in turn, and
-//! always succeeds (a failed allocation, which would print, is the console road of
-//! the effect table: not modelled). A `kswapd` when it runs reclaims (local work,
+//! succeeds, or fails (`AllocPath::Fails`: no page at `nopage:`, the slab returns
+//! `NULL`; its prints are the console road, `console.rs`). A `kswapd` when it runs reclaims (local work,
 //! not modelled) and goes back to sleep: `kswapd_try_to_sleep` → `prepare_to_wait`
 //! under the wait-queue lock, then `schedule()`.
 //!
@@ -108,7 +108,8 @@ impl SwitchModel {
     /// history, so a path may take both a few steps apart; a trace says so
     /// ([`Swing`]).
     pub fn swing_needed(&self, before: &State, a: &Action, k: TaskId) -> bool {
-        a.kind == Move::Alloc(AllocPath::Slow) && before.task_state(k) == TaskState::Sleeping
+        matches!(a.kind, Move::Alloc(AllocPath::Slow | AllocPath::Fails))
+            && before.task_state(k) == TaskState::Sleeping
     }
 
     /// The allocation goes `path`: done, or into `wake_all_kswapds`, which walks
@@ -121,12 +122,16 @@ impl SwitchModel {
     pub(crate) fn alloc_pages(&self, s: &mut State, c: CpuId, path: AllocPath) {
         match path {
             AllocPath::Fast => self.alloc_done(s, c),
-            AllocPath::Slow => {
+            AllocPath::Slow | AllocPath::Fails => {
                 let local = self.config.node_of(c.index()) as u8;
                 let waits = self.kswapd_waits_on(s, local);
                 let two = self.config.nodes > 1;
                 let cpu = &mut s.cpu[c];
-                cpu.set_top(Loc::AllocWake);
+                cpu.set_top(if path == AllocPath::Slow {
+                    Loc::AllocWake
+                } else {
+                    Loc::AllocWakeFail
+                });
                 if two {
                     cpu.set_queue(Some(CpuId(0)));
                 }
@@ -167,7 +172,11 @@ impl SwitchModel {
             }
             None => {
                 s.cpu[c].set_queue(None);
-                self.alloc_done(s, c);
+                if s.cpu[c].top() == Some(Loc::AllocWakeFail) {
+                    self.alloc_failed(s, c);
+                } else {
+                    self.alloc_done(s, c);
+                }
             }
         }
     }

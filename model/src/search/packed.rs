@@ -1,7 +1,8 @@
-//! The compact form of a [`State`] that the visited set stores: 72 bytes, bit-packed.
+//! The compact form of a [`State`] that the visited set stores: 80 bytes, bit-packed.
 //!
-//! A `State` is laid out for fast stepping (one byte per field, 120 bytes); the
-//! visited set holds tens of millions of them, so it stores this form instead:
+//! A `State` is laid out for fast stepping (one byte per field, 128 bytes); the
+//! visited set holds tens of millions of them, so it stores this form instead (80
+//! bytes):
 //!
 //! | field | bits |
 //! |---|---|
@@ -12,9 +13,10 @@
 //! | per lock but the pools': holder | 24 × 3 |
 //! | per worker pool: locked (only its own CPU takes it) | 4 × 1 |
 //! | AVC keys, `active_nodes`, the cgroup's cache made | 16 + 3 + 1 |
-//! | node 1's `kswapd_wait` lock: holder (last, so one node packs as before) | 3 |
+//! | node 1's `kswapd_wait` lock: holder (after the rest, so one node packs as before) | 3 |
+//! | `console_sem`: its lock's holder, its owner, its waiter (last, the same way) | 3 + 5 + 5 |
 //!
-//! At most 576 bits of the 576; a stack takes only its resume points in use (the
+//! At most 589 bits of the 640; a stack takes only its resume points in use (the
 //! depth before them says how many), which makes packing cheaper, and the rest of
 //! the words stays zero. Packing is exact: [`unpack`] gives back the same `State`
 //! (a test checks it on every state of an exploration), so the visited set is a set
@@ -24,11 +26,25 @@ use crate::config::MAX_CPUS;
 use crate::state::*;
 
 /// A packed state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Packed(pub [u64; WORDS]);
 
 /// Words of a packed state.
-pub const WORDS: usize = 9;
+pub const WORDS: usize = 10;
+
+/// A state whose last word is zero (no second memory node's lock held, no
+/// console waiter: every state the model had before the console road) hashes
+/// as the nine words it was: the visited set's hashes, and with them the
+/// completeness check's walks, stay what they were.
+impl std::hash::Hash for Packed {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        if self.0[WORDS - 1] == 0 {
+            self.0[..WORDS - 1].hash(state)
+        } else {
+            self.0.hash(state)
+        }
+    }
+}
 
 const LOC_BITS: u32 = 6;
 const TASK_REF_BITS: u32 = 5;
@@ -39,7 +55,7 @@ const FLAG_BITS: u32 = 3;
 const DEPTH_BITS: u32 = 4;
 const NODES_BITS: u32 = 3;
 
-/// Bits used; checked against the 512 available at compile time.
+/// Bits used; checked against the words available at compile time.
 pub const BITS: u32 = MAX_CPUS as u32
     * (DEPTH_BITS + MAX_DEPTH as u32 * LOC_BITS + 6 * TASK_REF_BITS + 2 * CPU_REF_BITS + FLAG_BITS)
     + MAX_TASKS as u32 * (TASK_STATE_BITS + TASK_CPU_BITS)
@@ -48,13 +64,15 @@ pub const BITS: u32 = MAX_CPUS as u32
     + 16
     + NODES_BITS
     + 1
-    + CPU_REF_BITS;
+    + CPU_REF_BITS
+    + CPU_REF_BITS
+    + 2 * TASK_REF_BITS;
 const _: () = assert!(
     BITS <= 64 * WORDS as u32,
     "the packed state needs more words"
 );
 const _: () =
-    assert!(MAX_CPUS <= 4 && MAX_TASKS + MAX_CPUS < 31 && (Loc::KauditdAddWait as u32) < 64);
+    assert!(MAX_CPUS <= 4 && MAX_TASKS + MAX_CPUS < 31 && (Loc::ConsoleUpUnlock as u32) < 64);
 
 struct Writer {
     words: [u64; WORDS],
@@ -167,6 +185,11 @@ pub fn pack(s: &State) -> Packed {
     // visited-set order and the same completeness-check walks).
     let h = s.holder[KSWAPD1_SLOT];
     w.put(if h == NOBODY { 0 } else { h as u64 + 1 }, CPU_REF_BITS);
+    // console_sem last, nobody as 0, for the same reason.
+    let h = s.holder[CONSOLE_SLOT];
+    w.put(if h == NOBODY { 0 } else { h as u64 + 1 }, CPU_REF_BITS);
+    w.put(s.console as u64 / (MAX_TASKS as u64 + 1), TASK_REF_BITS);
+    w.put(s.console as u64 % (MAX_TASKS as u64 + 1), TASK_REF_BITS);
     Packed(w.words)
 }
 
@@ -209,6 +232,13 @@ pub fn unpack(p: &Packed) -> State {
         0 => NOBODY,
         h => h as u8 - 1,
     };
+    s.holder[CONSOLE_SLOT] = match r.get(CPU_REF_BITS) {
+        0 => NOBODY,
+        h => h as u8 - 1,
+    };
+    let owner = r.get(TASK_REF_BITS) as u8;
+    let waiter = r.get(TASK_REF_BITS) as u8;
+    s.console = owner * (MAX_TASKS as u8 + 1) + waiter;
     s
 }
 

@@ -16,7 +16,9 @@
 //!   to itself. `kswapd0` (one memory node) is renamed to
 //!   itself; with `--nodes 2` the CPUs are not interchangeable (a CPU renaming
 //!   would have to keep each node's CPUs together and rename the `kswapd`s and
-//!   their locks with the nodes: not done, so CPU symmetry is off); the wake placement (the waker's CPU, the previous one, idle siblings)
+//!   their locks with the nodes: not done, so CPU symmetry is off); with
+//!   `--console-waiter on` (where the policy may print) neither CPUs nor tasks
+//!   are renamed (`console_sem`'s owner and waiter would have to be); the wake placement (the waker's CPU, the previous one, idle siblings)
 //!   names no CPU by number. Where tasks *start* does not matter: the initial
 //!   state is just one state; the transitions are what must be symmetric.
 //! - *User tasks* are candidates when their flags (`root`, `nondumpable`, `spec-ib`)
@@ -99,6 +101,11 @@ impl Symmetry {
     /// The symmetries of `model`, or `None` when there are none to exploit.
     pub fn of(model: &SwitchModel) -> Option<Symmetry> {
         let cfg = &model.config;
+        // `console_sem`'s owner and waiter name tasks and CPUs: renaming them is
+        // not done, so a model that draws the console has no symmetry.
+        if model.console_drawn() {
+            return None;
+        }
         let cpu_symmetric = cfg.cpus > 1
             && cfg.nodes == 1
             && !cfg.load_balance
