@@ -110,6 +110,21 @@ fn a_printk_under_rq_lock_closes_a_cycle_through_console_sem() {
         assert!(wakee.is_none_or(|t| !m.is_kswapd(t)), "{c}: {wakee:?}");
     }
     assert_eq!(path.len(), 47, "the shortest console cycle moved");
+    // The viewer's copy: `traces/console/`, the same path as a trace file
+    // (`SWITCHPATH_WRITE_TRACES=1` rewrites it).
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../traces/console/rhel-ptrace-creds--deadlock-free--console-2cpu.json");
+    let built = switchpath_model::trace::build(&m, "deadlock-free", &path, "model");
+    if std::env::var_os("SWITCHPATH_WRITE_TRACES").is_some() {
+        switchpath_model::trace::write_atomic(&file, &built).unwrap();
+    }
+    let committed = switchpath_model::trace::load_verified(&file).unwrap();
+    assert_eq!(
+        serde_json::to_value(&committed).unwrap(),
+        serde_json::to_value(&built).unwrap(),
+        "{} is stale: rerun this test with SWITCHPATH_WRITE_TRACES=1",
+        file.display()
+    );
 }
 
 /// lockdep is off inside `vprintk_emit` (RHEL 7.7 `kernel/printk.c:1638-1654`):
@@ -165,4 +180,45 @@ fn console_sem_invariants_hold_on_every_reachable_state() {
         }
     }
     assert!(waited, "no task ever waited on console_sem");
+}
+
+/// Whether some reachable state of `m` has a CPU allocating inside `switch_mm`.
+fn allocates_under_rq_lock(m: &SwitchModel) -> bool {
+    common::reachable(m).iter().any(|s| {
+        m.cpus().any(|c| {
+            let cpu = &s.cpu[c];
+            cpu.in_frame(Loc::SwitchMm)
+                && [Loc::AllocPages, Loc::AllocWake, Loc::AllocWakeFail]
+                    .iter()
+                    .any(|&l| cpu.in_frame(l))
+        })
+    })
+}
+
+/// The console is drawn only where a decision may print (`console_drawn`): the
+/// premise is that a rule deciding from plain reads never allocates under
+/// `rq->lock`, checked on every reachable state of each such rule on 2 CPUs with
+/// memory pressure and the knob on (and seen to fail for the RHEL rule, which
+/// does allocate there and is drawn).
+#[test]
+fn a_plain_read_rule_never_allocates_under_rq_lock_so_the_console_is_not_drawn() {
+    let with = |policy| {
+        SwitchModel::new(Config {
+            policy,
+            ..m_config("1000,1001,1000:nondumpable")
+        })
+        .unwrap()
+    };
+    // Every shipped rule but RHEL 7.2's decides from plain reads.
+    for policy in Policy::ALL
+        .into_iter()
+        .filter(|&p| p != Policy::RhelPtraceCreds)
+    {
+        let m = with(policy);
+        assert!(!m.console_drawn(), "{policy:?}");
+        assert!(!allocates_under_rq_lock(&m), "{policy:?}");
+    }
+    let rhel = with(Policy::RhelPtraceCreds);
+    assert!(rhel.console_drawn());
+    assert!(allocates_under_rq_lock(&model("0:root,1000,1001")));
 }

@@ -133,33 +133,71 @@ pub const INODE_PERMISSION: &[&str] = &[
     "selinux_inode_permission",
 ];
 
+/// `avc_alloc_node` → `kmem_cache_zalloc` down to `slab_alloc_node`, then `$f`:
+/// the one spelling of the allocation's frames, outermost first (RHEL 7.7
+/// `include/linux/slab.h`, `mm/slub.c`; `docs/fidelity.md` has the lines).
+macro_rules! kmem_path {
+    ($($f:literal),*) => {
+        &[
+            "avc_alloc_node",
+            "kmem_cache_zalloc",
+            "kmem_cache_alloc",
+            "slab_alloc",
+            "slab_alloc_node",
+            $($f),*
+        ]
+    };
+}
+
+/// [`kmem_path`] into the slab's slow path (`__slab_alloc` → `___slab_alloc`),
+/// then `$f`.
+macro_rules! slab_path {
+    ($($f:literal),*) => {
+        kmem_path!("__slab_alloc", "___slab_alloc" $(, $f)*)
+    };
+}
+
+/// [`slab_path`] down to the page allocator's slow path (`mm/mempolicy.c`,
+/// `mm/page_alloc.c`), then `$f`.
+macro_rules! page_slowpath {
+    ($($f:literal),*) => {
+        slab_path!(
+            "new_slab_objects",
+            "new_slab",
+            "allocate_slab",
+            "alloc_slab_page",
+            "alloc_pages",
+            "alloc_pages_current",
+            "__alloc_pages_nodemask",
+            "__alloc_pages_slowpath"
+            $(, $f)*
+        )
+    };
+}
+
 /// `avc_alloc_node`'s allocation down to `wakeup_kswapd`'s wake-up, outermost first
-/// (RHEL 7.7 `include/linux/slab.h`, `mm/slub.c`, `mm/mempolicy.c`,
-/// `mm/page_alloc.c`, `mm/vmscan.c`; `docs/fidelity.md` has the lines).
-pub const ALLOC_SLOWPATH: &[&str] = &[
-    "avc_alloc_node",
-    "kmem_cache_zalloc",
-    "kmem_cache_alloc",
-    "slab_alloc",
-    "slab_alloc_node",
-    "__slab_alloc",
-    "___slab_alloc",
-    "new_slab_objects",
-    "new_slab",
-    "allocate_slab",
-    "alloc_slab_page",
-    "alloc_pages",
-    // `static` in RHEL 7.7 `mm/slub.c:1445`, called from `new_slab` alone: a RHEL
-    // 7.4 (3.10.0-693) "page allocation failure" backtrace shows `new_slab` with no
-    // `allocate_slab` below it (the 2026-12 audit's reading of a public report; no
-    // RHEL 7 vmlinux was read here: UNVERIFIED for 3.10.0-1062).
-    "allocate_slab",
-    "alloc_pages_current",
-    "__alloc_pages_nodemask",
-    "__alloc_pages_slowpath",
-    "wake_all_kswapds",
-    "wakeup_kswapd",
-];
+/// (and `mm/vmscan.c`).
+pub const ALLOC_SLOWPATH: &[&str] = page_slowpath!("wake_all_kswapds", "wakeup_kswapd");
+
+/// A failed slow path, back from `wake_all_kswapds` (RHEL 7.7
+/// `mm/page_alloc.c:3361-3362`: `nopage:`).
+pub const ALLOC_NOPAGE: &[&str] = page_slowpath!();
+
+/// `nopage:` → `warn_alloc_failed` (`mm/page_alloc.c:3362`).
+pub const ALLOC_WARN: &[&str] = page_slowpath!("warn_alloc_failed");
+
+/// `___slab_alloc` left without a page (`mm/slub.c:2460-2465`).
+pub const SLAB_NOMEM: &[&str] = slab_path!();
+
+/// `___slab_alloc` → `slab_out_of_memory` (`mm/slub.c:2463-2464`).
+pub const SLAB_OOM: &[&str] = slab_path!("slab_out_of_memory");
+
+/// `avc_alloc_node` at its `kmem_cache_zalloc`.
+pub const KMEM_ALLOC: &[&str] = kmem_path!();
+
+/// `printk` → `vprintk_default` (the per-CPU `printk_func`) → `vprintk_emit`
+/// (`kernel/printk.c:1727-1742`, 1683-1694, 1496).
+pub const PRINTK: &[&str] = &["printk", "vprintk_default", "vprintk_emit"];
 
 /// `avc_alloc_node`'s allocation down to the memory cgroup's cache-creation work
 /// being queued, outermost first (RHEL 7.7 `mm/slub.c:2517-2528`,
@@ -168,55 +206,15 @@ pub const ALLOC_SLOWPATH: &[&str] = &[
 /// `memcg_create_cache_enqueue` and `__memcg_create_cache_enqueue` are `static`
 /// with one caller each: whether the 3.10 build inlines them is UNVERIFIED, so
 /// they are shown.
-/// A failed slow path, back from `wake_all_kswapds` (`RHEL 7.7
-/// mm/page_alloc.c:3361-3362`: `nopage:`).
-pub const ALLOC_NOPAGE: &[&str] = &[
-    "avc_alloc_node",
-    "kmem_cache_zalloc",
-    "kmem_cache_alloc",
-    "slab_alloc",
-    "slab_alloc_node",
-    "__slab_alloc",
-    "___slab_alloc",
-    "new_slab_objects",
-    "new_slab",
-    "allocate_slab",
-    "alloc_slab_page",
-    "alloc_pages",
-    "alloc_pages_current",
-    "__alloc_pages_nodemask",
-    "__alloc_pages_slowpath",
-];
-
-/// `___slab_alloc` left without a page (`mm/slub.c:2460-2465`).
-pub const SLAB_NOMEM: &[&str] = &[
-    "avc_alloc_node",
-    "kmem_cache_zalloc",
-    "kmem_cache_alloc",
-    "slab_alloc",
-    "slab_alloc_node",
-    "__slab_alloc",
-    "___slab_alloc",
-];
-
-/// `printk` → `vprintk_default` (the per-CPU `printk_func`) → `vprintk_emit`
-/// (`kernel/printk.c:1727-1742`, 1683-1694, 1496).
-pub const PRINTK: &[&str] = &["printk", "vprintk_default", "vprintk_emit"];
-
-pub const MEMCG_ENQUEUE: &[&str] = &[
-    "avc_alloc_node",
-    "kmem_cache_zalloc",
-    "kmem_cache_alloc",
-    "slab_alloc",
-    "slab_alloc_node",
+pub const MEMCG_ENQUEUE: &[&str] = kmem_path!(
     "memcg_kmem_get_cache",
     "__memcg_kmem_get_cache",
     "memcg_create_cache_enqueue",
     "__memcg_create_cache_enqueue",
     "schedule_work",
     "queue_work",
-    "queue_work_on",
-];
+    "queue_work_on"
+);
 
 /// A denied `capable()` check's audit record, down to the wake-up of `kauditd`
 /// (RHEL 7.7 `security/selinux/include/avc.h:129-142`, `security/selinux/avc.c:738`,
@@ -350,10 +348,7 @@ pub fn loc_frames(loc: Loc, on_top: bool) -> Vec<&'static str> {
             &["scheduler_ipi", "sched_ttwu_pending"],
         ),
         Loc::InodePermission => (INODE_PERMISSION, INODE_PERMISSION),
-        Loc::AllocPages => (
-            &["avc_alloc_node", "kmem_cache_zalloc", "kmem_cache_alloc"],
-            &["avc_alloc_node", "kmem_cache_zalloc", "kmem_cache_alloc"],
-        ),
+        Loc::AllocPages => (KMEM_ALLOC, KMEM_ALLOC),
         Loc::AllocWake => (ALLOC_SLOWPATH, &["avc_alloc_node"]),
         Loc::KswapdPrepareWait => (
             &["kswapd", "kswapd_try_to_sleep", "prepare_to_wait"],
@@ -365,10 +360,7 @@ pub fn loc_frames(loc: Loc, on_top: bool) -> Vec<&'static str> {
             ],
         ),
         Loc::RcuBarrier => (RCU_BARRIER, RCU_BARRIER),
-        Loc::MemcgEnqueue => (
-            MEMCG_ENQUEUE,
-            &["avc_alloc_node", "kmem_cache_zalloc", "kmem_cache_alloc"],
-        ),
+        Loc::MemcgEnqueue => (MEMCG_ENQUEUE, KMEM_ALLOC),
         Loc::QueueWorkLock => (&["__queue_work"], &["__queue_work", "_raw_spin_lock"]),
         Loc::QueueWorkUnlock => (
             &[
@@ -421,40 +413,8 @@ pub fn loc_frames(loc: Loc, on_top: bool) -> Vec<&'static str> {
             &["rcu_nocb_cpu_needs_barrier"],
         ),
         Loc::AllocWakeFail => (ALLOC_SLOWPATH, ALLOC_NOPAGE),
-        Loc::WarnAllocFailed => (
-            &[
-                "avc_alloc_node",
-                "kmem_cache_zalloc",
-                "kmem_cache_alloc",
-                "slab_alloc",
-                "slab_alloc_node",
-                "__slab_alloc",
-                "___slab_alloc",
-                "new_slab_objects",
-                "new_slab",
-                "allocate_slab",
-                "alloc_slab_page",
-                "alloc_pages",
-                "alloc_pages_current",
-                "__alloc_pages_nodemask",
-                "__alloc_pages_slowpath",
-                "warn_alloc_failed",
-            ],
-            ALLOC_NOPAGE,
-        ),
-        Loc::SlabOutOfMemory => (
-            &[
-                "avc_alloc_node",
-                "kmem_cache_zalloc",
-                "kmem_cache_alloc",
-                "slab_alloc",
-                "slab_alloc_node",
-                "__slab_alloc",
-                "___slab_alloc",
-                "slab_out_of_memory",
-            ],
-            SLAB_NOMEM,
-        ),
+        Loc::WarnAllocFailed => (ALLOC_WARN, ALLOC_NOPAGE),
+        Loc::SlabOutOfMemory => (SLAB_OOM, SLAB_NOMEM),
         Loc::Printk => (PRINTK, PRINTK),
         Loc::PrintkTrylock => (
             &[
