@@ -50,17 +50,15 @@
 //! Invariants: the waiter is `Blocking` or `Sleeping`, and no one else is;
 //! `console_sem` has a waiter only while it is held.
 
-use super::effects::{roads_within_reach, Knob};
 use super::machine::SwitchModel;
 use crate::state::*;
 
 impl SwitchModel {
     /// Whether the model draws VT writers (`--console-waiter on`) for this policy:
     /// only where its calls under `rq->lock` may print (the effect table's
-    /// console road is within reach).
+    /// console road is within reach; worked out once, in [`SwitchModel::new`]).
     pub fn console_drawn(&self) -> bool {
-        self.config.console_waiter
-            && roads_within_reach(&self.config).any(|r| r.knob == Some(Knob::ConsoleWaiter))
+        self.console
     }
 
     /// Whether `t` is `console_sem`'s waiter.

@@ -250,6 +250,9 @@ pub struct SwitchModel {
     /// The policy's decision calls a predicate that runs the capability check
     /// (read on the search's hot path: [`SwitchModel::avc_churns`], `is_leaf`).
     pub(crate) may_ask_capability: bool,
+    /// The model draws VT writers and a failed allocation's `printk`
+    /// ([`SwitchModel::console_drawn`], read on the search's hot path).
+    pub(crate) console: bool,
 }
 
 /// What idle and kernel threads look like to the policies ([`TaskView::KTHREAD`]).
@@ -326,6 +329,9 @@ impl SwitchModel {
             ));
         }
         debug_assert!(tasks.len() <= MAX_TASKS, "validate bounds the tasks");
+        let console = config.console_waiter
+            && super::effects::roads_within_reach(&config)
+                .any(|r| r.knob == Some(super::effects::Knob::ConsoleWaiter));
         Ok(SwitchModel {
             kernel_key,
             tasks,
@@ -336,6 +342,7 @@ impl SwitchModel {
             promises: Vec::new(),
             consult_same_mm: false,
             may_ask_capability: false,
+            console,
         }
         .tabulate())
     }
