@@ -37,9 +37,9 @@
 //! `console_sem.lock` for one step each (they take no other lock under it);
 //! `up` with a waiter holds it across the wake-up. Left out: a woken waiter
 //! retaking `console_sem.lock` as it leaves `down` (a section holding nothing
-//! else, so it closes no cycle); `logbuf_lock` (a CPU holds it only around
-//! `down_trylock`'s `console_sem.lock` and takes nothing else: a cycle through it
-//! is a cycle through `console_sem.lock` with fewer CPUs); `console_unlock`'s
+//! else, so it closes no cycle); `logbuf_lock` (a leaf: `vprintk_emit` releases
+//! it at 1631, before the console, and `console_unlock` before the drivers and
+//! before `up`, 2146, 2160-2162; a CPU holding it never waits); `console_unlock`'s
 //! retry (a further `console_trylock` and `up` only when another CPU logged a
 //! record meanwhile, whose own `printk` tried the console itself); and the
 //! console drivers' own locks (UNVERIFIED). A woken waiter, when it runs again,
