@@ -36,7 +36,7 @@ docs:
     command -v mdbook >/dev/null 2>&1 || cargo install mdbook --locked
     mdbook build
 
-# The long model explorations (up to 57 M states each, about 30 minutes in all on 2 cores, 5.8 GiB peak).
+# The long model explorations (up to 57 M states each, about 30 minutes in all on 2 cores, 5.5 GiB peak).
 long:
     cargo test --release --test cases -- --ignored --nocapture
 
