@@ -9,6 +9,7 @@ mod common;
 use stateright::Model;
 use std::collections::{HashMap, VecDeque};
 use switchpath_model::machine::Action;
+use switchpath_model::packed::{pack, unpack};
 use switchpath_model::properties::Resource;
 use switchpath_model::state::{ConsoleOwner, Loc, Lock, State, TaskState};
 use switchpath_model::{Config, Policy, SwitchModel};
@@ -155,13 +156,15 @@ fn lockdep_does_not_see_the_console_road() {
 /// On every reachable state: `console_sem` has a waiter only while it is held;
 /// the waiter is on its way to sleep or asleep, and is not the holder; a
 /// `printk` holds it only from inside `printk`; `console_sem.lock` is held only
-/// by a CPU in the console code.
+/// by a CPU in the console code; packing gives each state back.
 #[test]
 fn console_sem_invariants_hold_on_every_reachable_state() {
     let m = model("0:root,1000");
     let states = common::reachable(&m);
     let mut waited = false;
     for s in &states {
+        // The packed form (the console byte last) gives the state back.
+        assert_eq!(&unpack(&pack(s)), s);
         if let Some(w) = s.console_waiter() {
             waited = true;
             let owner = s.console_owner().expect("a waiter without a holder");

@@ -61,6 +61,40 @@ impl SwitchModel {
         self.console
     }
 
+    /// What CPU `c`'s step under `console_sem.lock` does (`down_trylock`, `down`
+    /// or `up`), from `s`, the state before it.
+    pub fn console_step(&self, s: &State, c: CpuId) -> String {
+        let held = match s.console_owner() {
+            None => "free: takes it".to_string(),
+            Some(ConsoleOwner::Printk(o)) => format!("held by CPU{o}'s printk"),
+            Some(ConsoleOwner::Task(t)) => format!("held by {}", self.task_name(t)),
+        };
+        let free = s.console_owner().is_none();
+        match s.cpu[c].top() {
+            Some(Loc::PrintkTrylock) if free => {
+                format!("down_trylock under console_sem.lock: console_sem {held}")
+            }
+            Some(Loc::PrintkTrylock) => format!(
+                "down_trylock under console_sem.lock: console_sem {held}, printk leaves the record to its holder"
+            ),
+            Some(Loc::ConsoleDown) => format!(
+                "{}: down under console_sem.lock: console_sem {held}{}",
+                self.task_name(s.cpu[c].curr()),
+                if free {
+                    ""
+                } else {
+                    ", so onto its wait_list: TASK_UNINTERRUPTIBLE, schedule()"
+                }
+            ),
+            _ => match s.console_waiter().map(|w| self.task_name(w)) {
+                Some(w) => format!(
+                    "up under console_sem.lock: {w} waits, __up hands it console_sem: wake_up_process({w})"
+                ),
+                None => "up under console_sem.lock: no waiter, console_sem is free".into(),
+            },
+        }
+    }
+
     /// Whether `t` is `console_sem`'s waiter.
     pub fn is_console_waiter(&self, s: &State, t: TaskId) -> bool {
         s.console_waiter() == Some(t)

@@ -190,36 +190,9 @@ impl SwitchModel {
         let curr = self.task_name(cpu.curr());
         match a.kind {
             Move::SharedOp => match self.op(s, c) {
+                Op::Acquire(Lock::ConsoleSem) => self.console_step(s, c),
                 Op::Acquire(l) => {
-                    let held = match s.console_owner() {
-                        None => "free: takes it".to_string(),
-                        Some(ConsoleOwner::Printk(o)) => format!("held by CPU{o}'s printk"),
-                        Some(ConsoleOwner::Task(t)) => format!("held by {}", self.task_name(t)),
-                    };
-                    let waiter = s.console_waiter().map(|w| self.task_name(w));
-                    match cpu.top() {
-                        Some(Loc::PrintkTrylock) => format!(
-                            "down_trylock under console_sem.lock: console_sem {}",
-                            if s.console_owner().is_none() {
-                                held
-                            } else {
-                                format!("{held}, printk leaves the record to its holder")
-                            }
-                        ),
-                        Some(Loc::ConsoleDown) => match s.console_owner() {
-                            None => format!("{curr}: down under console_sem.lock: console_sem {held}"),
-                            Some(_) => format!(
-                                "{curr}: down under console_sem.lock: console_sem {held}, so onto its wait_list: TASK_UNINTERRUPTIBLE, schedule()"
-                            ),
-                        },
-                        Some(Loc::ConsoleUp) => match waiter {
-                            Some(w) => format!(
-                                "up under console_sem.lock: {w} waits, __up hands it console_sem: wake_up_process({w})"
-                            ),
-                            None => "up under console_sem.lock: no waiter, console_sem is free".into(),
-                        },
-                        _ => format!("acquires {} in {}", self.lock_name(l), self.where_is(s, c)),
-                    }
+                    format!("acquires {} in {}", self.lock_name(l), self.where_is(s, c))
                 }
                 Op::Release(l) => {
                     format!("releases {} in {}", self.lock_name(l), self.where_is(s, c))
@@ -240,24 +213,24 @@ impl SwitchModel {
                         Some(_) => "avc_reclaim_node: trylock fails, nothing reclaimed".into(),
                         None => "avc_reclaim_node: trylock avc slot lock, delete nodes".into(),
                     },
-                    Some(Loc::AllocWake) => match self.next_zone_node(s, c) {
-                        Some(n) => format!(
-                            "wake_all_kswapds: node {n}'s {}",
-                            self.kswapd_waiting(s, n)
-                        ),
-                        None => "kmem_cache_zalloc returns: avc_alloc_node counts the node".into(),
-                    },
-                    Some(Loc::AllocWakeFail) => match self.next_zone_node(s, c) {
-                        Some(n) => format!(
-                            "wake_all_kswapds: node {n}'s {}",
-                            self.kswapd_waiting(s, n)
-                        ),
-                        None if self.console_drawn() => {
-                            "no page: nopage → warn_alloc_failed → printk".into()
+                    Some(top @ (Loc::AllocWake | Loc::AllocWakeFail)) => {
+                        match self.next_zone_node(s, c) {
+                            Some(n) => format!(
+                                "wake_all_kswapds: node {n}'s {}",
+                                self.kswapd_waiting(s, n)
+                            ),
+                            None if top == Loc::AllocWake => {
+                                "kmem_cache_zalloc returns: avc_alloc_node counts the node".into()
+                            }
+                            None if self.console_drawn() => {
+                                "no page: nopage → warn_alloc_failed → printk".into()
+                            }
+                            None => {
+                                "no page: kmem_cache_zalloc returns NULL, avc_insert inserts nothing"
+                                    .into()
+                            }
                         }
-                        None => "no page: kmem_cache_zalloc returns NULL, avc_insert inserts nothing"
-                            .into(),
-                    },
+                    }
                     Some(Loc::RcuBarrierCheck) => {
                         let k = cpu.queue().unwrap_or(c);
                         if s.cpu[k].flags & F_QUEUED != 0 {
@@ -304,12 +277,13 @@ impl SwitchModel {
             Move::Alloc(AllocPath::Fast) => {
                 "kmem_cache_alloc: a free object, no page allocation".into()
             }
-            Move::Alloc(AllocPath::Slow) => format!(
-                "kmem_cache_alloc → __alloc_pages_slowpath: {}, wake_all_kswapds",
-                self.kswapd_waiting(s, self.config.node_of(c.index()) as u8)
-            ),
-            Move::Alloc(AllocPath::Fails) => format!(
-                "kmem_cache_alloc → __alloc_pages_slowpath, which will find no page: {}, wake_all_kswapds",
+            Move::Alloc(path) => format!(
+                "kmem_cache_alloc → __alloc_pages_slowpath{}: {}, wake_all_kswapds",
+                if path == AllocPath::Fails {
+                    ", which will find no page"
+                } else {
+                    ""
+                },
                 self.kswapd_waiting(s, self.config.node_of(c.index()) as u8)
             ),
             Move::ConsoleLock => {

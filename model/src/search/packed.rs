@@ -14,9 +14,9 @@
 //! | per worker pool: locked (only its own CPU takes it) | 4 × 1 |
 //! | AVC keys, `active_nodes`, the cgroup's cache made | 16 + 3 + 1 |
 //! | node 1's `kswapd_wait` lock: holder (after the rest, so one node packs as before) | 3 |
-//! | `console_sem`: its lock's holder, its owner, its waiter (last, the same way) | 3 + 5 + 5 |
+//! | `console_sem`: its lock's holder, then `State::console` as it is (last, the same way) | 3 + 8 |
 //!
-//! At most 589 bits of the 640; a stack takes only its resume points in use (the
+//! At most 587 bits of the 640; a stack takes only its resume points in use (the
 //! depth before them says how many), which makes packing cheaper, and the rest of
 //! the words stays zero. Packing is exact: [`unpack`] gives back the same `State`
 //! (a test checks it on every state of an exploration), so the visited set is a set
@@ -66,7 +66,7 @@ pub const BITS: u32 = MAX_CPUS as u32
     + 1
     + CPU_REF_BITS
     + CPU_REF_BITS
-    + 2 * TASK_REF_BITS;
+    + 8;
 const _: () = assert!(
     BITS <= 64 * WORDS as u32,
     "the packed state needs more words"
@@ -185,11 +185,11 @@ pub fn pack(s: &State) -> Packed {
     // visited-set order and the same completeness-check walks).
     let h = s.holder[KSWAPD1_SLOT];
     w.put(if h == NOBODY { 0 } else { h as u64 + 1 }, CPU_REF_BITS);
-    // console_sem last, nobody as 0, for the same reason.
+    // console_sem last, nobody as 0, for the same reason (`State::console` is 0
+    // when free with nobody waiting).
     let h = s.holder[CONSOLE_SLOT];
     w.put(if h == NOBODY { 0 } else { h as u64 + 1 }, CPU_REF_BITS);
-    w.put(s.console as u64 / (MAX_TASKS as u64 + 1), TASK_REF_BITS);
-    w.put(s.console as u64 % (MAX_TASKS as u64 + 1), TASK_REF_BITS);
+    w.put(s.console as u64, 8);
     Packed(w.words)
 }
 
@@ -236,9 +236,7 @@ pub fn unpack(p: &Packed) -> State {
         0 => NOBODY,
         h => h as u8 - 1,
     };
-    let owner = r.get(TASK_REF_BITS) as u8;
-    let waiter = r.get(TASK_REF_BITS) as u8;
-    s.console = owner * (MAX_TASKS as u8 + 1) + waiter;
+    s.console = r.get(8) as u8;
     s
 }
 

@@ -240,23 +240,22 @@ pub fn first_report(model: &SwitchModel, path: &[Action]) -> Option<LockdepRepor
         // step when the lock was free; when the step leaves the CPU waiting; and
         // for another CPU that came to its `lock()` while the lock was free and
         // now waits because this step took it (it called `lock()` then).
+        // `vprintk_emit` tries the console between `lockdep_off()` and
+        // `lockdep_on()` (RHEL 7.7 `kernel/printk.c:1638-1654`): lockdep neither
+        // validates nor records what a CPU takes in there.
+        let lockdep_off = |st: &State, c: CpuId| st.cpu[c].in_frame(Loc::Printk);
         let mut attempts: Vec<(CpuId, Lock, String, &State, bool)> = Vec::new();
-        if let Some(l) = acquire {
+        if let Some(l) = acquire.filter(|_| !lockdep_off(&before, c)) {
             attempts.push((c, l, class_of(&before, c, l), &before, entered_before));
         }
         for d in model.cpus().filter(|&d| d != c || acquire.is_none()) {
             if let Some((Resource::Lock(l), _)) = model.waits_for(&s, d) {
-                if model.waits_for(&before, d).is_none() {
+                if model.waits_for(&before, d).is_none() && !lockdep_off(&s, d) {
                     let by = entries.by_cond_resched(&s, d);
                     attempts.push((d, l, class_of(&s, d, l), &s, by));
                 }
             }
         }
-        // `vprintk_emit` tries the console between `lockdep_off()` and
-        // `lockdep_on()` (RHEL 7.7 `kernel/printk.c:1638-1654`): lockdep neither
-        // validates nor records what a CPU takes in there.
-        let lockdep_off = |st: &State, c: CpuId| st.cpu[c].in_frame(Loc::Printk);
-        attempts.retain(|(c, _, _, st, _)| !lockdep_off(st, *c));
         for (c, lock, class, at_state, by_cond_resched) in attempts {
             // The stack at `lock()`, innermost first: the spin primitive on top.
             let stack_of = |st: &State, by_cond_resched: bool| -> Vec<String> {
