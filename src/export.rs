@@ -95,7 +95,11 @@ pub fn itf(t: &Trace) -> Value {
             "violation": violation,
         }));
     }
-    json!({
+    // A lasso: ITF's `loop` is the index of the state the last one is followed
+    // by. The last state is the loop's first (the state after step `l`), so the
+    // run goes on from state `l + 1`; a stuck state is followed by itself.
+    let loop_index = t.loop_start.map(|l| if l == last { l } else { l + 1 });
+    let mut out = json!({
         "#meta": {
             "format": "ITF",
             "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
@@ -104,7 +108,11 @@ pub fn itf(t: &Trace) -> Value {
         },
         "vars": ITF_VARS,
         "states": states,
-    })
+    });
+    if let Some(l) = loop_index {
+        out["loop"] = json!(l);
+    }
+    out
 }
 
 /// The lock dependencies the trace exercises, and who holds and waits at the end.

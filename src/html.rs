@@ -34,6 +34,8 @@ h1 { font-size: 1.1em; margin: 0 0 .3em 0; }
 .cursor { stroke: #000; stroke-width: 1.5; }
 .cycle-edge { stroke: #e41a1c; stroke-width: 2.5; fill: none; marker-end: url(#arrow); }
 .cycle-label, .violation-label { fill: #e41a1c; font-size: 12px; }
+.loop { stroke: #7a0177; stroke-width: 2; fill: none; }
+.loop-label { fill: #7a0177; font-size: 11px; }
 #legend { margin: .4em 0; font-size: 12px; }
 #legend span.key { display: inline-block; width: 1em; height: .8em; margin: 0 .3em 0 1em; border: 1px solid #777; vertical-align: middle; }
 #main { display: flex; flex-wrap: wrap; gap: 1em; }
@@ -134,6 +136,14 @@ steps.forEach((s, i) => {
       "\u2717 " + (trace.shape || trace.property)));
   }
 });
+// A progress property's lasso: the loop's steps under a bracket, back to its start.
+const lasso = typeof trace.loop === "number";
+if (lasso && trace.loop < n) {
+  const x1 = left + trace.loop * stepW, x2 = left + n * stepW;
+  svg.appendChild(el("path", { d: "M" + x1 + "," + (topY - 2) + " V" + (topY - 8) + " H" + x2 + " V" + (topY - 2), class: "loop" }));
+  svg.appendChild(el("text", { x: x1 + 4, y: topY - 11, class: "loop-label" },
+    "\u21ba steps " + (trace.loop + 1) + ".." + n + " repeat forever"));
+}
 const cursor = el("line", { class: "cursor", y1: topY - 10, y2: topY + laneH * cpus });
 svg.appendChild(cursor);
 const cycleGroup = el("g", { id: "cycle-layer" });
@@ -196,7 +206,9 @@ function render(i) {
   state.appendChild(table);
   document.getElementById("decision").textContent = i > 0 ? meta.decisions[i - 1] : "";
   document.getElementById("summary").textContent = i === n && marked
-    ? (trace.cycle.length ? "deadlock (" + trace.shape + "), closed by step " + n + ":\n" : trace.property + " fails, broken by step " + n + ":\n")
+    ? (trace.cycle.length ? "deadlock (" + trace.shape + "), closed by step " + n + ":\n"
+      : lasso ? trace.property + " fails: " + (trace.loop === n ? "stuck after step " + n : "a fair loop, steps " + (trace.loop + 1) + ".." + n) + ", forever:\n"
+      : trace.property + " fails, broken by step " + n + ":\n")
       + trace.summary.join("\n")
     : "";
 }

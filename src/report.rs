@@ -518,7 +518,7 @@ pub fn write_trace(
 ) -> Result<PathBuf, String> {
     let label = match label {
         Some(l) => l.to_string(),
-        None => format!("{}cpu-{:08x}", config.cpus, fnv(&config.describe())),
+        None => default_label(config),
     };
     let path = dir.join(format!(
         "{}--{}--{}.json",
@@ -531,6 +531,12 @@ pub fn write_trace(
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     trace::write_atomic(&path, t)?;
     Ok(path)
+}
+
+/// A trace file's label when none is given: the CPU count and a hash of the
+/// configuration (`2cpu-1a2b3c4d`).
+pub fn default_label(config: &Config) -> String {
+    format!("{}cpu-{:08x}", config.cpus, fnv(&config.describe()))
 }
 
 /// FNV-1a, for short stable file-name suffixes.

@@ -194,8 +194,16 @@ pub fn show_steps(t: &Trace, style: Style, range: std::ops::RangeInclusive<usize
     let last = t.steps.len();
     let started = trace::started_decisions(t);
     for st in t.steps.iter().filter(|st| range.contains(&st.step)) {
+        if let Some(l) = t.loop_start.filter(|&l| l + 1 == st.step) {
+            let mark = format!(
+                "---- loop: steps {}..{last} repeat forever (step {last} returns to the state after step {l}) ----",
+                l + 1
+            );
+            out.push_str(&style.paint("1;35", &fit(&mark, style.width)));
+            out.push('\n');
+        }
         // The step that closes the cycle, or whose decision breaks isolation.
-        let closing = st.step == last && t.shape.is_some();
+        let closing = st.step == last && t.shape.is_some() && t.loop_start.is_none();
         let mut lines: Vec<String> = vec![String::new(); 4];
         for c in 0..cpus {
             let cells: [String; 4] = if c == st.cpu as usize {
@@ -248,6 +256,23 @@ pub fn show_steps(t: &Trace, style: Style, range: std::ops::RangeInclusive<usize
         return out;
     }
     if closing_summary(t, &mut out, style) {
+        return out;
+    }
+    if let Some(l) = t.loop_start {
+        let head = if l == last {
+            format!("{} fails: stuck after step {last}, forever:", t.property)
+        } else {
+            format!(
+                "{} fails: a fair loop, steps {}..{last}, forever:",
+                t.property,
+                l + 1
+            )
+        };
+        out.push_str(&style.paint("1;31", &head));
+        out.push('\n');
+        for s in &t.summary {
+            out.push_str(&wrap(&format!("  {s}"), style.width, 4));
+        }
         return out;
     }
     if t.shape.is_some() {

@@ -29,7 +29,7 @@ fn list_names_every_policy_property_knob_and_seeded_bug() {
     ] {
         assert!(out.contains(knob), "{out}");
     }
-    for b in Bug::ALL {
+    for b in Bug::ALL.into_iter().chain(Bug::PROGRESS) {
         assert!(out.contains(b.name()), "{out}");
     }
     for b in SearchBug::ALL {

@@ -12,8 +12,13 @@ fn selftest_catches_every_seeded_bug_in_the_model_and_in_shuttle() {
     assert_eq!(o.status.code(), Some(0), "{out}");
     let n = switchpath_model::seeded::Bug::ALL.len();
     let m = switchpath_model::seeded::SearchBug::ALL.len();
-    assert!(n >= 6 && m >= 2);
-    assert!(out.contains(&format!("caught {0}/{0}", n + m)), "{out}");
+    let p = switchpath_model::seeded::Bug::PROGRESS.len();
+    assert!(n >= 6 && m >= 2 && p >= 1);
+    assert!(out.contains(&format!("caught {0}/{0}", n + m + p)), "{out}");
+    // The progress bug: caught by the progress check, its lasso refused by the
+    // correct code.
+    assert_eq!(out.matches("  progress caught: ").count(), p, "{out}");
+    assert!(out.contains("(deadlock-free holds); on the correct code the loop is not fair"), "{out}");
     // The search's own bugs: a leaf lock that is not one, a mover that does not
     // commute; each caught where no property fails, against a control.
     assert_eq!(

@@ -3,8 +3,8 @@
 
 use super::knobs::Knobs;
 use super::parse::{
-    parse_cycles, parse_ghz, parse_max_states, parse_search_bug, parse_seconds, parse_seeded,
-    parse_step_range, parse_walks, Seeded,
+    parse_cycles, parse_ghz, parse_kernel_bug, parse_max_states, parse_search_bug, parse_seconds,
+    parse_seeded, parse_step_range, parse_walks, Seeded,
 };
 use clap::Args;
 use std::path::PathBuf;
@@ -91,6 +91,31 @@ pub struct CutoffArgs {
     /// Threads expanding states (default: one per core).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    // Last: the knobs' help heading would carry over to what follows.
+    #[command(flatten)]
+    pub knobs: Knobs,
+}
+
+#[derive(Args)]
+pub struct ProgressArgs {
+    /// Stop after this many unique states: a bounded exploration decides no
+    /// progress property (about 8 bytes a transition and 12 a state for the
+    /// graph, on top of the search's visited set).
+    #[arg(long, value_name = "N", default_value_t = 60_000_000, value_parser = parse_max_states)]
+    pub max_states: usize,
+    /// Check the graph of single actions instead of the graph of transactions
+    /// (for cross-checks: more states, the same verdicts).
+    #[arg(long = "no-transactions")]
+    pub no_transactions: bool,
+    /// Write each failing property's lasso trace to this directory.
+    #[arg(long, value_name = "DIR")]
+    pub trace_out: Option<PathBuf>,
+    /// Threads expanding states [default: one per core].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Check the model with a seeded bug in it (`switchpath list` names them).
+    #[arg(long, value_name = "NAME", value_parser = parse_kernel_bug)]
+    pub bug: Option<switchpath_model::seeded::Bug>,
     // Last: the knobs' help heading would carry over to what follows.
     #[command(flatten)]
     pub knobs: Knobs,

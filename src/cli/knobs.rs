@@ -46,6 +46,8 @@ pub enum KnobsFor {
     Cutoff,
     /// `diff`.
     Diff,
+    /// `progress`.
+    Progress,
 }
 
 impl KnobsFor {
@@ -58,6 +60,7 @@ impl KnobsFor {
             KnobsFor::Lockgraph => "lockgraph",
             KnobsFor::Cutoff => "cutoff",
             KnobsFor::Diff => "diff",
+            KnobsFor::Progress => "progress",
         }
     }
 

@@ -49,6 +49,10 @@ pub enum Command {
     Matrix(MatrixArgs),
     /// One configuration (--policy and knobs), case files, or a trace replay.
     Check(CheckArgs),
+    /// Progress under fairness for one configuration: no CPU spins forever, every
+    /// runnable task runs, every queued no-CBs callback is drained; a failure is a
+    /// lasso (a stem and a fair loop), written with --trace-out.
+    Progress(ProgressArgs),
     /// Run the switch path on OS threads with a watchdog: a lockup is reported with
     /// the stuck CPUs' frames and locks (exit 1); otherwise switches and IBPBs (exit 0).
     Run(RunArgs),

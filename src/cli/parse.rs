@@ -102,3 +102,8 @@ pub fn parse_ghz(text: &str) -> Result<f64, String> {
         _ => Err(format!("`{text}` is not a clock in GHz (0.01 to 100)")),
     }
 }
+
+/// Parses a seeded bug of the kernel code by name (`progress --bug`).
+pub fn parse_kernel_bug(text: &str) -> Result<switchpath_model::seeded::Bug, String> {
+    switchpath_model::seeded::Bug::parse(text)
+}

@@ -3,6 +3,7 @@
 use crate::cli::knobs::Knobs;
 use clap::Args;
 use switchpath::exit::{Error, Exit};
+use switchpath_model::check::progress::PROGRESS;
 use switchpath_model::properties::{Witness, CHECKED};
 use switchpath_model::seeded::{Bug, SearchBug};
 use switchpath_model::Policy;
@@ -16,6 +17,10 @@ pub fn run() -> Result<Exit, Error> {
     println!("policy files (--policy-file): the same form, docs/own-policy.md; policies/ holds the shipped ones and uek4.toml");
     println!("properties:");
     for p in CHECKED {
+        println!("  {p}");
+    }
+    println!("progress properties (`switchpath progress`; case files too):");
+    for p in PROGRESS {
         println!("  {p}");
     }
     println!("witnesses (reachability checks behind every verdict):");
@@ -35,6 +40,13 @@ pub fn run() -> Result<Exit, Error> {
     println!("seeded bugs (selftest --bug):");
     for b in Bug::ALL {
         println!("  {:<34} {}", b.name(), b.mistake());
+    }
+    for b in Bug::PROGRESS {
+        println!(
+            "  {:<34} {} (a progress bug: also `progress --bug`)",
+            b.name(),
+            b.mistake()
+        );
     }
     for b in SearchBug::ALL {
         println!("  {:<34} {} (the search)", b.name(), b.mistake());

@@ -13,6 +13,7 @@ mod lockgraph;
 mod man;
 mod matrix;
 mod merge;
+mod progress;
 mod run;
 mod sample;
 mod selftest;
@@ -28,6 +29,7 @@ pub fn dispatch(cli: Cli, given: &[String], interrupt: &AtomicBool) -> Result<Ex
     match cli.command {
         Command::Matrix(args) => matrix::run(args, interrupt),
         Command::Check(args) => check::run(args, given, interrupt),
+        Command::Progress(args) => progress::run(args, interrupt),
         Command::Run(args) => run::run(args, interrupt),
         Command::Diff(args) => diff::run(args, interrupt),
         Command::Cost(args) => cost::run(args),

@@ -15,6 +15,7 @@ pub fn run(args: SelftestArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
         Some(b) => vec![b],
         None => Bug::ALL
             .into_iter()
+            .chain(Bug::PROGRESS)
             .map(Seeded::Kernel)
             .chain(SearchBug::ALL.into_iter().map(Seeded::Search))
             .collect(),
@@ -34,6 +35,17 @@ pub fn run(args: SelftestArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
             return Ok(Exit::Incomplete);
         }
         match bug {
+            Seeded::Kernel(bug) if Bug::PROGRESS.contains(&bug) => {
+                let f = match switchpath_model::search::progress::selftest(bug) {
+                    Ok(how) => Finding::Caught(how),
+                    Err(why) => Finding::Missed(why),
+                };
+                println!("{}: {}", bug.name(), bug.mistake());
+                println!("  on  {}", bug.config().describe());
+                println!("  progress {}", mark(&f));
+                println!("  shuttle  not run: shuttle checks no progress property");
+                caught += f.caught() as usize;
+            }
             Seeded::Kernel(bug) => {
                 // shuttle prints each failing schedule's seed to stderr; the failures
                 // are the point here, and are summarised below.
@@ -54,7 +66,7 @@ pub fn run(args: SelftestArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
         }
     }
     println!(
-        "caught {caught}/{} (each kernel bug by the model and by shuttle, each search bug by the search's own checks)",
+        "caught {caught}/{} (each kernel bug by the model and by shuttle, a progress bug by the progress check, each search bug by the search's own checks)",
         bugs.len()
     );
     Ok(Exit::success_if(caught == bugs.len()))

@@ -10,6 +10,7 @@ pub mod case;
 pub mod cost;
 pub mod lockgraph;
 pub mod model;
+pub mod progress;
 pub mod properties;
 pub mod verdict;
 pub mod workload;

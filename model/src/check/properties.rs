@@ -274,6 +274,7 @@ impl Bug {
     pub fn property(self) -> &'static str {
         match self {
             Bug::DumpableReadsPrev | Bug::CondIbpbNextOnly => POLICY_PROMISE,
+            Bug::DeferralNeverFlushed => super::progress::CALLBACKS_PROGRESS,
             _ => DEADLOCK_FREE,
         }
     }

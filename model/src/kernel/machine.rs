@@ -726,7 +726,7 @@ impl SwitchModel {
                 kinds.push(Move::RcuoSleep);
             }
         }
-        if cpu.flags & F_DEFER != 0 {
+        if cpu.flags & F_DEFER != 0 && !self.has_bug(Bug::DeferralNeverFlushed) {
             kinds.push(Move::DeferredWake);
         }
         if self

@@ -34,6 +34,11 @@ pub enum Bug {
     /// `upstream-cond-ibpb` tests only `next`'s `TIF_SPEC_IB`, not the last user
     /// task's.
     CondIbpbNextOnly,
+    /// The deferred no-CBs wake-up (96d3fd0d315a) is set and never flushed: no
+    /// tick or idle entry runs `do_nocb_deferred_wakeup`. Nothing deadlocks; the
+    /// callbacks wait forever. A progress bug ([`Bug::PROGRESS`]): only the
+    /// progress check sees it.
+    DeferralNeverFlushed,
 }
 
 impl Bug {
@@ -47,6 +52,12 @@ impl Bug {
         Bug::CondIbpbNextOnly,
     ];
 
+    /// The seeded bugs only a progress property catches (no wait-for cycle, no
+    /// exposure): `switchpath selftest` runs them through the progress check
+    /// (`search/progress.rs`); shuttle checks no progress, so the concrete code
+    /// does not carry them.
+    pub const PROGRESS: [Bug; 1] = [Bug::DeferralNeverFlushed];
+
     /// Short name.
     pub fn name(self) -> &'static str {
         match self {
@@ -56,6 +67,7 @@ impl Bug {
             Bug::UnorderedDoubleRqLock => "unordered-double-rq-lock",
             Bug::DumpableReadsPrev => "dumpable-reads-prev",
             Bug::CondIbpbNextOnly => "cond-ibpb-next-only",
+            Bug::DeferralNeverFlushed => "deferral-never-flushed",
         }
     }
 
@@ -72,6 +84,9 @@ impl Bug {
             Bug::UnorderedDoubleRqLock => "double_rq_lock takes this CPU's runqueue first, not the lower one",
             Bug::DumpableReadsPrev => "upstream-dumpable tests prev's dumpability instead of next's",
             Bug::CondIbpbNextOnly => "cond_ibpb tests only next's TIF_SPEC_IB, not the last user task's",
+            Bug::DeferralNeverFlushed => {
+                "__call_rcu_nocb_enqueue defers the rcuo wake-up and nothing ever flushes it"
+            }
         }
     }
 
@@ -95,6 +110,10 @@ impl Bug {
             },
             Bug::DumpableReadsPrev => base(Policy::UpstreamDumpable, 1, "1000,1001:nondumpable"),
             Bug::CondIbpbNextOnly => base(Policy::UpstreamCondIbpb, 1, "1000:spec-ib,1001"),
+            Bug::DeferralNeverFlushed => Config {
+                defer_wakeup: true,
+                ..base(Policy::RhelPtraceCreds, 1, "1000,1001")
+            },
         }
     }
 
@@ -102,9 +121,14 @@ impl Bug {
     pub fn parse(text: &str) -> Result<Bug, String> {
         Bug::ALL
             .into_iter()
+            .chain(Bug::PROGRESS)
             .find(|b| b.name() == text)
             .ok_or_else(|| {
-                let mut names: Vec<&str> = Bug::ALL.iter().map(|b| b.name()).collect();
+                let mut names: Vec<&str> = Bug::ALL
+                    .iter()
+                    .chain(&Bug::PROGRESS)
+                    .map(|b| b.name())
+                    .collect();
                 let known = names.clone();
                 names.extend(SearchBug::ALL.iter().map(|b| b.name()));
                 format!(

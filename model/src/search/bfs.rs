@@ -229,6 +229,18 @@ impl<K: Hash + Eq, V> Visited<K, V> {
         self.len()
     }
 
+    /// The key stored at `index` (discovery order: the initial state is 0).
+    pub fn key_at(&self, index: usize) -> &K {
+        &self.keys[index]
+    }
+
+    /// Where `key` is stored in discovery order, if it is.
+    pub fn index_of(&self, key: &K) -> Option<u32> {
+        self.table
+            .find(hash_key(key), |&i| self.keys[i as usize] == *key)
+            .copied()
+    }
+
     fn len(&self) -> usize {
         self.keys.len()
     }

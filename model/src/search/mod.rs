@@ -18,6 +18,7 @@ pub mod diff;
 pub mod fusion;
 pub mod options;
 pub mod packed;
+pub mod progress;
 pub mod symmetry;
 pub mod verify;
 

@@ -53,6 +53,17 @@ pub struct Trace {
     pub steps: Vec<Step>,
     /// For a deadlock: one edge per CPU of the wait-for cycle.
     pub cycle: Vec<CycleEdge>,
+    /// For a progress property (`no-spin-forever`, `wakeup-progress`,
+    /// `callbacks-progress`): the trace is a lasso, and the steps after this many
+    /// are its loop: the last step returns to the state after step `loop` (0: the
+    /// initial state), and the loop repeats forever. Equal to the number of steps:
+    /// the last state has no successors and stays (a deadlocked machine).
+    #[serde(rename = "loop", default, skip_serializing_if = "Option::is_none")]
+    pub loop_start: Option<usize>,
+    /// The seeded bug the model ran with (`switchpath list` names them), if any:
+    /// the trace replays only on the model with that bug.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeded_bug: Option<String>,
 }
 
 /// One step of the counterexample.
@@ -315,8 +326,7 @@ pub fn parse(text: &str, name: &str) -> Result<Trace, String> {
         return Err(format!("{name}: malformed trace: no steps"));
     }
     check_shape(&trace).map_err(|e| format!("{name}: malformed trace: {e}"))?;
-    let model = SwitchModel::new(trace.config.clone())
-        .map_err(|e| format!("{name}: bad configuration: {e}"))?;
+    let model = model_of(&trace).map_err(|e| format!("{name}: {e}"))?;
     if let Some((st, why)) = trace
         .steps
         .iter()
@@ -325,6 +335,17 @@ pub fn parse(text: &str, name: &str) -> Result<Trace, String> {
         return Err(format!("{name}: malformed trace: step {st}: {why}"));
     }
     Ok(trace)
+}
+
+/// The model a trace ran on: its configuration's, with its seeded bug if it names
+/// one.
+pub fn model_of(trace: &Trace) -> Result<SwitchModel, String> {
+    let model =
+        SwitchModel::new(trace.config.clone()).map_err(|e| format!("bad configuration: {e}"))?;
+    match &trace.seeded_bug {
+        Some(name) => Ok(model.with_bug(crate::kernel::seeded::Bug::parse(name)?)),
+        None => Ok(model),
+    }
 }
 
 /// The explorers a trace can come from.
@@ -341,6 +362,28 @@ fn check_shape(t: &Trace) -> Result<(), String> {
             "`initial` has {}, the configuration {cpus}",
             crate::config::count(t.initial.len(), "CPU")
         ));
+    }
+    let progress = crate::check::progress::obligations(&t.property).is_some();
+    match t.loop_start {
+        Some(l) if l > t.steps.len() => {
+            return Err(format!(
+                "`loop` {l} is past the last step {}",
+                t.steps.len()
+            ))
+        }
+        Some(_) if !progress => {
+            return Err(format!(
+                "`loop` given for `{}`, which is no progress property",
+                t.property
+            ))
+        }
+        None if progress => {
+            return Err(format!(
+                "a `{}` trace is a lasso and needs `loop`",
+                t.property
+            ))
+        }
+        _ => {}
     }
     for (i, st) in t.steps.iter().enumerate() {
         if st.step != i + 1 {

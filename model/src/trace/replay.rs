@@ -77,7 +77,51 @@ pub fn build(model: &SwitchModel, property: &str, path: &[Action], source: &str)
             .collect(),
         steps,
         cycle,
+        loop_start: None,
+        seeded_bug: model.bug.map(|b| b.name().to_string()),
     }
+}
+
+/// Replays a progress property's lasso (`path`, whose steps after `loop_start`
+/// are the loop) on `model` and records it as a trace: the steps as [`build`]
+/// records them, the loop's start, and as summary the obligation the loop keeps
+/// pending ([`SwitchModel::check_lasso`] checks the lasso first).
+pub fn build_lasso(
+    model: &SwitchModel,
+    property: &str,
+    path: &[Action],
+    loop_start: usize,
+    source: &str,
+) -> Result<Trace, String> {
+    let mut states = vec![model.initial_state()];
+    for a in path {
+        let mut s = *states.last().expect("the initial state");
+        model.perform(&mut s, a.cpu, a.kind);
+        states.push(s);
+    }
+    let verdict = model.check_lasso(property, &states, path, loop_start)?;
+    let mut t = build(model, property, path, source);
+    let loop_steps = path.len() - loop_start;
+    t.shape = Some(if verdict.stuck {
+        "stuck".to_string()
+    } else {
+        format!("loop of {}", crate::config::count(loop_steps, "step"))
+    });
+    t.summary = vec![verdict.sentence];
+    t.summary.push(if verdict.stuck {
+        format!(
+            "after step {loop_start} no CPU can move: the state stays forever (the machine is lost)"
+        )
+    } else {
+        format!(
+            "steps {}..{} repeat forever, and the run is fair: every CPU, runnable task, \
+             IPI, deferred wake-up and rcuo drain enabled on the loop is served on it",
+            loop_start + 1,
+            path.len()
+        )
+    });
+    t.loop_start = Some(loop_start);
+    Ok(t)
 }
 
 /// What the rules and the reports read of task `t`.
@@ -386,7 +430,7 @@ pub struct Replayed {
 /// must violate the recorded property. The one rebuild [`replay`] and [`upgrade`]
 /// share.
 fn rebuild(trace: &Trace) -> Result<Trace, String> {
-    let model = SwitchModel::new(trace.config.clone())?;
+    let model = super::format::model_of(trace)?;
     if let Some(st) = trace.steps.iter().find(|st| st.cpu != st.action.cpu.0) {
         return Err(format!(
             "step {}: `cpu` {} differs from the action's CPU {}",
@@ -395,6 +439,14 @@ fn rebuild(trace: &Trace) -> Result<Trace, String> {
     }
     let path: Vec<Action> = trace.steps.iter().map(|s| s.action).collect();
     check_path(&model, &path)?;
+    if let Some(l) = trace.loop_start {
+        return build_lasso(&model, &trace.property, &path, l, &trace.source).map_err(|e| {
+            format!(
+                "the trace replays but is no `{}` lasso: {e}",
+                trace.property
+            )
+        });
+    }
     let rebuilt = build(&model, &trace.property, &path, &trace.source);
     if rebuilt.shape.is_none() {
         return Err(format!(
@@ -440,6 +492,9 @@ pub fn replay(trace: &Trace) -> Result<Replayed, String> {
     }
     if rebuilt.cycle != trace.cycle || rebuilt.shape != trace.shape {
         return Err("the recorded violation differs from the replayed one".into());
+    }
+    if rebuilt.loop_start != trace.loop_start {
+        return Err("the recorded loop differs from the replayed one".into());
     }
     if rebuilt.summary != trace.summary {
         return Err("the recorded summary differs from the replayed one".into());
@@ -601,6 +656,19 @@ pub fn widened_model(config: &Config, cpus: usize) -> Result<(SwitchModel, Vec<T
 /// CPUs in the cycle). This is the monotonicity a "fails for every CPU count from
 /// N" rests on: an added CPU that never moves disables nothing.
 pub fn replay_widened(trace: &Trace, cpus: usize) -> Result<Widened, String> {
+    if let Some(bug) = &trace.seeded_bug {
+        return Err(format!(
+            "a trace of the model with seeded bug `{bug}` is not replayed on more CPUs"
+        ));
+    }
+    if trace.loop_start.is_some() {
+        // An added passive CPU would be a CPU that can move and never does: the
+        // loop would not be fair.
+        return Err(format!(
+            "a `{}` lasso is not replayed on more CPUs: an added CPU that never moves makes its loop unfair",
+            trace.property
+        ));
+    }
     let (model, map) = widened_model(&trace.config, cpus)?;
     let rename = |t: TaskId| {
         if t.is_idle() {
