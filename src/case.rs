@@ -9,6 +9,9 @@ use crate::exit::Error;
 use crate::report::{run, Report, RunOptions};
 pub use switchpath_model::case::{load, parse_llc, parse_wakers, Case, Expect};
 use switchpath_model::properties::DEADLOCK_FREE;
+use switchpath_model::search::{progress, Limits, Search};
+use switchpath_model::verdict::Verdict;
+use switchpath_model::SwitchModel;
 
 /// Runs a case and lists every mismatch (empty: as expected).
 pub fn check(case: &Case, opts: &RunOptions<'_>) -> Result<(Report, Vec<String>), Error> {
@@ -62,5 +65,56 @@ pub fn check(case: &Case, opts: &RunOptions<'_>) -> Result<(Report, Vec<String>)
             ));
         }
     }
+    if !case.expect.progress.is_empty() {
+        problems.extend(check_progress(case, opts)?);
+    }
     Ok((report, problems))
+}
+
+/// The progress verdicts and the progress graph's pin, as [`check`] lists
+/// mismatches.
+fn check_progress(case: &Case, opts: &RunOptions<'_>) -> Result<Vec<String>, Error> {
+    let model = SwitchModel::new(case.config.clone()).map_err(Error::bad_input)?;
+    let mut search = Search::new(model);
+    if opts.search.no_fusion {
+        search = search.without_transactions();
+    }
+    let limits = Limits {
+        max_states: opts.max_states,
+        interrupt: opts.interrupt,
+        ..Limits::default()
+    };
+    let p = progress::check(&search, limits).map_err(Error::internal)?;
+    let mut problems = Vec::new();
+    if !p.complete {
+        problems.push(format!(
+            "Unexpected progress: the exploration stopped at {} states, so no progress verdict is decided",
+            p.search.states
+        ));
+        return Ok(problems);
+    }
+    for ((prop, want), (name, lasso)) in case.expect.progress.iter().zip(&p.verdicts) {
+        debug_assert_eq!(prop, name);
+        let got = if lasso.is_some() {
+            Verdict::Fails
+        } else {
+            Verdict::Holds
+        };
+        if got != *want {
+            problems.push(format!(
+                "Unexpected {prop}: expected {}, got {}",
+                want.name(),
+                got.name()
+            ));
+        }
+    }
+    if let (Some(pin), false) = (case.expect.progress_states, opts.search.no_fusion) {
+        if p.search.states != pin {
+            problems.push(format!(
+                "Unexpected progress state count: expected {pin}, got {} (explain the change, then update the `progress-states` pin)",
+                p.search.states
+            ));
+        }
+    }
+    Ok(problems)
 }

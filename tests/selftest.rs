@@ -18,7 +18,10 @@ fn selftest_catches_every_seeded_bug_in_the_model_and_in_shuttle() {
     // The progress bug: caught by the progress check, its lasso refused by the
     // correct code.
     assert_eq!(out.matches("  progress caught: ").count(), p, "{out}");
-    assert!(out.contains("(deadlock-free holds); on the correct code the loop is not fair"), "{out}");
+    assert!(
+        out.contains("(deadlock-free holds); on the correct code the loop is not fair"),
+        "{out}"
+    );
     // The search's own bugs: a leaf lock that is not one, a mover that does not
     // commute; each caught where no property fails, against a control.
     assert_eq!(

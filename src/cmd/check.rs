@@ -356,8 +356,15 @@ fn cases(args: &CheckArgs, opts: &RunOptions<'_>) -> Result<Exit, Error> {
         if problems.is_empty() {
             good += 1;
             println!(
-                "{}: as expected ({} states) — {}",
-                c.name, report.states, c.description
+                "{}: as expected ({} states{}) — {}",
+                c.name,
+                report.states,
+                if c.expect.progress.is_empty() {
+                    ""
+                } else {
+                    "; the progress verdicts too"
+                },
+                c.description
             );
         } else {
             println!("{}: {}", c.name, c.description);

@@ -24,9 +24,15 @@
 //! states = 2310
 //! ```
 //!
+//! A case may also expect the three progress verdicts (`no-spin-forever`,
+//! `wakeup-progress`, `callbacks-progress`, all or none) and pin the progress
+//! graph's state count (`progress-states`); it then runs `switchpath progress`'s
+//! check as well.
+//!
 //! Knobs left out take [`Config::default`]'s values (which are also the
 //! `switchpath check` defaults). Unknown keys are an error, not ignored.
 
+use crate::check::progress::{CALLBACKS_PROGRESS, NO_SPIN_FOREVER, WAKEUP_PROGRESS};
 use crate::check::properties::{
     DEADLOCK_FREE, ISOLATION_LEAK, ISOLATION_POISONING, POLICY_PROMISE,
 };
@@ -100,6 +106,14 @@ struct ExpectFile {
     deadlock_steps: Option<usize>,
     #[serde(default)]
     deadlock_shape: Option<String>,
+    #[serde(default)]
+    no_spin_forever: Option<String>,
+    #[serde(default)]
+    wakeup_progress: Option<String>,
+    #[serde(default)]
+    callbacks_progress: Option<String>,
+    #[serde(default)]
+    progress_states: Option<usize>,
 }
 
 /// What a case expects.
@@ -116,6 +130,12 @@ pub struct Expect {
     pub deadlock_steps: Option<usize>,
     /// Pinned deadlock shape.
     pub deadlock_shape: Option<String>,
+    /// Expected verdict per progress property (`check/progress.rs`): none, or all
+    /// three; the case then runs the progress check too.
+    pub progress: Vec<(&'static str, Verdict)>,
+    /// Pinned state count of the progress check's graph (transactions, no
+    /// symmetry).
+    pub progress_states: Option<usize>,
 }
 
 /// Parses `shared` or `split`.
@@ -224,7 +244,26 @@ pub fn load(path: &Path) -> Result<Case, String> {
         unreduced_states: e.unreduced_states,
         deadlock_steps: e.deadlock_steps,
         deadlock_shape: e.deadlock_shape,
+        progress: match (&e.no_spin_forever, &e.wakeup_progress, &e.callbacks_progress) {
+            (None, None, None) => vec![],
+            (Some(a), Some(b), Some(c)) => vec![
+                verdict(NO_SPIN_FOREVER, a)?,
+                verdict(WAKEUP_PROGRESS, b)?,
+                verdict(CALLBACKS_PROGRESS, c)?,
+            ],
+            _ => {
+                return Err(format!(
+                    "{name}: expect: the progress verdicts come together: no-spin-forever, wakeup-progress and callbacks-progress"
+                ))
+            }
+        },
+        progress_states: e.progress_states,
     };
+    if expect.progress_states.is_some() && expect.progress.is_empty() {
+        return Err(format!(
+            "{name}: expect.progress-states pins the progress check, which runs only with the three progress verdicts"
+        ));
+    }
     let case_name = path
         .file_stem()
         .and_then(|s| s.to_str())

@@ -141,9 +141,8 @@ pub fn check(search: &Search, limits: Limits<'_>) -> Result<Progress, String> {
         });
     }
     let t0 = Instant::now();
-    let keys: Vec<Packed> = (0..visited.count()).map(|i| *visited.key_at(i)).collect();
-    let graph = build(&search, &keys, |k| visited.index_of(k))?;
-    drop(visited);
+    let keys = Keys(&visited);
+    let graph = build(&search, &keys)?;
     let graph_time = t0.elapsed();
     let t1 = Instant::now();
     let mut verdicts = Vec::new();
@@ -168,6 +167,27 @@ pub fn check(search: &Search, limits: Limits<'_>) -> Result<Progress, String> {
     })
 }
 
+/// The stored states by index, and the index of a stored state.
+struct Keys<'a>(&'a super::bfs::Visited<Packed, super::symmetry::CpuView>);
+
+impl Keys<'_> {
+    fn len(&self) -> usize {
+        self.0.count()
+    }
+
+    fn get(&self, i: usize) -> &Packed {
+        self.0.key_at(i)
+    }
+
+    fn index_of(&self, key: &Packed) -> Option<u32> {
+        self.0.index_of(key)
+    }
+}
+
+/// States expanded in parallel before their transitions are appended: bounds
+/// what the workers hold (their transitions, before interning) to one batch.
+const BATCH: usize = 1 << 16;
+
 /// One node's part of the graph, built on a worker.
 struct NodeOut {
     enabled: Pairs,
@@ -175,16 +195,11 @@ struct NodeOut {
     edges: Vec<(u32, Label)>,
 }
 
-fn build(
-    search: &Search,
-    keys: &[Packed],
-    index_of: impl Fn(&Packed) -> Option<u32> + Sync,
-) -> Result<Graph, String> {
+fn build(search: &Search, keys: &Keys<'_>) -> Result<Graph, String> {
     let model = &search.model;
-    let nodes: Vec<Result<NodeOut, String>> = keys
-        .par_iter()
-        .map(|key| {
-            let s = search.state(key);
+    let expand = |i: usize| -> Result<NodeOut, String> {
+        {
+            let s = search.state(keys.get(i));
             let mut inside: Vec<(Transition<Action>, State)> = Vec::new();
             let mut out = Vec::new();
             search.expand(
@@ -212,7 +227,8 @@ fn build(
                     }
                     label.taken |= model.fair_taken(before, a);
                 }
-                let target = index_of(&search.key(next))
+                let target = keys
+                    .index_of(&search.key(next))
                     .ok_or("a successor of a stored state was not stored")?;
                 edges.push((target, label));
             }
@@ -221,33 +237,43 @@ fn build(
                 pending: model.pending(&s),
                 edges,
             })
-        })
-        .collect();
+        }
+    };
+    let n = keys.len();
     let mut graph = Graph {
-        start: Vec::with_capacity(keys.len() + 1),
+        start: Vec::with_capacity(n + 1),
         target: Vec::new(),
         label: Vec::new(),
         labels: Vec::new(),
-        enabled: Vec::with_capacity(keys.len()),
-        pending: Vec::with_capacity(keys.len()),
+        enabled: Vec::with_capacity(n),
+        pending: Vec::with_capacity(n),
     };
     let mut interned: FxHashMap<Label, u32> = FxHashMap::default();
     graph.start.push(0);
-    for node in nodes {
-        let node = node.map_err(|e| format!("{} progress graph: {e}", super::INTERNAL_ERROR))?;
-        graph.enabled.push(node.enabled);
-        graph.pending.push(node.pending);
-        for (target, label) in node.edges {
-            let next = graph.labels.len() as u32;
-            let id = *interned.entry(label).or_insert(next);
-            if id == next {
-                graph.labels.push(label);
+    for first in (0..n).step_by(BATCH) {
+        let nodes: Vec<Result<NodeOut, String>> = (first..n.min(first + BATCH))
+            .into_par_iter()
+            .map(expand)
+            .collect();
+        for node in nodes {
+            let node =
+                node.map_err(|e| format!("{} progress graph: {e}", super::INTERNAL_ERROR))?;
+            graph.enabled.push(node.enabled);
+            graph.pending.push(node.pending);
+            for (target, label) in node.edges {
+                let next = graph.labels.len() as u32;
+                let id = *interned.entry(label).or_insert(next);
+                if id == next {
+                    graph.labels.push(label);
+                }
+                graph.target.push(target);
+                graph.label.push(id);
             }
-            graph.target.push(target);
-            graph.label.push(id);
+            graph.start.push(graph.target.len());
         }
-        graph.start.push(graph.target.len());
     }
+    graph.target.shrink_to_fit();
+    graph.label.shrink_to_fit();
     Ok(graph)
 }
 
@@ -467,7 +493,7 @@ fn fair_component(g: &Graph, mask: Pending) -> Option<Found> {
 }
 
 /// Builds the lasso through fair component `f`.
-fn lasso(search: &Search, g: &Graph, keys: &[Packed], f: &Found) -> Result<Lasso, String> {
+fn lasso(search: &Search, g: &Graph, keys: &Keys<'_>, f: &Found) -> Result<Lasso, String> {
     let n = g.nodes();
     let mut inside = vec![false; n];
     for &v in &f.nodes {
@@ -562,7 +588,7 @@ fn source_of(g: &Graph, e: usize) -> u32 {
 fn actions_of(
     search: &Search,
     g: &Graph,
-    keys: &[Packed],
+    keys: &Keys<'_>,
     from: &mut u32,
     edges: &[usize],
 ) -> Result<Vec<Action>, String> {
@@ -575,12 +601,12 @@ fn actions_of(
         }
         transitions.clear();
         search.expand(
-            &search.state(&keys[v as usize]),
+            &search.state(keys.get(v as usize)),
             &mut |_, _| {},
             &mut transitions,
         )?;
         let (actions, next) = &transitions[e - g.start[v as usize]];
-        if search.key(next) != keys[g.target[e] as usize] {
+        if search.key(next) != *keys.get(g.target[e] as usize) {
             return Err("a transition re-expanded to another state".into());
         }
         out.extend(actions.iter().copied());
