@@ -124,3 +124,140 @@ pub fn render(rows: &[BenchRow]) -> String {
     }
     out
 }
+
+/// One measured progress check (`bench --progress`).
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct ProgressRow {
+    /// The policy.
+    pub policy: String,
+    /// CPUs.
+    pub cpus: usize,
+    /// Unique states (symmetry off, transactions on).
+    pub states: usize,
+    /// Transitions in the graph.
+    pub transitions: usize,
+    /// The graph's own memory (besides the visited set), MiB.
+    pub graph_mib: f64,
+    /// Seconds exploring.
+    pub explore_seconds: f64,
+    /// Seconds building the graph.
+    pub graph_seconds: f64,
+    /// Seconds of the component passes and lassos.
+    pub scc_seconds: f64,
+    /// Peak resident memory during the row, MiB.
+    pub peak_mib: Option<u64>,
+    /// The exploration finished (else no verdict).
+    pub complete: bool,
+    /// The progress properties that fail.
+    pub failing: Vec<String>,
+}
+
+/// Measures the progress check of each policy on 1..=`max_cpus` CPUs (the
+/// default task set), each exploration bounded by `max_states` and `time_limit`.
+pub fn bench_progress(
+    policies: &[Policy],
+    max_cpus: usize,
+    max_states: usize,
+    time_limit: Duration,
+    interrupt: &AtomicBool,
+    threads: Option<usize>,
+    mut each: impl FnMut(&ProgressRow),
+) -> Result<Vec<ProgressRow>, Error> {
+    use switchpath_model::search::{progress, Limits, Search};
+    let mut rows = Vec::new();
+    for cpus in 1..=max_cpus {
+        for &policy in policies {
+            if interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(rows);
+            }
+            let config = Config {
+                policy,
+                cpus,
+                tasks: Config::default_tasks(cpus),
+                ..Config::default()
+            };
+            let model = switchpath_model::SwitchModel::new(config).map_err(Error::bad_input)?;
+            reset_peak_memory();
+            let limits = Limits {
+                max_states: Some(max_states),
+                time_limit: Some(time_limit),
+                interrupt: Some(interrupt),
+                threads,
+                ..Limits::default()
+            };
+            let p = progress::check(&Search::new(model), limits).map_err(Error::internal)?;
+            let row = ProgressRow {
+                policy: policy.name().to_string(),
+                cpus,
+                states: p.search.states,
+                transitions: p.edges,
+                graph_mib: p.graph_bytes as f64 / (1 << 20) as f64,
+                explore_seconds: p.search.elapsed.as_secs_f64(),
+                graph_seconds: p.graph_time.as_secs_f64(),
+                scc_seconds: p.scc_time.as_secs_f64(),
+                peak_mib: switchpath_model::search::peak_memory().map(|b| b >> 20),
+                complete: p.complete,
+                failing: p
+                    .verdicts
+                    .iter()
+                    .filter(|(_, l)| l.is_some())
+                    .map(|(n, _)| n.to_string())
+                    .collect(),
+            };
+            each(&row);
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+/// The progress rows as a terminal table.
+pub fn render_progress(rows: &[ProgressRow]) -> String {
+    let mut out = format!(
+        "{:<22} {:>4} {:>11} {:>12} {:>9} {:>6} {:>8} {:>7} {:>6} {:>9}  {}\n",
+        "policy",
+        "cpus",
+        "states",
+        "transitions",
+        "graph MiB",
+        "B/tr",
+        "explore",
+        "graph",
+        "scc",
+        "peak MiB",
+        "fails"
+    );
+    for r in rows {
+        let per = if r.transitions > 0 {
+            format!(
+                "{:.1}",
+                r.graph_mib * (1 << 20) as f64 / r.transitions as f64
+            )
+        } else {
+            "-".into()
+        };
+        out.push_str(&format!(
+            "{:<22} {:>4} {:>11} {:>12} {:>9.1} {:>6} {:>7.1}s {:>6.1}s {:>5.1}s {:>9}  {}\n",
+            r.policy,
+            r.cpus,
+            r.states,
+            r.transitions,
+            r.graph_mib,
+            per,
+            r.explore_seconds,
+            r.graph_seconds,
+            r.scc_seconds,
+            r.peak_mib
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| "-".into()),
+            if !r.complete {
+                "NO VERDICT (bounded)".to_string()
+            } else if r.failing.is_empty() {
+                "-".to_string()
+            } else {
+                r.failing.join(", ")
+            }
+        ));
+    }
+    out
+}

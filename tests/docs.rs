@@ -46,8 +46,14 @@ fn generated_sections_equal_a_fresh_run() {
 
 #[test]
 fn every_property_has_its_page_and_every_page_its_property() {
+    let progress = std::fs::read_to_string(root().join("docs/invariants/progress.md")).unwrap();
+    for p in switchpath_model::check::progress::PROGRESS {
+        assert!(progress.contains(&format!("`{p}`")), "{p}");
+    }
     let mut want: Vec<String> = CHECKED.iter().map(|p| p.to_string()).collect();
     want.push("lock-order".into());
+    // The three progress properties share one page: one fairness, one check.
+    want.push("progress".into());
     want.sort();
     assert_eq!(names_in("docs/invariants"), want);
 }

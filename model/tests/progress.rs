@@ -115,6 +115,48 @@ fn the_lost_flush_fails_callbacks_progress_and_nothing_else() {
     );
 }
 
+/// Keeps `traces/progress/NAME` equal to `built` (`SWITCHPATH_WRITE_TRACES=1`
+/// rewrites it): the viewer's lasso traces.
+fn keep_current(name: &str, built: &trace::Trace) {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../traces/progress")
+        .join(name);
+    if std::env::var_os("SWITCHPATH_WRITE_TRACES").is_some() {
+        trace::write_atomic(&file, built).unwrap();
+    }
+    let committed = trace::load_verified(&file).unwrap();
+    assert_eq!(
+        serde_json::to_value(&committed).unwrap(),
+        serde_json::to_value(built).unwrap(),
+        "{} is stale: rerun this test with SWITCHPATH_WRITE_TRACES=1",
+        file.display()
+    );
+}
+
+#[test]
+fn the_committed_lasso_traces_are_current() {
+    let bug = Bug::DeferralNeverFlushed;
+    let buggy = SwitchModel::new(bug.config()).unwrap().with_bug(bug);
+    let p = progress(&Search::new(buggy.clone()));
+    let l = p.verdicts[2].1.as_ref().unwrap();
+    keep_current(
+        "rhel-ptrace-creds--callbacks-progress--1cpu-deferral-never-flushed.json",
+        &lasso_trace(&buggy, CALLBACKS_PROGRESS, l).unwrap(),
+    );
+    let rhel = SwitchModel::new(small(
+        Policy::RhelPtraceCreds,
+        1,
+        "0:root,1000,1001,1000:nondumpable",
+    ))
+    .unwrap();
+    let p = progress(&Search::new(rhel.clone()).without_transactions());
+    let l = p.verdicts[0].1.as_ref().unwrap();
+    keep_current(
+        "rhel-ptrace-creds--no-spin-forever--1cpu.json",
+        &lasso_trace(&rhel, NO_SPIN_FOREVER, l).unwrap(),
+    );
+}
+
 #[test]
 fn the_rhel_deadlock_fails_every_progress_property_stuck_where_it_deadlocks() {
     let m = SwitchModel::new(small(

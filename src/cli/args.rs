@@ -79,6 +79,11 @@ pub struct BenchArgs {
     /// Print JSON rows (policy, cpus, states, seconds, complete, ...).
     #[arg(long)]
     pub json: bool,
+    /// Measure the progress check instead (`switchpath progress`: symmetry off,
+    /// the whole graph kept): states, transitions, the graph's memory, the time of
+    /// each phase, peak memory.
+    #[arg(long)]
+    pub progress: bool,
     #[command(flatten)]
     pub search: SearchArgs,
 }

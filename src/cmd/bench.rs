@@ -16,6 +16,9 @@ pub fn run(args: BenchArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
         (None, None) => Policy::ALL.to_vec(),
     };
     let progress = progress_wanted() && !args.json;
+    if args.progress {
+        return progress_rows(&args, &policies, interrupt, progress);
+    }
     let rows = bench::bench(
         &policies,
         args.cpus as usize,
@@ -52,6 +55,52 @@ pub fn run(args: BenchArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
                 wanted - rows.len()
             );
         }
+    }
+    Ok(Exit::of_search(false, rows.iter().all(|r| r.complete)))
+}
+
+/// `bench --progress`.
+fn progress_rows(
+    args: &BenchArgs,
+    policies: &[Policy],
+    interrupt: &AtomicBool,
+    progress: bool,
+) -> Result<Exit, Error> {
+    let s = &args.search;
+    if s.no_symmetry || s.no_fusion || s.exhaust || s.search_bug.is_some() {
+        return Err(Error::bad_input(
+            "bench --progress measures the progress check as `progress` runs it: drop --no-symmetry, --no-transactions, --exhaust and --search-bug",
+        ));
+    }
+    let rows = bench::bench_progress(
+        policies,
+        args.cpus as usize,
+        args.max_states,
+        std::time::Duration::from_secs_f64(args.seconds),
+        interrupt,
+        s.threads.map(usize::from),
+        |r| {
+            if progress {
+                eprintln!(
+                    "bench: progress of {} on {}: {} states, {} transitions",
+                    r.policy,
+                    switchpath_model::config::count(r.cpus, "CPU"),
+                    r.states,
+                    r.transitions
+                );
+            }
+        },
+    )?;
+    if args.json {
+        println!(
+            "{}",
+            switchpath::json::envelope(
+                switchpath::json::BENCH,
+                &serde_json::json!({ "progress_rows": rows })
+            )
+        );
+    } else {
+        print!("{}", bench::render_progress(&rows));
     }
     Ok(Exit::of_search(false, rows.iter().all(|r| r.complete)))
 }

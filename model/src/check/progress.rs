@@ -19,8 +19,9 @@
 //! often, it is taken infinitely often.
 //!
 //! - *each CPU moves*: a CPU with an enabled action moves (the hardware runs; a
-//!   CPU spinning on a ticket lock that is released infinitely often gets it: the
-//!   x86 ticket lock is FIFO);
+//!   CPU spinning on a lock that is released infinitely often gets it: RHEL 7.7's
+//!   x86_64 queued spinlock is FIFO on bare metal, though not under a hypervisor
+//!   without paravirt spinlocks, where it falls back to test-and-set);
 //! - *each runnable task runs*: a task runnable on CPU k while k is in task context
 //!   infinitely often is picked (CFS: the tick preempts the running task once its
 //!   slice is used, and `pick_next_entity` takes the smallest `vruntime`);
@@ -29,8 +30,8 @@
 //! - *the deferred wake-up is flushed*: a CPU in task context with
 //!   `rdp->nocb_defer_wakeup` set runs `do_nocb_deferred_wakeup` (96d3fd0d315a: the
 //!   tick's `rcu_check_callbacks` → `__rcu_pending` raises `RCU_SOFTIRQ`, and idle
-//!   entry flushes it; `docs/invariants/progress.md` says what a `nohz_full` CPU
-//!   changes);
+//!   and user entry flush it; `docs/invariants/progress.md` says what a tickless
+//!   CPU changes);
 //! - *a woken `rcuo` drains*: an `rcuo` kthread running in task context with
 //!   callbacks queued invokes them (`rcu_nocb_kthread`'s loop; preemption resumes
 //!   it where it was).
@@ -222,6 +223,24 @@ pub struct LassoVerdict {
 }
 
 impl SwitchModel {
+    /// [`SwitchModel::check_lasso`] of `path` run from the initial state (each
+    /// action performed in turn, enabled or not: a caller replaying a file checks
+    /// that first).
+    pub fn check_path_lasso(
+        &self,
+        property: &str,
+        path: &[Action],
+        loop_start: usize,
+    ) -> Result<LassoVerdict, String> {
+        let mut states = vec![self.initial_state()];
+        for a in path {
+            let mut s = *states.last().expect("the initial state");
+            self.perform(&mut s, a.cpu, a.kind);
+            states.push(s);
+        }
+        self.check_lasso(property, &states, path, loop_start)
+    }
+
     /// Checks that `actions` from the initial state, whose states are `states`
     /// (`states[0]` initial, `states[i]` after `i` actions), end in a fair loop
     /// back to `states[loop_start]` on which one obligation of `property` stays

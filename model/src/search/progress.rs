@@ -647,8 +647,9 @@ pub fn selftest(bug: crate::kernel::seeded::Bug) -> Result<String, String> {
         .ok_or_else(|| format!("{property} holds with the bug"))?;
     let mut path = lasso.stem.clone();
     path.extend(&lasso.cycle);
-    crate::trace::build_lasso(&buggy, property, &path, lasso.stem.len(), "model")?;
-    let refused = crate::trace::build_lasso(&correct, property, &path, lasso.stem.len(), "model")
+    buggy.check_path_lasso(property, &path, lasso.stem.len())?;
+    let refused = correct
+        .check_path_lasso(property, &path, lasso.stem.len())
         .err()
         .ok_or("the correct model accepts the bug's lasso")?;
     Ok(format!(

@@ -93,13 +93,7 @@ pub fn build_lasso(
     loop_start: usize,
     source: &str,
 ) -> Result<Trace, String> {
-    let mut states = vec![model.initial_state()];
-    for a in path {
-        let mut s = *states.last().expect("the initial state");
-        model.perform(&mut s, a.cpu, a.kind);
-        states.push(s);
-    }
-    let verdict = model.check_lasso(property, &states, path, loop_start)?;
+    let verdict = model.check_path_lasso(property, path, loop_start)?;
     let mut t = build(model, property, path, source);
     let loop_steps = path.len() - loop_start;
     t.shape = Some(if verdict.stuck {
