@@ -10,7 +10,6 @@ use crate::report::{run, Report, RunOptions};
 pub use switchpath_model::case::{load, parse_llc, parse_wakers, Case, Expect};
 use switchpath_model::properties::DEADLOCK_FREE;
 use switchpath_model::search::{progress, Limits, Search};
-use switchpath_model::verdict::Verdict;
 use switchpath_model::SwitchModel;
 
 /// Runs a case and lists every mismatch (empty: as expected).
@@ -93,13 +92,8 @@ fn check_progress(case: &Case, opts: &RunOptions<'_>) -> Result<Vec<String>, Err
         ));
         return Ok(problems);
     }
-    for ((prop, want), (name, lasso)) in case.expect.progress.iter().zip(&p.verdicts) {
-        debug_assert_eq!(prop, name);
-        let got = if lasso.is_some() {
-            Verdict::Fails
-        } else {
-            Verdict::Holds
-        };
+    for (prop, want) in &case.expect.progress {
+        let got = p.verdict(prop);
         if got != *want {
             problems.push(format!(
                 "Unexpected {prop}: expected {}, got {}",

@@ -101,7 +101,7 @@ fn policy_file_cases_are_as_expected() {
 /// a verdict, a deadlock's length or shape. Every case runs again with both off,
 /// against its `unreduced-states` pin.
 #[test]
-#[ignore = "the reductions' cross-check on every case, about 40 s: just test-all"]
+#[ignore = "the reductions' cross-check on every case (the progress cases without transactions too), about 150 s: just test-all"]
 fn every_case_has_the_same_verdicts_without_reductions() {
     let opts = RunOptions {
         search: SearchSettings {

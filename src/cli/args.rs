@@ -121,6 +121,12 @@ pub struct ProgressArgs {
     /// Check the model with a seeded bug in it (`switchpath list` names them).
     #[arg(long, value_name = "NAME", value_parser = parse_kernel_bug)]
     pub bug: Option<switchpath_model::seeded::Bug>,
+    /// For each failing property, what it needs: each precondition (a knob at its
+    /// riskier value, a task attribute the rules read) switched off on its own, and
+    /// the property's verdict then, from a progress check of its own (bounded by
+    /// --max-states; a bounded one decides nothing and says so).
+    #[arg(long)]
+    pub why: bool,
     // Last: the knobs' help heading would carry over to what follows.
     #[command(flatten)]
     pub knobs: Knobs,

@@ -30,7 +30,7 @@ pub fn given(matches: &clap::ArgMatches) -> Vec<String> {
 }
 
 /// `--tasks`.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum KnobsFor {
     /// `check`.
     Check,
@@ -70,6 +70,26 @@ impl KnobsFor {
             KnobsFor::Check => "--policy P, --policy-file FILE, case files, or --replay TRACE",
             KnobsFor::Diff => "two policies (--policy A --policy B, or --policy-file)",
             _ => "--policy P or --policy-file FILE",
+        }
+    }
+}
+
+/// The warnings about `config`'s task set on stderr (unless `--quiet`): a CPU
+/// with too few tasks, and (with `promise`) a policy promise no pair of the tasks
+/// can test.
+fn warn(config: &Config, promise: bool) {
+    if super::quiet() {
+        return;
+    }
+    if let Some(why) = config.task_warning() {
+        eprintln!("switchpath: warning: {why}");
+    }
+    if promise {
+        if let Some(why) = switchpath_model::SwitchModel::new(config.clone())
+            .ok()
+            .and_then(|m| m.promise_warning())
+        {
+            eprintln!("switchpath: warning: {why}");
         }
     }
 }
@@ -281,7 +301,10 @@ impl Knobs {
     /// The validated configuration these knobs describe, for `command`: bad input
     /// (exit 2) without `--policy`, or when the configuration is out of bounds.
     pub fn config(&self, command: KnobsFor) -> Result<Config, Error> {
-        self.config_with(self.one_policy(command)?)
+        let config = self.config_unwarned(self.one_policy(command)?)?;
+        // `progress` checks no promise: only the task-set warning applies there.
+        warn(&config, command != KnobsFor::Progress);
+        Ok(config)
     }
 
     /// The configuration of these knobs on `cpus` CPUs (two user tasks per CPU
@@ -323,17 +346,7 @@ impl Knobs {
     /// about its task set (on stderr, unless `--quiet`).
     pub fn config_with(&self, policy: Policy) -> Result<Config, Error> {
         let config = self.config_unwarned(policy)?;
-        if let Some(why) = config.task_warning().filter(|_| !super::quiet()) {
-            eprintln!("switchpath: warning: {why}");
-        }
-        if !super::quiet() {
-            if let Some(why) = switchpath_model::SwitchModel::new(config.clone())
-                .ok()
-                .and_then(|m| m.promise_warning())
-            {
-                eprintln!("switchpath: warning: {why}");
-            }
-        }
+        warn(&config, true);
         Ok(config)
     }
 

@@ -9,9 +9,11 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use switchpath::exit::{Error, Exit};
 use switchpath::report::{default_label, write_trace};
+use switchpath_model::check::progress::{NO_SPIN_FOREVER, WAKEUP_PROGRESS};
 use switchpath_model::config::count;
 use switchpath_model::search::progress::check;
 use switchpath_model::search::{Limits, Search, Stop};
+use switchpath_model::verdict::Verdict;
 use switchpath_model::{trace, SwitchModel};
 
 /// What the check assumes, in one line (`docs/invariants/progress.md`).
@@ -86,9 +88,16 @@ pub fn run(args: ProgressArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
         (p.search.elapsed + p.graph_time + p.scc_time).as_secs_f64()
     );
     let mut failed = false;
+    let mut vacuous = false;
     for (name, lasso) in &p.verdicts {
         let Some(lasso) = lasso else {
-            println!("{name:<20} holds");
+            match p.verdict(name) {
+                Verdict::Vacuous => {
+                    println!("{name:<20} VACUOUS: {}", never_pending(name));
+                    vacuous = true;
+                }
+                v => println!("{name:<20} {}", v.name()),
+            }
             continue;
         };
         failed = true;
@@ -122,5 +131,86 @@ pub fn run(args: ProgressArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
         }
     }
     println!("{FAIRNESS}");
-    Ok(Exit::of_search(failed, true))
+    if args.why {
+        why(&args, &config, &p.verdicts, interrupt)?;
+    }
+    // As `check`: a vacuous verdict is no proof (exit 1).
+    Ok(Exit::of_search(failed || vacuous, true))
+}
+
+/// Why a vacuous progress property proves nothing here.
+fn never_pending(name: &str) -> &'static str {
+    match name {
+        NO_SPIN_FOREVER => "no CPU ever waits for a lock or for p->on_cpu here (one CPU, or no contention), so nothing was at stake",
+        WAKEUP_PROGRESS => "no task is ever runnable without running, so nothing was at stake",
+        _ => "no callback is ever queued on a no-CBs CPU (--rcu-nocb off, or no call_rcu), so nothing was at stake",
+    }
+}
+
+/// `progress --why`: each failing property's verdict with each precondition of
+/// the configuration switched off on its own (`check --why`'s preconditions).
+fn why(
+    args: &ProgressArgs,
+    config: &switchpath_model::Config,
+    verdicts: &[(
+        &'static str,
+        Option<switchpath_model::search::progress::Lasso>,
+    )],
+    interrupt: &AtomicBool,
+) -> Result<(), Error> {
+    let failing: Vec<&str> = verdicts
+        .iter()
+        .filter(|(_, l)| l.is_some())
+        .map(|(n, _)| *n)
+        .collect();
+    if failing.is_empty() {
+        println!("--why: no progress property fails here, so there is nothing to explain");
+        return Ok(());
+    }
+    println!(
+        "why ({}, each precondition off on its own):",
+        failing.join(", ")
+    );
+    for pre in switchpath::why::preconditions(config) {
+        let outcome = match &pre.config {
+            Err(e) => format!("cannot be switched off alone: {e}"),
+            Ok(c) => {
+                let mut model = SwitchModel::new(c.clone()).map_err(Error::bad_input)?;
+                if let Some(bug) = args.bug {
+                    model = model.with_bug(bug);
+                }
+                let mut search = Search::new(model);
+                if args.no_transactions {
+                    search = search.without_transactions();
+                }
+                let limits = Limits {
+                    max_states: Some(args.max_states),
+                    interrupt: Some(interrupt),
+                    threads: args.threads.map(usize::from),
+                    ..Limits::default()
+                };
+                let q = check(&search, limits).map_err(Error::internal)?;
+                if !q.complete {
+                    format!("no conclusion: stopped at {} states", q.search.states)
+                } else {
+                    failing
+                        .iter()
+                        .map(|name| {
+                            format!(
+                                "{name} {}",
+                                match q.verdict(name) {
+                                    Verdict::Fails => "fails (not needed)",
+                                    Verdict::Vacuous => "vacuous (never pending: needed)",
+                                    _ => "holds (needed)",
+                                }
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            }
+        };
+        println!("  {:<22} {}: {outcome}", pre.off, pre.what);
+    }
+    Ok(())
 }

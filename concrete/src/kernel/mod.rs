@@ -268,7 +268,7 @@ impl<P: Platform> Kernel<P> {
         self.flush(c);
         self.probe(c).waiting = Some((self.model.lock_name(lock), site));
         if cpu.holds(lock) && !P::REPORTS_SELF_DEADLOCK {
-            // A ticket spinlock re-taken by its holder is never granted: spin, as the
+            // A spinlock re-taken by its holder is never granted: spin, as the
             // kernel does, and let the watchdog find us.
             loop {
                 std::thread::park();

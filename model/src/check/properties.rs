@@ -5,8 +5,8 @@
 //! - `deadlock-free`: no cycle in the wait-for graph (`kernel/waits.rs`). A CPU waits
 //!   when it sits at a lock acquisition whose lock is held (or at `while (p->on_cpu)`
 //!   while another CPU is still switching `p` out); it waits *for* the holder. A CPU
-//!   waiting for a lock it holds itself is the AA case (the ticket lock is never
-//!   granted). Since waiting CPUs hold what they hold forever, a cycle never dissolves.
+//!   waiting for a lock it holds itself is the AA case (a spinlock is not
+//!   recursive: it is never granted). Since waiting CPUs hold what they hold forever, a cycle never dissolves.
 //! - `isolation-poisoning`: no user task starts running on a CPU whose branch
 //!   predictor was last trained by another user task that may not ptrace it, without
 //!   an IBPB in between (that task could have trained the predictor against it).

@@ -4,7 +4,7 @@
 //! A CPU waits when it sits at a lock acquisition whose lock is held (or at
 //! `try_to_wake_up`'s wait for `p->on_cpu` while another CPU is still switching `p`
 //! out); it waits *for* the holder. A CPU waiting for a lock it holds itself is the
-//! AA case (the ticket lock is never granted). Since waiting CPUs hold what they
+//! AA case (a spinlock is not recursive: never granted). Since waiting CPUs hold what they
 //! hold forever, a cycle never dissolves: the machine is lost, so a deadlocked state
 //! has no successors ([`SwitchModel::deadlock_cycle`] is part of the transition
 //! relation, and `deadlock-free` in `check/properties.rs` is stated on it).

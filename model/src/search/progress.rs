@@ -38,6 +38,7 @@ use super::bfs::{Limits, Outcome, Searchable, Transition};
 use super::options::{bfs_keeping, Search};
 use super::packed::Packed;
 use crate::check::progress::{obligations, Pairs, Pending, PROGRESS};
+use crate::check::verdict::Verdict;
 use crate::kernel::machine::Action;
 use crate::state::State;
 use rayon::prelude::*;
@@ -119,6 +120,21 @@ pub struct Progress {
     pub scc_time: Duration,
     /// Per progress property, in table order: its lasso, if it fails.
     pub verdicts: Vec<(&'static str, Option<Lasso>)>,
+    /// The obligations pending on some explored state: a property none of whose
+    /// obligations is ever pending holds vacuously (its witness).
+    pub pending_seen: Pending,
+}
+
+impl Progress {
+    /// Property `name`'s verdict: `fails` with a lasso, `incomplete` from a
+    /// bounded exploration, `vacuous` when none of its obligations is pending on
+    /// any state (nothing was at stake: no CPU ever spins, no callback is ever
+    /// queued), else `holds`.
+    pub fn verdict(&self, name: &str) -> Verdict {
+        let fails = self.verdicts.iter().any(|(n, l)| *n == name && l.is_some());
+        let never = obligations(name).is_some_and(|m| self.pending_seen & m == 0);
+        Verdict::derive(fails, self.complete, never)
+    }
 }
 
 /// Checks every progress property of `search` (symmetry is switched off).
@@ -137,6 +153,7 @@ pub fn check(search: &Search, limits: Limits<'_>) -> Result<Progress, String> {
             graph_time: Duration::ZERO,
             scc_time: Duration::ZERO,
             verdicts: PROGRESS.iter().map(|&p| (p, None)).collect(),
+            pending_seen: 0,
             search: outcome,
         });
     }
@@ -164,6 +181,7 @@ pub fn check(search: &Search, limits: Limits<'_>) -> Result<Progress, String> {
         graph_time,
         scc_time: t1.elapsed(),
         verdicts,
+        pending_seen: graph.pending.iter().fold(0, |m, &p| m | p),
     })
 }
 
