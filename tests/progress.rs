@@ -168,11 +168,14 @@ fn why_names_what_the_lost_flush_needs() {
     assert!(out.contains("--avc-churn off"), "{out}");
 }
 
+/// One way to damage a trace's JSON.
+type Damage = fn(&mut serde_json::Value);
+
 #[test]
 fn a_damaged_lasso_is_one_line_and_exit_2() {
     let text = std::fs::read_to_string(lasso_trace()).unwrap();
     let t: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let cases: Vec<(fn(&mut serde_json::Value), &str)> = vec![
+    let cases: Vec<(Damage, &str)> = vec![
         (|t| t["loop"] = 6.into(), "the loop does not close"),
         (
             |t| t["loop"] = 99.into(),
