@@ -150,6 +150,8 @@ pub struct ProgressRow {
     pub complete: bool,
     /// The progress properties that fail.
     pub failing: Vec<String>,
+    /// The progress properties that hold vacuously (never pending).
+    pub vacuous: Vec<String>,
 }
 
 /// Measures the progress check of each policy on 1..=`max_cpus` CPUs (the
@@ -203,6 +205,12 @@ pub fn bench_progress(
                     .filter(|(_, l)| l.is_some())
                     .map(|(n, _)| n.to_string())
                     .collect(),
+                vacuous: p
+                    .verdicts
+                    .iter()
+                    .filter(|(n, _)| p.verdict(n) == switchpath_model::verdict::Verdict::Vacuous)
+                    .map(|(n, _)| n.to_string())
+                    .collect(),
             };
             each(&row);
             rows.push(row);
@@ -225,7 +233,7 @@ pub fn render_progress(rows: &[ProgressRow]) -> String {
         "graph",
         "scc",
         "peak MiB",
-        "fails"
+        "fails (or vacuous)"
     );
     for r in rows {
         let per = if r.transitions > 0 {
@@ -252,10 +260,14 @@ pub fn render_progress(rows: &[ProgressRow]) -> String {
                 .unwrap_or_else(|| "-".into()),
             if !r.complete {
                 "NO VERDICT (bounded)".to_string()
-            } else if r.failing.is_empty() {
-                "-".to_string()
             } else {
-                r.failing.join(", ")
+                let mut v: Vec<String> = r.failing.clone();
+                v.extend(r.vacuous.iter().map(|n| format!("{n} (vacuous)")));
+                if v.is_empty() {
+                    "-".to_string()
+                } else {
+                    v.join(", ")
+                }
             }
         ));
     }

@@ -18,6 +18,10 @@ pub struct DiffResult {
     pub reports: [Report; 2],
     /// The search for a switch they decide differently on.
     pub difference: Difference,
+    /// With `--progress`: each policy's progress verdicts, `[property, verdict]`
+    /// in table order (`fails: ...` with the lasso's stem and loop).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub progress: Option<[Vec<[String; 2]>; 2]>,
 }
 
 /// The search for the first switch two policies decide differently on.
@@ -47,9 +51,43 @@ impl DiffResult {
     }
 }
 
+/// The progress verdicts of `config` (`switchpath progress`'s check), as `diff
+/// --progress` shows them.
+pub fn progress_verdicts(
+    config: &Config,
+    opts: &RunOptions<'_>,
+) -> Result<Vec<[String; 2]>, Error> {
+    use switchpath_model::search::{progress, Search};
+    let model = SwitchModel::new(config.clone()).map_err(Error::bad_input)?;
+    let limits = Limits {
+        max_states: opts.max_states,
+        interrupt: opts.interrupt,
+        ..Limits::default()
+    };
+    let p = progress::check(&Search::new(model), limits).map_err(Error::internal)?;
+    Ok(p.verdicts
+        .iter()
+        .map(|(name, lasso)| {
+            let verdict = match lasso {
+                // Short enough for the column: `stuck after 9` (steps), `5+15 loop`.
+                Some(l) if l.cycle.is_empty() => format!("fails: stuck after {}", l.stem.len()),
+                Some(l) => format!("fails: {}+{} loop", l.stem.len(), l.cycle.len()),
+                None => p.verdict(name).name().to_string(),
+            };
+            [name.to_string(), verdict]
+        })
+        .collect())
+}
+
 /// Checks configurations `ca` and `cb` (the same but for the policy) and searches
-/// for the first switch their policies decide differently on.
-pub fn compare(ca: &Config, cb: &Config, opts: &RunOptions<'_>) -> Result<DiffResult, Error> {
+/// for the first switch their policies decide differently on; with `with_progress`,
+/// checks each one's progress properties too.
+pub fn compare(
+    ca: &Config,
+    cb: &Config,
+    opts: &RunOptions<'_>,
+    with_progress: bool,
+) -> Result<DiffResult, Error> {
     let (ra, _) = run_config(ca, opts)?;
     let (rb, _) = run_config(cb, opts)?;
     let (a, b) = (ca.policy, cb.policy);
@@ -92,7 +130,13 @@ pub fn compare(ca: &Config, cb: &Config, opts: &RunOptions<'_>) -> Result<DiffRe
         decisions = Some([decision_text(*da), decision_text(*db)]);
     }
     let complete = found.outcome.complete;
+    let progress = if with_progress {
+        Some([progress_verdicts(ca, opts)?, progress_verdicts(cb, opts)?])
+    } else {
+        None
+    };
     Ok(DiffResult {
+        progress,
         policies: [a.name().into(), b.name().into()],
         reports: [ra, rb],
         difference: Difference {
@@ -169,6 +213,11 @@ pub fn render(d: &DiffResult) -> String {
             cell(reports[0], &p.name),
             cell(reports[1], &p.name)
         ));
+    }
+    if let Some([pa, pb]) = &d.progress {
+        for ([name, va], [_, vb]) in pa.iter().zip(pb) {
+            out.push_str(&format!("{name:<22}{va:<w$}{vb}\n"));
+        }
     }
     let cost = |r: &Report| {
         format!(

@@ -182,7 +182,8 @@ fn section(root: &Path, spec: &str, m: &Matrix) -> Result<String, String> {
                 default_config(root, a, config)?,
                 default_config(root, b, config)?,
             );
-            let d = crate::diff::compare(&ca, &cb, &Default::default()).map_err(|e| e.message)?;
+            let d = crate::diff::compare(&ca, &cb, &Default::default(), false)
+                .map_err(|e| e.message)?;
             Ok(format!("```text\n{}```\n", crate::diff::render(&d)))
         }
         ["cost", trace, tasks, ghz] => Ok(format!(

@@ -260,3 +260,33 @@ fn bench_measures_the_progress_check() {
     assert!(row["graph_mib"].as_f64().unwrap() > 0.0);
     assert_eq!(row["complete"], true);
 }
+
+#[test]
+fn diff_puts_the_progress_verdicts_side_by_side() {
+    let args = [
+        "diff",
+        "--policy",
+        "rhel-ptrace-creds",
+        "--policy",
+        "rhel-7.7",
+        "--tasks",
+        "0:root,1000",
+        "--progress",
+    ];
+    let out = stdout(&switchpath(&args));
+    assert!(
+        out.contains("no-spin-forever       fails: stuck after 9      vacuous"),
+        "{out}"
+    );
+    assert!(
+        out.contains("callbacks-progress    fails: stuck after 9      holds"),
+        "{out}"
+    );
+    let mut json = args.to_vec();
+    json.push("--json");
+    let v: serde_json::Value = serde_json::from_slice(&switchpath(&json).stdout).unwrap();
+    assert_eq!(v["progress"][1][1][1], "holds");
+    // Without --progress, no progress row and no `progress` key.
+    let plain = stdout(&switchpath(&args[..7]));
+    assert!(!plain.contains("no-spin-forever"), "{plain}");
+}

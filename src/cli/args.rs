@@ -347,6 +347,10 @@ pub struct DiffArgs {
     /// Stop each search after this many unique states (a bounded search says so).
     #[arg(long, value_name = "N", value_parser = parse_max_states)]
     pub max_states: Option<usize>,
+    /// Also each policy's progress verdicts (`switchpath progress`: the whole
+    /// graph, symmetry off).
+    #[arg(long)]
+    pub progress: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

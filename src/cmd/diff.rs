@@ -31,7 +31,7 @@ pub fn run(args: DiffArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
         progress: progress_wanted() && !args.json,
         ..RunOptions::default()
     };
-    let result = compare(&ca, &cb, &opts)?;
+    let result = compare(&ca, &cb, &opts, args.progress)?;
     let exit = result.exit();
     if args.json {
         println!(
