@@ -608,6 +608,12 @@ fn the_html_page_draws_the_cycle_in_headless_chromium() {
             "isolation-2cpu",
             trace_file("upstream-dumpable--isolation-leak--2cpu.json"),
         ),
+        (
+            "lasso-1cpu",
+            trace_file(
+                "progress/rhel-ptrace-creds--callbacks-progress--1cpu-deferral-never-flushed.json",
+            ),
+        ),
     ] {
         let page = page_of(name, &file);
         let url = format!("file://{}", page.display());
@@ -625,6 +631,16 @@ fn the_html_page_draws_the_cycle_in_headless_chromium() {
                 dom.contains("data-scrolls-sideways=\"no\""),
                 "{name} at {width}px: the page scrolls sideways"
             );
+            if name.starts_with("lasso") {
+                assert!(
+                    dom.contains("class=\"loop\"")
+                        && dom.contains("steps 6..20 repeat forever")
+                        && dom.contains(
+                            "callbacks-progress fails: a fair loop, steps 6..20, forever:"
+                        ),
+                    "{name}: the loop is drawn and named"
+                );
+            }
             if name.starts_with("isolation") {
                 assert!(
                     dom.contains("switch_mm on CPU1 decides")
