@@ -1,5 +1,6 @@
 //! The check layer: what is checked of the model. [`properties`] states the
-//! properties and witnesses, [`model`] makes the machine a stateright `Model` with
+//! properties and witnesses, [`progress`] the progress properties and the
+//! fairness they assume, [`model`] makes the machine a stateright `Model` with
 //! them, [`cost`] counts each policy's IBPBs on a fixed switch sequence,
 //! [`workload`] replays a policy over the switches of a recorded trace, and
 //! [`lockgraph`] builds the lock-order graph of every reachable state, [`verdict`]

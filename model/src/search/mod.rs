@@ -4,7 +4,8 @@
 //! [`symmetry`] and [`packed`] (the compact stored state); [`verify`] is a whole
 //! check (the search in transactions, the re-search of single actions for shortest
 //! paths, then [`completeness`]); [`diff`] searches for the first switch two
-//! policies decide differently on.
+//! policies decide differently on; [`progress`] keeps the whole explored graph
+//! and finds the fair cycles that break a progress property.
 
 /// How an error of switchpath's own making begins (two of its engines disagree, or
 /// a premise of a reduction failed): the command line exits 4 on it, not 2 as for
