@@ -53,12 +53,48 @@ pub fn bench(
     time_limit: Duration,
     interrupt: &AtomicBool,
     search: SearchSettings,
-    mut each: impl FnMut(&BenchRow),
+    each: impl FnMut(&BenchRow),
 ) -> Result<Vec<BenchRow>, Error> {
+    each_row(policies, max_cpus, interrupt, each, |config| {
+        let (policy, cpus) = (config.policy, config.cpus);
+        let opts = RunOptions {
+            max_states: Some(max_states),
+            time_limit: Some(time_limit),
+            interrupt: Some(interrupt),
+            search,
+            ..RunOptions::default()
+        };
+        let (r, _) = run(&config, &opts)?;
+        let row = BenchRow {
+            policy: policy.name().to_string(),
+            cpus,
+            states: r.states,
+            depth: r.depth,
+            seconds: r.seconds,
+            states_per_second: r.states_per_second,
+            threads: r.threads,
+            symmetry: r.symmetry.clone(),
+            peak_mib: r.peak_mib,
+            complete: r.complete,
+            exhausted: r.exhausted,
+        };
+        Ok(row)
+    })
+}
+
+/// Measures one row per CPU count (1..=`max_cpus`) and policy, on the default
+/// task set, the peak memory reset before each; `each` sees every row as it
+/// comes. After Ctrl-C nothing more is run: no row for what was not measured.
+fn each_row<R>(
+    policies: &[Policy],
+    max_cpus: usize,
+    interrupt: &AtomicBool,
+    mut each: impl FnMut(&R),
+    mut measure: impl FnMut(Config) -> Result<R, Error>,
+) -> Result<Vec<R>, Error> {
     let mut rows = Vec::new();
     for cpus in 1..=max_cpus {
         for &policy in policies {
-            // After Ctrl-C nothing more is run: no row for what was not measured.
             if interrupt.load(std::sync::atomic::Ordering::Relaxed) {
                 return Ok(rows);
             }
@@ -69,27 +105,7 @@ pub fn bench(
                 ..Config::default()
             };
             reset_peak_memory();
-            let opts = RunOptions {
-                max_states: Some(max_states),
-                time_limit: Some(time_limit),
-                interrupt: Some(interrupt),
-                search,
-                ..RunOptions::default()
-            };
-            let (r, _) = run(&config, &opts)?;
-            let row = BenchRow {
-                policy: policy.name().to_string(),
-                cpus,
-                states: r.states,
-                depth: r.depth,
-                seconds: r.seconds,
-                states_per_second: r.states_per_second,
-                threads: r.threads,
-                symmetry: r.symmetry.clone(),
-                peak_mib: r.peak_mib,
-                complete: r.complete,
-                exhausted: r.exhausted,
-            };
+            let row = measure(config)?;
             each(&row);
             rows.push(row);
         }
@@ -163,60 +179,46 @@ pub fn bench_progress(
     time_limit: Duration,
     interrupt: &AtomicBool,
     threads: Option<usize>,
-    mut each: impl FnMut(&ProgressRow),
+    each: impl FnMut(&ProgressRow),
 ) -> Result<Vec<ProgressRow>, Error> {
     use switchpath_model::search::{progress, Limits, Search};
-    let mut rows = Vec::new();
-    for cpus in 1..=max_cpus {
-        for &policy in policies {
-            if interrupt.load(std::sync::atomic::Ordering::Relaxed) {
-                return Ok(rows);
-            }
-            let config = Config {
-                policy,
-                cpus,
-                tasks: Config::default_tasks(cpus),
-                ..Config::default()
-            };
-            let model = switchpath_model::SwitchModel::new(config).map_err(Error::bad_input)?;
-            reset_peak_memory();
-            let limits = Limits {
-                max_states: Some(max_states),
-                time_limit: Some(time_limit),
-                interrupt: Some(interrupt),
-                threads,
-                ..Limits::default()
-            };
-            let p = progress::check(&Search::new(model), limits).map_err(Error::internal)?;
-            let row = ProgressRow {
-                policy: policy.name().to_string(),
-                cpus,
-                states: p.search.states,
-                transitions: p.edges,
-                graph_mib: p.graph_bytes as f64 / (1 << 20) as f64,
-                explore_seconds: p.search.elapsed.as_secs_f64(),
-                graph_seconds: p.graph_time.as_secs_f64(),
-                scc_seconds: p.scc_time.as_secs_f64(),
-                peak_mib: switchpath_model::search::peak_memory().map(|b| b >> 20),
-                complete: p.complete,
-                failing: p
-                    .verdicts
-                    .iter()
-                    .filter(|(_, l)| l.is_some())
-                    .map(|(n, _)| n.to_string())
-                    .collect(),
-                vacuous: p
-                    .verdicts
-                    .iter()
-                    .filter(|(n, _)| p.verdict(n) == switchpath_model::verdict::Verdict::Vacuous)
-                    .map(|(n, _)| n.to_string())
-                    .collect(),
-            };
-            each(&row);
-            rows.push(row);
-        }
-    }
-    Ok(rows)
+    each_row(policies, max_cpus, interrupt, each, |config| {
+        let (policy, cpus) = (config.policy, config.cpus);
+        let model = switchpath_model::SwitchModel::new(config).map_err(Error::bad_input)?;
+        let limits = Limits {
+            max_states: Some(max_states),
+            time_limit: Some(time_limit),
+            interrupt: Some(interrupt),
+            threads,
+            ..Limits::default()
+        };
+        let p = progress::check(&Search::new(model), limits).map_err(Error::internal)?;
+        let row = ProgressRow {
+            policy: policy.name().to_string(),
+            cpus,
+            states: p.search.states,
+            transitions: p.edges,
+            graph_mib: p.graph_bytes as f64 / (1 << 20) as f64,
+            explore_seconds: p.search.elapsed.as_secs_f64(),
+            graph_seconds: p.graph_time.as_secs_f64(),
+            scc_seconds: p.scc_time.as_secs_f64(),
+            peak_mib: switchpath_model::search::peak_memory().map(|b| b >> 20),
+            complete: p.complete,
+            failing: p
+                .verdicts
+                .iter()
+                .filter(|(_, l)| l.is_some())
+                .map(|(n, _)| n.to_string())
+                .collect(),
+            vacuous: p
+                .verdicts
+                .iter()
+                .filter(|(n, _)| p.verdict(n) == switchpath_model::verdict::Verdict::Vacuous)
+                .map(|(n, _)| n.to_string())
+                .collect(),
+        };
+        Ok(row)
+    })
 }
 
 /// The progress rows as a terminal table.

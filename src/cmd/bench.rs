@@ -38,25 +38,37 @@ pub fn run(args: BenchArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
             }
         },
     )?;
+    let complete = rows.iter().all(|r| r.complete);
+    print_rows(&args, &policies, "rows", &rows, &bench::render(&rows));
+    Ok(Exit::of_search(false, complete))
+}
+
+/// Prints `rows` as JSON (under `key`) or as `text`, and in text how many
+/// searches Ctrl-C left unrun.
+fn print_rows<R: serde::Serialize>(
+    args: &BenchArgs,
+    policies: &[Policy],
+    key: &str,
+    rows: &[R],
+    text: &str,
+) {
     if args.json {
+        let mut body = serde_json::Map::new();
+        body.insert(key.into(), serde_json::json!(rows));
         println!(
             "{}",
-            switchpath::json::envelope(
-                switchpath::json::BENCH,
-                &serde_json::json!({ "rows": rows })
-            )
+            switchpath::json::envelope(switchpath::json::BENCH, &body)
         );
-    } else {
-        print!("{}", bench::render(&rows));
-        let wanted = policies.len() * args.cpus as usize;
-        if rows.len() < wanted {
-            println!(
-                "interrupted: {} of {wanted} searches not run",
-                wanted - rows.len()
-            );
-        }
+        return;
     }
-    Ok(Exit::of_search(false, rows.iter().all(|r| r.complete)))
+    print!("{text}");
+    let wanted = policies.len() * args.cpus as usize;
+    if rows.len() < wanted {
+        println!(
+            "interrupted: {} of {wanted} searches not run",
+            wanted - rows.len()
+        );
+    }
 }
 
 /// `bench --progress`.
@@ -91,16 +103,13 @@ fn progress_rows(
             }
         },
     )?;
-    if args.json {
-        println!(
-            "{}",
-            switchpath::json::envelope(
-                switchpath::json::BENCH,
-                &serde_json::json!({ "progress_rows": rows })
-            )
-        );
-    } else {
-        print!("{}", bench::render_progress(&rows));
-    }
-    Ok(Exit::of_search(false, rows.iter().all(|r| r.complete)))
+    let complete = rows.iter().all(|r| r.complete);
+    print_rows(
+        args,
+        policies,
+        "progress_rows",
+        &rows,
+        &bench::render_progress(&rows),
+    );
+    Ok(Exit::of_search(false, complete))
 }
