@@ -65,6 +65,8 @@ struct Graph {
     labels: Vec<Label>,
     enabled: Vec<Pairs>,
     pending: Vec<Pending>,
+    /// The obligations pending on some state, stored or inside a transaction.
+    pending_seen: Pending,
 }
 
 impl Graph {
@@ -120,8 +122,9 @@ pub struct Progress {
     pub scc_time: Duration,
     /// Per progress property, in table order: its lasso, if it fails.
     pub verdicts: Vec<(&'static str, Option<Lasso>)>,
-    /// The obligations pending on some explored state: a property none of whose
-    /// obligations is ever pending holds vacuously (its witness).
+    /// The obligations pending on some explored state (stored, or inside a
+    /// transaction): a property none of whose obligations is ever pending holds
+    /// vacuously (its witness).
     pub pending_seen: Pending,
 }
 
@@ -181,7 +184,7 @@ pub fn check(search: &Search, limits: Limits<'_>) -> Result<Progress, String> {
         graph_time,
         scc_time: t1.elapsed(),
         verdicts,
-        pending_seen: graph.pending.iter().fold(0, |m, &p| m | p),
+        pending_seen: graph.pending_seen,
     })
 }
 
@@ -210,6 +213,10 @@ const BATCH: usize = 1 << 16;
 struct NodeOut {
     enabled: Pairs,
     pending: Pending,
+    /// The obligations pending on a state inside one of its transactions (a CPU
+    /// resting at an acquisition waits there while another CPU's transaction holds
+    /// the lock): for the vacuity witness only.
+    pending_inside: Pending,
     edges: Vec<(u32, Label)>,
 }
 
@@ -226,6 +233,7 @@ fn build(search: &Search, keys: &Keys<'_>) -> Result<Graph, String> {
                 &mut out,
             )?;
             let mut edges = Vec::with_capacity(out.len());
+            let mut pending_inside = 0;
             for (actions, next) in &out {
                 let mut label = Label {
                     taken: 0,
@@ -241,7 +249,9 @@ fn build(search: &Search, keys: &Keys<'_>) -> Result<Graph, String> {
                             .ok_or("a transaction's inside state was not visited")?
                             .1;
                         label.inside_enabled |= model.fair_enabled(before);
-                        label.inside_met |= !model.pending(before);
+                        let pending = model.pending(before);
+                        label.inside_met |= !pending;
+                        pending_inside |= pending;
                     }
                     label.taken |= model.fair_taken(before, a);
                 }
@@ -253,6 +263,7 @@ fn build(search: &Search, keys: &Keys<'_>) -> Result<Graph, String> {
             Ok(NodeOut {
                 enabled: model.fair_enabled(&s),
                 pending: model.pending(&s),
+                pending_inside,
                 edges,
             })
         }
@@ -265,6 +276,7 @@ fn build(search: &Search, keys: &Keys<'_>) -> Result<Graph, String> {
         labels: Vec::new(),
         enabled: Vec::with_capacity(n),
         pending: Vec::with_capacity(n),
+        pending_seen: 0,
     };
     let mut interned: FxHashMap<Label, u32> = FxHashMap::default();
     graph.start.push(0);
@@ -278,6 +290,7 @@ fn build(search: &Search, keys: &Keys<'_>) -> Result<Graph, String> {
                 node.map_err(|e| format!("{} progress graph: {e}", super::INTERNAL_ERROR))?;
             graph.enabled.push(node.enabled);
             graph.pending.push(node.pending);
+            graph.pending_seen |= node.pending | node.pending_inside;
             for (target, label) in node.edges {
                 let next = graph.labels.len() as u32;
                 let id = *interned.entry(label).or_insert(next);
