@@ -11,7 +11,7 @@ use switchpath::exit::{Error, Exit};
 use switchpath::report::{default_label, write_trace};
 use switchpath_model::check::progress::{NO_SPIN_FOREVER, WAKEUP_PROGRESS};
 use switchpath_model::config::count;
-use switchpath_model::search::progress::check;
+use switchpath_model::search::progress::{check, check_telling};
 use switchpath_model::search::{Limits, Search, Stop};
 use switchpath_model::verdict::Verdict;
 use switchpath_model::{trace, SwitchModel};
@@ -53,7 +53,12 @@ pub fn run(args: ProgressArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
         threads: args.threads.map(usize::from),
         ..Limits::default()
     };
-    let p = check(&search, limits).map_err(Error::internal)?;
+    let mut phase = |what: &str| {
+        if show {
+            eprintln!("progress: {what}");
+        }
+    };
+    let p = check_telling(&search, limits, &mut phase).map_err(Error::internal)?;
     println!(
         "switchpath progress: {}{}",
         config.describe(),

@@ -142,6 +142,16 @@ impl Progress {
 
 /// Checks every progress property of `search` (symmetry is switched off).
 pub fn check(search: &Search, limits: Limits<'_>) -> Result<Progress, String> {
+    check_telling(search, limits, &mut |_| {})
+}
+
+/// [`check`], telling `phase` when each phase after the exploration starts (for
+/// progress lines on long runs).
+pub fn check_telling(
+    search: &Search,
+    limits: Limits<'_>,
+    phase: &mut dyn FnMut(&str),
+) -> Result<Progress, String> {
     let search = search.clone().without_symmetry();
     let (outcome, visited) = bfs_keeping(&search, limits);
     if let Some(fault) = &outcome.fault {
@@ -162,7 +172,15 @@ pub fn check(search: &Search, limits: Limits<'_>) -> Result<Progress, String> {
     }
     let t0 = Instant::now();
     let keys = Keys(&visited);
+    phase(&format!(
+        "explored {} states; expanding each again into the graph",
+        keys.len()
+    ));
     let graph = build(&search, &keys)?;
+    phase(&format!(
+        "graph of {} transitions; looking for fair cycles",
+        graph.target.len()
+    ));
     let graph_time = t0.elapsed();
     let t1 = Instant::now();
     let mut verdicts = Vec::new();
