@@ -17,7 +17,7 @@ use switchpath_model::verdict::Verdict;
 use switchpath_model::{trace, SwitchModel};
 
 /// What the check assumes, in one line (`docs/invariants/progress.md`).
-pub const FAIRNESS: &str = "fairness (strong, each): every CPU with a move moves; a task runnable on a CPU in task context runs; the scheduler IPI, the deferred rcuo wake-up (tick, idle entry) and a woken rcuo's drain happen (docs/invariants/progress.md)";
+pub const FAIRNESS: &str = "fairness (strong, each): every CPU with a move moves; a task runnable on a CPU in task context runs; the scheduler IPI, the deferred rcuo wake-up (tick, idle or user entry) and a woken rcuo's drain happen (docs/invariants/progress.md)";
 
 /// Runs `progress`: [`Exit::Fails`] when a property fails, [`Exit::Incomplete`]
 /// when the exploration was bounded or interrupted.
@@ -29,14 +29,8 @@ pub fn run(args: ProgressArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::bad_input(format!("cannot create {}: {e}", dir.display())))?;
     }
-    let mut model = SwitchModel::new(config.clone()).map_err(Error::bad_input)?;
-    if let Some(bug) = args.bug {
-        model = model.with_bug(bug);
-    }
-    let mut search = Search::new(model.clone());
-    if args.no_transactions {
-        search = search.without_transactions();
-    }
+    let search = search_of(&args, &config)?;
+    let model = &search.model;
     let show = progress_wanted();
     let mut report = |states: usize, depth: usize, t: Duration| {
         if show {
@@ -108,7 +102,7 @@ pub fn run(args: ProgressArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
         failed = true;
         let mut path = lasso.stem.clone();
         path.extend(&lasso.cycle);
-        let t = trace::build_lasso(&model, name, &path, lasso.stem.len(), "model")
+        let t = trace::build_lasso(model, name, &path, lasso.stem.len(), "model")
             .map_err(|e| Error::internal(format!("the {name} lasso does not check: {e}")))?;
         println!(
             "{name:<20} FAILS: {}-step stem, {}",
@@ -141,6 +135,21 @@ pub fn run(args: ProgressArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
     }
     // As `check`: a vacuous verdict is no proof (exit 1).
     Ok(Exit::of_search(failed || vacuous, true))
+}
+
+/// The search `args` ask for on `config`: its model, with `--bug`, in
+/// transactions unless `--no-transactions`.
+fn search_of(args: &ProgressArgs, config: &switchpath_model::Config) -> Result<Search, Error> {
+    let mut model = SwitchModel::new(config.clone()).map_err(Error::bad_input)?;
+    if let Some(bug) = args.bug {
+        model = model.with_bug(bug);
+    }
+    let search = Search::new(model);
+    Ok(if args.no_transactions {
+        search.without_transactions()
+    } else {
+        search
+    })
 }
 
 /// Why a vacuous progress property proves nothing here.
@@ -180,14 +189,7 @@ fn why(
         let outcome = match &pre.config {
             Err(e) => format!("cannot be switched off alone: {e}"),
             Ok(c) => {
-                let mut model = SwitchModel::new(c.clone()).map_err(Error::bad_input)?;
-                if let Some(bug) = args.bug {
-                    model = model.with_bug(bug);
-                }
-                let mut search = Search::new(model);
-                if args.no_transactions {
-                    search = search.without_transactions();
-                }
+                let search = search_of(args, c)?;
                 let limits = Limits {
                     max_states: Some(args.max_states),
                     interrupt: Some(interrupt),

@@ -240,51 +240,57 @@ struct NodeOut {
 
 fn build(search: &Search, keys: &Keys<'_>) -> Result<Graph, String> {
     let model = &search.model;
+    // A state inside a transaction, seen once however many transactions share the
+    // steps leading to it: those steps, and what the check reads of it.
+    struct Inside {
+        steps: Transition<Action>,
+        state: State,
+        enabled: Pairs,
+        pending: Pending,
+    }
     let expand = |i: usize| -> Result<NodeOut, String> {
-        {
-            let s = search.state(keys.get(i));
-            let mut inside: Vec<(Transition<Action>, State)> = Vec::new();
-            let mut out = Vec::new();
-            search.expand(
-                &s,
-                &mut |steps, t| inside.push((steps.iter().copied().collect(), *t)),
-                &mut out,
-            )?;
-            let mut edges = Vec::with_capacity(out.len());
-            let mut pending_inside = 0;
-            for (actions, next) in &out {
-                let mut label = Label {
-                    taken: 0,
-                    inside_enabled: 0,
-                    inside_met: 0,
-                };
-                let mut before = &s;
-                for (j, a) in actions.iter().enumerate() {
-                    if j > 0 {
-                        before = &inside
-                            .iter()
-                            .find(|(p, _)| p.as_slice() == &actions[..j])
-                            .ok_or("a transaction's inside state was not visited")?
-                            .1;
-                        label.inside_enabled |= model.fair_enabled(before);
-                        let pending = model.pending(before);
-                        label.inside_met |= !pending;
-                        pending_inside |= pending;
-                    }
-                    label.taken |= model.fair_taken(before, a);
-                }
-                let target = keys
-                    .index_of(&search.key(next))
-                    .ok_or("a successor of a stored state was not stored")?;
-                edges.push((target, label));
+        let s = search.state(keys.get(i));
+        let mut inside: Vec<Inside> = Vec::new();
+        let mut out = Vec::new();
+        search.expand(
+            &s,
+            &mut |steps, t| {
+                inside.push(Inside {
+                    steps: steps.iter().copied().collect(),
+                    state: *t,
+                    enabled: model.fair_enabled(t),
+                    pending: model.pending(t),
+                })
+            },
+            &mut out,
+        )?;
+        let mut edges = Vec::with_capacity(out.len());
+        for (actions, next) in &out {
+            let mut label = Label {
+                taken: model.fair_taken(&s, &actions[0]),
+                inside_enabled: 0,
+                inside_met: 0,
+            };
+            for (j, a) in actions.iter().enumerate().skip(1) {
+                let before = inside
+                    .iter()
+                    .find(|x| x.steps.as_slice() == &actions[..j])
+                    .ok_or("a transaction's inside state was not visited")?;
+                label.inside_enabled |= before.enabled;
+                label.inside_met |= !before.pending;
+                label.taken |= model.fair_taken(&before.state, a);
             }
-            Ok(NodeOut {
-                enabled: model.fair_enabled(&s),
-                pending: model.pending(&s),
-                pending_inside,
-                edges,
-            })
+            let target = keys
+                .index_of(&search.key(next))
+                .ok_or("a successor of a stored state was not stored")?;
+            edges.push((target, label));
         }
+        Ok(NodeOut {
+            enabled: model.fair_enabled(&s),
+            pending: model.pending(&s),
+            pending_inside: inside.iter().fold(0, |m, x| m | x.pending),
+            edges,
+        })
     };
     let n = keys.len();
     let mut graph = Graph {
@@ -326,8 +332,8 @@ fn build(search: &Search, keys: &Keys<'_>) -> Result<Graph, String> {
     Ok(graph)
 }
 
-/// A fair component: its states, the region id they carry, the pairs banned
-/// inside it, and the obligation pending on it.
+/// A fair component: its states (sorted), the obligation pending on it, and the
+/// pairs banned inside its transactions.
 struct Found {
     nodes: Vec<u32>,
     obligation: Pending,
@@ -451,17 +457,11 @@ fn fair_component(g: &Graph, mask: Pending) -> Option<Found> {
         }
         let mut next_region = 2u32;
         // (the component's nodes, the pairs banned in it)
-        let mut work: Vec<(Vec<u32>, Pairs)> = {
-            let ok = |v: u32, e: usize| {
-                region[g.target[e] as usize] == region[v as usize]
-                    && g.labels[g.label[e] as usize].inside_met & bit == 0
-            };
-            tarjan
-                .components(g, &nodes, &ok)
-                .into_iter()
-                .map(|c| (c, 0))
-                .collect()
-        };
+        let mut work: Vec<(Vec<u32>, Pairs)> = tarjan
+            .components(g, &nodes, &|v, e| within(g, &region, 1, bit, 0, v, e))
+            .into_iter()
+            .map(|c| (c, 0))
+            .collect();
         while let Some((comp, banned)) = work.pop() {
             let first = *comp.iter().min().expect("a component has a node");
             if best.as_ref().is_some_and(|b| b.nodes[0] <= first) {
@@ -472,13 +472,6 @@ fn fair_component(g: &Graph, mask: Pending) -> Option<Found> {
             for &v in &comp {
                 region[v as usize] = r;
             }
-            let ok = |v: u32, e: usize| {
-                let l = &g.labels[g.label[e] as usize];
-                region[g.target[e] as usize] == r
-                    && region[v as usize] == r
-                    && l.inside_met & bit == 0
-                    && l.inside_enabled & banned == 0
-            };
             if comp.len() == 1 && g.is_terminal(comp[0]) {
                 best = Some(Found {
                     nodes: comp,
@@ -491,7 +484,7 @@ fn fair_component(g: &Graph, mask: Pending) -> Option<Found> {
             for &v in &comp {
                 en |= g.enabled[v as usize];
                 for e in g.edges(v) {
-                    if ok(v, e) {
+                    if within(g, &region, r, bit, banned, v, e) {
                         let l = &g.labels[g.label[e] as usize];
                         en |= l.inside_enabled;
                         tk |= l.taken;
@@ -513,21 +506,19 @@ fn fair_component(g: &Graph, mask: Pending) -> Option<Found> {
                 });
                 continue;
             }
-            let rest: Vec<u32> = comp
-                .iter()
-                .copied()
-                .filter(|&v| g.enabled[v as usize] & bad == 0)
-                .collect();
+            // The states where a bad pair is enabled leave the component (region
+            // 0), the transactions where one is enabled inside are banned, and
+            // the rest is cut again.
+            let mut rest = Vec::with_capacity(comp.len());
+            for v in comp {
+                if g.enabled[v as usize] & bad == 0 {
+                    rest.push(v);
+                } else {
+                    region[v as usize] = 0;
+                }
+            }
             let banned = banned | bad;
-            let ok = |v: u32, e: usize| {
-                let l = &g.labels[g.label[e] as usize];
-                region[g.target[e] as usize] == r
-                    && region[v as usize] == r
-                    && g.enabled[g.target[e] as usize] & bad == 0
-                    && l.inside_met & bit == 0
-                    && l.inside_enabled & banned == 0
-            };
-            for c in tarjan.components(g, &rest, &ok) {
+            for c in tarjan.components(g, &rest, &|v, e| within(g, &region, r, bit, banned, v, e)) {
                 work.push((c, banned));
             }
         }
@@ -535,26 +526,35 @@ fn fair_component(g: &Graph, mask: Pending) -> Option<Found> {
             region[v as usize] = 0;
         }
     }
-    best.map(|mut f| {
-        f.nodes.sort_unstable();
-        f
-    })
+    best
+}
+
+/// Whether transition `e` from state `v` stays inside region `r` with obligation
+/// `bit` pending all along and no pair of `banned` enabled inside it: the edges
+/// of a component's cycles, for the component passes and the lasso alike.
+fn within(
+    g: &Graph,
+    region: &[u32],
+    r: u32,
+    bit: Pending,
+    banned: Pairs,
+    v: u32,
+    e: usize,
+) -> bool {
+    let l = &g.labels[g.label[e] as usize];
+    region[v as usize] == r
+        && region[g.target[e] as usize] == r
+        && l.inside_met & bit == 0
+        && l.inside_enabled & banned == 0
 }
 
 /// Builds the lasso through fair component `f`.
 fn lasso(search: &Search, g: &Graph, keys: &Keys<'_>, f: &Found) -> Result<Lasso, String> {
-    let n = g.nodes();
-    let mut inside = vec![false; n];
+    let mut region = vec![0u32; g.nodes()];
     for &v in &f.nodes {
-        inside[v as usize] = true;
+        region[v as usize] = 1;
     }
-    let ok = |v: u32, e: usize| {
-        let l = &g.labels[g.label[e] as usize];
-        inside[v as usize]
-            && inside[g.target[e] as usize]
-            && l.inside_met & f.obligation == 0
-            && l.inside_enabled & f.banned == 0
-    };
+    let ok = |v: u32, e: usize| within(g, &region, 1, f.obligation, f.banned, v, e);
     let entry = f.nodes[0];
     let stem_edges = shortest(g, 0, &|v| v == entry, &|_, _| true)
         .ok_or("the fair component is not reachable")?;
