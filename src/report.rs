@@ -557,19 +557,28 @@ pub fn render_text(r: &Report) -> String {
     )
 }
 
+/// What a verdict on a configuration assumes, a line each: its labelled
+/// over-approximations, and the roads from a call under `rq->lock` to a wake-up
+/// it leaves out (`check` and `progress` print them alike).
+pub fn assumption_lines(assumptions: &[String], roads: &[String]) -> String {
+    let mut out = String::new();
+    for a in assumptions {
+        out.push_str(&format!("assumption: {a}\n"));
+    }
+    if !roads.is_empty() {
+        out.push_str(&format!(
+            "assuming (roads from a call under rq->lock to a wake-up, left out): {}\n",
+            roads.join("; ")
+        ));
+    }
+    out
+}
+
 /// [`render_text`], each verdict painted when `style` has colour.
 pub fn render_text_in(r: &Report, style: crate::view::Style) -> String {
     let mut out = String::new();
     out.push_str(&format!("switchpath check: {}\n", r.config));
-    for a in &r.assumptions {
-        out.push_str(&format!("assumption: {a}\n"));
-    }
-    if !r.roads_assumed.is_empty() {
-        out.push_str(&format!(
-            "assuming (roads from a call under rq->lock to a wake-up, left out): {}\n",
-            r.roads_assumed.join("; ")
-        ));
-    }
+    out.push_str(&assumption_lines(&r.assumptions, &r.roads_assumed));
     let completeness = match (&r.stopped, r.exhausted) {
         (None, true) => "complete".to_string(),
         (None, false) => "complete (every property decided; the rest of the space was \

@@ -60,6 +60,18 @@ pub fn run(args: ProgressArgs, interrupt: &AtomicBool) -> Result<Exit, Error> {
             .map(|b| format!(" (seeded bug: {})", b.name()))
             .unwrap_or_default()
     );
+    let assumptions: Vec<String> = config.assumptions().into_iter().map(String::from).collect();
+    print!(
+        "{}",
+        switchpath::report::assumption_lines(
+            &assumptions,
+            &switchpath_model::kernel::effects::assumed_off(&config)
+        )
+    );
+    println!(
+        "covers: {} (explored); the every-CPU-count argument is for the safety properties only",
+        count(config.cpus, "CPU")
+    );
     let reduction = if args.no_transactions {
         "single actions"
     } else {
