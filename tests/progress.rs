@@ -114,6 +114,19 @@ fn the_rhel_deadlock_fails_every_progress_property_stuck() {
         out.contains("CPU0 spins forever on rq0.lock (held by CPU0)"),
         "{out}"
     );
+    // What the verdicts cover and assume, as `check` says it.
+    assert!(
+        out.contains(
+            "covers: 1 CPU (explored); the every-CPU-count argument is for the safety properties only"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "assuming (roads from a call under rq->lock to a wake-up, left out): no memory pressure"
+        ),
+        "{out}"
+    );
     let shown = stdout(&switchpath(&[
         "trace",
         "show",
